@@ -1,0 +1,590 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ringcast - one publisher, many subscribers, one ring in shared memory.
+ *
+ * A ring is a named POSIX shared-memory object (/dev/shm/ringcast.NAME)
+ * holding a header, a subscriber table and a power-of-two array of
+ * fixed-size slots.  A publisher writes events (a 32-bit type tag and up to
+ * ringcast_ring_info.capacity bytes of payload) into consecutive slots;
+ * every subscriber has a private cursor and reads every event at its own
+ * pace.  Event S lives in slot S % slots, so a subscriber that falls a whole
+ * ring behind loses events: it is told exactly how many (-EOVERFLOW) and
+ * goes on.
+ *
+ * Errors.  Every call returns 0 or a non-negative count on success and a
+ * negative errno on failure; errno is never used to report anything.  One
+ * meaning per code:
+ *
+ *   -EINVAL      bad argument or ring name
+ *   -ENOENT      no such ring (or it is still being created)
+ *   -EEXIST      a ring of that name exists (exclusive create)
+ *   -EACCES      no permission for what was asked
+ *   -ENOSPC      no room in /dev/shm for a new ring
+ *   -EPROTO      not a ringcast object, or an incompatible ABI version
+ *   -EBADMSG     the ring is corrupted (inconsistent header, table or slot)
+ *   -EMSGSIZE    payload larger than the slot allows; nothing written
+ *   -EBUSY       another live publisher holds the lease
+ *   -EUSERS      the subscriber table is full (reliable subscriber)
+ *   -EAGAIN      nothing ready / no room, in a non-blocking call
+ *   -ETIMEDOUT   a wait timed out
+ *   -EINTR       a wait was interrupted from another thread
+ *   -ECANCELED   the subscription was closed
+ *   -EOVERFLOW   a lossy subscriber was lapped (count in ringcast_event.lost)
+ *   -ESTALE      a reliable subscriber was demoted to lossy
+ *   -ERANGE      the requested sequence is no longer retained
+ *   -EPIPE       the ring is closed: end of stream (reader), refused (writer)
+ *   -EOWNERDEAD  the publisher died without closing
+ *   -ESHUTDOWN   the TypeMux was stopped
+ *   -EDEADLK     a call that waits for deliveries was made from a delivery
+ *   -ECHILD      a handle inherited across fork(): attach again in the child
+ *
+ * ringcast_strerror() names each; ringcast_errdetail() says, for the last
+ * failed call of the calling thread that validated a ring, what exactly was
+ * wrong with it ("slot size 3 is not a power of two").
+ *
+ * Trust.  Every value read from the shared object is treated as untrusted:
+ * the header is validated when a handle is made (magic, ABI version,
+ * geometry, a checksum of the immutable part, the object's size), and every
+ * length, index, state and sequence read afterwards is bounds-checked.  A
+ * corrupted ring gives -EBADMSG, never a crash, a hang or an out-of-bounds
+ * access.  Processes with write access to a ring are trusted not to be
+ * hostile: any of them can truncate the object, which no reader survives
+ * (SIGBUS), exactly as with any shared mapping.
+ *
+ * Liveness.  The publisher holds a lease: an open-file-description lock on
+ * byte 0 of a companion object /dev/shm/ringcast-lock.NAME, which only
+ * processes with write access to the ring can open.  The kernel drops the
+ * lock when the publisher dies, however it dies; subscribers that find the
+ * lease free while the ring is live mark it abandoned, read every event that
+ * was committed, then get -EOWNERDEAD.  A reader without write access cannot
+ * probe the lease: it checks the publisher's pid and start time in /proc
+ * instead, which works within one PID namespace.
+ *
+ * Threads.  A handle (publisher or subscriber) is used by one thread at a
+ * time, except ringcast_sub_interrupt(), which any thread may call at any
+ * time.  Different handles are independent, also on the same ring.
+ *
+ * fork().  Handles do not survive fork(): in the child every call on an
+ * inherited handle returns -ECHILD, except the detach and close calls, which
+ * free its memory without touching the ring, and the child's copies of the
+ * liveness locks are dropped, so a dead parent never looks alive.
+ *
+ * Timestamps.  ringcast_event.ts is CLOCK_MONOTONIC in nanoseconds, read
+ * from the coarse clock (a few ns, a resolution of one kernel tick) once per
+ * publish call or batch, unless the publisher asked for RINGCAST_PUB_PRECISE.
+ */
+#ifndef RINGCAST_H
+#define RINGCAST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) && !defined(RINGCAST_STATIC)
+#define RINGCAST_API __attribute__((visibility("default")))
+#else
+#define RINGCAST_API
+#endif
+
+#define RINGCAST_VERSION_MAJOR 0
+#define RINGCAST_VERSION_MINOR 1
+#define RINGCAST_VERSION_PATCH 0
+#define RINGCAST_VERSION "0.1.0"
+
+/* The longest ring name, not counting the terminating NUL. */
+#define RINGCAST_NAME_MAX 200
+
+/* Geometry limits and defaults. */
+#define RINGCAST_DEFAULT_SLOTS 4096u
+#define RINGCAST_DEFAULT_SLOT_SIZE 256u
+#define RINGCAST_DEFAULT_MAX_SUBSCRIBERS 64u
+#define RINGCAST_MIN_SLOTS 2u
+#define RINGCAST_MAX_SLOTS (1u << 24)
+#define RINGCAST_MIN_SLOT_SIZE 64u
+#define RINGCAST_MAX_SLOT_SIZE (16u << 20)
+#define RINGCAST_MAX_SUBSCRIBERS 4096u
+/* Bytes of each slot taken by the event's header. */
+#define RINGCAST_SLOT_HEADER 32u
+
+/* ----------------------------------------------------------------------
+ * Errors
+ */
+
+/**
+ * ringcast_strerror() - name an error code of this library
+ * @err: a negative (or positive) errno returned by a ringcast call
+ *
+ * Return: a static string; never NULL.  Codes outside the table get the C
+ * library's strerror() text.  Thread-safe.
+ */
+RINGCAST_API const char *ringcast_strerror(int err);
+
+/**
+ * ringcast_errdetail() - what was wrong with the ring in the last failure
+ *
+ * Return: a thread-local string describing the last -EPROTO, -EBADMSG,
+ * -EINVAL or -ENOENT this thread got from attaching to or validating a
+ * ring, or "" if there is none.  Valid until this thread's next ringcast
+ * call.
+ */
+RINGCAST_API const char *ringcast_errdetail(void);
+
+/* ----------------------------------------------------------------------
+ * Rings
+ */
+
+/* Ring states (ringcast_ring_info.state). */
+enum ringcast_state {
+	RINGCAST_STATE_CREATED = 0, /* no publisher yet */
+	RINGCAST_STATE_LIVE = 1, /* a publisher holds the lease */
+	RINGCAST_STATE_CLOSED = 2, /* end of stream after the last event */
+	RINGCAST_STATE_ABANDONED = 3, /* the publisher died without closing */
+};
+
+/* Flags of ringcast_ring_create(). */
+#define RINGCAST_CREATE_EXCL 0x1u /* fail with -EEXIST if it exists */
+/*
+ * With RINGCAST_CREATE_EXCL clear, an existing ring is accepted when its
+ * geometry matches the options (-EEXIST otherwise: a different ring of that
+ * name exists).
+ */
+
+/**
+ * struct ringcast_ring_opts - geometry of a new ring
+ * @slots:           number of slots, a power of two (0: 4096)
+ * @slot_size:       bytes per slot, a power of two from 64 to 16 MiB
+ *                   (0: 256); the payload capacity is this minus 32
+ * @max_subscribers: entries of the shared subscriber table, 1 to 4096
+ *                   (0: 64)
+ * @mode:            permission bits of the object, applied with fchmod()
+ *                   whatever the umask (0: 0600)
+ */
+struct ringcast_ring_opts {
+	uint32_t slots;
+	uint32_t slot_size;
+	uint32_t max_subscribers;
+	uint32_t mode;
+};
+
+/**
+ * ringcast_ring_create() - create a ring
+ * @name:  1-200 characters of [A-Za-z0-9._-], not starting with '.'
+ * @opts:  geometry; NULL for the defaults
+ * @flags: RINGCAST_CREATE_EXCL or 0
+ *
+ * The whole object is reserved up front (posix_fallocate), so a full
+ * /dev/shm fails here with -ENOSPC and never later.  The object becomes
+ * visible to attachers only once its header is complete: until then they
+ * see -ENOENT.  An existing object is never followed or reused unless it is
+ * a valid ring of the same geometry.
+ *
+ * Return: 0 when created, 1 when a matching ring already existed (flags
+ * without RINGCAST_CREATE_EXCL), or -EINVAL, -EEXIST, -EACCES, -ENOSPC,
+ * -EPROTO, -EBADMSG.
+ */
+RINGCAST_API int ringcast_ring_create(const char *name,
+				      const struct ringcast_ring_opts *opts,
+				      unsigned int flags);
+
+/**
+ * ringcast_ring_remove() - unlink a ring and its lock object
+ * @name: the ring
+ *
+ * Processes that are attached keep working on their mapping until they
+ * detach; new attaches get -ENOENT.
+ *
+ * Return: 0, -EINVAL, -ENOENT or -EACCES.
+ */
+RINGCAST_API int ringcast_ring_remove(const char *name);
+
+/**
+ * ringcast_ring_close() - end the stream of a ring from outside
+ * @name: the ring
+ *
+ * Marks the ring closed (whatever publisher holds it) and wakes every
+ * sleeper.  Subscribers read what was committed, then get -EPIPE; the
+ * publisher's next publish gets -EPIPE.  An event that the publisher is
+ * writing at that very moment may or may not be delivered.
+ *
+ * Return: 0, or -EPIPE when it was closed already, or an attach error.
+ */
+RINGCAST_API int ringcast_ring_close(const char *name);
+
+/**
+ * struct ringcast_ring_info - a snapshot of a ring
+ *
+ * Read without any lock: the fields are each consistent, not with each
+ * other (head may move while the snapshot is taken).
+ */
+struct ringcast_ring_info {
+	uint32_t abi_version;
+	uint32_t features;
+	uint32_t slots;
+	uint32_t slot_size;
+	uint32_t capacity; /* payload bytes per slot */
+	uint32_t max_subscribers;
+	uint32_t mode; /* permission bits of the object */
+	uint32_t state; /* enum ringcast_state */
+	uint64_t epoch; /* changes at every takeover; 0 before the first */
+	uint64_t epoch_start; /* first sequence of the current epoch */
+	uint64_t head; /* next sequence to be written */
+	uint64_t oldest; /* oldest retained sequence */
+	uint64_t published; /* events committed, all epochs */
+	uint64_t refused; /* publishes refused (too large, closed) */
+	uint64_t wakes; /* FUTEX_WAKE calls made by publishers */
+	uint64_t size; /* bytes of the shared object */
+	int32_t publisher_pid; /* 0 if none ever */
+	int32_t publisher_alive; /* 1 alive, 0 not, -1 cannot tell */
+	uint32_t subscribers; /* table entries in use */
+	uint32_t pad;
+};
+
+/**
+ * ringcast_ring_stat() - validate a ring and take a snapshot of it
+ * @name: the ring
+ * @info: filled in on success
+ *
+ * Needs only read permission.
+ *
+ * Return: 0, -EINVAL, -ENOENT, -EACCES, -EPROTO, -EBADMSG.
+ */
+RINGCAST_API int ringcast_ring_stat(const char *name,
+				    struct ringcast_ring_info *info);
+
+/**
+ * ringcast_ring_list() - names of the rings in /dev/shm
+ * @cb:  called once per ring name, in no particular order; a non-zero
+ *       return stops the walk and is returned
+ * @arg: passed to @cb
+ *
+ * Return: 0, the callback's non-zero value, or a negative errno.
+ */
+RINGCAST_API int ringcast_ring_list(int (*cb)(const char *name, void *arg),
+				    void *arg);
+
+/* ----------------------------------------------------------------------
+ * Events
+ */
+
+/**
+ * struct ringcast_event - one event as a subscriber sees it
+ * @seq:   its sequence number
+ * @ts:    CLOCK_MONOTONIC nanoseconds, stamped by the publisher
+ * @type:  its type tag
+ * @len:   payload bytes
+ * @epoch: low 32 bits of the epoch of the publisher that wrote it
+ * @lost:  after -EOVERFLOW: events lost in that lap; otherwise 0
+ * @data:  the payload (see the call that filled it for its lifetime)
+ */
+struct ringcast_event {
+	uint64_t seq;
+	uint64_t ts;
+	uint32_t type;
+	uint32_t len;
+	uint32_t epoch;
+	uint32_t pad;
+	uint64_t lost;
+	const void *data;
+};
+
+/* ----------------------------------------------------------------------
+ * Publisher
+ *
+ * Ordering: a commit is a release: everything the publisher wrote into the
+ * slot (and before it) is visible to a subscriber that reads the event.
+ * Publish calls never block and never make a system call in steady state;
+ * they make one futex wake only when a subscriber that wants the event's
+ * type sleeps.
+ */
+
+struct ringcast_pub;
+
+/* Flags of ringcast_pub_attach(). */
+#define RINGCAST_PUB_REOPEN 0x1u /* take over a closed ring */
+#define RINGCAST_PUB_PRECISE 0x2u /* stamp with the precise clock */
+
+/**
+ * ringcast_pub_attach() - become the ring's publisher
+ * @name:  an existing ring
+ * @flags: RINGCAST_PUB_REOPEN, RINGCAST_PUB_PRECISE
+ * @pubp:  the new handle on success
+ *
+ * Takes the lease.  On a ring in state created the sequence starts at 0;
+ * on an abandoned ring (or a closed one with RINGCAST_PUB_REOPEN) it is a
+ * takeover: the sequence continues after the last committed event (found
+ * from the slots themselves), a slot the dead publisher reserved and never
+ * committed is discarded, and a new epoch is set.
+ *
+ * Return: 0, -EINVAL, -ENOENT, -EACCES, -EPROTO, -EBADMSG, -EBUSY (a live
+ * publisher holds the lease), -EPIPE (closed, and no REOPEN), -ENOMEM.
+ */
+RINGCAST_API int ringcast_pub_attach(const char *name, unsigned int flags,
+				     struct ringcast_pub **pubp);
+
+/**
+ * ringcast_pub_publish() - copy one event into the ring
+ * @pub:  the publisher
+ * @type: its type tag
+ * @data: payload, may be NULL when @len is 0
+ * @len:  at most the ring's capacity
+ *
+ * Return: the number of subscribers registered in the subscriber table
+ * (>= 0) when published, -EMSGSIZE (nothing written), -EPIPE (the ring was
+ * closed), -ECHILD.
+ */
+RINGCAST_API int ringcast_pub_publish(struct ringcast_pub *pub, uint32_t type,
+				      const void *data, size_t len);
+
+/**
+ * struct ringcast_msg - one event of a batch
+ */
+struct ringcast_msg {
+	uint32_t type;
+	uint32_t len;
+	const void *data;
+};
+
+/**
+ * ringcast_pub_publish_batch() - copy several events, one wake check
+ * @pub:  the publisher
+ * @msgs: the events, published in order with consecutive sequences
+ * @n:    how many
+ *
+ * Every length is checked before anything is written: one too large fails
+ * the whole batch with -EMSGSIZE and writes nothing.  The events share one
+ * timestamp; the head is published and sleepers are checked once for the
+ * batch.
+ *
+ * Return: as ringcast_pub_publish().
+ */
+RINGCAST_API int ringcast_pub_publish_batch(struct ringcast_pub *pub,
+					    const struct ringcast_msg *msgs,
+					    unsigned int n);
+
+/**
+ * ringcast_pub_reserve() - reserve the next slot to fill it in place
+ * @pub:  the publisher
+ * @len:  bytes that will be written, at most the capacity
+ * @bufp: set to the slot's payload area (@len bytes may be written)
+ *
+ * Until ringcast_pub_commit() the publisher may not publish anything else.
+ * Readers never see a reserved slot; if the publisher dies with it
+ * reserved, the next publisher discards it.
+ *
+ * Return: 0, -EMSGSIZE, -EPIPE, -EBUSY (a reservation is pending), -ECHILD.
+ */
+RINGCAST_API int ringcast_pub_reserve(struct ringcast_pub *pub, size_t len,
+				      void **bufp);
+
+/**
+ * ringcast_pub_commit() - publish the reserved slot
+ * @pub:  the publisher
+ * @type: the event's type tag
+ * @len:  bytes actually written, at most what was reserved
+ *
+ * Return: as ringcast_pub_publish(); -EINVAL if nothing is reserved or @len
+ * is larger than the reservation.
+ */
+RINGCAST_API int ringcast_pub_commit(struct ringcast_pub *pub, uint32_t type,
+				     size_t len);
+
+/**
+ * ringcast_pub_head() - the next sequence this publisher will write
+ */
+RINGCAST_API uint64_t ringcast_pub_head(const struct ringcast_pub *pub);
+
+/**
+ * ringcast_pub_close() - end the stream and free the handle
+ * @pub: the publisher; freed whatever the result
+ *
+ * Marks the ring closed, wakes every sleeper, then releases the lease.
+ * Subscribers read every committed event, then get -EPIPE.
+ *
+ * Return: 0, or -EPIPE if it was closed from outside meanwhile, -ECHILD
+ * (in a forked child: only the memory is freed).
+ */
+RINGCAST_API int ringcast_pub_close(struct ringcast_pub *pub);
+
+/**
+ * ringcast_pub_detach() - release the lease without closing, free the handle
+ * @pub: the publisher; freed
+ *
+ * To subscribers this looks like the publisher's death (-EOWNERDEAD after
+ * draining, or a resubscription); another publisher may take the ring over.
+ */
+RINGCAST_API void ringcast_pub_detach(struct ringcast_pub *pub);
+
+/* ----------------------------------------------------------------------
+ * Subscriber
+ *
+ * Ordering: reading an event is an acquire of its commit.  A lossy
+ * subscriber never slows the publisher: if it falls a whole ring behind it
+ * gets -EOVERFLOW once, with the exact number of events it lost, and goes on
+ * from half a ring behind the head (not from the oldest slot, which is the
+ * next to be overwritten), so it always makes progress.
+ *
+ * Accounting: delivered + skipped (by the type filter) + lost (in laps) =
+ * events published from the first sequence to the cursor.
+ */
+
+struct ringcast_sub;
+
+/* Where a subscriber starts (ringcast_sub_opts.from). */
+enum ringcast_from {
+	RINGCAST_FROM_NEWEST = 0, /* the head sampled inside attach */
+	RINGCAST_FROM_OLDEST = 1, /* the oldest retained event */
+	RINGCAST_FROM_SEQ = 2, /* ringcast_sub_opts.seq */
+};
+
+/* How a subscriber waits when it has caught up. */
+enum ringcast_wait {
+	RINGCAST_WAIT_SPIN = 0, /* spin a little, then sleep (default) */
+	RINGCAST_WAIT_BUSY = 1, /* spin until the timeout; never sleep */
+	RINGCAST_WAIT_SLEEP = 2, /* sleep at once */
+};
+
+/* Flags of ringcast_sub_opts. */
+#define RINGCAST_SUB_RESUBSCRIBE 0x1u /* follow a new publisher's epoch */
+
+/**
+ * struct ringcast_sub_opts - how to subscribe
+ * @from:     enum ringcast_from
+ * @wait:     enum ringcast_wait
+ * @flags:    RINGCAST_SUB_RESUBSCRIBE
+ * @ntypes:   entries in @types; 0 means every type
+ * @types:    the type tags wanted (up to RINGCAST_MAX_TYPES, no duplicates)
+ * @seq:      the first sequence, with RINGCAST_FROM_SEQ.  Below the oldest
+ *            retained: start at the oldest and report the difference as
+ *            lost on the first read; ahead of the head: wait for it.
+ * @spin_ns:  how long RINGCAST_WAIT_SPIN spins before sleeping (0: 20 us)
+ */
+struct ringcast_sub_opts {
+	uint32_t from;
+	uint32_t wait;
+	uint32_t flags;
+	uint32_t ntypes;
+	const uint32_t *types;
+	uint64_t seq;
+	uint64_t spin_ns;
+};
+
+#define RINGCAST_MAX_TYPES 256u
+
+/**
+ * ringcast_sub_attach() - subscribe to a ring
+ * @name:  an existing ring, in any state
+ * @opts:  NULL for newest, spin-then-sleep, every type
+ * @subp:  the new handle on success
+ * @first: if not NULL, set to the first sequence the subscriber will read
+ *
+ * Needs read permission; with write permission too the subscriber sleeps on
+ * the ring's futex and probes the publisher's lease, otherwise it polls
+ * with short timed waits (up to 1 ms of added latency).
+ *
+ * Return: 0, -EINVAL, -ENOENT, -EACCES, -EPROTO, -EBADMSG, -ENOMEM.
+ */
+RINGCAST_API int ringcast_sub_attach(const char *name,
+				     const struct ringcast_sub_opts *opts,
+				     struct ringcast_sub **subp,
+				     uint64_t *first);
+
+/**
+ * ringcast_sub_next() - copy out the next event that passes the filter
+ * @sub:        the subscriber; one thread at a time
+ * @ev:         filled in on success; @ev->data points into a buffer of the
+ *              handle, valid until the next call on it
+ * @timeout_ns: 0 to return at once, < 0 to wait for ever, else the most
+ *              time to wait
+ *
+ * Return: 0 with an event; -EOVERFLOW when lapped (@ev->lost set, the
+ * cursor moved on: call again); -EAGAIN (timeout 0) or -ETIMEDOUT when
+ * nothing came; -EINTR when interrupted; -EPIPE at end of stream;
+ * -EOWNERDEAD when the publisher died and everything it committed was
+ * read; -EBADMSG on a corrupted slot; -ECHILD.
+ */
+RINGCAST_API int ringcast_sub_next(struct ringcast_sub *sub,
+				   struct ringcast_event *ev,
+				   int64_t timeout_ns);
+
+/**
+ * ringcast_sub_borrow() - look at the next event in place, without copying
+ * @sub:        the subscriber
+ * @ev:         @ev->data points into the shared slot
+ * @timeout_ns: as for ringcast_sub_next()
+ *
+ * The publisher may overwrite the slot while it is borrowed: the data may
+ * be used, but not trusted, until ringcast_sub_release() says it was valid.
+ *
+ * Return: as ringcast_sub_next().
+ */
+RINGCAST_API int ringcast_sub_borrow(struct ringcast_sub *sub,
+				     struct ringcast_event *ev,
+				     int64_t timeout_ns);
+
+/**
+ * ringcast_sub_release() - end a borrow and learn whether it was valid
+ * @sub: the subscriber
+ * @ev:  on -EOVERFLOW, @ev->lost is set
+ *
+ * Return: 0 when the borrowed event was not overwritten while borrowed;
+ * -EOVERFLOW when it was (whatever was read from it must be discarded);
+ * -EINVAL when nothing is borrowed.
+ */
+RINGCAST_API int ringcast_sub_release(struct ringcast_sub *sub,
+				      struct ringcast_event *ev);
+
+/**
+ * ringcast_sub_read_at() - read the event with a given sequence
+ * @sub: the subscriber (its cursor does not move)
+ * @seq: the sequence
+ * @ev:  filled in as by ringcast_sub_next()
+ *
+ * Return: 0; -ERANGE when @seq is no longer retained (or was overwritten
+ * during the copy); -EAGAIN when it is not published yet; -EBADMSG.
+ */
+RINGCAST_API int ringcast_sub_read_at(struct ringcast_sub *sub, uint64_t seq,
+				      struct ringcast_event *ev);
+
+/**
+ * ringcast_sub_interrupt() - make a wait of this subscriber return -EINTR
+ * @sub: the subscriber; any thread, any time, async-signal-safe
+ *
+ * The current wait, or the next one if none is in progress, returns -EINTR.
+ */
+RINGCAST_API void ringcast_sub_interrupt(struct ringcast_sub *sub);
+
+/**
+ * struct ringcast_sub_stats - a subscriber's accounting
+ */
+struct ringcast_sub_stats {
+	uint64_t first; /* the first sequence of the subscription */
+	uint64_t cursor; /* the next sequence it will read */
+	uint64_t delivered;
+	uint64_t skipped; /* by the type filter */
+	uint64_t lost; /* in laps, all of them */
+	uint64_t laps; /* -EOVERFLOW returns */
+	uint64_t sleeps; /* futex waits entered */
+	uint64_t timed_wakes; /* waits that timed out */
+	uint64_t timed_wakes_with_data; /* ... and found an event: lost wake-ups */
+};
+
+/**
+ * ringcast_sub_stats() - read the subscriber's accounting
+ */
+RINGCAST_API void ringcast_sub_stats(const struct ringcast_sub *sub,
+				     struct ringcast_sub_stats *st);
+
+/**
+ * ringcast_sub_detach() - free a subscriber; safe on NULL
+ */
+RINGCAST_API void ringcast_sub_detach(struct ringcast_sub *sub);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RINGCAST_H */

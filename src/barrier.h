@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The only way ringcast touches memory that another process writes: C11
+ * atomics with explicit orders, named after their kernel counterparts.
+ * Every use of an ordered accessor or a fence says which access on the other
+ * side it pairs with.
+ */
+#ifndef RINGCAST_BARRIER_H
+#define RINGCAST_BARRIER_H
+
+#include <stdatomic.h>
+
+#define READ_ONCE(x) atomic_load_explicit(&(x), memory_order_relaxed)
+#define WRITE_ONCE(x, v) atomic_store_explicit(&(x), (v), memory_order_relaxed)
+#define smp_load_acquire(p) atomic_load_explicit((p), memory_order_acquire)
+#define smp_store_release(p, v) \
+	atomic_store_explicit((p), (v), memory_order_release)
+/* Full barrier: orders earlier loads and stores against later ones. */
+#define smp_mb() atomic_thread_fence(memory_order_seq_cst)
+/* Orders earlier loads against later loads and stores. */
+#define smp_rmb() atomic_thread_fence(memory_order_acquire)
+/* Orders earlier loads and stores against later stores. */
+#define smp_wmb() atomic_thread_fence(memory_order_release)
+
+#endif

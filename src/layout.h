@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The shared-memory layout: an ABI between every process that maps a ring,
+ * whatever version of the library it runs.  Fixed-width types, explicit
+ * padding, offsets instead of pointers, each party's fields on cache lines
+ * of their own, and static_assert on every size and offset that matters.
+ *
+ *   0       struct rc_hdr            (512 bytes, 8 cache lines)
+ *   512     struct rc_entry[cap]     (64 bytes each: the subscriber table)
+ *   slots   struct rc_slot[nslots]   (slot_size each; page aligned)
+ *
+ * A slot's stamp is 0 while it was never written, S + 1 once event S is
+ * committed in it, and (S + 1) | RC_STAMP_BUSY while event S is being
+ * written.  Sequences therefore stay below 2^63 - 1 (three centuries at a
+ * billion events per second).
+ */
+#ifndef RINGCAST_LAYOUT_H
+#define RINGCAST_LAYOUT_H
+
+#include <assert.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RC_MAGIC 0x3174736163676e72ull /* "rngcast1", little-endian */
+#define RC_ABI_VERSION 1u
+#define RC_FEATURES_KNOWN 0x0u /* no optional features yet */
+
+#define RC_HDR_SIZE 512u
+#define RC_ENTRY_SIZE 64u
+#define RC_SLOTS_ALIGN 4096u
+
+#define RC_STAMP_BUSY (1ull << 63)
+#define RC_SEQ_MAX (RC_STAMP_BUSY - 2)
+
+/* The life word: state in the low 8 bits, the epoch in the upper 56. */
+#define RC_LIFE_STATE(l) ((uint32_t)((l)&0xff))
+#define RC_LIFE_EPOCH(l) ((l) >> 8)
+#define RC_LIFE(epoch, state) (((uint64_t)(epoch) << 8) | (state))
+
+/* Table entry states. */
+#define RC_ENTRY_FREE 0u
+
+/* Byte of the lock object held by the publisher's lease. */
+#define RC_LOCK_LEASE 0
+/* Byte of the lock object held by table entry i: RC_LOCK_ENTRY0 + i. */
+#define RC_LOCK_ENTRY0 1
+
+struct rc_hdr {
+	/*
+	 * Line 0-1: immutable after creation, covered by @checksum.
+	 * @magic is stored last, with release, when the object is complete.
+	 */
+	_Atomic uint64_t magic;
+	uint32_t abi_version;
+	uint32_t features;
+	uint32_t hdr_size;
+	uint32_t slot_count;
+	uint32_t slot_size;
+	uint32_t table_cap;
+	uint64_t table_off;
+	uint64_t slots_off;
+	uint64_t total_size;
+	uint32_t mode;
+	uint32_t create_flags;
+	uint64_t created_ns; /* CLOCK_REALTIME at creation */
+	uint64_t demote_ns; /* reliable subscribers: 0 = never demote */
+	uint8_t reserved0[40];
+	uint64_t checksum; /* FNV-1a of bytes [8, offsetof(checksum)) */
+
+	/*
+	 * Line 2: the life of the ring.  Written by a publisher taking the
+	 * ring over or closing it, by a subscriber marking it abandoned and
+	 * by ringcast_ring_close(); read at attach and when a reader has
+	 * caught up.
+	 */
+	_Atomic uint64_t life __attribute__((aligned(64)));
+	_Atomic uint64_t epoch_start; /* first sequence of this epoch */
+	_Atomic uint64_t prev_life; /* life word the last epoch ended with */
+	_Atomic uint64_t pub_start; /* publisher's start time (/proc ticks) */
+	_Atomic int32_t pub_pid;
+	uint32_t pad2;
+	uint8_t reserved2[24];
+
+	/*
+	 * Line 3: written by the publisher only.
+	 */
+	_Atomic uint64_t head __attribute__((aligned(64)));
+	_Atomic uint64_t limit; /* reliable gating: may write below this */
+	_Atomic uint64_t published;
+	_Atomic uint64_t refused;
+	_Atomic uint64_t wakes;
+	uint8_t reserved3[24];
+
+	/*
+	 * Line 4: the sleepers' interest bitmap, a futex word.  Set by
+	 * readers before they sleep, cleared by whoever wakes them.
+	 */
+	_Atomic uint32_t wake_bits __attribute__((aligned(64)));
+	uint8_t reserved4[60];
+
+	/*
+	 * Line 5: the publisher's own futex word (a publisher blocked by a
+	 * reliable subscriber sleeps here).
+	 */
+	_Atomic uint32_t pub_wait __attribute__((aligned(64)));
+	uint8_t reserved5[60];
+
+	uint8_t reserved6[128];
+};
+
+/* One entry of the shared subscriber table. */
+struct rc_entry {
+	_Atomic uint64_t cursor; /* next sequence its owner reads */
+	_Atomic uint32_t state; /* RC_ENTRY_* */
+	_Atomic uint32_t flags;
+	_Atomic uint32_t interest; /* wake buckets of its filter */
+	_Atomic int32_t pid;
+	_Atomic uint64_t start_time;
+	_Atomic uint64_t token; /* claim token */
+	_Atomic uint64_t claim_seq; /* multi-publisher: sequence claimed */
+	uint8_t reserved[16];
+};
+
+struct rc_slot {
+	_Atomic uint64_t stamp;
+	_Atomic uint32_t type;
+	_Atomic uint32_t len;
+	_Atomic uint64_t ts;
+	_Atomic uint32_t epoch; /* low 32 bits of the writer's epoch */
+	_Atomic uint32_t pub_id; /* writer's table entry; ~0 = the lease */
+	unsigned char data[];
+};
+
+static_assert(sizeof(struct rc_hdr) == RC_HDR_SIZE, "header size is ABI");
+static_assert(offsetof(struct rc_hdr, checksum) == 120, "checksum offset");
+static_assert(offsetof(struct rc_hdr, life) == 128, "life offset");
+static_assert(offsetof(struct rc_hdr, head) == 192, "head offset");
+static_assert(offsetof(struct rc_hdr, wake_bits) == 256, "wake offset");
+static_assert(offsetof(struct rc_hdr, pub_wait) == 320, "pub_wait offset");
+static_assert(sizeof(struct rc_entry) == RC_ENTRY_SIZE, "entry size is ABI");
+static_assert(sizeof(struct rc_slot) == 32, "slot header size is ABI");
+static_assert(sizeof(_Atomic uint64_t) == 8 && sizeof(_Atomic uint32_t) == 4,
+	      "atomics have the size of their type");
+
+static inline uint64_t rc_checksum(const struct rc_hdr *h)
+{
+	const unsigned char *p = (const unsigned char *)h;
+	uint64_t x = 0xcbf29ce484222325ull;
+	size_t i;
+
+	for (i = 8; i < offsetof(struct rc_hdr, checksum); i++) {
+		x ^= p[i];
+		x *= 0x100000001b3ull;
+	}
+	return x;
+}
+
+#endif

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private interfaces between the files of the library.
+ */
+#ifndef RINGCAST_RING_H
+#define RINGCAST_RING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "layout.h"
+#include "ringcast.h"
+
+/*
+ * A mapping of one ring, made for one handle.  Geometry is copied out of
+ * the header once validated and never read from shared memory again.
+ */
+struct rc_map {
+	struct rc_hdr *hdr;
+	struct rc_entry *table;
+	unsigned char *slots;
+	size_t size;
+	uint64_t mask; /* slot_count - 1 */
+	uint32_t slot_count;
+	uint32_t slot_size;
+	uint32_t capacity; /* slot_size - sizeof(struct rc_slot) */
+	uint32_t table_cap;
+	int slot_shift; /* log2(slot_size) */
+	int fd; /* the ring object */
+	int lock_fd; /* own locks (lease, entries); -1 if read-only */
+	int probe_fd; /* another description, to see others' locks */
+	bool writable;
+	unsigned int fork_gen; /* rc_fork_gen when made */
+	struct rc_map *next, *prev; /* the process's list, for fork */
+	char name[RINGCAST_NAME_MAX + 1];
+};
+
+static inline struct rc_slot *rc_slot_at(const struct rc_map *m, uint64_t seq)
+{
+	/* The mask keeps the index inside the validated slot array. */
+	return (struct rc_slot *)(m->slots +
+				  ((size_t)(seq & m->mask) << m->slot_shift));
+}
+
+/* ring.c */
+int rc_name_check(const char *name);
+int rc_map_open(const char *name, bool want_write, struct rc_map *m);
+void rc_map_close(struct rc_map *m);
+void rc_set_detail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+bool rc_map_forked(const struct rc_map *m);
+uint64_t rc_random64(void);
+int rc_life_check(uint64_t life);
+
+/* lease.c */
+int rc_lease_take(struct rc_map *m);
+void rc_lease_drop(struct rc_map *m);
+/* 1: held by someone else, 0: free, negative errno: cannot tell */
+int rc_lock_probe(struct rc_map *m, int byte);
+uint64_t rc_proc_start_time(pid_t pid);
+int rc_publisher_alive(struct rc_map *m);
+/* Marks a live ring with a dead publisher abandoned; returns the life. */
+uint64_t rc_check_abandoned(struct rc_map *m, uint64_t life);
+
+/* wait.c */
+uint32_t rc_type_bucket(uint32_t type);
+int rc_futex_wait(_Atomic uint32_t *word, uint32_t val, uint32_t bits,
+		  int64_t timeout_ns);
+int rc_futex_wake(_Atomic uint32_t *word, uint32_t bits);
+void rc_wake_all(struct rc_map *m);
+uint64_t rc_now_ns(void);
+uint64_t rc_coarse_ns(void);
+
+#endif

@@ -1,0 +1,674 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Subscribers: attach, the read path (the reader's half of the seqlock in
+ * pub.c's table), laps, epochs, waiting and waking.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/futex.h>
+
+#include "barrier.h"
+#include "compiler.h"
+#include "ring.h"
+
+/* Sleepers wake on their own this often to check the publisher's lease. */
+#define RC_LIVENESS_NS 250000000ull
+/* ... and probe the lease at most this often while they have caught up. */
+#define RC_PROBE_NS 100000000ull
+/* Read-only readers cannot set wake bits: they poll this often. */
+#define RC_RDONLY_POLL_NS 1000000ull
+#define RC_DEFAULT_SPIN_NS 20000ull
+/* Skips of filtered-out events before the wait loop gets a look in. */
+#define RC_SKIP_BUDGET 4096u
+/* Resubscribers poll an abandoned ring with backoff from 1 ms to 250 ms. */
+#define RC_BACKOFF_MIN_NS 1000000ull
+
+struct ringcast_sub {
+	struct rc_map m;
+	uint64_t cursor;
+	uint64_t pending_lost; /* FROM_SEQ below the oldest */
+	uint64_t ep_start; /* first sequence of the epoch we follow */
+	uint32_t ep_tag; /* low 32 bits of that epoch */
+	bool ep_known;
+	bool borrowed;
+	uint32_t wait;
+	uint32_t flags;
+	uint32_t interest; /* wake buckets wanted */
+	uint32_t ntypes;
+	uint32_t *types; /* sorted */
+	uint64_t spin_ns;
+	uint64_t seen_life; /* the life word the last idle check saw */
+	uint64_t last_probe_ns;
+	uint64_t backoff_ns;
+	uint64_t borrow_stamp;
+	uint64_t lost_check; /* see rc_sub_sleep() */
+	_Atomic uint32_t intr;
+	_Atomic uint32_t intr_word;
+	struct ringcast_sub_stats st;
+	unsigned char *buf;
+};
+
+static int rc_cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static inline uint32_t rc_bit(uint32_t type)
+{
+	return 1u << rc_type_bucket(type);
+}
+
+static bool rc_sub_wants(const struct ringcast_sub *sub, uint32_t type)
+{
+	uint32_t lo = 0, hi = sub->ntypes;
+
+	if (!sub->ntypes)
+		return true;
+	if (!(sub->interest & rc_bit(type)))
+		return false;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (sub->types[mid] == type)
+			return true;
+		if (sub->types[mid] < type)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+static int rc_sub_corrupt_slot(struct ringcast_sub *sub, uint64_t seq,
+			       const char *what)
+{
+	rc_set_detail("corrupted: slot of sequence %llu: %s",
+		      (unsigned long long)seq, what);
+	return -EBADMSG;
+}
+
+/*
+ * The slot of c holds event xs > c: the subscriber was lapped.  Resume
+ * half a ring behind the newest event known, not at the oldest slot,
+ * which is the next one to be overwritten.
+ */
+static int rc_sub_lapped(struct ringcast_sub *sub, uint64_t c, uint64_t xs,
+			 struct ringcast_event *ev)
+{
+	/* Pairs with [E] in rc_pub_advance(). */
+	uint64_t h = smp_load_acquire(&sub->m.hdr->head);
+	uint64_t top, r, lost;
+
+	/* A head that does not fit what the slot says is not trusted. */
+	top = (h > xs && h - xs <= sub->m.slot_count) ? h : xs + 1;
+	r = top - sub->m.slot_count / 2;
+	/* xs >= c + slot_count, so r > c: always progress. */
+	lost = r - c;
+	sub->cursor = r;
+	sub->st.lost += lost;
+	sub->st.laps++;
+	ev->lost = lost;
+	return -EOVERFLOW;
+}
+
+/* Decode a stamp that is not c + 1; -EAGAIN, -EOVERFLOW or -EBADMSG. */
+static int rc_sub_stamp(struct ringcast_sub *sub, uint64_t c, uint64_t stamp,
+			struct ringcast_event *ev)
+{
+	uint64_t xs = stamp & ~RC_STAMP_BUSY;
+
+	if (!xs)
+		return -EAGAIN; /* never written */
+	xs--;
+	if ((xs & sub->m.mask) != (c & sub->m.mask))
+		return rc_sub_corrupt_slot(sub, c, "stamp of another slot");
+	if (xs <= c)
+		return -EAGAIN; /* an older event, or ours being written */
+	if (xs > RC_SEQ_MAX)
+		return rc_sub_corrupt_slot(sub, c, "stamp out of range");
+	return rc_sub_lapped(sub, c, xs, ev);
+}
+
+static int rc_sub_end_code(struct ringcast_sub *sub)
+{
+	uint64_t prev = READ_ONCE(sub->m.hdr->prev_life);
+
+	if ((uint32_t)RC_LIFE_EPOCH(prev) == sub->ep_tag &&
+	    RC_LIFE_STATE(prev) == RINGCAST_STATE_CLOSED)
+		return -EPIPE;
+	return -EOWNERDEAD;
+}
+
+static void rc_sub_adopt(struct ringcast_sub *sub, uint32_t tag,
+			 uint64_t start)
+{
+	sub->ep_tag = tag;
+	sub->ep_start = start;
+	sub->ep_known = true;
+	sub->backoff_ns = 0;
+}
+
+/*
+ * Event c was written in another epoch than the one we follow, and it is
+ * not history from before our epoch: a new publisher took over.
+ */
+static int rc_sub_epoch(struct ringcast_sub *sub, uint64_t c, uint32_t tag)
+{
+	if (!sub->ep_known || (sub->flags & RINGCAST_SUB_RESUBSCRIBE)) {
+		rc_sub_adopt(sub, tag, c);
+		return 0;
+	}
+	return rc_sub_end_code(sub);
+}
+
+/*
+ * One attempt at the event at the cursor, skipping filtered-out events.
+ * Returns 0 with an event, -EAGAIN when none is there, -EINPROGRESS when
+ * the skip budget ran out, or an error.
+ */
+static int rc_sub_try(struct ringcast_sub *sub, struct ringcast_event *ev,
+		      bool copy)
+{
+	struct rc_map *m = &sub->m;
+	unsigned int budget = RC_SKIP_BUDGET;
+	int r;
+
+	ev->lost = 0;
+	if (unlikely(sub->pending_lost)) {
+		ev->lost = sub->pending_lost;
+		sub->st.lost += sub->pending_lost;
+		sub->st.laps++;
+		sub->pending_lost = 0;
+		return -EOVERFLOW;
+	}
+	for (;;) {
+		uint64_t c = sub->cursor, s1, s2, ts;
+		struct rc_slot *s = rc_slot_at(m, c);
+		uint32_t type, len, tag;
+		bool wanted;
+
+		/* [B]: pairs with smp_store_release() [D] in rc_slot_end(). */
+		s1 = smp_load_acquire(&s->stamp);
+		if (s1 != c + 1)
+			return rc_sub_stamp(sub, c, s1, ev);
+		type = READ_ONCE(s->type);
+		len = READ_ONCE(s->len);
+		ts = READ_ONCE(s->ts);
+		tag = READ_ONCE(s->epoch);
+		wanted = rc_sub_wants(sub, type);
+		/*
+		 * The copy races with a publisher overwriting the slot: the
+		 * seqlock's documented data race, detected by s2 below.
+		 */
+		if (wanted && copy && len <= m->capacity)
+			memcpy(sub->buf, s->data, len);
+		/* [C]: pairs with smp_wmb() [A] in rc_slot_begin(). */
+		smp_rmb();
+		s2 = READ_ONCE(s->stamp);
+		if (unlikely(s2 != s1)) {
+			r = rc_sub_stamp(sub, c, s2, ev);
+			if (r == -EAGAIN)
+				return rc_sub_corrupt_slot(sub, c,
+							   "stamp went back");
+			return r;
+		}
+		if (unlikely(len > m->capacity))
+			return rc_sub_corrupt_slot(sub, c,
+						   "length over capacity");
+		if (unlikely(tag != sub->ep_tag && c >= sub->ep_start)) {
+			r = rc_sub_epoch(sub, c, tag);
+			if (r < 0)
+				return r;
+		}
+		if (!wanted) {
+			sub->cursor++;
+			sub->st.skipped++;
+			if (!--budget)
+				return -EINPROGRESS;
+			continue;
+		}
+		ev->seq = c;
+		ev->ts = ts;
+		ev->type = type;
+		ev->len = len;
+		ev->epoch = tag;
+		ev->pad = 0;
+		if (copy) {
+			ev->data = sub->buf;
+			sub->cursor++;
+			sub->st.delivered++;
+		} else {
+			ev->data = s->data;
+			sub->borrowed = true;
+			sub->borrow_stamp = s1;
+		}
+		if (unlikely(sub->lost_check)) {
+			if (c < sub->lost_check)
+				sub->st.timed_wakes_with_data++;
+			sub->lost_check = 0;
+		}
+		return 0;
+	}
+}
+
+/*
+ * Nothing at the cursor: has the stream ended?  Returns -EAGAIN to keep
+ * waiting, or what the caller should return (an event found on the drain
+ * re-check, -EPIPE, -EOWNERDEAD, -EBADMSG).
+ */
+static int rc_sub_idle(struct ringcast_sub *sub, struct ringcast_event *ev,
+		       bool copy)
+{
+	struct rc_hdr *hdr = sub->m.hdr;
+	uint64_t life, now;
+	uint32_t state;
+	int r;
+
+	/*
+	 * Pairs with the release CAS of life in ringcast_pub_close(),
+	 * ringcast_ring_close() and ringcast_pub_attach(): every commit
+	 * before the state change is visible to the re-check below.
+	 */
+	life = smp_load_acquire(&hdr->life);
+	r = rc_life_check(life);
+	if (r < 0)
+		return r;
+	state = RC_LIFE_STATE(life);
+	if (state == RINGCAST_STATE_LIVE) {
+		now = rc_coarse_ns();
+		if (now - sub->last_probe_ns >= RC_PROBE_NS) {
+			sub->last_probe_ns = now;
+			life = rc_check_abandoned(&sub->m, life);
+			state = RC_LIFE_STATE(life);
+		}
+	}
+	sub->seen_life = life;
+	if (state == RINGCAST_STATE_CREATED)
+		return -EAGAIN;
+	if (!sub->ep_known)
+		rc_sub_adopt(sub, (uint32_t)RC_LIFE_EPOCH(life),
+			     READ_ONCE(hdr->epoch_start));
+	if ((uint32_t)RC_LIFE_EPOCH(life) != sub->ep_tag) {
+		/* Our epoch ended and a new publisher took over. */
+		if (!(sub->flags & RINGCAST_SUB_RESUBSCRIBE))
+			return rc_sub_end_code(sub);
+		rc_sub_adopt(sub, (uint32_t)RC_LIFE_EPOCH(life),
+			     READ_ONCE(hdr->epoch_start));
+		return rc_sub_try(sub, ev, copy);
+	}
+	if (state == RINGCAST_STATE_LIVE)
+		return -EAGAIN;
+	/* Closed or abandoned: drain what was committed before. */
+	r = rc_sub_try(sub, ev, copy);
+	if (r != -EAGAIN)
+		return r;
+	if (state == RINGCAST_STATE_CLOSED)
+		return -EPIPE;
+	if (sub->flags & RINGCAST_SUB_RESUBSCRIBE)
+		return -EAGAIN;
+	return -EOWNERDEAD;
+}
+
+/* Spin until the cursor's slot changes, an interrupt, or n rounds. */
+static void rc_sub_spin(struct ringcast_sub *sub, unsigned int n)
+{
+	_Atomic uint64_t *stamp = &rc_slot_at(&sub->m, sub->cursor)->stamp;
+	uint64_t s0 = READ_ONCE(*stamp);
+
+	while (n--) {
+		if (READ_ONCE(*stamp) != s0 || READ_ONCE(sub->intr))
+			return;
+		cpu_relax();
+	}
+}
+
+/*
+ * Sleep on the ring's futex word until an event of a wanted type, a state
+ * change, an interrupt, the liveness timer or the caller's timeout (rem,
+ * < 0 for none).  See the wake table in pub.c.
+ */
+static void rc_sub_sleep(struct ringcast_sub *sub, int64_t rem)
+{
+	struct rc_hdr *hdr = sub->m.hdr;
+	uint64_t c = sub->cursor, h;
+	uint32_t bits = sub->interest, old, w;
+	int64_t t = RC_LIVENESS_NS;
+	int r;
+
+	if (!sub->m.writable) {
+		/* Cannot set bits: short timed waits, interruptible. */
+		w = READ_ONCE(sub->intr_word);
+		if (READ_ONCE(sub->intr))
+			return;
+		t = RC_RDONLY_POLL_NS;
+		if (rem >= 0 && rem < t)
+			t = rem;
+		rc_futex_wait(&sub->intr_word, w, FUTEX_BITSET_MATCH_ANY, t);
+		return;
+	}
+	if (RC_LIFE_STATE(sub->seen_life) == RINGCAST_STATE_ABANDONED) {
+		/* A resubscriber waiting for a new publisher. */
+		sub->backoff_ns = sub->backoff_ns ? sub->backoff_ns * 2 :
+						    RC_BACKOFF_MIN_NS;
+		if (sub->backoff_ns > RC_LIVENESS_NS)
+			sub->backoff_ns = RC_LIVENESS_NS;
+		t = (int64_t)sub->backoff_ns;
+	}
+	if (rem >= 0 && rem < t)
+		t = rem;
+
+	old = atomic_fetch_or(&hdr->wake_bits, bits);
+	/* [G]: pairs with smp_mb() [F] in rc_pub_advance(). */
+	smp_mb();
+	if (smp_load_acquire(&hdr->head) > c ||
+	    smp_load_acquire(&hdr->life) != sub->seen_life ||
+	    atomic_load(&sub->intr))
+		return;
+	sub->lost_check = 0;
+	sub->st.sleeps++;
+	r = rc_futex_wait(&hdr->wake_bits, old | bits, bits, t);
+	if (r != -ETIMEDOUT)
+		return;
+	sub->st.timed_wakes++;
+	/*
+	 * A timed-out wait after which a wanted event turns up that was
+	 * published while this reader's bits stayed set is a lost wake-up
+	 * the timer hid: rc_sub_try() counts it.
+	 */
+	h = smp_load_acquire(&hdr->head);
+	w = READ_ONCE(hdr->wake_bits);
+	if (h > c && (w & bits) == bits)
+		sub->lost_check = h;
+}
+
+static int rc_sub_get(struct ringcast_sub *sub, struct ringcast_event *ev,
+		      int64_t timeout_ns, bool copy)
+{
+	uint64_t now, deadline = 0, spin_start = 0;
+	int64_t rem;
+	int r;
+
+	if (!sub || !ev)
+		return -EINVAL;
+	if (unlikely(rc_map_forked(&sub->m)))
+		return -ECHILD;
+	if (unlikely(sub->borrowed))
+		return -EINVAL;
+	if (timeout_ns > 0)
+		deadline = rc_now_ns() + (uint64_t)timeout_ns;
+	for (;;) {
+		r = rc_sub_try(sub, ev, copy);
+		if (likely(r != -EAGAIN && r != -EINPROGRESS))
+			return r;
+		if (r == -EAGAIN) {
+			r = rc_sub_idle(sub, ev, copy);
+			if (r != -EAGAIN && r != -EINPROGRESS)
+				return r;
+		}
+		if (atomic_exchange(&sub->intr, 0))
+			return -EINTR;
+		if (timeout_ns == 0)
+			return -EAGAIN;
+		now = rc_now_ns();
+		rem = -1;
+		if (timeout_ns > 0) {
+			if (now >= deadline)
+				return -ETIMEDOUT;
+			rem = (int64_t)(deadline - now);
+		}
+		if (r == -EINPROGRESS)
+			continue;
+		switch (sub->wait) {
+		case RINGCAST_WAIT_BUSY:
+			rc_sub_spin(sub, 256);
+			break;
+		case RINGCAST_WAIT_SPIN:
+			if (!spin_start)
+				spin_start = now;
+			if (now - spin_start < sub->spin_ns) {
+				rc_sub_spin(sub, 64);
+				break;
+			}
+			rc_sub_sleep(sub, rem);
+			spin_start = 0;
+			break;
+		default:
+			rc_sub_sleep(sub, rem);
+			break;
+		}
+	}
+}
+
+RINGCAST_API int ringcast_sub_next(struct ringcast_sub *sub,
+				   struct ringcast_event *ev,
+				   int64_t timeout_ns)
+{
+	return rc_sub_get(sub, ev, timeout_ns, true);
+}
+
+RINGCAST_API int ringcast_sub_borrow(struct ringcast_sub *sub,
+				     struct ringcast_event *ev,
+				     int64_t timeout_ns)
+{
+	return rc_sub_get(sub, ev, timeout_ns, false);
+}
+
+RINGCAST_API int ringcast_sub_release(struct ringcast_sub *sub,
+				      struct ringcast_event *ev)
+{
+	struct ringcast_event dummy;
+	uint64_t s2;
+	int r;
+
+	if (!sub || !sub->borrowed)
+		return -EINVAL;
+	if (!ev)
+		ev = &dummy;
+	sub->borrowed = false;
+	ev->lost = 0;
+	/* [C] again: pairs with smp_wmb() [A] of a later overwrite. */
+	smp_rmb();
+	s2 = READ_ONCE(rc_slot_at(&sub->m, sub->cursor)->stamp);
+	if (s2 == sub->borrow_stamp) {
+		sub->cursor++;
+		sub->st.delivered++;
+		return 0;
+	}
+	r = rc_sub_stamp(sub, sub->cursor, s2, ev);
+	return r == -EAGAIN ? rc_sub_corrupt_slot(sub, sub->cursor,
+						  "stamp went back") :
+			      r;
+}
+
+RINGCAST_API int ringcast_sub_read_at(struct ringcast_sub *sub, uint64_t seq,
+				      struct ringcast_event *ev)
+{
+	struct rc_slot *s;
+	uint64_t s1, s2, xs;
+	uint32_t len;
+
+	if (!sub || !ev || seq > RC_SEQ_MAX)
+		return -EINVAL;
+	if (rc_map_forked(&sub->m))
+		return -ECHILD;
+	s = rc_slot_at(&sub->m, seq);
+	/* [B]: pairs with smp_store_release() [D] in rc_slot_end(). */
+	s1 = smp_load_acquire(&s->stamp);
+	if (s1 != seq + 1) {
+		xs = s1 & ~RC_STAMP_BUSY;
+		if (!xs || xs - 1 <= seq)
+			return -EAGAIN;
+		if (((xs - 1) & sub->m.mask) != (seq & sub->m.mask))
+			return rc_sub_corrupt_slot(sub, seq,
+						   "stamp of another slot");
+		return -ERANGE;
+	}
+	len = READ_ONCE(s->len);
+	ev->type = READ_ONCE(s->type);
+	ev->ts = READ_ONCE(s->ts);
+	ev->epoch = READ_ONCE(s->epoch);
+	if (len <= sub->m.capacity)
+		memcpy(sub->buf, s->data, len);
+	/* [C]: pairs with smp_wmb() [A] in rc_slot_begin(). */
+	smp_rmb();
+	s2 = READ_ONCE(s->stamp);
+	if (s2 != s1)
+		return -ERANGE;
+	if (len > sub->m.capacity)
+		return rc_sub_corrupt_slot(sub, seq, "length over capacity");
+	ev->seq = seq;
+	ev->len = len;
+	ev->lost = 0;
+	ev->pad = 0;
+	ev->data = sub->buf;
+	return 0;
+}
+
+RINGCAST_API void ringcast_sub_interrupt(struct ringcast_sub *sub)
+{
+	uint32_t bits;
+
+	if (!sub)
+		return;
+	/* Seq-cst: ordered before the fetch_and below, see rc_sub_sleep(). */
+	atomic_store(&sub->intr, 1);
+	atomic_fetch_add(&sub->intr_word, 1);
+	rc_futex_wake(&sub->intr_word, FUTEX_BITSET_MATCH_ANY);
+	if (!sub->m.writable || rc_map_forked(&sub->m))
+		return;
+	/*
+	 * Clearing our bits changes the word, so a sleeper between its
+	 * re-check and FUTEX_WAIT does not sleep (pairs with [G] in
+	 * rc_sub_sleep()); other sleepers of these buckets wake, find
+	 * nothing and sleep again.
+	 */
+	bits = sub->interest;
+	if (atomic_fetch_and(&sub->m.hdr->wake_bits, ~bits) & bits)
+		rc_futex_wake(&sub->m.hdr->wake_bits, bits);
+}
+
+RINGCAST_API void ringcast_sub_stats(const struct ringcast_sub *sub,
+				     struct ringcast_sub_stats *st)
+{
+	if (!sub || !st)
+		return;
+	*st = sub->st;
+	st->cursor = sub->cursor;
+}
+
+RINGCAST_API int ringcast_sub_attach(const char *name,
+				     const struct ringcast_sub_opts *opts,
+				     struct ringcast_sub **subp,
+				     uint64_t *first)
+{
+	struct ringcast_sub_opts o = { 0 };
+	struct ringcast_sub *sub;
+	struct rc_slot *s;
+	uint64_t life, head, oldest, start, acct;
+	uint32_t i;
+	int r;
+
+	if (!subp)
+		return -EINVAL;
+	if (opts)
+		o = *opts;
+	if (o.from > RINGCAST_FROM_SEQ || o.wait > RINGCAST_WAIT_SLEEP ||
+	    (o.flags & ~RINGCAST_SUB_RESUBSCRIBE) ||
+	    o.ntypes > RINGCAST_MAX_TYPES || (o.ntypes && !o.types) ||
+	    (o.from == RINGCAST_FROM_SEQ && o.seq > RC_SEQ_MAX))
+		return -EINVAL;
+	sub = calloc(1, sizeof(*sub));
+	if (!sub)
+		return -ENOMEM;
+	sub->wait = o.wait;
+	sub->flags = o.flags;
+	sub->spin_ns = o.spin_ns ? o.spin_ns : RC_DEFAULT_SPIN_NS;
+	sub->interest = o.ntypes ? 0 : ~0u;
+	if (o.ntypes) {
+		sub->types = malloc(o.ntypes * sizeof(*sub->types));
+		if (!sub->types) {
+			r = -ENOMEM;
+			goto err_free;
+		}
+		memcpy(sub->types, o.types, o.ntypes * sizeof(*sub->types));
+		qsort(sub->types, o.ntypes, sizeof(*sub->types), rc_cmp_u32);
+		for (i = 0; i < o.ntypes; i++) {
+			if (i && sub->types[i] == sub->types[i - 1]) {
+				rc_set_detail("type %u appears twice",
+					      sub->types[i]);
+				r = -EINVAL;
+				goto err_free;
+			}
+			sub->interest |= rc_bit(sub->types[i]);
+		}
+		sub->ntypes = o.ntypes;
+	}
+	r = rc_map_open(name, false, &sub->m);
+	if (r < 0)
+		goto err_free;
+	sub->buf = malloc(sub->m.capacity);
+	if (!sub->buf) {
+		r = -ENOMEM;
+		goto err_unmap;
+	}
+
+	/* Pairs with the release CAS of life in ringcast_pub_attach(). */
+	life = smp_load_acquire(&sub->m.hdr->life);
+	if (RC_LIFE_STATE(life) != RINGCAST_STATE_CREATED)
+		rc_sub_adopt(sub, (uint32_t)RC_LIFE_EPOCH(life),
+			     READ_ONCE(sub->m.hdr->epoch_start));
+	sub->seen_life = life;
+	/* Pairs with [E] in rc_pub_advance(). */
+	head = smp_load_acquire(&sub->m.hdr->head);
+	if (head > RC_SEQ_MAX) {
+		rc_set_detail("corrupted: head out of range");
+		r = -EBADMSG;
+		goto err_unmap;
+	}
+	oldest = head > sub->m.slot_count ? head - sub->m.slot_count : 0;
+	switch (o.from) {
+	case RINGCAST_FROM_NEWEST:
+		start = acct = head;
+		break;
+	case RINGCAST_FROM_OLDEST:
+		start = acct = oldest;
+		/* The oldest slot is the next to go: already overwritten? */
+		s = rc_slot_at(&sub->m, start);
+		if (start < head &&
+		    smp_load_acquire(&s->stamp) != start + 1)
+			start = acct = start + 1;
+		break;
+	default:
+		acct = o.seq;
+		start = o.seq < oldest ? oldest : o.seq;
+		sub->pending_lost = start - o.seq;
+		break;
+	}
+	sub->cursor = start;
+	sub->st.first = acct;
+	if (first)
+		*first = acct;
+	*subp = sub;
+	return 0;
+
+err_unmap:
+	rc_map_close(&sub->m);
+err_free:
+	free(sub->buf);
+	free(sub->types);
+	free(sub);
+	return r;
+}
+
+RINGCAST_API void ringcast_sub_detach(struct ringcast_sub *sub)
+{
+	if (!sub)
+		return;
+	rc_map_close(&sub->m);
+	free(sub->buf);
+	free(sub->types);
+	free(sub);
+}

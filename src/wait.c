@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Futex and clock helpers.  The futex words live in shared memory mapped by
+ * several processes, so every operation here is the non-private one.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "compiler.h"
+#include "ring.h"
+
+uint32_t rc_type_bucket(uint32_t type)
+{
+	/* Fibonacci hashing: the top 5 bits of the product. */
+	return (uint32_t)(type * 0x9e3779b1u) >> 27;
+}
+
+static int rc_futex(_Atomic uint32_t *word, int op, uint32_t val,
+		    const struct timespec *ts, uint32_t bits)
+{
+	long r = syscall(SYS_futex, (uint32_t *)word, op, val, ts, NULL, bits);
+
+	return r < 0 ? -errno : (int)r;
+}
+
+/*
+ * Sleep while *word == val, for at most timeout_ns (< 0: no limit).
+ * Returns 0 when woken (or the value differed), -ETIMEDOUT, or -EINTR for
+ * a signal.
+ */
+int rc_futex_wait(_Atomic uint32_t *word, uint32_t val, uint32_t bits,
+		  int64_t timeout_ns)
+{
+	struct timespec ts, *tsp = NULL;
+	int r;
+
+	if (timeout_ns >= 0) {
+		/* FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC time. */
+		uint64_t t = rc_now_ns() + (uint64_t)timeout_ns;
+
+		ts.tv_sec = (time_t)(t / 1000000000u);
+		ts.tv_nsec = (long)(t % 1000000000u);
+		tsp = &ts;
+	}
+	r = rc_futex(word, FUTEX_WAIT_BITSET, val, tsp, bits);
+	if (r == -EAGAIN)
+		return 0;
+	return r < 0 ? r : 0;
+}
+
+int rc_futex_wake(_Atomic uint32_t *word, uint32_t bits)
+{
+	return rc_futex(word, FUTEX_WAKE_BITSET, INT_MAX, NULL, bits);
+}
+
+uint64_t rc_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t rc_coarse_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Wake every sleeper of the ring (a state change: close, abandonment).
+ * The exchange changes the word, so a reader between its check and its
+ * FUTEX_WAIT finds a different value and does not sleep.
+ */
+void rc_wake_all(struct rc_map *m)
+{
+	if (!m->writable)
+		return;
+	/* Pairs with the atomic_fetch_or() + smp_mb() in sub_sleep(). */
+	atomic_exchange(&m->hdr->wake_bits, 0);
+	rc_futex_wake(&m->hdr->wake_bits, FUTEX_BITSET_MATCH_ANY);
+}
