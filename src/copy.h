@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Payload copies into and out of slots: the seqlock's one data race.
+ *
+ * A reader copies a payload that the publisher may be overwriting; the
+ * copy is discarded when the stamp says so (pub.c, [A]/[C]).  In C11 terms
+ * that is a data race unless both sides use atomics.  The default build
+ * uses memcpy() on both sides, the documented exception: it is what every
+ * seqlock in the kernel does, and it copies a 4 KiB payload with vector
+ * loads.  Under ThreadSanitizer (which would rightly report the race) the
+ * copies are relaxed atomic word copies instead, so that TSan checks every
+ * other access of the library.
+ */
+#ifndef RINGCAST_COPY_H
+#define RINGCAST_COPY_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__SANITIZE_THREAD__)
+#define RC_ATOMIC_COPY 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define RC_ATOMIC_COPY 1
+#endif
+#endif
+
+#ifdef RC_ATOMIC_COPY
+static inline void rc_copy_in(void *slot, const void *src, size_t len)
+{
+	_Atomic unsigned char *d = slot;
+	const unsigned char *s = src;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		atomic_store_explicit(&d[i], s[i], memory_order_relaxed);
+}
+
+static inline void rc_copy_out(void *dst, const void *slot, size_t len)
+{
+	const _Atomic unsigned char *s = slot;
+	unsigned char *d = dst;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		d[i] = atomic_load_explicit(&s[i], memory_order_relaxed);
+}
+#else
+static inline void rc_copy_in(void *slot, const void *src, size_t len)
+{
+	memcpy(slot, src, len);
+}
+
+static inline void rc_copy_out(void *dst, const void *slot, size_t len)
+{
+	memcpy(dst, slot, len);
+}
+#endif
+
+#endif
