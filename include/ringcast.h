@@ -332,9 +332,11 @@ RINGCAST_API int ringcast_pub_attach(const char *name, unsigned int flags,
  * @data: payload, may be NULL when @len is 0
  * @len:  at most the ring's capacity
  *
- * Return: the number of subscribers registered in the subscriber table
- * (>= 0) when published, -EMSGSIZE (nothing written), -EPIPE (the ring was
- * closed), -ECHILD.
+ * Return: when published, the number of subscribers registered in the
+ * ring's subscriber table (>= 0; read from a counter, not a scan: a
+ * subscriber killed without detaching stays counted until the next attach
+ * or ringcast_ring_stat() reclaims its entry); -EMSGSIZE (nothing
+ * written), -EPIPE (the ring was closed), -ECHILD.
  */
 RINGCAST_API int ringcast_pub_publish(struct ringcast_pub *pub, uint32_t type,
 				      const void *data, size_t len);
@@ -481,9 +483,13 @@ struct ringcast_sub_opts {
  * @subp:  the new handle on success
  * @first: if not NULL, set to the first sequence the subscriber will read
  *
- * Needs read permission; with write permission too the subscriber sleeps on
- * the ring's futex and probes the publisher's lease, otherwise it polls
- * with short timed waits (up to 1 ms of added latency).
+ * Needs read permission; with write permission too the subscriber
+ * registers in the ring's subscriber table (so publishers count it; when
+ * the table is full it reads unregistered), sleeps on the ring's futex and
+ * probes the publisher's lease.  Without write permission it is
+ * unregistered and polls with short timed waits (up to 1 ms of added
+ * latency).  Attaching also reclaims the table entries of subscribers
+ * that died.
  *
  * Return: 0, -EINVAL, -ENOENT, -EACCES, -EPROTO, -EBADMSG, -ENOMEM.
  */

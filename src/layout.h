@@ -40,6 +40,7 @@
 
 /* Table entry states. */
 #define RC_ENTRY_FREE 0u
+#define RC_ENTRY_LOSSY 1u /* registered, does not gate the publisher */
 
 /* Byte of the lock object held by the publisher's lease. */
 #define RC_LOCK_LEASE 0
@@ -100,11 +101,13 @@ struct rc_hdr {
 	uint8_t reserved4[60];
 
 	/*
-	 * Line 5: the publisher's own futex word (a publisher blocked by a
-	 * reliable subscriber sleeps here).
+	 * Line 5: written by subscribers, rarely: the publisher's own futex
+	 * word (a publisher blocked by a reliable subscriber sleeps here) and
+	 * the number of registered table entries.
 	 */
 	_Atomic uint32_t pub_wait __attribute__((aligned(64)));
-	uint8_t reserved5[60];
+	_Atomic uint32_t nsubs;
+	uint8_t reserved5[56];
 
 	uint8_t reserved6[128];
 };

@@ -36,20 +36,29 @@ static int rc_lock_op(int fd, int cmd, short type, int byte)
 
 int rc_lease_take(struct rc_map *m)
 {
-	int r;
-
-	if (m->lock_fd < 0)
-		return -EACCES;
-	r = rc_lock_op(m->lock_fd, F_OFD_SETLK, F_WRLCK, RC_LOCK_LEASE);
-	if (r == -EAGAIN || r == -EACCES)
-		return -EBUSY;
-	return r;
+	return rc_lock_try(m, RC_LOCK_LEASE);
 }
 
 void rc_lease_drop(struct rc_map *m)
 {
+	rc_lock_drop(m, RC_LOCK_LEASE);
+}
+
+/* Take byte's lock through our own description: 0, -EBUSY, or -errno. */
+int rc_lock_try(struct rc_map *m, int byte)
+{
+	int r;
+
+	if (m->lock_fd < 0)
+		return -EACCES;
+	r = rc_lock_op(m->lock_fd, F_OFD_SETLK, F_WRLCK, byte);
+	return (r == -EAGAIN || r == -EACCES) ? -EBUSY : r;
+}
+
+void rc_lock_drop(struct rc_map *m, int byte)
+{
 	if (m->lock_fd >= 0)
-		rc_lock_op(m->lock_fd, F_OFD_SETLK, F_UNLCK, RC_LOCK_LEASE);
+		rc_lock_op(m->lock_fd, F_OFD_SETLK, F_UNLCK, byte);
 }
 
 int rc_lock_probe(struct rc_map *m, int byte)

@@ -41,6 +41,7 @@
 
 #include "barrier.h"
 #include "compiler.h"
+#include "copy.h"
 #include "ring.h"
 
 #define RC_PUB_ID_LEASE 0xffffffffu
@@ -274,10 +275,10 @@ RINGCAST_API int ringcast_pub_publish(struct ringcast_pub *pub, uint32_t type,
 	 * the seqlock's one documented data race, resolved by [A]/[C].
 	 */
 	if (len)
-		memcpy(s->data, data, len);
+		rc_copy_in(s->data, data, len);
 	rc_slot_end(pub, s, pub->head, type, (uint32_t)len, rc_pub_ts(pub));
 	rc_pub_advance(pub, 1, rc_bit(type));
-	return 0;
+	return (int)rc_table_registered(&pub->m);
 }
 
 RINGCAST_API int ringcast_pub_publish_batch(struct ringcast_pub *pub,
@@ -301,19 +302,20 @@ RINGCAST_API int ringcast_pub_publish_batch(struct ringcast_pub *pub,
 			return -EINVAL;
 	}
 	if (!n)
-		return 0;
+		return (int)rc_table_registered(&pub->m);
 	ts = rc_pub_ts(pub);
 	for (i = 0; i < n; i++) {
 		uint64_t seq = pub->head + i;
 		struct rc_slot *s = rc_slot_begin(pub, seq);
 
 		if (msgs[i].len)
-			memcpy(s->data, msgs[i].data, msgs[i].len);
+			rc_copy_in(s->data, msgs[i].data,
+				   msgs[i].len);
 		rc_slot_end(pub, s, seq, msgs[i].type, msgs[i].len, ts);
 		bits |= rc_bit(msgs[i].type);
 	}
 	rc_pub_advance(pub, n, bits);
-	return 0;
+	return (int)rc_table_registered(&pub->m);
 }
 
 RINGCAST_API int ringcast_pub_reserve(struct ringcast_pub *pub, size_t len,
@@ -349,7 +351,7 @@ RINGCAST_API int ringcast_pub_commit(struct ringcast_pub *pub, uint32_t type,
 	rc_slot_end(pub, rc_slot_at(&pub->m, pub->head), pub->head, type,
 		    (uint32_t)len, rc_pub_ts(pub));
 	rc_pub_advance(pub, 1, rc_bit(type));
-	return 0;
+	return (int)rc_table_registered(&pub->m);
 }
 
 RINGCAST_API uint64_t ringcast_pub_head(const struct ringcast_pub *pub)

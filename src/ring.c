@@ -652,7 +652,6 @@ RINGCAST_API int ringcast_ring_stat(const char *name,
 	struct rc_map m;
 	struct rc_hdr *h;
 	uint64_t life, head;
-	uint32_t i, used = 0;
 	int r;
 
 	if (!info)
@@ -690,10 +689,7 @@ RINGCAST_API int ringcast_ring_stat(const char *name,
 		info->publisher_alive = 0;
 	else
 		info->publisher_alive = rc_publisher_alive(&m);
-	for (i = 0; i < m.table_cap; i++)
-		if (READ_ONCE(m.table[i].state) != RC_ENTRY_FREE)
-			used++;
-	info->subscribers = used;
+	info->subscribers = rc_table_live(&m);
 out:
 	rc_map_close(&m);
 	return r;

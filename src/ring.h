@@ -55,12 +55,20 @@ int rc_life_check(uint64_t life);
 /* lease.c */
 int rc_lease_take(struct rc_map *m);
 void rc_lease_drop(struct rc_map *m);
+int rc_lock_try(struct rc_map *m, int byte);
+void rc_lock_drop(struct rc_map *m, int byte);
 /* 1: held by someone else, 0: free, negative errno: cannot tell */
 int rc_lock_probe(struct rc_map *m, int byte);
 uint64_t rc_proc_start_time(pid_t pid);
 int rc_publisher_alive(struct rc_map *m);
 /* Marks a live ring with a dead publisher abandoned; returns the life. */
 uint64_t rc_check_abandoned(struct rc_map *m, uint64_t life);
+
+/* table.c */
+int rc_table_join(struct rc_map *m, uint32_t interest);
+void rc_table_leave(struct rc_map *m, int idx);
+uint32_t rc_table_live(struct rc_map *m);
+uint32_t rc_table_registered(const struct rc_map *m);
 
 /* wait.c */
 uint32_t rc_type_bucket(uint32_t type);

@@ -10,6 +10,7 @@
 
 #include "barrier.h"
 #include "compiler.h"
+#include "copy.h"
 #include "ring.h"
 
 /* Sleepers wake on their own this often to check the publisher's lease. */
@@ -32,6 +33,7 @@ struct ringcast_sub {
 	uint32_t ep_tag; /* low 32 bits of that epoch */
 	bool ep_known;
 	bool borrowed;
+	int entry; /* table entry, or -1 when unregistered */
 	uint32_t wait;
 	uint32_t flags;
 	uint32_t interest; /* wake buckets wanted */
@@ -204,7 +206,7 @@ static int rc_sub_try(struct ringcast_sub *sub, struct ringcast_event *ev,
 		 * seqlock's documented data race, detected by s2 below.
 		 */
 		if (wanted && copy && len <= m->capacity)
-			memcpy(sub->buf, s->data, len);
+			rc_copy_out(sub->buf, s->data, len);
 		/* [C]: pairs with smp_wmb() [A] in rc_slot_begin(). */
 		smp_rmb();
 		s2 = READ_ONCE(s->stamp);
@@ -410,6 +412,9 @@ static int rc_sub_get(struct ringcast_sub *sub, struct ringcast_event *ev,
 		}
 		if (atomic_exchange(&sub->intr, 0))
 			return -EINTR;
+		/* Filtered-out events still to skip: not "nothing ready". */
+		if (r == -EINPROGRESS && timeout_ns <= 0)
+			continue;
 		if (timeout_ns == 0)
 			return -EAGAIN;
 		now = rc_now_ns();
@@ -511,7 +516,7 @@ RINGCAST_API int ringcast_sub_read_at(struct ringcast_sub *sub, uint64_t seq,
 	ev->ts = READ_ONCE(s->ts);
 	ev->epoch = READ_ONCE(s->epoch);
 	if (len <= sub->m.capacity)
-		memcpy(sub->buf, s->data, len);
+		rc_copy_out(sub->buf, s->data, len);
 	/* [C]: pairs with smp_wmb() [A] in rc_slot_begin(). */
 	smp_rmb();
 	s2 = READ_ONCE(s->stamp);
@@ -583,6 +588,7 @@ RINGCAST_API int ringcast_sub_attach(const char *name,
 	sub = calloc(1, sizeof(*sub));
 	if (!sub)
 		return -ENOMEM;
+	sub->entry = -1;
 	sub->wait = o.wait;
 	sub->flags = o.flags;
 	sub->spin_ns = o.spin_ns ? o.spin_ns : RC_DEFAULT_SPIN_NS;
@@ -614,6 +620,13 @@ RINGCAST_API int ringcast_sub_attach(const char *name,
 		r = -ENOMEM;
 		goto err_unmap;
 	}
+	/*
+	 * Register, so publishers count us.  A lossy subscriber that finds
+	 * the table full, or has no write access, reads unregistered.
+	 */
+	sub->entry = rc_table_join(&sub->m, sub->interest);
+	if (sub->entry < 0)
+		sub->entry = -1;
 
 	/* Pairs with the release CAS of life in ringcast_pub_attach(). */
 	life = smp_load_acquire(&sub->m.hdr->life);
@@ -626,7 +639,7 @@ RINGCAST_API int ringcast_sub_attach(const char *name,
 	if (head > RC_SEQ_MAX) {
 		rc_set_detail("corrupted: head out of range");
 		r = -EBADMSG;
-		goto err_unmap;
+		goto err_leave;
 	}
 	oldest = head > sub->m.slot_count ? head - sub->m.slot_count : 0;
 	switch (o.from) {
@@ -654,6 +667,8 @@ RINGCAST_API int ringcast_sub_attach(const char *name,
 	*subp = sub;
 	return 0;
 
+err_leave:
+	rc_table_leave(&sub->m, sub->entry);
 err_unmap:
 	rc_map_close(&sub->m);
 err_free:
@@ -667,6 +682,9 @@ RINGCAST_API void ringcast_sub_detach(struct ringcast_sub *sub)
 {
 	if (!sub)
 		return;
+	/* In a forked child the entry is the parent's. */
+	if (!rc_map_forked(&sub->m))
+		rc_table_leave(&sub->m, sub->entry);
 	rc_map_close(&sub->m);
 	free(sub->buf);
 	free(sub->types);
