@@ -1,0 +1,984 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Rings: names, creation and geometry, modes, stat, list, remove, and what
+ * attachers make of corrupted, truncated, foreign and half-created objects.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "layout.h"
+
+/* ----------------------------------------------------------------------
+ * Names
+ */
+
+START_TEST(test_name_invalid)
+{
+	static const char *const bad[] = {
+		"",    "a/b", "/abc",  ".hidden", ".",	  "..",
+		"a b", "a*b", "a:b",   "a\nb",	  "a\\b", "\xc3\xa9",
+		"a%b", "a+b", "tab\t", "q\"uote",
+	};
+	struct ringcast_ring_info info;
+	struct ringcast_sub *sub = NULL;
+	struct ringcast_pub *pub = NULL;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_msg(ringcast_ring_create(bad[i], NULL, 0) == -EINVAL,
+			      "create '%s'", bad[i]);
+		ck_assert_msg(ringcast_ring_stat(bad[i], &info) == -EINVAL,
+			      "stat '%s'", bad[i]);
+		ck_assert_msg(ringcast_ring_remove(bad[i]) == -EINVAL,
+			      "remove '%s'", bad[i]);
+		ck_assert_msg(ringcast_ring_close(bad[i]) == -EINVAL,
+			      "close '%s'", bad[i]);
+		ck_assert_msg(ringcast_sub_attach(bad[i], NULL, &sub, NULL) ==
+				      -EINVAL,
+			      "sub_attach '%s'", bad[i]);
+		ck_assert_msg(ringcast_pub_attach(bad[i], 0, &pub) == -EINVAL,
+			      "pub_attach '%s'", bad[i]);
+	}
+	ck_assert_int_eq(ringcast_ring_create(NULL, NULL, 0), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_name_length)
+{
+	char name[RINGCAST_NAME_MAX + 2];
+	const char *base = t_name("len");
+	struct ringcast_ring_info info;
+	size_t n = strlen(base);
+
+	ck_assert_uint_lt(n, RINGCAST_NAME_MAX);
+	memcpy(name, base, n);
+	memset(name + n, 'x', RINGCAST_NAME_MAX + 1 - n);
+	name[RINGCAST_NAME_MAX + 1] = '\0';
+
+	/* 201 characters. */
+	ck_assert_int_eq(ringcast_ring_create(name, NULL, 0), -EINVAL);
+	ck_assert_int_eq(ringcast_ring_stat(name, &info), -EINVAL);
+
+	/* 200 characters: fine; the registry removes it by its prefix. */
+	name[RINGCAST_NAME_MAX] = '\0';
+	ck_assert_int_eq(ringcast_ring_create(name, NULL, RINGCAST_CREATE_EXCL),
+			 0);
+	t_stat(name, &info);
+	ck_assert_int_eq(ringcast_ring_remove(name), 0);
+	t_assert_clean();
+}
+END_TEST
+
+START_TEST(test_name_charset)
+{
+	char name[RINGCAST_NAME_MAX + 1];
+
+	snprintf(name, sizeof(name), "%s.AZaz09_-.x", t_name("cs"));
+	ck_assert_int_eq(ringcast_ring_create(name, NULL, RINGCAST_CREATE_EXCL),
+			 0);
+	ck_assert_int_eq(ringcast_ring_remove(name), 0);
+	t_assert_clean();
+}
+END_TEST
+
+/* ----------------------------------------------------------------------
+ * Creation and geometry
+ */
+
+static uint64_t file_size(const char *name)
+{
+	char path[512];
+	struct stat st;
+
+	t_shm_path(path, sizeof(path), name);
+	ck_assert_int_eq(stat(path, &st), 0);
+	return (uint64_t)st.st_size;
+}
+
+static unsigned int file_mode(const char *name)
+{
+	char path[512];
+	struct stat st;
+
+	t_shm_path(path, sizeof(path), name);
+	ck_assert_int_eq(stat(path, &st), 0);
+	return st.st_mode & 07777;
+}
+
+START_TEST(test_create_defaults)
+{
+	struct ringcast_ring_opts zero = { 0 };
+	const char *a = t_name("defaults-null");
+	const char *b = t_name("defaults-zero");
+	struct ringcast_ring_info info, info2;
+
+	ck_assert_int_eq(ringcast_ring_create(a, NULL, RINGCAST_CREATE_EXCL),
+			 0);
+	ck_assert_int_eq(ringcast_ring_create(b, &zero, RINGCAST_CREATE_EXCL),
+			 0);
+	t_stat(a, &info);
+	ck_assert_uint_eq(info.abi_version, RC_ABI_VERSION);
+	ck_assert_uint_eq(info.slots, RINGCAST_DEFAULT_SLOTS);
+	ck_assert_uint_eq(info.slot_size, RINGCAST_DEFAULT_SLOT_SIZE);
+	ck_assert_uint_eq(info.capacity,
+			  RINGCAST_DEFAULT_SLOT_SIZE - RINGCAST_SLOT_HEADER);
+	ck_assert_uint_eq(info.max_subscribers,
+			  RINGCAST_DEFAULT_MAX_SUBSCRIBERS);
+	ck_assert_uint_eq(info.mode, 0600);
+	ck_assert_uint_eq(info.state, RINGCAST_STATE_CREATED);
+	ck_assert_uint_eq(info.epoch, 0);
+	ck_assert_uint_eq(info.head, 0);
+	ck_assert_uint_eq(info.oldest, 0);
+	ck_assert_uint_eq(info.published, 0);
+	ck_assert_uint_eq(info.refused, 0);
+	ck_assert_int_eq(info.publisher_pid, 0);
+	ck_assert_uint_eq(info.subscribers, 0);
+	ck_assert_uint_ge(info.size,
+			  RC_HDR_SIZE +
+				  (uint64_t)RC_ENTRY_SIZE *
+					  RINGCAST_DEFAULT_MAX_SUBSCRIBERS +
+				  (uint64_t)RINGCAST_DEFAULT_SLOTS *
+					  RINGCAST_DEFAULT_SLOT_SIZE);
+	ck_assert_uint_eq(info.size, file_size(a));
+	ck_assert_uint_eq(file_mode(a), 0600);
+
+	t_stat(b, &info2);
+	ck_assert_uint_eq(info2.slots, info.slots);
+	ck_assert_uint_eq(info2.slot_size, info.slot_size);
+	ck_assert_uint_eq(info2.max_subscribers, info.max_subscribers);
+	ck_assert_uint_eq(info2.size, info.size);
+	t_assert_clean();
+}
+END_TEST
+
+struct geom_case {
+	uint32_t slots, slot_size, max_subscribers;
+	int expect;
+};
+
+static const struct geom_case geom_cases[] = {
+	{ 3, 64, 1, -EINVAL },
+	{ 1, 64, 1, -EINVAL },
+	{ 6, 64, 1, -EINVAL },
+	{ 1u << 25, 64, 1, -EINVAL },
+	{ 0xffffffffu, 64, 1, -EINVAL },
+	{ 2, 63, 1, -EINVAL },
+	{ 2, 32, 1, -EINVAL },
+	{ 2, 1, 1, -EINVAL },
+	{ 2, 96, 1, -EINVAL },
+	{ 2, 100, 1, -EINVAL },
+	{ 2, 32u << 20, 1, -EINVAL },
+	{ 2, (16u << 20) + 64, 1, -EINVAL },
+	{ 2, 64, 4097, -EINVAL },
+	{ 2, 64, 0xffffffffu, -EINVAL },
+	{ 2, 64, 1, 0 },
+	{ 2, 64, 4096, 0 },
+	{ 4, 128, 7, 0 },
+	{ 2, 16u << 20, 1, 0 },
+	{ 1024, 4096, 2, 0 },
+};
+
+START_TEST(test_create_geometry)
+{
+	const struct geom_case *c = &geom_cases[_i];
+	struct ringcast_ring_opts o = {
+		.slots = c->slots,
+		.slot_size = c->slot_size,
+		.max_subscribers = c->max_subscribers,
+	};
+	const char *name = t_name("geom");
+	struct ringcast_ring_info info;
+	int ret;
+
+	ret = ringcast_ring_create(name, &o, RINGCAST_CREATE_EXCL);
+	ck_assert_msg(ret == c->expect, "slots %u slot_size %u subs %u: %s",
+		      c->slots, c->slot_size, c->max_subscribers,
+		      ringcast_strerror(ret));
+	if (ret == -EINVAL) {
+		ck_assert_msg(ringcast_errdetail()[0] != '\0',
+			      "no errdetail for a bad geometry");
+		char file[512];
+
+		ck_assert_int_eq(ringcast_ring_stat(name, &info), -ENOENT);
+		snprintf(file, sizeof(file), "ringcast.%s", name);
+		ck_assert(!t_shm_exists(file));
+	} else {
+		t_stat(name, &info);
+		ck_assert_uint_eq(info.slots, c->slots);
+		ck_assert_uint_eq(info.slot_size, c->slot_size);
+		ck_assert_uint_eq(info.capacity,
+				  c->slot_size - RINGCAST_SLOT_HEADER);
+		ck_assert_uint_eq(info.max_subscribers, c->max_subscribers);
+		ck_assert_uint_ge(info.size, (uint64_t)c->slots * c->slot_size);
+		ck_assert_uint_eq(info.size, file_size(name));
+	}
+	t_assert_clean();
+}
+END_TEST
+
+START_TEST(test_create_max_subscribers_default)
+{
+	struct ringcast_ring_opts o = { .slots = 8, .slot_size = 64 };
+	const char *name = t_name("subs0");
+	struct ringcast_ring_info info;
+
+	ck_assert_int_eq(ringcast_ring_create(name, &o, 0), 0);
+	t_stat(name, &info);
+	ck_assert_uint_eq(info.max_subscribers,
+			  RINGCAST_DEFAULT_MAX_SUBSCRIBERS);
+	t_assert_clean();
+}
+END_TEST
+
+START_TEST(test_create_exists)
+{
+	struct ringcast_ring_opts o = { .slots = 16, .slot_size = 128 };
+	struct ringcast_ring_opts other = o;
+	const char *name = t_name("exists");
+
+	ck_assert_int_eq(ringcast_ring_create(name, &o, RINGCAST_CREATE_EXCL),
+			 0);
+	ck_assert_int_eq(ringcast_ring_create(name, &o, RINGCAST_CREATE_EXCL),
+			 -EEXIST);
+	/* Not exclusive: the same geometry is accepted... */
+	ck_assert_int_eq(ringcast_ring_create(name, &o, 0), 1);
+	/* ...a different one is another ring of that name. */
+	other.slots = 32;
+	ck_assert_int_eq(ringcast_ring_create(name, &other, 0), -EEXIST);
+	other = o;
+	other.slot_size = 256;
+	ck_assert_int_eq(ringcast_ring_create(name, &other, 0), -EEXIST);
+	other = o;
+	other.max_subscribers = 3;
+	ck_assert_int_eq(ringcast_ring_create(name, &other, 0), -EEXIST);
+	t_assert_clean();
+}
+END_TEST
+
+START_TEST(test_create_exists_defaults)
+{
+	const char *name = t_name("exists-def");
+
+	ck_assert_int_eq(ringcast_ring_create(name, NULL, 0), 0);
+	ck_assert_int_eq(ringcast_ring_create(name, NULL, 0), 1);
+	ck_assert_int_eq(ringcast_ring_create(name, NULL, RINGCAST_CREATE_EXCL),
+			 -EEXIST);
+	t_assert_clean();
+}
+END_TEST
+
+START_TEST(test_create_mode_umask)
+{
+	struct ringcast_ring_opts o = { .slots = 2, .slot_size = 64 };
+	const char *a = t_name("umask0");
+	const char *b = t_name("umask077");
+	const char *c = t_name("umask022");
+	struct ringcast_ring_info info;
+	mode_t old;
+
+	old = umask(0);
+	ck_assert_int_eq(ringcast_ring_create(a, &o, RINGCAST_CREATE_EXCL), 0);
+	ck_assert_uint_eq(file_mode(a), 0600);
+	t_stat(a, &info);
+	ck_assert_uint_eq(info.mode, 0600);
+
+	umask(077);
+	o.mode = 0644;
+	ck_assert_int_eq(ringcast_ring_create(b, &o, RINGCAST_CREATE_EXCL), 0);
+	ck_assert_uint_eq(file_mode(b), 0644);
+	t_stat(b, &info);
+	ck_assert_uint_eq(info.mode, 0644);
+
+	umask(022);
+	o.mode = 0660;
+	ck_assert_int_eq(ringcast_ring_create(c, &o, RINGCAST_CREATE_EXCL), 0);
+	ck_assert_uint_eq(file_mode(c), 0660);
+	umask(old);
+	t_assert_clean();
+}
+END_TEST
+
+/* ----------------------------------------------------------------------
+ * stat, list, remove
+ */
+
+START_TEST(test_stat_live)
+{
+	const char *name = t_ring("stat", 16, 128);
+	struct ringcast_ring_info info;
+	struct ringcast_pub *pub;
+	struct ringcast_sub *sub;
+	unsigned char buf[T_PAYLOAD_LEN];
+	uint32_t registered;
+	uint64_t i;
+
+	pub = t_pub(name, 0);
+	sub = t_sub(name, NULL, NULL);
+	t_stat(name, &info);
+	ck_assert_uint_eq(info.state, RINGCAST_STATE_LIVE);
+	ck_assert_int_eq(info.publisher_pid, getpid());
+	ck_assert_int_eq(info.publisher_alive, 1);
+	ck_assert_uint_eq(info.capacity, 128 - RINGCAST_SLOT_HEADER);
+	registered = info.subscribers;
+
+	for (i = 0; i < 20; i++) {
+		t_payload(i, buf);
+		ck_assert_int_ge(ringcast_pub_publish(pub, 1, buf, sizeof(buf)),
+				 0);
+	}
+	ck_assert_uint_eq(ringcast_pub_head(pub), 20);
+	t_stat(name, &info);
+	ck_assert_uint_eq(info.head, 20);
+	ck_assert_uint_eq(info.published, 20);
+	ck_assert_uint_le(info.oldest, info.head);
+	ck_assert_uint_le(info.head - info.oldest, 16);
+	ck_assert_uint_ge(info.oldest, 4);
+	ck_assert_uint_eq(info.epoch_start, 0);
+	ck_assert_uint_eq(info.refused, 0);
+
+	ringcast_sub_detach(sub);
+	t_stat(name, &info);
+	ck_assert_uint_eq(info.subscribers, 0);
+	ck_assert_int_eq(ringcast_pub_publish(pub, 1, buf, sizeof(buf)), 0);
+
+	ck_assert_int_eq(ringcast_pub_close(pub), 0);
+	t_stat(name, &info);
+	ck_assert_uint_eq(info.state, RINGCAST_STATE_CLOSED);
+	ck_assert_uint_eq(info.head, 21);
+	/* The subscriber (with write access) was in the table. */
+	ck_assert_uint_eq(registered, 1);
+	t_assert_clean();
+}
+END_TEST
+
+struct list_ctx {
+	const char *want;
+	int found;
+	int calls;
+};
+
+static int list_cb(const char *name, void *arg)
+{
+	struct list_ctx *ctx = arg;
+
+	ctx->calls++;
+	if (!strcmp(name, ctx->want))
+		ctx->found++;
+	/* Never the lock objects, never the prefix. */
+	if (!strncmp(name, "ringcast", 8) || !strncmp(name, "lock.", 5))
+		ctx->found += 1000;
+	return 0;
+}
+
+static int list_stop_cb(const char *name, void *arg)
+{
+	int *calls = arg;
+
+	(*calls)++;
+	return 42;
+}
+
+START_TEST(test_list)
+{
+	const char *name = t_ring("list", 2, 64);
+	struct ringcast_pub *pub = t_pub(name, 0);
+	struct list_ctx ctx = { .want = name };
+	int calls = 0;
+
+	ck_assert_int_eq(ringcast_ring_list(list_cb, &ctx), 0);
+	ck_assert_int_eq(ctx.found, 1);
+	ck_assert_int_ge(ctx.calls, 1);
+
+	ck_assert_int_eq(ringcast_ring_list(list_stop_cb, &calls), 42);
+	ck_assert_int_eq(calls, 1);
+
+	ringcast_pub_close(pub);
+	ck_assert_int_eq(ringcast_ring_remove(name), 0);
+	ctx.found = 0;
+	ck_assert_int_eq(ringcast_ring_list(list_cb, &ctx), 0);
+	ck_assert_int_eq(ctx.found, 0);
+	t_assert_clean();
+}
+END_TEST
+
+START_TEST(test_remove)
+{
+	const char *name = t_ring("remove", 8, 64);
+	struct ringcast_ring_info info;
+	struct ringcast_pub *pub;
+	struct ringcast_sub *sub;
+	char file[512];
+
+	pub = t_pub(name, 0);
+	snprintf(file, sizeof(file), "ringcast.%s", name);
+	ck_assert(t_shm_exists(file));
+	ck_assert_int_eq(ringcast_ring_remove(name), 0);
+	ck_assert(!t_shm_exists(file));
+	snprintf(file, sizeof(file), "ringcast-lock.%s", name);
+	ck_assert(!t_shm_exists(file));
+
+	ck_assert_int_eq(ringcast_ring_stat(name, &info), -ENOENT);
+	ck_assert_int_eq(ringcast_ring_remove(name), -ENOENT);
+	ck_assert_int_eq(ringcast_sub_attach(name, NULL, &sub, NULL), -ENOENT);
+	ck_assert_int_eq(ringcast_ring_close(name), -ENOENT);
+	ringcast_pub_detach(pub);
+	ck_assert_int_eq(ringcast_pub_attach(name, 0, &pub), -ENOENT);
+
+	/* The name is free again. */
+	ck_assert_int_eq(ringcast_ring_create(name, NULL, RINGCAST_CREATE_EXCL),
+			 0);
+	ck_assert_int_eq(ringcast_ring_remove(name), 0);
+	t_assert_clean();
+}
+END_TEST
+
+START_TEST(test_remove_attached_keeps_working)
+{
+	const char *name = t_ring("remove-att", 16, 64);
+	struct ringcast_sub_opts so = { .from = RINGCAST_FROM_OLDEST };
+	unsigned char buf[T_PAYLOAD_LEN];
+	struct ringcast_event ev;
+	struct ringcast_pub *pub;
+	struct ringcast_sub *sub;
+	uint64_t i;
+
+	pub = t_pub(name, 0);
+	sub = t_sub(name, &so, NULL);
+	ck_assert_int_eq(ringcast_ring_remove(name), 0);
+
+	for (i = 0; i < 10; i++) {
+		t_payload(i, buf);
+		ck_assert_int_ge(ringcast_pub_publish(pub, 1, buf, sizeof(buf)),
+				 0);
+	}
+	for (i = 0; i < 10; i++) {
+		ck_assert_int_eq(ringcast_sub_next(sub, &ev, T_WAIT_NS), 0);
+		ck_assert_uint_eq(ev.seq, i);
+		ck_assert(t_payload_ok(&ev));
+	}
+	ck_assert_int_eq(ringcast_sub_next(sub, &ev, 0), -EAGAIN);
+	ck_assert_int_eq(ringcast_pub_close(pub), 0);
+	ck_assert_int_eq(ringcast_sub_next(sub, &ev, T_WAIT_NS), -EPIPE);
+	ringcast_sub_detach(sub);
+	t_assert_clean();
+}
+END_TEST
+
+START_TEST(test_strerror)
+{
+	static const int codes[] = {
+		EINVAL,	    ENOENT,    EEXIST,	  EACCES, ENOSPC, EPROTO,
+		EBADMSG,    EMSGSIZE,  EBUSY,	  EUSERS, EAGAIN, ETIMEDOUT,
+		EINTR,	    ECANCELED, EOVERFLOW, ESTALE, ERANGE, EPIPE,
+		EOWNERDEAD, ESHUTDOWN, EDEADLK,	  ECHILD,
+	};
+	unsigned int i, j;
+
+	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+		const char *s = ringcast_strerror(-codes[i]);
+
+		ck_assert_ptr_nonnull(s);
+		ck_assert_uint_gt(strlen(s), 0);
+		ck_assert_str_eq(s, ringcast_strerror(codes[i]));
+		for (j = 0; j < i; j++)
+			ck_assert_str_ne(s, ringcast_strerror(-codes[j]));
+	}
+	ck_assert_ptr_nonnull(ringcast_strerror(-12345));
+	ck_assert_ptr_nonnull(ringcast_strerror(0));
+}
+END_TEST
+
+/* ----------------------------------------------------------------------
+ * Corruption
+ */
+
+static const struct ringcast_ring_opts small = {
+	.slots = 16,
+	.slot_size = 64,
+	.max_subscribers = 4,
+};
+
+/* A small ring with a few events in it and no publisher attached. */
+static const char *filled_ring(const char *tag)
+{
+	const char *name = t_name(tag);
+	unsigned char buf[T_PAYLOAD_LEN];
+	struct ringcast_pub *pub;
+	uint64_t i;
+
+	ck_assert_int_eq(
+		ringcast_ring_create(name, &small, RINGCAST_CREATE_EXCL), 0);
+	pub = t_pub(name, 0);
+	for (i = 0; i < 5; i++) {
+		t_payload(i, buf);
+		ck_assert_int_ge(ringcast_pub_publish(pub, 1, buf, sizeof(buf)),
+				 0);
+	}
+	ck_assert_int_eq(ringcast_pub_close(pub), 0);
+	return name;
+}
+
+/* Every way in reports @code, with a reason, and never crashes. */
+static void expect_rejected(const char *name, int code, bool try_create)
+{
+	struct ringcast_ring_info info;
+	struct ringcast_sub *sub = NULL;
+	struct ringcast_pub *pub = NULL;
+	int ret;
+
+	ret = ringcast_sub_attach(name, NULL, &sub, NULL);
+	ck_assert_msg(ret == code, "sub_attach: %s, expected %s",
+		      ringcast_strerror(ret), ringcast_strerror(code));
+	ck_assert_msg(ringcast_errdetail()[0] != '\0',
+		      "sub_attach: no errdetail");
+
+	ret = ringcast_ring_stat(name, &info);
+	ck_assert_msg(ret == code, "stat: %s, expected %s",
+		      ringcast_strerror(ret), ringcast_strerror(code));
+	ck_assert_msg(ringcast_errdetail()[0] != '\0', "stat: no errdetail");
+
+	ret = ringcast_pub_attach(name, RINGCAST_PUB_REOPEN, &pub);
+	ck_assert_msg(ret == code, "pub_attach: %s, expected %s",
+		      ringcast_strerror(ret), ringcast_strerror(code));
+	ck_assert_msg(ringcast_errdetail()[0] != '\0',
+		      "pub_attach: no errdetail");
+
+	if (try_create) {
+		/* Never reused, even when the geometry asked for matches. */
+		ret = ringcast_ring_create(name, &small, 0);
+		ck_assert_msg(ret == code, "create: %s, expected %s",
+			      ringcast_strerror(ret), ringcast_strerror(code));
+		ret = ringcast_ring_create(name, &small, RINGCAST_CREATE_EXCL);
+		ck_assert_int_eq(ret, -EEXIST);
+	}
+}
+
+START_TEST(test_corrupt_magic)
+{
+	const char *name = filled_ring("bad-magic");
+	uint64_t magic = 0x0123456789abcdefull;
+
+	t_poke(name, offsetof(struct rc_hdr, magic), &magic, sizeof(magic));
+	expect_rejected(name, -EPROTO, true);
+	t_assert_clean();
+}
+END_TEST
+
+START_TEST(test_corrupt_magic_one_byte)
+{
+	const char *name = filled_ring("bad-magic1");
+	unsigned char c;
+
+	t_peek(name, 7, &c, 1);
+	c ^= 0x20;
+	t_poke(name, 7, &c, 1);
+	expect_rejected(name, -EPROTO, true);
+	t_assert_clean();
+}
+END_TEST
+
+START_TEST(test_corrupt_version)
+{
+	const char *name = filled_ring("bad-version");
+	uint32_t v = RC_ABI_VERSION + 1;
+
+	t_poke(name, offsetof(struct rc_hdr, abi_version), &v, sizeof(v));
+	expect_rejected(name, -EPROTO, true);
+	t_assert_clean();
+}
+END_TEST
+
+START_TEST(test_corrupt_geometry)
+{
+	const char *name = filled_ring("bad-geom");
+	uint32_t slots = 8; /* still a power of two, but not what it was */
+
+	t_poke(name, offsetof(struct rc_hdr, slot_count), &slots,
+	       sizeof(slots));
+	expect_rejected(name, -EBADMSG, false);
+	t_assert_clean();
+}
+END_TEST
+
+START_TEST(test_corrupt_checksummed_byte)
+{
+	const char *name = filled_ring("bad-created");
+	unsigned char c;
+	off_t off = offsetof(struct rc_hdr, created_ns) + 3;
+
+	t_peek(name, off, &c, 1);
+	c ^= 0x01;
+	t_poke(name, off, &c, 1);
+	expect_rejected(name, -EBADMSG, true);
+	t_assert_clean();
+}
+END_TEST
+
+START_TEST(test_corrupt_checksum)
+{
+	const char *name = filled_ring("bad-sum");
+	uint64_t sum;
+
+	t_peek(name, offsetof(struct rc_hdr, checksum), &sum, sizeof(sum));
+	sum ^= 1ull << 40;
+	t_poke(name, offsetof(struct rc_hdr, checksum), &sum, sizeof(sum));
+	expect_rejected(name, -EBADMSG, true);
+	t_assert_clean();
+}
+END_TEST
+
+/* A header with a correct checksum but an impossible geometry. */
+START_TEST(test_corrupt_geometry_resummed)
+{
+	const char *name = filled_ring("bad-geom-sum");
+	struct rc_hdr h;
+
+	t_peek(name, 0, &h, sizeof(h));
+	h.slot_size = 100;
+	h.checksum = rc_checksum(&h);
+	t_poke(name, 0, &h, sizeof(h));
+	expect_rejected(name, -EBADMSG, false);
+
+	t_peek(name, 0, &h, sizeof(h));
+	h.slot_size = 64;
+	h.slot_count = 1u << 20; /* bigger than the object */
+	h.checksum = rc_checksum(&h);
+	t_poke(name, 0, &h, sizeof(h));
+	expect_rejected(name, -EBADMSG, false);
+
+	t_peek(name, 0, &h, sizeof(h));
+	h.slot_count = 16;
+	h.slots_off = 1; /* misaligned, overlapping the header */
+	h.checksum = rc_checksum(&h);
+	t_poke(name, 0, &h, sizeof(h));
+	expect_rejected(name, -EBADMSG, false);
+	t_assert_clean();
+}
+END_TEST
+
+START_TEST(test_corrupt_state)
+{
+	const char *name = filled_ring("bad-state");
+	unsigned char state = 9;
+
+	/* The low byte of the (little-endian) life word is the state. */
+	t_poke(name, offsetof(struct rc_hdr, life), &state, 1);
+	expect_rejected(name, -EBADMSG, false);
+	t_assert_clean();
+}
+END_TEST
+
+START_TEST(test_corrupt_truncated)
+{
+	const char *name = filled_ring("truncated");
+	char path[512];
+	struct stat st;
+	int fd;
+
+	t_shm_path(path, sizeof(path), name);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_int_eq(ftruncate(fd, st.st_size / 2), 0);
+	close(fd);
+	expect_rejected(name, -EBADMSG, true);
+
+	/* Shorter than the header. */
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, 200), 0);
+	close(fd);
+	expect_rejected(name, -EBADMSG, false);
+	t_assert_clean();
+}
+END_TEST
+
+static const char *foreign_file(const char *tag, const char *text, size_t len)
+{
+	const char *name = t_name(tag);
+	char path[512];
+	int fd;
+
+	t_shm_path(path, sizeof(path), name);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	ck_assert_int_ge(fd, 0);
+	while (len) {
+		size_t n = strlen(text) < len ? strlen(text) : len;
+
+		ck_assert_int_eq(write(fd, text, n), (ssize_t)n);
+		len -= n;
+	}
+	close(fd);
+	return name;
+}
+
+START_TEST(test_corrupt_foreign)
+{
+	static const char text[] =
+		"This is a text file that somebody put in /dev/shm.\n";
+	const char *a = foreign_file("foreign-short", text, sizeof(text) - 1);
+	const char *b = foreign_file("foreign-long", text, 64 * 1024);
+
+	expect_rejected(a, -EPROTO, true);
+	expect_rejected(b, -EPROTO, true);
+	t_assert_clean();
+}
+END_TEST
+
+START_TEST(test_corrupt_empty)
+{
+	const char *name = foreign_file("empty", "", 0);
+
+	/* Still being created: not there yet, never corrupt. */
+	expect_rejected(name, -ENOENT, false);
+	t_assert_clean();
+}
+END_TEST
+
+START_TEST(test_corrupt_incomplete)
+{
+	const char *name = filled_ring("incomplete");
+	uint64_t zero = 0;
+
+	/* The magic is stored last: without it the header is not done. */
+	t_poke(name, offsetof(struct rc_hdr, magic), &zero, sizeof(zero));
+	expect_rejected(name, -ENOENT, false);
+	t_assert_clean();
+}
+END_TEST
+
+/*
+ * Random damage.  Over the immutable part (bytes 0-127) it must be found
+ * at attach time; over the mutable part (the life, head and wake lines and
+ * the subscriber table) attach may succeed, but nothing may crash or hang.
+ */
+static const char *random_ring;
+
+static bool ok_code(int ret, const int *codes, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (ret == codes[i])
+			return true;
+	return false;
+}
+
+static int random_damage_child(void *arg)
+{
+	static const int next_ok[] = { 0,	 -EAGAIN, -EOVERFLOW,
+				       -EBADMSG, -EPIPE,  -EOWNERDEAD };
+	static const int attach_ok[] = { 0, -EBADMSG, -EPROTO };
+	static const int pub_ok[] = { 0, -EBADMSG, -EPROTO, -EBUSY, -EPIPE };
+	bool immutable = *(bool *)arg;
+	struct ringcast_ring_info info;
+	struct ringcast_sub_opts so = { .from = RINGCAST_FROM_OLDEST };
+	struct ringcast_event ev;
+	struct ringcast_sub *sub = NULL;
+	struct ringcast_pub *pub = NULL;
+	int ret, i;
+
+	ret = ringcast_sub_attach(random_ring, &so, &sub, NULL);
+	if (immutable) {
+		CHILD_ASSERT(ret == -EBADMSG || ret == -EPROTO);
+		CHILD_ASSERT(ringcast_errdetail()[0] != '\0');
+		ret = ringcast_ring_stat(random_ring, &info);
+		CHILD_ASSERT(ret == -EBADMSG || ret == -EPROTO);
+		return 0;
+	}
+	CHILD_ASSERT(ok_code(ret, attach_ok, 3));
+	if (ret == 0) {
+		for (i = 0; i < 40; i++) {
+			ret = ringcast_sub_next(sub, &ev, 0);
+			CHILD_ASSERT(ok_code(ret, next_ok, 6));
+			if (ret == 0)
+				CHILD_ASSERT(ev.len <= 32);
+			if (ret == -EAGAIN || ret == -EPIPE ||
+			    ret == -EOWNERDEAD)
+				break;
+		}
+		ringcast_sub_detach(sub);
+	}
+	ringcast_ring_stat(random_ring, &info);
+	ret = ringcast_pub_attach(random_ring, RINGCAST_PUB_REOPEN, &pub);
+	CHILD_ASSERT(ok_code(ret, pub_ok, 5));
+	if (ret == 0) {
+		ringcast_pub_publish(pub, 1, "x", 1);
+		ringcast_pub_close(pub);
+	}
+	return 0;
+}
+
+START_TEST(test_corrupt_random)
+{
+	uint64_t rng = 0x9e3779b97f4a7c15ull ^ (uint64_t)(_i + 1) * 7919;
+	unsigned char buf[256];
+	int round;
+
+	for (round = 0; round < 16; round++) {
+		bool immutable = round % 2 == 0;
+		size_t lo = immutable ? 0 : 128;
+		size_t hi = immutable ? 128 : RC_HDR_SIZE + 4 * RC_ENTRY_SIZE;
+		size_t off = lo + t_rand(&rng) % (hi - lo);
+		size_t len = 1 + t_rand(&rng) % 24, i;
+		int status;
+		pid_t pid;
+		char why[64];
+
+		if (off + len > hi)
+			len = hi - off;
+		random_ring = filled_ring("random");
+		t_peek(random_ring, (off_t)off, buf, len);
+		for (i = 0; i < len; i++)
+			buf[i] ^= (unsigned char)(1 + t_rand(&rng) % 255);
+		t_poke(random_ring, (off_t)off, buf, len);
+
+		pid = t_fork(random_damage_child, &immutable);
+		status = t_wait(pid, 20 * 1000);
+		ck_assert_msg(status != -1 && WIFEXITED(status) &&
+				      WEXITSTATUS(status) == 0,
+			      "damage %zu bytes at %zu: child %s", len, off,
+			      t_describe_status(status, why, sizeof(why)));
+		ringcast_ring_remove(random_ring);
+	}
+	t_assert_clean();
+}
+END_TEST
+
+/* ----------------------------------------------------------------------
+ * Corrupted slots
+ */
+
+static uint64_t slot_offset(const char *name, uint64_t index)
+{
+	uint64_t off;
+	uint32_t size;
+
+	t_peek(name, offsetof(struct rc_hdr, slots_off), &off, sizeof(off));
+	t_peek(name, offsetof(struct rc_hdr, slot_size), &size, sizeof(size));
+	return off + index * size;
+}
+
+static void expect_slot1_bad(const char *name)
+{
+	struct ringcast_sub_opts so = { .from = RINGCAST_FROM_OLDEST };
+	struct ringcast_event ev;
+	struct ringcast_sub *sub, *sub2;
+	uint64_t first;
+
+	sub = t_sub(name, &so, &first);
+	ck_assert_uint_eq(first, 0);
+	ck_assert_int_eq(ringcast_sub_next(sub, &ev, 0), 0);
+	ck_assert_uint_eq(ev.seq, 0);
+	ck_assert(t_payload_ok(&ev));
+	ck_assert_int_eq(ringcast_sub_next(sub, &ev, 0), -EBADMSG);
+	ck_assert_int_eq(ringcast_sub_read_at(sub, 1, &ev), -EBADMSG);
+	ck_assert_int_eq(ringcast_sub_read_at(sub, 2, &ev), 0);
+	ck_assert(t_payload_ok(&ev));
+	ringcast_sub_detach(sub);
+
+	so.from = RINGCAST_FROM_SEQ;
+	so.seq = 1;
+	sub2 = t_sub(name, &so, NULL);
+	ck_assert_int_eq(ringcast_sub_borrow(sub2, &ev, 0), -EBADMSG);
+	ringcast_sub_detach(sub2);
+}
+
+START_TEST(test_corrupt_slot_stamp)
+{
+	const char *name = filled_ring("slot-stamp");
+	uint64_t off = slot_offset(name, 1);
+	/* Event 2 cannot be in slot 1 of 16 (and it is below the head). */
+	uint64_t stamp = 2 + 1;
+
+	t_poke(name, (off_t)(off + offsetof(struct rc_slot, stamp)), &stamp,
+	       sizeof(stamp));
+	expect_slot1_bad(name);
+	t_assert_clean();
+}
+END_TEST
+
+static const uint32_t bad_lens[] = { 64 - 32 + 1, 1000, 0xffffffffu };
+
+START_TEST(test_corrupt_slot_len)
+{
+	const char *name = filled_ring("slot-len");
+	uint64_t off = slot_offset(name, 1);
+	uint32_t len = bad_lens[_i];
+
+	t_poke(name, (off_t)(off + offsetof(struct rc_slot, len)), &len,
+	       sizeof(len));
+	expect_slot1_bad(name);
+	t_assert_clean();
+}
+END_TEST
+
+static Suite *ring_suite(void)
+{
+	Suite *s = suite_create("ring");
+	TCase *tc;
+
+	tc = tcase_create("names");
+	t_add_cleanup(tc);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_name_invalid);
+	tcase_add_test(tc, test_name_length);
+	tcase_add_test(tc, test_name_charset);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("create");
+	t_add_cleanup(tc);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_create_defaults);
+	tcase_add_loop_test(tc, test_create_geometry, 0,
+			    sizeof(geom_cases) / sizeof(geom_cases[0]));
+	tcase_add_test(tc, test_create_max_subscribers_default);
+	tcase_add_test(tc, test_create_exists);
+	tcase_add_test(tc, test_create_exists_defaults);
+	tcase_add_test(tc, test_create_mode_umask);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("stat-list-remove");
+	t_add_cleanup(tc);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_stat_live);
+	tcase_add_test(tc, test_list);
+	tcase_add_test(tc, test_remove);
+	tcase_add_test(tc, test_remove_attached_keeps_working);
+	tcase_add_test(tc, test_strerror);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("corruption");
+	t_add_cleanup(tc);
+	tcase_set_timeout(tc, T_CASE_TIMEOUT);
+	tcase_add_test(tc, test_corrupt_magic);
+	tcase_add_test(tc, test_corrupt_magic_one_byte);
+	tcase_add_test(tc, test_corrupt_version);
+	tcase_add_test(tc, test_corrupt_geometry);
+	tcase_add_test(tc, test_corrupt_checksummed_byte);
+	tcase_add_test(tc, test_corrupt_checksum);
+	tcase_add_test(tc, test_corrupt_geometry_resummed);
+	tcase_add_test(tc, test_corrupt_state);
+	tcase_add_test(tc, test_corrupt_truncated);
+	tcase_add_test(tc, test_corrupt_foreign);
+	tcase_add_test(tc, test_corrupt_empty);
+	tcase_add_test(tc, test_corrupt_incomplete);
+	tcase_add_loop_test(tc, test_corrupt_random, 0, 4);
+	tcase_add_test(tc, test_corrupt_slot_stamp);
+	tcase_add_loop_test(tc, test_corrupt_slot_len, 0,
+			    sizeof(bad_lens) / sizeof(bad_lens[0]));
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return t_main(ring_suite());
+}
