@@ -463,6 +463,9 @@ enum ringcast_wait {
  *            retained: start at the oldest and report the difference as
  *            lost on the first read; ahead of the head: wait for it.
  * @spin_ns:  how long RINGCAST_WAIT_SPIN spins before sleeping (0: 20 us)
+ * @liveness_ns: how often a sleeping subscriber wakes on its own to check
+ *            that the publisher is alive (0: 250 ms; at least 1 ms).  It
+ *            bounds how late a dead publisher is noticed.
  */
 struct ringcast_sub_opts {
 	uint32_t from;
@@ -472,6 +475,7 @@ struct ringcast_sub_opts {
 	const uint32_t *types;
 	uint64_t seq;
 	uint64_t spin_ns;
+	uint64_t liveness_ns;
 };
 
 #define RINGCAST_MAX_TYPES 256u

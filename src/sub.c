@@ -13,7 +13,7 @@
 #include "copy.h"
 #include "ring.h"
 
-/* Sleepers wake on their own this often to check the publisher's lease. */
+/* Sleepers wake on their own this often (by default) to check the lease. */
 #define RC_LIVENESS_NS 250000000ull
 /* ... and probe the lease at most this often while they have caught up. */
 #define RC_PROBE_NS 100000000ull
@@ -40,6 +40,7 @@ struct ringcast_sub {
 	uint32_t ntypes;
 	uint32_t *types; /* sorted */
 	uint64_t spin_ns;
+	uint64_t liveness_ns;
 	uint64_t seen_life; /* the life word the last idle check saw */
 	uint64_t last_probe_ns;
 	uint64_t backoff_ns;
@@ -337,7 +338,7 @@ static void rc_sub_sleep(struct ringcast_sub *sub, int64_t rem)
 	struct rc_hdr *hdr = sub->m.hdr;
 	uint64_t c = sub->cursor, h;
 	uint32_t bits = sub->interest, old, w;
-	int64_t t = RC_LIVENESS_NS;
+	int64_t t = (int64_t)sub->liveness_ns;
 	int r;
 
 	if (!sub->m.writable) {
@@ -355,8 +356,8 @@ static void rc_sub_sleep(struct ringcast_sub *sub, int64_t rem)
 		/* A resubscriber waiting for a new publisher. */
 		sub->backoff_ns = sub->backoff_ns ? sub->backoff_ns * 2 :
 						    RC_BACKOFF_MIN_NS;
-		if (sub->backoff_ns > RC_LIVENESS_NS)
-			sub->backoff_ns = RC_LIVENESS_NS;
+		if (sub->backoff_ns > sub->liveness_ns)
+			sub->backoff_ns = sub->liveness_ns;
 		t = (int64_t)sub->backoff_ns;
 	}
 	if (rem >= 0 && rem < t)
@@ -592,6 +593,9 @@ RINGCAST_API int ringcast_sub_attach(const char *name,
 	sub->wait = o.wait;
 	sub->flags = o.flags;
 	sub->spin_ns = o.spin_ns ? o.spin_ns : RC_DEFAULT_SPIN_NS;
+	sub->liveness_ns = o.liveness_ns ? o.liveness_ns : RC_LIVENESS_NS;
+	if (sub->liveness_ns < RC_BACKOFF_MIN_NS)
+		sub->liveness_ns = RC_BACKOFF_MIN_NS;
 	sub->interest = o.ntypes ? 0 : ~0u;
 	if (o.ntypes) {
 		sub->types = malloc(o.ntypes * sizeof(*sub->types));

@@ -161,6 +161,10 @@ static void busy_wait_ns(uint64_t ns)
 		;
 }
 
+/* Sleepers wake on their own after STRESS_LIVENESS_NS; pauses outlast it. */
+#define STRESS_LIVENESS_NS 2000000
+#define STRESS_PAUSE_NS 3000000
+
 static int stress_pub(void *arg)
 {
 	struct stress *s = arg;
@@ -185,6 +189,18 @@ static int stress_pub(void *arg)
 			ts.tv_nsec = (long)((r >> 8) % 100000);
 			nanosleep(&ts, NULL);
 			break;
+		case 6:
+			/*
+			 * Now and then a pause longer than the subscribers'
+			 * liveness timer: a wake-up lost just before it shows
+			 * up as a timed-out wait that finds the event, instead
+			 * of hiding behind the next event's wake.
+			 */
+			if (!((r >> 8) % 16)) {
+				ts.tv_nsec = STRESS_PAUSE_NS;
+				nanosleep(&ts, NULL);
+			}
+			break;
 		default:
 			/* Back to back. */
 			break;
@@ -204,6 +220,7 @@ static int stress_sub(void *arg)
 		.wait = RINGCAST_WAIT_SLEEP,
 		.ntypes = s->filter ? 1 : 0,
 		.types = &s->filter,
+		.liveness_ns = STRESS_LIVENESS_NS,
 	};
 	struct ringcast_sub_stats st;
 	struct ringcast_event ev;
@@ -241,6 +258,13 @@ static int stress_sub(void *arg)
 	}
 	CHILD_ASSERT_EQ(next, s->events);
 	ringcast_sub_stats(sub, &st);
+	fprintf(stderr,
+		"# filter %u: %llu delivered, %llu sleeps, %llu timed wakes, "
+		"%llu lost wake-ups\n",
+		s->filter, (unsigned long long)st.delivered,
+		(unsigned long long)st.sleeps,
+		(unsigned long long)st.timed_wakes,
+		(unsigned long long)st.timed_wakes_with_data);
 	if (st.timed_wakes_with_data || st.lost || st.laps) {
 		fprintf(stderr,
 			"filter %u: %llu lost wake-ups (of %llu timed wakes, "
