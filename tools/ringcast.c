@@ -1,0 +1,1576 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ringcast - the command-line tool of the ringcast library.
+ *
+ * One binary, a table of subcommands.  Exit status: 0 on success, 1 on a
+ * runtime error (one line on stderr naming the problem), 2 on a usage
+ * error.  A subscriber stopped by SIGINT, SIGTERM or SIGHUP flushes what it
+ * printed and then dies by the same signal, so its shell sees 128 + signal.
+ *
+ * Standard output is written with a large buffer.  SIGPIPE is ignored: a
+ * reader that goes away (ringcast sub X | head -1) ends the command quietly
+ * with status 0, as if it had asked for no more.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* fwrite_unlocked() and friends */
+#endif
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ringcast.h"
+
+#define EXIT_USAGE 2
+
+#define NSEC_PER_SEC 1000000000LL
+#define NSEC_PER_MSEC 1000000LL
+
+/* How often sub --wait looks for the ring to appear. */
+#define ATTACH_POLL_NS (10 * NSEC_PER_MSEC)
+/* Lines published per ringcast_pub_publish_batch() call. */
+#define PUB_BATCH 64
+/* The least size of pub's input buffer; it also holds one whole line. */
+#define PUB_BUF_MIN (1u << 20)
+/* sub's stdout buffer. */
+#define SUB_OUT_BUF (1u << 18)
+
+struct command {
+	const char *name;
+	const char *summary;
+	const char *help;
+	int (*run)(const struct command *cmd, int argc, char **argv);
+};
+
+/* ----------------------------------------------------------------------
+ * Signals: the only state shared with a handler.
+ */
+
+static volatile sig_atomic_t caught_signal;
+/* The subscriber whose wait a signal interrupts; NULL when none. */
+static _Atomic(struct ringcast_sub *) signal_sub;
+
+static void on_signal(int sig)
+{
+	struct ringcast_sub *sub = atomic_load(&signal_sub);
+
+	caught_signal = sig;
+	/* Async-signal-safe: makes the current or next wait return -EINTR. */
+	if (sub)
+		ringcast_sub_interrupt(sub);
+}
+
+/*
+ * Catch SIGINT, SIGTERM and SIGHUP once (a second one kills), except those
+ * that were ignored when the program started, as in a background job.
+ */
+static void catch_signals(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa = {
+		.sa_handler = on_signal,
+		.sa_flags = SA_RESTART | SA_RESETHAND,
+	};
+	struct sigaction old;
+	size_t i;
+
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		if (sigaction(sigs[i], NULL, &old) == 0 &&
+		    old.sa_handler == SIG_IGN)
+			continue;
+		sigaction(sigs[i], &sa, NULL);
+	}
+}
+
+/* ----------------------------------------------------------------------
+ * Messages
+ */
+
+static int __attribute__((format(printf, 2, 3)))
+usage_error(const struct command *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "ringcast: %s: ", cmd->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see 'ringcast %s --help')\n", cmd->name);
+	return EXIT_USAGE;
+}
+
+/* One line: "ringcast: CMD: ring 'NAME': MESSAGE". */
+static int __attribute__((format(printf, 3, 4)))
+fail(const struct command *cmd, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "ringcast: %s: ", cmd->name);
+	if (name)
+		fprintf(stderr, "ring '%s': ", name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EXIT_FAILURE;
+}
+
+/* Report a library error, with the detail of the ring's validation. */
+static int ring_error(const struct command *cmd, const char *name, int err)
+{
+	char detail[256] = "";
+
+	/* Only these codes set the detail; others would show a stale one. */
+	if (err == -EPROTO || err == -EBADMSG || err == -EINVAL ||
+	    err == -ENOENT)
+		snprintf(detail, sizeof(detail), "%s", ringcast_errdetail());
+	/* The detail says what is wrong in full ("corrupted: ..."). */
+	if (detail[0])
+		return fail(cmd, name, "%s", detail);
+	return fail(cmd, name, "%s", ringcast_strerror(err));
+}
+
+/* A write to stdout failed with @err (an errno); a gone reader is fine. */
+static int output_error(const struct command *cmd, int err)
+{
+	if (err == EPIPE)
+		return EXIT_SUCCESS;
+	return fail(cmd, NULL, "writing standard output: %s", strerror(err));
+}
+
+static int finish_output(const struct command *cmd)
+{
+	if (fflush(stdout) == EOF || ferror(stdout))
+		return output_error(cmd, errno);
+	return EXIT_SUCCESS;
+}
+
+/* ----------------------------------------------------------------------
+ * Argument parsing
+ */
+
+/* Decimal, with an optional binary suffix (k, M, G) when @suffix. */
+static int parse_u64(const char *s, uint64_t max, bool suffix, uint64_t *out)
+{
+	unsigned long long v;
+	uint64_t mult = 1;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -ERANGE;
+	if (suffix && *end) {
+		switch (*end) {
+		case 'k':
+		case 'K':
+			mult = 1ull << 10;
+			break;
+		case 'm':
+		case 'M':
+			mult = 1ull << 20;
+			break;
+		case 'g':
+		case 'G':
+			mult = 1ull << 30;
+			break;
+		default:
+			return -EINVAL;
+		}
+		end++;
+	}
+	if (*end)
+		return -EINVAL;
+	if (v > max / mult)
+		return -ERANGE;
+	*out = v * mult;
+	return 0;
+}
+
+static bool is_pow2(uint64_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+/*
+ * Parse the value of option @opt into @out, within [@min, @max], a power of
+ * two if @pow2.  Return: 0, or EXIT_USAGE after saying what is wrong.
+ */
+static int opt_u32(const struct command *cmd, const char *opt, const char *arg,
+		   uint32_t min, uint32_t max, bool pow2, uint32_t *out)
+{
+	uint64_t v;
+
+	if (parse_u64(arg, max, pow2, &v) || v < min)
+		return usage_error(cmd,
+				   "--%s: '%s' is not a number from %u to %u",
+				   opt, arg, min, max);
+	if (pow2 && !is_pow2(v))
+		return usage_error(cmd, "--%s: %s is not a power of two", opt,
+				   arg);
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* Seconds, fractions allowed, into nanoseconds. */
+static int parse_seconds(const char *s, int64_t *ns)
+{
+	double v;
+	char *end;
+
+	if ((*s < '0' || *s > '9') && *s != '.')
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || !isfinite(v) || v < 0 || v > 1e9)
+		return -EINVAL;
+	*ns = (int64_t)(v * NSEC_PER_SEC + 0.5);
+	return 0;
+}
+
+/*
+ * getopt_long() with our own messages.  Return: the option, -1 at the end,
+ * or '?' after a usage error was printed.
+ */
+static int next_opt(const struct command *cmd, int argc, char **argv,
+		    const char *shortopts, const struct option *longopts)
+{
+	int c;
+
+	opterr = 0;
+	c = getopt_long(argc, argv, shortopts, longopts, NULL);
+	if (c == ':') {
+		usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+		return '?';
+	}
+	if (c == '?') {
+		if (optopt && optopt < 128)
+			usage_error(cmd, "unknown option '-%c'", optopt);
+		else
+			usage_error(cmd, "unknown option '%s'",
+				    argv[optind - 1]);
+		return '?';
+	}
+	return c;
+}
+
+/* The one positional NAME after the options.  Return: it, or NULL. */
+static const char *one_name(const struct command *cmd, int argc, char **argv)
+{
+	if (optind >= argc) {
+		usage_error(cmd, "missing ring name");
+		return NULL;
+	}
+	if (optind + 1 < argc) {
+		usage_error(cmd, "unexpected argument '%s'", argv[optind + 1]);
+		return NULL;
+	}
+	return argv[optind];
+}
+
+static int no_args(const struct command *cmd, int argc, char **argv)
+{
+	if (optind < argc)
+		return usage_error(cmd, "unexpected argument '%s'",
+				   argv[optind]);
+	return 0;
+}
+
+static void print_help(const struct command *cmd, FILE *f)
+{
+	fputs(cmd->help, f);
+}
+
+/* ----------------------------------------------------------------------
+ * JSON and base64 output, on stdout
+ */
+
+/* Valid UTF-8: no overlong forms, no surrogates, nothing past U+10FFFF. */
+static bool utf8_valid(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned char c = s[i];
+		unsigned char lo = 0x80, hi = 0xbf;
+		size_t more, k;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			more = 1;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			more = 2;
+			if (c == 0xe0)
+				lo = 0xa0;
+			else if (c == 0xed)
+				hi = 0x9f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			more = 3;
+			if (c == 0xf0)
+				lo = 0x90;
+			else if (c == 0xf4)
+				hi = 0x8f;
+		} else {
+			return false;
+		}
+		if (n - i - 1 < more)
+			return false;
+		/* The first continuation byte has the narrowed range. */
+		if (s[i + 1] < lo || s[i + 1] > hi)
+			return false;
+		for (k = 2; k <= more; k++)
+			if ((s[i + k] & 0xc0) != 0x80)
+				return false;
+		i += more + 1;
+	}
+	return true;
+}
+
+/* Write @s (valid UTF-8) as the contents of a JSON string. */
+static void json_chars(const unsigned char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, run = 0;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = s[i];
+		char esc;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		fwrite_unlocked(s + run, 1, i - run, stdout);
+		run = i + 1;
+		switch (c) {
+		case '"':
+			esc = '"';
+			break;
+		case '\\':
+			esc = '\\';
+			break;
+		case '\b':
+			esc = 'b';
+			break;
+		case '\f':
+			esc = 'f';
+			break;
+		case '\n':
+			esc = 'n';
+			break;
+		case '\r':
+			esc = 'r';
+			break;
+		case '\t':
+			esc = 't';
+			break;
+		default:
+			esc = 0;
+			break;
+		}
+		if (esc) {
+			putc_unlocked('\\', stdout);
+			putc_unlocked(esc, stdout);
+		} else {
+			fputs_unlocked("\\u00", stdout);
+			putc_unlocked(hex[c >> 4], stdout);
+			putc_unlocked(hex[c & 0xf], stdout);
+		}
+	}
+	fwrite_unlocked(s + run, 1, n - run, stdout);
+}
+
+/* A string that is not known to be UTF-8 (a ring name from /dev/shm). */
+static void json_string(const char *s)
+{
+	size_t n = strlen(s);
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i;
+
+	putc_unlocked('"', stdout);
+	if (utf8_valid(p, n)) {
+		json_chars(p, n);
+	} else {
+		/* Keep the document valid: a '?' for each non-ASCII byte. */
+		for (i = 0; i < n; i++)
+			json_chars(p[i] < 0x80 ? p + i : (const void *)"?", 1);
+	}
+	putc_unlocked('"', stdout);
+}
+
+static void base64(const unsigned char *s, size_t n)
+{
+	static const char b64[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i;
+
+	for (i = 0; i + 2 < n; i += 3) {
+		uint32_t v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8 |
+			     s[i + 2];
+
+		putc_unlocked(b64[v >> 18], stdout);
+		putc_unlocked(b64[(v >> 12) & 63], stdout);
+		putc_unlocked(b64[(v >> 6) & 63], stdout);
+		putc_unlocked(b64[v & 63], stdout);
+	}
+	if (n - i == 1) {
+		uint32_t v = (uint32_t)s[i] << 16;
+
+		putc_unlocked(b64[v >> 18], stdout);
+		putc_unlocked(b64[(v >> 12) & 63], stdout);
+		fputs_unlocked("==", stdout);
+	} else if (n - i == 2) {
+		uint32_t v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8;
+
+		putc_unlocked(b64[v >> 18], stdout);
+		putc_unlocked(b64[(v >> 12) & 63], stdout);
+		putc_unlocked(b64[(v >> 6) & 63], stdout);
+		putc_unlocked('=', stdout);
+	}
+}
+
+/* ----------------------------------------------------------------------
+ * create
+ */
+
+static int opt_geometry(const struct command *cmd, int c, const char *arg,
+			struct ringcast_ring_opts *geo)
+{
+	uint64_t v;
+
+	switch (c) {
+	case 's':
+		return opt_u32(cmd, "slots", arg, RINGCAST_MIN_SLOTS,
+			       RINGCAST_MAX_SLOTS, true, &geo->slots);
+	case 'z':
+		return opt_u32(cmd, "slot-size", arg, RINGCAST_MIN_SLOT_SIZE,
+			       RINGCAST_MAX_SLOT_SIZE, true, &geo->slot_size);
+	case 'S':
+		return opt_u32(cmd, "max-subscribers", arg, 1,
+			       RINGCAST_MAX_SUBSCRIBERS, false,
+			       &geo->max_subscribers);
+	case 'm':
+		if (!*arg || strspn(arg, "01234567") != strlen(arg) ||
+		    strlen(arg) > 4)
+			return usage_error(cmd, "--mode: '%s' is not octal",
+					   arg);
+		v = strtoul(arg, NULL, 8);
+		if (v == 0 || v > 0777)
+			return usage_error(
+				cmd, "--mode: %s is not from 1 to 0777", arg);
+		geo->mode = (uint32_t)v;
+		return 0;
+	}
+	return EXIT_USAGE;
+}
+
+static int cmd_create(const struct command *cmd, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "slots", required_argument, NULL, 's' },
+		{ "slot-size", required_argument, NULL, 'z' },
+		{ "max-subscribers", required_argument, NULL, 'S' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ringcast_ring_opts geo = { 0 };
+	const char *name;
+	int c, err;
+
+	while ((c = next_opt(cmd, argc, argv, ":h", longopts)) != -1) {
+		if (c == 'h') {
+			print_help(cmd, stdout);
+			return EXIT_SUCCESS;
+		}
+		if (c == '?' || opt_geometry(cmd, c, optarg, &geo))
+			return EXIT_USAGE;
+	}
+	name = one_name(cmd, argc, argv);
+	if (!name)
+		return EXIT_USAGE;
+
+	err = ringcast_ring_create(name, &geo, RINGCAST_CREATE_EXCL);
+	if (err < 0)
+		return ring_error(cmd, name, err);
+	return EXIT_SUCCESS;
+}
+
+/* ----------------------------------------------------------------------
+ * pub
+ */
+
+struct pub_args {
+	const char *name;
+	uint32_t type;
+	unsigned int flags;
+	bool typed;
+	struct ringcast_ring_opts geo; /* zero fields were not given */
+};
+
+/* stdin, read with read(2) so that lines go out as soon as they come. */
+struct line_reader {
+	char *buf;
+	size_t size;
+	size_t start; /* the first byte not consumed */
+	size_t end; /* the end of what was read */
+	bool eof;
+};
+
+/*
+ * Make sure the ring exists with the geometry asked for.  Without geometry
+ * options any existing ring will do.
+ */
+static int pub_prepare(const struct command *cmd, const struct pub_args *a)
+{
+	const struct ringcast_ring_opts *geo = &a->geo;
+	struct ringcast_ring_info info;
+	int tries, err;
+
+	for (tries = 0; tries < 2; tries++) {
+		err = ringcast_ring_stat(a->name, &info);
+		if (err == 0) {
+			if ((geo->slots && geo->slots != info.slots) ||
+			    (geo->slot_size &&
+			     geo->slot_size != info.slot_size))
+				return fail(
+					cmd, a->name,
+					"exists with a different geometry (%u slots of %u bytes)",
+					info.slots, info.slot_size);
+			return EXIT_SUCCESS;
+		}
+		if (err != -ENOENT)
+			return ring_error(cmd, a->name, err);
+
+		err = ringcast_ring_create(a->name, geo, 0);
+		if (err >= 0)
+			return EXIT_SUCCESS;
+		/* Created meanwhile by someone else: look at it again. */
+		if (err != -EEXIST)
+			return ring_error(cmd, a->name, err);
+	}
+	return ring_error(cmd, a->name, err);
+}
+
+static int pub_error(const struct command *cmd, const char *name, int err)
+{
+	if (err == -EPIPE)
+		return fail(cmd, name, "closed while publishing");
+	return ring_error(cmd, name, err);
+}
+
+/* Split "TYPE PAYLOAD" (one space or tab); false if it is not that. */
+static bool split_typed(struct ringcast_msg *msg, const char *line, size_t len)
+{
+	uint64_t type = 0;
+	size_t i;
+
+	for (i = 0; i < len && line[i] >= '0' && line[i] <= '9'; i++) {
+		type = type * 10 + (uint64_t)(line[i] - '0');
+		if (type > UINT32_MAX)
+			return false;
+	}
+	if (i == 0 || (i < len && line[i] != ' ' && line[i] != '\t'))
+		return false;
+	if (i < len)
+		i++;
+	msg->type = (uint32_t)type;
+	msg->data = line + i;
+	msg->len = (uint32_t)(len - i);
+	return true;
+}
+
+/*
+ * Publish every line of stdin.  Return: an exit status, after saying what
+ * went wrong.  The caller closes the ring in every case, so that readers
+ * see the end of the stream after the last line published.
+ */
+static int pub_lines(const struct command *cmd, const struct pub_args *a,
+		     struct ringcast_pub *pub, size_t cap)
+{
+	/* The longest line: a typed one also has "4294967295 ". */
+	size_t max_line = cap + (a->typed ? 11 : 0);
+	struct ringcast_msg msgs[PUB_BATCH];
+	struct line_reader in = { 0 };
+	uint64_t lineno = 0; /* lines published */
+	bool malformed = false;
+	int ret = EXIT_FAILURE;
+	unsigned int n;
+	int err;
+
+	/* Room for the longest line and its newline, and more to read. */
+	in.size = max_line + 2 > PUB_BUF_MIN / 2 ?
+			  max_line + 2 + PUB_BUF_MIN / 2 :
+			  PUB_BUF_MIN;
+	in.buf = malloc(in.size);
+	if (!in.buf)
+		return fail(cmd, NULL, "%s", strerror(ENOMEM));
+
+	for (;;) {
+		char *line, *nl;
+		size_t len;
+		ssize_t r;
+
+		/* The complete lines in the buffer, a batch at a time. */
+		n = 0;
+		while (n < PUB_BATCH) {
+			line = in.buf + in.start;
+			nl = memchr(line, '\n', in.end - in.start);
+			if (!nl) {
+				if (!in.eof || in.start == in.end)
+					break;
+				/* The last line has no newline. */
+				nl = in.buf + in.end;
+			}
+			len = (size_t)(nl - line);
+			if (len > max_line)
+				goto bad_line;
+			if (!a->typed) {
+				msgs[n].type = a->type;
+				msgs[n].data = line;
+				msgs[n].len = (uint32_t)len;
+			} else if (!split_typed(&msgs[n], line, len)) {
+				malformed = true;
+				goto bad_line;
+			}
+			if (msgs[n].len > cap)
+				goto bad_line;
+			n++;
+			in.start =
+				(size_t)(nl - in.buf) + (nl < in.buf + in.end);
+		}
+		if (n) {
+			err = ringcast_pub_publish_batch(pub, msgs, n);
+			if (err < 0)
+				goto err_ring;
+			lineno += n;
+			continue;
+		}
+		if (in.eof)
+			break;
+
+		/* No complete line left: keep the partial one, read more. */
+		len = in.end - in.start;
+		if (len > max_line)
+			goto bad_line;
+		memmove(in.buf, in.buf + in.start, len);
+		in.start = 0;
+		in.end = len;
+		r = read(STDIN_FILENO, in.buf + in.end, in.size - in.end);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = fail(cmd, NULL, "reading standard input: %s",
+				   strerror(errno));
+			goto err_free;
+		}
+		if (r == 0)
+			in.eof = true;
+		in.end += (size_t)r;
+	}
+	free(in.buf);
+	return EXIT_SUCCESS;
+
+bad_line:
+	/* Publish the lines before it, then say what is wrong with it. */
+	err = n ? ringcast_pub_publish_batch(pub, msgs, n) : 0;
+	if (err < 0)
+		goto err_ring;
+	if (malformed)
+		ret = fail(cmd, a->name,
+			   "line %" PRIu64 " is not 'TYPE PAYLOAD'",
+			   lineno + n + 1);
+	else
+		ret = fail(cmd, a->name,
+			   "line %" PRIu64
+			   " is longer than the capacity of %zu bytes",
+			   lineno + n + 1, cap);
+	goto err_free;
+err_ring:
+	ret = pub_error(cmd, a->name, err);
+err_free:
+	free(in.buf);
+	return ret;
+}
+
+static int cmd_pub(const struct command *cmd, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "type", required_argument, NULL, 't' },
+		{ "typed", no_argument, NULL, 'T' },
+		{ "reopen", no_argument, NULL, 'r' },
+		{ "slots", required_argument, NULL, 's' },
+		{ "slot-size", required_argument, NULL, 'z' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct pub_args a = { 0 };
+	struct ringcast_ring_info info;
+	struct ringcast_pub *pub;
+	int c, err, ret;
+	uint64_t v;
+
+	while ((c = next_opt(cmd, argc, argv, ":h", longopts)) != -1) {
+		switch (c) {
+		case 'h':
+			print_help(cmd, stdout);
+			return EXIT_SUCCESS;
+		case 't':
+			if (parse_u64(optarg, UINT32_MAX, false, &v))
+				return usage_error(
+					cmd,
+					"--type: '%s' is not a number from 0 to %u",
+					optarg, UINT32_MAX);
+			a.type = (uint32_t)v;
+			break;
+		case 'T':
+			a.typed = true;
+			break;
+		case 'r':
+			a.flags |= RINGCAST_PUB_REOPEN;
+			break;
+		case 's':
+		case 'z':
+			if (opt_geometry(cmd, c, optarg, &a.geo))
+				return EXIT_USAGE;
+			break;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	a.name = one_name(cmd, argc, argv);
+	if (!a.name)
+		return EXIT_USAGE;
+
+	ret = pub_prepare(cmd, &a);
+	if (ret)
+		return ret;
+	err = ringcast_pub_attach(a.name, a.flags, &pub);
+	if (err == -EPIPE)
+		return fail(cmd, a.name,
+			    "closed (--reopen publishes on it again)");
+	if (err < 0)
+		return ring_error(cmd, a.name, err);
+	/* The capacity, which the publisher handle does not tell. */
+	err = ringcast_ring_stat(a.name, &info);
+	if (err < 0) {
+		ret = ring_error(cmd, a.name, err);
+		goto out_close;
+	}
+
+	ret = pub_lines(cmd, &a, pub, info.capacity);
+
+out_close:
+	err = ringcast_pub_close(pub);
+	if (err < 0 && ret == EXIT_SUCCESS)
+		ret = pub_error(cmd, a.name, err);
+	return ret;
+}
+
+/* ----------------------------------------------------------------------
+ * sub
+ */
+
+struct sub_args {
+	const char *name;
+	struct ringcast_sub_opts opts;
+	uint32_t types[RINGCAST_MAX_TYPES];
+	uint64_t count;
+	bool have_count;
+	int64_t timeout_ns; /* < 0: none */
+	const char *timeout; /* as given, for messages */
+	bool wait;
+	bool json;
+};
+
+static int parse_types(const struct command *cmd, const char *arg,
+		       struct sub_args *a)
+{
+	const char *p = arg;
+
+	for (;;) {
+		char num[24];
+		size_t len = strcspn(p, ",");
+		uint32_t i;
+		uint64_t v;
+
+		if (len == 0 || len >= sizeof(num))
+			return usage_error(cmd, "--types: bad list '%s'", arg);
+		memcpy(num, p, len);
+		num[len] = '\0';
+		if (parse_u64(num, UINT32_MAX, false, &v))
+			return usage_error(
+				cmd,
+				"--types: '%s' is not a number from 0 to %u",
+				num, UINT32_MAX);
+		for (i = 0; i < a->opts.ntypes; i++)
+			if (a->types[i] == v)
+				break;
+		if (i == a->opts.ntypes) {
+			if (i == RINGCAST_MAX_TYPES)
+				return usage_error(
+					cmd, "--types: more than %u types",
+					RINGCAST_MAX_TYPES);
+			a->types[a->opts.ntypes++] = (uint32_t)v;
+		}
+		p += len;
+		if (!*p)
+			return 0;
+		p++;
+	}
+}
+
+static int parse_sub_args(const struct command *cmd, int argc, char **argv,
+			  struct sub_args *a)
+{
+	static const struct option longopts[] = {
+		{ "from", required_argument, NULL, 'f' },
+		{ "types", required_argument, NULL, 't' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "timeout", required_argument, NULL, 'T' },
+		{ "wait", no_argument, NULL, 'w' },
+		{ "strategy", required_argument, NULL, 's' },
+		{ "format", required_argument, NULL, 'F' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	a->opts.from = RINGCAST_FROM_NEWEST;
+	a->opts.wait = RINGCAST_WAIT_SPIN;
+	a->opts.types = a->types;
+	a->timeout_ns = -1;
+
+	while ((c = next_opt(cmd, argc, argv, ":h", longopts)) != -1) {
+		switch (c) {
+		case 'h':
+			print_help(cmd, stdout);
+			return -1;
+		case 'f':
+			if (!strcmp(optarg, "oldest")) {
+				a->opts.from = RINGCAST_FROM_OLDEST;
+			} else if (!strcmp(optarg, "newest")) {
+				a->opts.from = RINGCAST_FROM_NEWEST;
+			} else if (!parse_u64(optarg, UINT64_MAX, false,
+					      &a->opts.seq)) {
+				a->opts.from = RINGCAST_FROM_SEQ;
+			} else {
+				return usage_error(
+					cmd,
+					"--from: '%s' is not oldest, newest or a sequence",
+					optarg);
+			}
+			break;
+		case 't':
+			if (parse_types(cmd, optarg, a))
+				return EXIT_USAGE;
+			break;
+		case 'c':
+			if (parse_u64(optarg, UINT64_MAX, false, &a->count))
+				return usage_error(
+					cmd, "--count: '%s' is not a number",
+					optarg);
+			a->have_count = true;
+			break;
+		case 'T':
+			if (parse_seconds(optarg, &a->timeout_ns))
+				return usage_error(
+					cmd,
+					"--timeout: '%s' is not a number of seconds",
+					optarg);
+			a->timeout = optarg;
+			break;
+		case 'w':
+			a->wait = true;
+			break;
+		case 's':
+			if (!strcmp(optarg, "busy"))
+				a->opts.wait = RINGCAST_WAIT_BUSY;
+			else if (!strcmp(optarg, "spin"))
+				a->opts.wait = RINGCAST_WAIT_SPIN;
+			else if (!strcmp(optarg, "sleep"))
+				a->opts.wait = RINGCAST_WAIT_SLEEP;
+			else
+				return usage_error(
+					cmd,
+					"--strategy: '%s' is not busy, spin or sleep",
+					optarg);
+			break;
+		case 'F':
+			if (!strcmp(optarg, "json"))
+				a->json = true;
+			else if (!strcmp(optarg, "text"))
+				a->json = false;
+			else
+				return usage_error(
+					cmd,
+					"--format: '%s' is not text or json",
+					optarg);
+			break;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	a->name = one_name(cmd, argc, argv);
+	if (!a->name)
+		return EXIT_USAGE;
+	return 0;
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+}
+
+/* Attach; with --wait, poll until the ring exists or --timeout passes. */
+static int sub_attach(const struct sub_args *a, struct ringcast_sub **subp)
+{
+	int64_t deadline = a->timeout_ns >= 0 ? now_ns() + a->timeout_ns : 0;
+
+	for (;;) {
+		struct timespec ts;
+		int64_t left = ATTACH_POLL_NS;
+		int err;
+
+		err = ringcast_sub_attach(a->name, &a->opts, subp, NULL);
+		if (err != -ENOENT || !a->wait)
+			return err;
+		if (caught_signal)
+			return -EINTR;
+		if (a->timeout_ns >= 0) {
+			left = deadline - now_ns();
+			if (left <= 0)
+				return -ETIMEDOUT;
+			if (left > ATTACH_POLL_NS)
+				left = ATTACH_POLL_NS;
+		}
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)left;
+		nanosleep(&ts, NULL);
+	}
+}
+
+static void print_event(const struct ringcast_event *ev, bool json)
+{
+	const unsigned char *data = ev->data;
+
+	if (!json) {
+		fwrite_unlocked(data, 1, ev->len, stdout);
+		putc_unlocked('\n', stdout);
+		return;
+	}
+	fprintf(stdout,
+		"{\"seq\":%" PRIu64 ",\"type\":%" PRIu32 ",\"ts\":%" PRIu64
+		",\"len\":%" PRIu32 ",",
+		ev->seq, ev->type, ev->ts, ev->len);
+	if (utf8_valid(data, ev->len)) {
+		fputs_unlocked("\"data\":\"", stdout);
+		json_chars(data, ev->len);
+	} else {
+		fputs_unlocked("\"data_base64\":\"", stdout);
+		base64(data, ev->len);
+	}
+	fputs_unlocked("\"}\n", stdout);
+}
+
+/* Die by the signal that stopped us, so that shells see it; else 128+sig. */
+static int exit_by_signal(int sig)
+{
+	fflush(stdout);
+	signal(sig, SIG_DFL);
+	raise(sig);
+	return 128 + sig;
+}
+
+/*
+ * Read events until the end of the stream or --count.  Return: 0 or a
+ * negative errno that ended it; *@werr is set to an errno if writing
+ * stdout failed.
+ */
+static int sub_loop(const struct command *cmd, const struct sub_args *a,
+		    struct ringcast_sub *sub, int *werr)
+{
+	struct ringcast_event ev;
+	uint64_t seen = 0;
+	int err;
+
+	for (;;) {
+		if (a->have_count && seen == a->count)
+			return 0;
+		if (caught_signal)
+			return -EINTR;
+		/* Flush only when about to block: prompt yet fast. */
+		err = ringcast_sub_next(sub, &ev, 0);
+		if (err == -EAGAIN) {
+			if (fflush(stdout) == EOF) {
+				*werr = errno;
+				return 0;
+			}
+			err = ringcast_sub_next(sub, &ev, a->timeout_ns);
+			if (err == -EAGAIN)
+				err = -ETIMEDOUT;
+		}
+		if (err == -EOVERFLOW) {
+			fflush(stdout);
+			fprintf(stderr,
+				"ringcast: %s: ring '%s': lost %" PRIu64
+				" events\n",
+				cmd->name, a->name, ev.lost);
+			continue;
+		}
+		if (err == -EINTR && !caught_signal)
+			continue;
+		if (err < 0)
+			return err;
+		print_event(&ev, a->json);
+		if (ferror_unlocked(stdout)) {
+			*werr = errno;
+			return 0;
+		}
+		seen++;
+	}
+}
+
+static int cmd_sub(const struct command *cmd, int argc, char **argv)
+{
+	struct sub_args a = { 0 };
+	struct ringcast_sub *sub;
+	int err, werr = 0, ret;
+	char *outbuf;
+
+	ret = parse_sub_args(cmd, argc, argv, &a);
+	if (ret)
+		return ret < 0 ? EXIT_SUCCESS : ret;
+
+	/* Lives until exit, when stdio flushes it for the last time. */
+	outbuf = malloc(SUB_OUT_BUF);
+	if (outbuf)
+		setvbuf(stdout, outbuf, _IOFBF, SUB_OUT_BUF);
+	catch_signals();
+
+	err = sub_attach(&a, &sub);
+	if (err == -EINTR)
+		return exit_by_signal(caught_signal);
+	if (err == -ETIMEDOUT)
+		return fail(cmd, a.name, "did not appear within %s seconds",
+			    a.timeout);
+	if (err < 0)
+		return ring_error(cmd, a.name, err);
+
+	atomic_store(&signal_sub, sub);
+	/* A signal that came before is seen by sub_loop()'s first check. */
+	err = sub_loop(cmd, &a, sub, &werr);
+	atomic_store(&signal_sub, NULL);
+	ringcast_sub_detach(sub);
+
+	switch (err) {
+	case 0:
+	case -EPIPE:
+		ret = EXIT_SUCCESS;
+		break;
+	case -EINTR:
+		return exit_by_signal(caught_signal);
+	case -ETIMEDOUT:
+		ret = fail(cmd, a.name, "no event within %s seconds",
+			   a.timeout);
+		break;
+	case -EOWNERDEAD:
+		ret = fail(cmd, a.name, "publisher died");
+		break;
+	default:
+		ret = ring_error(cmd, a.name, err);
+		break;
+	}
+	if (werr)
+		return output_error(cmd, werr);
+	if (fflush(stdout) == EOF)
+		return ret == EXIT_SUCCESS ? output_error(cmd, errno) : ret;
+	return ret;
+}
+
+/* ----------------------------------------------------------------------
+ * close, rm
+ */
+
+static int cmd_name_only(const struct command *cmd, int argc, char **argv,
+			 int (*fn)(const char *name))
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *name;
+	int c, err;
+
+	while ((c = next_opt(cmd, argc, argv, ":h", longopts)) != -1) {
+		if (c != 'h')
+			return EXIT_USAGE;
+		print_help(cmd, stdout);
+		return EXIT_SUCCESS;
+	}
+	name = one_name(cmd, argc, argv);
+	if (!name)
+		return EXIT_USAGE;
+	err = fn(name);
+	if (err == -EPIPE)
+		return fail(cmd, name, "already closed");
+	if (err < 0)
+		return ring_error(cmd, name, err);
+	return EXIT_SUCCESS;
+}
+
+static int cmd_close(const struct command *cmd, int argc, char **argv)
+{
+	return cmd_name_only(cmd, argc, argv, ringcast_ring_close);
+}
+
+static int cmd_rm(const struct command *cmd, int argc, char **argv)
+{
+	return cmd_name_only(cmd, argc, argv, ringcast_ring_remove);
+}
+
+/* ----------------------------------------------------------------------
+ * stat, ls
+ */
+
+static const char *state_name(uint32_t state)
+{
+	switch (state) {
+	case RINGCAST_STATE_CREATED:
+		return "created";
+	case RINGCAST_STATE_LIVE:
+		return "live";
+	case RINGCAST_STATE_CLOSED:
+		return "closed";
+	case RINGCAST_STATE_ABANDONED:
+		return "abandoned";
+	}
+	return "unknown";
+}
+
+static uint64_t retained(const struct ringcast_ring_info *info)
+{
+	/* The fields are read one by one: do not trust their order. */
+	return info->head > info->oldest ? info->head - info->oldest : 0;
+}
+
+static const char *alive_name(int32_t alive, bool json)
+{
+	if (alive < 0)
+		return json ? "null" : "unknown";
+	if (alive)
+		return json ? "true" : "yes";
+	return json ? "false" : "no";
+}
+
+static void print_info_text(const char *name,
+			    const struct ringcast_ring_info *info)
+{
+	printf("name: %s\n"
+	       "state: %s\n"
+	       "slots: %" PRIu32 "\n"
+	       "slot_size: %" PRIu32 "\n"
+	       "capacity: %" PRIu32 "\n"
+	       "max_subscribers: %" PRIu32 "\n"
+	       "subscribers: %" PRIu32 "\n"
+	       "mode: 0%03" PRIo32 "\n"
+	       "size: %" PRIu64 "\n"
+	       "abi_version: %" PRIu32 "\n"
+	       "features: 0x%" PRIx32 "\n"
+	       "epoch: 0x%016" PRIx64 "\n"
+	       "epoch_start: %" PRIu64 "\n"
+	       "head: %" PRIu64 "\n"
+	       "oldest: %" PRIu64 "\n"
+	       "retained: %" PRIu64 "\n"
+	       "published: %" PRIu64 "\n"
+	       "refused: %" PRIu64 "\n"
+	       "wakes: %" PRIu64 "\n"
+	       "publisher_pid: %" PRId32 "\n"
+	       "publisher_alive: %s\n",
+	       name, state_name(info->state), info->slots, info->slot_size,
+	       info->capacity, info->max_subscribers, info->subscribers,
+	       info->mode, info->size, info->abi_version, info->features,
+	       info->epoch, info->epoch_start, info->head, info->oldest,
+	       retained(info), info->published, info->refused, info->wakes,
+	       info->publisher_pid, alive_name(info->publisher_alive, false));
+}
+
+/* One JSON object; the epoch, an identifier, as a hex string. */
+static void print_info_json(const char *name,
+			    const struct ringcast_ring_info *info)
+{
+	fputs("{\"name\":", stdout);
+	json_string(name);
+	printf(",\"state\":\"%s\""
+	       ",\"slots\":%" PRIu32 ",\"slot_size\":%" PRIu32
+	       ",\"capacity\":%" PRIu32 ",\"max_subscribers\":%" PRIu32
+	       ",\"subscribers\":%" PRIu32 ",\"mode\":\"0%03" PRIo32 "\""
+	       ",\"size\":%" PRIu64 ",\"abi_version\":%" PRIu32
+	       ",\"features\":%" PRIu32 ",\"epoch\":\"0x%016" PRIx64 "\""
+	       ",\"epoch_start\":%" PRIu64 ",\"head\":%" PRIu64
+	       ",\"oldest\":%" PRIu64 ",\"retained\":%" PRIu64
+	       ",\"published\":%" PRIu64 ",\"refused\":%" PRIu64
+	       ",\"wakes\":%" PRIu64 ",\"publisher_pid\":%" PRId32
+	       ",\"publisher_alive\":%s}",
+	       state_name(info->state), info->slots, info->slot_size,
+	       info->capacity, info->max_subscribers, info->subscribers,
+	       info->mode, info->size, info->abi_version, info->features,
+	       info->epoch, info->epoch_start, info->head, info->oldest,
+	       retained(info), info->published, info->refused, info->wakes,
+	       info->publisher_pid, alive_name(info->publisher_alive, true));
+}
+
+static int opt_json(const struct command *cmd, int argc, char **argv,
+		    bool *json)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = next_opt(cmd, argc, argv, ":h", longopts)) != -1) {
+		switch (c) {
+		case 'h':
+			print_help(cmd, stdout);
+			return -1;
+		case 'j':
+			*json = true;
+			break;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	return 0;
+}
+
+static int cmd_stat(const struct command *cmd, int argc, char **argv)
+{
+	struct ringcast_ring_info info;
+	const char *name;
+	bool json = false;
+	int err;
+
+	err = opt_json(cmd, argc, argv, &json);
+	if (err)
+		return err < 0 ? EXIT_SUCCESS : err;
+	name = one_name(cmd, argc, argv);
+	if (!name)
+		return EXIT_USAGE;
+
+	err = ringcast_ring_stat(name, &info);
+	if (err < 0)
+		return ring_error(cmd, name, err);
+	if (json) {
+		print_info_json(name, &info);
+		putchar('\n');
+	} else {
+		print_info_text(name, &info);
+	}
+	return finish_output(cmd);
+}
+
+struct name_list {
+	char **names;
+	size_t n, cap;
+};
+
+static int collect_name(const char *name, void *arg)
+{
+	struct name_list *l = arg;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		char **names = realloc(l->names, cap * sizeof(*names));
+
+		if (!names)
+			return -ENOMEM;
+		l->names = names;
+		l->cap = cap;
+	}
+	l->names[l->n] = strdup(name);
+	if (!l->names[l->n])
+		return -ENOMEM;
+	l->n++;
+	return 0;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int cmd_ls(const struct command *cmd, int argc, char **argv)
+{
+	struct name_list list = { 0 };
+	bool json = false;
+	size_t i;
+	int err, ret;
+
+	err = opt_json(cmd, argc, argv, &json);
+	if (err)
+		return err < 0 ? EXIT_SUCCESS : err;
+	err = no_args(cmd, argc, argv);
+	if (err)
+		return err;
+
+	err = ringcast_ring_list(collect_name, &list);
+	if (err < 0) {
+		ret = fail(cmd, NULL, "listing rings: %s",
+			   ringcast_strerror(err));
+		goto out_free;
+	}
+	qsort(list.names, list.n, sizeof(*list.names), compare_names);
+
+	if (json)
+		putchar('[');
+	for (i = 0; i < list.n; i++) {
+		struct ringcast_ring_info info;
+
+		if (!json) {
+			puts(list.names[i]);
+			continue;
+		}
+		if (i)
+			putchar(',');
+		err = ringcast_ring_stat(list.names[i], &info);
+		if (err == 0) {
+			print_info_json(list.names[i], &info);
+			continue;
+		}
+		/* Removed meanwhile, unreadable or corrupted: say which. */
+		fputs("{\"name\":", stdout);
+		json_string(list.names[i]);
+		fputs(",\"error\":", stdout);
+		json_string(ringcast_strerror(err));
+		putchar('}');
+	}
+	if (json)
+		puts("]");
+	ret = finish_output(cmd);
+
+out_free:
+	for (i = 0; i < list.n; i++)
+		free(list.names[i]);
+	free(list.names);
+	return ret;
+}
+
+/* ----------------------------------------------------------------------
+ * The table
+ */
+
+static const char create_help[] =
+	"Usage: ringcast create NAME [--slots N] [--slot-size BYTES]\n"
+	"                            [--max-subscribers N] [--mode OCTAL]\n"
+	"\n"
+	"Create the ring NAME; fail if it exists.\n"
+	"\n"
+	"  --slots N            slots, a power of two from 2 to 16M\n"
+	"                       (default 4096)\n"
+	"  --slot-size BYTES    bytes per slot, a power of two from 64 to\n"
+	"                       16M (default 256); an event carries up to\n"
+	"                       this minus 32 bytes of payload\n"
+	"  --max-subscribers N  subscriber table entries, 1 to 4096\n"
+	"                       (default 64)\n"
+	"  --mode OCTAL         permissions, whatever the umask\n"
+	"                       (default 0600)\n"
+	"\n"
+	"Sizes take a k, M or G suffix (powers of 1024).\n"
+	"Exit status: 0 created, 1 error (it exists...), 2 usage.\n";
+
+static const char pub_help[] =
+	"Usage: ringcast pub NAME [--type T | --typed] [--reopen]\n"
+	"                         [--slots N] [--slot-size BYTES]\n"
+	"\n"
+	"Publish each line of standard input, without its newline, as\n"
+	"one event; at the end of the input close the ring (end of\n"
+	"stream).  The ring is created if it does not exist; if it does,\n"
+	"--slots and --slot-size, when given, must match it.\n"
+	"\n"
+	"  --type T           the events' type tag (default 0)\n"
+	"  --typed            each line is 'TYPE PAYLOAD': a decimal type\n"
+	"                     tag, one space or tab, then the payload\n"
+	"  --reopen           publish on a closed ring again (a takeover)\n"
+	"  --slots N          geometry of a new ring, as for 'ringcast\n"
+	"  --slot-size BYTES  create'\n"
+	"\n"
+	"A line longer than the ring's capacity is an error: the lines\n"
+	"before it are published, the ring is closed, the status is 1.\n"
+	"A publisher killed by a signal does not close the ring:\n"
+	"subscribers are told that it died.\n"
+	"Exit status: 0 all published, 1 error, 2 usage.\n";
+
+static const char sub_help[] =
+	"Usage: ringcast sub NAME [--from oldest|newest|SEQ]\n"
+	"                         [--types T1,T2,...] [--count N]\n"
+	"                         [--timeout SECONDS] [--wait]\n"
+	"                         [--strategy busy|spin|sleep]\n"
+	"                         [--format text|json]\n"
+	"\n"
+	"Print one line per event until the end of the stream.\n"
+	"\n"
+	"  --from WHERE       the oldest retained event, the newest (the\n"
+	"                     default: events published from now on), or\n"
+	"                     a sequence number\n"
+	"  --types LIST       only these type tags (comma-separated)\n"
+	"  --count N          stop after N events\n"
+	"  --timeout SECONDS  give up when no event came for that long\n"
+	"                     (fractions allowed); also bounds --wait\n"
+	"  --wait             wait for the ring to be created\n"
+	"  --strategy HOW     when caught up: spin a little then sleep\n"
+	"                     (spin, the default), spin only (busy), or\n"
+	"                     sleep at once (sleep)\n"
+	"  --format FMT       text: the payload as is, then a newline;\n"
+	"                     json: one object per line with seq, type,\n"
+	"                     ts, len and data, or data_base64 when the\n"
+	"                     payload is not valid UTF-8\n"
+	"\n"
+	"Events lost when the subscriber is lapped are reported on\n"
+	"standard error as 'lost N events'; reading goes on.\n"
+	"Exit status: 0 end of stream, --count reached, or the reader of\n"
+	"the output went away; 1 timeout, publisher died, or error;\n"
+	"2 usage.  SIGINT, SIGTERM and SIGHUP stop it after flushing the\n"
+	"output; it then dies by that signal (status 130 for Ctrl-C).\n";
+
+static const char close_help[] =
+	"Usage: ringcast close NAME\n"
+	"\n"
+	"Mark the ring closed, whatever publisher holds it: subscribers\n"
+	"read what was published, then end.\n"
+	"Exit status: 0 closed, 1 error (also: closed already), 2 usage.\n";
+
+static const char stat_help[] =
+	"Usage: ringcast stat NAME [--json]\n"
+	"\n"
+	"Validate the ring and print a snapshot of it: 'key: value'\n"
+	"lines, or one JSON object with --json.  There the epoch (an\n"
+	"identifier) is a hex string, the mode an octal string, and\n"
+	"publisher_alive true, false or null (cannot tell).\n"
+	"Exit status: 0, 1 error (missing, corrupted...), 2 usage.\n";
+
+static const char ls_help[] =
+	"Usage: ringcast ls [--json]\n"
+	"\n"
+	"Print the name of every ring, sorted, one per line; with --json,\n"
+	"one JSON array of the objects 'ringcast stat --json' prints\n"
+	"(name and error for a ring that cannot be read).\n"
+	"Exit status: 0, 1 error, 2 usage.\n";
+
+static const char rm_help[] =
+	"Usage: ringcast rm NAME\n"
+	"\n"
+	"Remove the ring: processes attached to it go on with their\n"
+	"mapping, new ones do not find it.\n"
+	"Exit status: 0 removed, 1 error (no such ring...), 2 usage.\n";
+
+static const char help_help[] = "Usage: ringcast help [COMMAND]\n";
+
+static int cmd_help(const struct command *cmd, int argc, char **argv);
+
+static const struct command commands[] = {
+	{ "create", "create a ring", create_help, cmd_create },
+	{ "pub", "publish each line of standard input", pub_help, cmd_pub },
+	{ "sub", "print the events of a ring", sub_help, cmd_sub },
+	{ "close", "end the stream of a ring", close_help, cmd_close },
+	{ "stat", "show a ring's geometry, state and counters", stat_help,
+	  cmd_stat },
+	{ "ls", "list the rings", ls_help, cmd_ls },
+	{ "rm", "remove a ring", rm_help, cmd_rm },
+	{ "help", "show the help of a command", help_help, cmd_help },
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const struct command *find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+static void print_usage(FILE *f)
+{
+	size_t i;
+
+	fputs("Usage: ringcast COMMAND [ARGS...]\n"
+	      "       ringcast COMMAND --help\n"
+	      "       ringcast --version\n"
+	      "\n"
+	      "One publisher, many subscribers, one ring in shared memory.\n"
+	      "\n"
+	      "Commands:\n",
+	      f);
+	for (i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name,
+			commands[i].summary);
+	fputs("\n"
+	      "Exit status: 0 success, 1 runtime error, 2 usage error.\n",
+	      f);
+}
+
+static int cmd_help(const struct command *cmd, int argc, char **argv)
+{
+	const struct command *c;
+
+	if (argc < 2) {
+		print_usage(stdout);
+		return EXIT_SUCCESS;
+	}
+	if (argc > 2)
+		return usage_error(cmd, "unexpected argument '%s'", argv[2]);
+	c = find_command(argv[1]);
+	if (!c)
+		return usage_error(cmd, "unknown command '%s'", argv[1]);
+	print_help(c, stdout);
+	return EXIT_SUCCESS;
+}
+
+int main(int argc, char **argv)
+{
+	const struct command *cmd;
+
+	if (argc < 2) {
+		print_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		print_usage(stdout);
+		return EXIT_SUCCESS;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("ringcast %s\n", RINGCAST_VERSION);
+		return EXIT_SUCCESS;
+	}
+	cmd = find_command(argv[1]);
+	if (!cmd) {
+		fprintf(stderr,
+			"ringcast: unknown command '%s' (see 'ringcast --help')\n",
+			argv[1]);
+		return EXIT_USAGE;
+	}
+	/* A reader that goes away shows as EPIPE on the next write. */
+	signal(SIGPIPE, SIG_IGN);
+	return cmd->run(cmd, argc - 1, argv + 1);
+}
