@@ -1338,7 +1338,8 @@ static int cmd_ls(const struct command *cmd, int argc, char **argv)
 			   ringcast_strerror(err));
 		goto out_free;
 	}
-	qsort(list.names, list.n, sizeof(*list.names), compare_names);
+	if (list.n)
+		qsort(list.names, list.n, sizeof(*list.names), compare_names);
 
 	if (json)
 		putchar('[');
