@@ -24,7 +24,7 @@
  * is for TSan runs on x86 only.
  */
 static _Atomic unsigned int rc_tsan_fence_word __attribute__((unused));
-#define smp_mb() \
+#define smp_mb()                                                 \
 	((void)atomic_fetch_add_explicit(&rc_tsan_fence_word, 0, \
 					 memory_order_seq_cst))
 #define smp_rmb() atomic_signal_fence(memory_order_acquire)

@@ -227,8 +227,7 @@ static void rc_slot_end(struct ringcast_pub *pub, struct rc_slot *s,
 }
 
 /* Publish the head once for what was committed, then look for sleepers. */
-static void rc_pub_advance(struct ringcast_pub *pub, uint64_t n,
-			   uint32_t bits)
+static void rc_pub_advance(struct ringcast_pub *pub, uint64_t n, uint32_t bits)
 {
 	struct rc_hdr *hdr = pub->m.hdr;
 	uint32_t w, old;
@@ -309,8 +308,7 @@ RINGCAST_API int ringcast_pub_publish_batch(struct ringcast_pub *pub,
 		struct rc_slot *s = rc_slot_begin(pub, seq);
 
 		if (msgs[i].len)
-			rc_copy_in(s->data, msgs[i].data,
-				   msgs[i].len);
+			rc_copy_in(s->data, msgs[i].data, msgs[i].len);
 		rc_slot_end(pub, s, seq, msgs[i].type, msgs[i].len, ts);
 		bits |= rc_bit(msgs[i].type);
 	}

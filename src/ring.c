@@ -129,8 +129,7 @@ int rc_name_check(const char *name)
 	return 0;
 }
 
-static void rc_path(char *buf, size_t len, const char *prefix,
-		    const char *name)
+static void rc_path(char *buf, size_t len, const char *prefix, const char *name)
 {
 	snprintf(buf, len, "/%s%s", prefix, name);
 }
@@ -177,15 +176,17 @@ static int rc_geom_make(uint32_t slots, uint32_t slot_size, uint32_t cap,
 {
 	if (slots < RINGCAST_MIN_SLOTS || slots > RINGCAST_MAX_SLOTS ||
 	    !is_pow2_u64(slots)) {
-		rc_set_detail("slot count %u is not a power of two from %u to %u",
-			      slots, RINGCAST_MIN_SLOTS, RINGCAST_MAX_SLOTS);
+		rc_set_detail(
+			"slot count %u is not a power of two from %u to %u",
+			slots, RINGCAST_MIN_SLOTS, RINGCAST_MAX_SLOTS);
 		return -EINVAL;
 	}
 	if (slot_size < RINGCAST_MIN_SLOT_SIZE ||
 	    slot_size > RINGCAST_MAX_SLOT_SIZE || !is_pow2_u64(slot_size)) {
-		rc_set_detail("slot size %u is not a power of two from %u to %u",
-			      slot_size, RINGCAST_MIN_SLOT_SIZE,
-			      RINGCAST_MAX_SLOT_SIZE);
+		rc_set_detail(
+			"slot size %u is not a power of two from %u to %u",
+			slot_size, RINGCAST_MIN_SLOT_SIZE,
+			RINGCAST_MAX_SLOT_SIZE);
 		return -EINVAL;
 	}
 	if (cap < 1 || cap > RINGCAST_MAX_SUBSCRIBERS) {
@@ -633,8 +634,7 @@ RINGCAST_API int ringcast_ring_close(const char *name)
 		/* Release: pairs with the acquire of life by readers. */
 		if (atomic_compare_exchange_weak_explicit(
 			    &m.hdr->life, &life,
-			    RC_LIFE(RC_LIFE_EPOCH(life),
-				    RINGCAST_STATE_CLOSED),
+			    RC_LIFE(RC_LIFE_EPOCH(life), RINGCAST_STATE_CLOSED),
 			    memory_order_acq_rel, memory_order_acquire))
 			break;
 	}

@@ -145,8 +145,7 @@ static int rc_sub_end_code(struct ringcast_sub *sub)
 	return -EOWNERDEAD;
 }
 
-static void rc_sub_adopt(struct ringcast_sub *sub, uint32_t tag,
-			 uint64_t start)
+static void rc_sub_adopt(struct ringcast_sub *sub, uint32_t tag, uint64_t start)
 {
 	sub->ep_tag = tag;
 	sub->ep_start = start;
@@ -654,8 +653,7 @@ RINGCAST_API int ringcast_sub_attach(const char *name,
 		start = acct = oldest;
 		/* The oldest slot is the next to go: already overwritten? */
 		s = rc_slot_at(&sub->m, start);
-		if (start < head &&
-		    smp_load_acquire(&s->stamp) != start + 1)
+		if (start < head && smp_load_acquire(&s->stamp) != start + 1)
 			start = acct = start + 1;
 		break;
 	default:
