@@ -100,6 +100,7 @@ RINGCAST_API int ringcast_pub_attach(const char *name, unsigned int flags,
 	uint32_t state;
 	int r, tries;
 
+	rc_set_detail("%s", "");
 	if (!pubp || (flags & ~(RINGCAST_PUB_REOPEN | RINGCAST_PUB_PRECISE)))
 		return -EINVAL;
 	pub = calloc(1, sizeof(*pub));

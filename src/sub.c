@@ -576,6 +576,7 @@ RINGCAST_API int ringcast_sub_attach(const char *name,
 	uint32_t i;
 	int r;
 
+	rc_set_detail("%s", "");
 	if (!subp)
 		return -EINVAL;
 	if (opts)
