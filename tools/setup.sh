@@ -8,6 +8,8 @@ set -euo pipefail
 
 packages=(
 	gcc
+	g++
+	binutils
 	libc6-dev
 	meson
 	ninja-build
@@ -15,6 +17,8 @@ packages=(
 	python3
 	check
 	liburcu-dev
+	groff-base
+	man-db
 )
 
 missing=()
