@@ -1541,6 +1541,10 @@ static int cmd_help(const struct command *cmd, int argc, char **argv)
 	}
 	if (argc > 2)
 		return usage_error(cmd, "unexpected argument '%s'", argv[2]);
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		print_help(cmd, stdout);
+		return EXIT_SUCCESS;
+	}
 	c = find_command(argv[1]);
 	if (!c)
 		return usage_error(cmd, "unknown command '%s'", argv[1]);
