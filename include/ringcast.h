@@ -464,7 +464,8 @@ enum ringcast_wait {
  *            lost on the first read; ahead of the head: wait for it.
  * @spin_ns:  how long RINGCAST_WAIT_SPIN spins before sleeping (0: 20 us)
  * @liveness_ns: how often a sleeping subscriber wakes on its own to check
- *            that the publisher is alive (0: 250 ms; at least 1 ms).  It
+ *            that the publisher is alive (0: 250 ms; from 1 ms to an
+ *            hour, and @spin_ns at most an hour too).  It
  *            bounds how late a dead publisher is noticed.
  */
 struct ringcast_sub_opts {

@@ -38,6 +38,9 @@
 #define RC_LIFE_EPOCH(l) ((l) >> 8)
 #define RC_LIFE(epoch, state) (((uint64_t)(epoch) << 8) | (state))
 
+/* Epoch endings remembered in the header. */
+#define RC_ENDED_MAX 8
+
 /* Table entry states. */
 #define RC_ENTRY_FREE 0u
 #define RC_ENTRY_LOSSY 1u /* registered, does not gate the publisher */
@@ -77,11 +80,10 @@ struct rc_hdr {
 	 */
 	_Atomic uint64_t life __attribute__((aligned(64)));
 	_Atomic uint64_t epoch_start; /* first sequence of this epoch */
-	_Atomic uint64_t prev_life; /* life word the last epoch ended with */
 	_Atomic uint64_t pub_start; /* publisher's start time (/proc ticks) */
 	_Atomic int32_t pub_pid;
-	uint32_t pad2;
-	uint8_t reserved2[24];
+	_Atomic uint32_t ended_next; /* next slot of ended[] to write */
+	uint8_t reserved2[32];
 
 	/*
 	 * Line 3: written by the publisher only.
@@ -98,18 +100,36 @@ struct rc_hdr {
 	 * readers before they sleep, cleared by whoever wakes them.
 	 */
 	_Atomic uint32_t wake_bits __attribute__((aligned(64)));
-	uint8_t reserved4[60];
+	/*
+	 * What sleepers FUTEX_WAIT on: bumped by every waker after it
+	 * clears bits.  The bitmap alone cannot be the futex word: a bit
+	 * cleared by a waker and set again by another sleeper would give it
+	 * back the value a sleeper about to wait expects.
+	 */
+	_Atomic uint32_t wake_seq;
+	uint8_t reserved4[56];
 
 	/*
 	 * Line 5: written by subscribers, rarely: the publisher's own futex
 	 * word (a publisher blocked by a reliable subscriber sleeps here) and
-	 * the number of registered table entries.
+	 * the table's generation, bumped whenever an entry is claimed or
+	 * freed, so the publisher recounts the entries only then.
 	 */
 	_Atomic uint32_t pub_wait __attribute__((aligned(64)));
-	_Atomic uint32_t nsubs;
+	_Atomic uint32_t table_gen;
 	uint8_t reserved5[56];
 
-	uint8_t reserved6[128];
+	/*
+	 * Lines 6-7: how the last RC_ENDED_MAX epochs ended (closed or
+	 * abandoned), written by a publisher taking the ring over before it
+	 * sets the new epoch, so a subscriber still reading an old epoch
+	 * gives the right end code however many takeovers came after it.
+	 */
+	struct rc_ended {
+		_Atomic uint32_t tag; /* low 32 bits of the epoch */
+		_Atomic uint32_t state; /* its life state at the takeover */
+	} ended[RC_ENDED_MAX] __attribute__((aligned(64)));
+	uint8_t reserved6[64];
 };
 
 /* One entry of the shared subscriber table. */
@@ -140,7 +160,9 @@ static_assert(offsetof(struct rc_hdr, checksum) == 120, "checksum offset");
 static_assert(offsetof(struct rc_hdr, life) == 128, "life offset");
 static_assert(offsetof(struct rc_hdr, head) == 192, "head offset");
 static_assert(offsetof(struct rc_hdr, wake_bits) == 256, "wake offset");
+static_assert(offsetof(struct rc_hdr, wake_seq) == 260, "wake_seq offset");
 static_assert(offsetof(struct rc_hdr, pub_wait) == 320, "pub_wait offset");
+static_assert(offsetof(struct rc_hdr, ended) == 384, "ended offset");
 static_assert(sizeof(struct rc_entry) == RC_ENTRY_SIZE, "entry size is ABI");
 static_assert(sizeof(struct rc_slot) == 32, "slot header size is ABI");
 static_assert(sizeof(_Atomic uint64_t) == 8 && sizeof(_Atomic uint32_t) == 4,

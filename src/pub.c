@@ -23,15 +23,21 @@
  * Waking (DESIGN §4), with sub.c's rc_sub_sleep():
  *
  *   publisher                             sleeper
+ *                                         g = wake_seq
  *   store_release(head)                   fetch_or(wake_bits, mine)
  *   smp_mb()                         [F]  smp_mb()                     [G]
  *   if (READ_ONCE(wake_bits) & bit)       if (head > cursor) don't sleep
- *     fetch_and(~bit); FUTEX_WAKE(bit)    FUTEX_WAIT(bits seen | mine)
+ *     fetch_and(wake_bits, ~bit)          FUTEX_WAIT(wake_seq, g, mine)
+ *     wake_seq++; FUTEX_WAKE(bit)
  *
  * [F] pairs with [G] (a store-buffering pattern): either the sleeper sees
- * the new head, or the publisher sees the sleeper's bit.  Clearing the bit
- * changes the futex word, so a sleeper that set its bit but has not yet
- * entered FUTEX_WAIT does not sleep on a stale value.
+ * the new head, or the publisher sees the sleeper's bit.  In the second
+ * case the sleeper read g before its fetch_or, which came before the
+ * publisher's fetch_and and so before its increment: a sleeper that set its
+ * bit but has not yet entered FUTEX_WAIT finds wake_seq != g and does not
+ * sleep.  The sleepers wait on wake_seq, not on the bitmap, because the
+ * bitmap can return to a value a sleeper expects (a bit cleared by one
+ * wake and set again by another sleeper of the bucket).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -55,6 +61,8 @@ struct ringcast_pub {
 	uint64_t wakes;
 	uint32_t epoch_tag;
 	uint32_t flags;
+	uint32_t table_gen; /* table generation last counted */
+	uint32_t registered; /* entries in use at that generation */
 	size_t reserved; /* bytes reserved, or 0 */
 	bool reserving;
 };
@@ -89,6 +97,16 @@ static uint64_t rc_pub_find_head(struct rc_map *m)
 		h++;
 	}
 	return h;
+}
+
+/* Remember how the epoch we take over ended (see rc_sub_end_code()). */
+static void rc_pub_record_end(struct rc_hdr *hdr, uint64_t life)
+{
+	uint32_t i = READ_ONCE(hdr->ended_next) % RC_ENDED_MAX;
+
+	WRITE_ONCE(hdr->ended[i].tag, (uint32_t)RC_LIFE_EPOCH(life));
+	WRITE_ONCE(hdr->ended[i].state, RC_LIFE_STATE(life));
+	WRITE_ONCE(hdr->ended_next, i + 1);
 }
 
 RINGCAST_API int ringcast_pub_attach(const char *name, unsigned int flags,
@@ -140,7 +158,8 @@ RINGCAST_API int ringcast_pub_attach(const char *name, unsigned int flags,
 		}
 		do {
 			epoch = rc_random64() >> 8;
-		} while (!(uint32_t)epoch || epoch == RC_LIFE_EPOCH(life));
+		} while (!(uint32_t)epoch ||
+			 (uint32_t)epoch == (uint32_t)RC_LIFE_EPOCH(life));
 
 		/*
 		 * A reserved-but-uncommitted slot at head (stamp head + 1 with
@@ -149,14 +168,15 @@ RINGCAST_API int ringcast_pub_attach(const char *name, unsigned int flags,
 		 */
 		WRITE_ONCE(hdr->epoch_start, head);
 		if (state != RINGCAST_STATE_CREATED)
-			WRITE_ONCE(hdr->prev_life, life);
+			rc_pub_record_end(hdr, life);
 		WRITE_ONCE(hdr->pub_pid, (int32_t)getpid());
 		WRITE_ONCE(hdr->pub_start, rc_proc_start_time(getpid()));
 		smp_store_release(&hdr->head, head);
 		pub->life = RC_LIFE(epoch, RINGCAST_STATE_LIVE);
 		/*
-		 * Release: the fields above are visible to a reader that
-		 * sees the new epoch (its smp_load_acquire() of life).  Only
+		 * Release: the fields above (and ended[]) are visible to a
+		 * reader that sees the new epoch (its smp_load_acquire() of
+		 * life, or of a stamp this epoch commits).  Only
 		 * subscribers marking the ring abandoned race with us here.
 		 */
 		if (atomic_compare_exchange_strong_explicit(
@@ -170,6 +190,8 @@ RINGCAST_API int ringcast_pub_attach(const char *name, unsigned int flags,
 	}
 	pub->head = head;
 	pub->epoch_tag = (uint32_t)epoch;
+	pub->table_gen = READ_ONCE(hdr->table_gen);
+	pub->registered = rc_table_count(&pub->m);
 	pub->published = READ_ONCE(hdr->published);
 	pub->refused = READ_ONCE(hdr->refused);
 	pub->wakes = READ_ONCE(hdr->wakes);
@@ -183,6 +205,19 @@ err_unmap:
 err_free:
 	free(pub);
 	return r;
+}
+
+/* Subscribers registered: recounted only when the table changed. */
+static int rc_pub_registered(struct ringcast_pub *pub)
+{
+	/* Pairs with the seq-cst increments of table_gen in table.c. */
+	uint32_t gen = smp_load_acquire(&pub->m.hdr->table_gen);
+
+	if (unlikely(gen != pub->table_gen)) {
+		pub->table_gen = gen;
+		pub->registered = rc_table_count(&pub->m);
+	}
+	return (int)pub->registered;
 }
 
 static int rc_pub_refuse(struct ringcast_pub *pub, int err)
@@ -246,7 +281,7 @@ static void rc_pub_advance(struct ringcast_pub *pub, uint64_t n, uint32_t bits)
 	/* One wake per sleep episode: whoever clears a bit wakes it. */
 	old = atomic_fetch_and(&hdr->wake_bits, ~bits);
 	if (old & bits) {
-		rc_futex_wake(&hdr->wake_bits, old & bits);
+		rc_wake_seq(hdr, old & bits);
 		WRITE_ONCE(hdr->wakes, ++pub->wakes);
 	}
 }
@@ -278,7 +313,7 @@ RINGCAST_API int ringcast_pub_publish(struct ringcast_pub *pub, uint32_t type,
 		rc_copy_in(s->data, data, len);
 	rc_slot_end(pub, s, pub->head, type, (uint32_t)len, rc_pub_ts(pub));
 	rc_pub_advance(pub, 1, rc_bit(type));
-	return (int)rc_table_registered(&pub->m);
+	return (int)rc_pub_registered(pub);
 }
 
 RINGCAST_API int ringcast_pub_publish_batch(struct ringcast_pub *pub,
@@ -302,7 +337,7 @@ RINGCAST_API int ringcast_pub_publish_batch(struct ringcast_pub *pub,
 			return -EINVAL;
 	}
 	if (!n)
-		return (int)rc_table_registered(&pub->m);
+		return (int)rc_pub_registered(pub);
 	ts = rc_pub_ts(pub);
 	for (i = 0; i < n; i++) {
 		uint64_t seq = pub->head + i;
@@ -312,9 +347,16 @@ RINGCAST_API int ringcast_pub_publish_batch(struct ringcast_pub *pub,
 			rc_copy_in(s->data, msgs[i].data, msgs[i].len);
 		rc_slot_end(pub, s, seq, msgs[i].type, msgs[i].len, ts);
 		bits |= rc_bit(msgs[i].type);
+		/*
+		 * A batch longer than the ring publishes its head once per
+		 * ring, so a takeover's scan from the head (at most one ring
+		 * long) always finds where a dead publisher stopped.
+		 */
+		if (unlikely(!((seq + 1) & pub->m.mask)) && i + 1 < n)
+			smp_store_release(&pub->m.hdr->head, seq + 1);
 	}
 	rc_pub_advance(pub, n, bits);
-	return (int)rc_table_registered(&pub->m);
+	return (int)rc_pub_registered(pub);
 }
 
 RINGCAST_API int ringcast_pub_reserve(struct ringcast_pub *pub, size_t len,
@@ -350,7 +392,7 @@ RINGCAST_API int ringcast_pub_commit(struct ringcast_pub *pub, uint32_t type,
 	rc_slot_end(pub, rc_slot_at(&pub->m, pub->head), pub->head, type,
 		    (uint32_t)len, rc_pub_ts(pub));
 	rc_pub_advance(pub, 1, rc_bit(type));
-	return (int)rc_table_registered(&pub->m);
+	return (int)rc_pub_registered(pub);
 }
 
 RINGCAST_API uint64_t ringcast_pub_head(const struct ringcast_pub *pub)

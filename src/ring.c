@@ -71,16 +71,15 @@ bool rc_map_forked(const struct rc_map *m)
 	return m->fork_gen != rc_fork_gen;
 }
 
-static void rc_maps_add(struct rc_map *m)
+/* Called with rc_maps_lock held. */
+static void rc_maps_add_locked(struct rc_map *m)
 {
-	pthread_mutex_lock(&rc_maps_lock);
 	m->fork_gen = rc_fork_gen;
 	m->prev = NULL;
 	m->next = rc_maps;
 	if (rc_maps)
 		rc_maps->prev = m;
 	rc_maps = m;
-	pthread_mutex_unlock(&rc_maps_lock);
 }
 
 static void rc_maps_del(struct rc_map *m)
@@ -412,13 +411,19 @@ int rc_map_open(const char *name, bool want_write, struct rc_map *m)
 	if (r < 0)
 		goto err_unmap;
 
+	/*
+	 * From the first lock description opened to the map's entry in the
+	 * list, a fork() in another thread would give the child descriptions
+	 * that rc_atfork_child() does not know to close.
+	 */
+	pthread_mutex_lock(&rc_maps_lock);
 	if (m->writable) {
 		m->lock_fd = rc_lock_open(name, rc_lock_mode(h.mode & 0777));
 		if (m->lock_fd < 0) {
 			r = m->lock_fd;
 			rc_set_detail("cannot open the lock object of '%s'",
 				      name);
-			goto err_unmap;
+			goto err_unlock;
 		}
 		m->probe_fd = rc_probe_open(m->lock_fd);
 		if (m->probe_fd < 0) {
@@ -426,12 +431,15 @@ int rc_map_open(const char *name, bool want_write, struct rc_map *m)
 			goto err_close_lock;
 		}
 	}
-	rc_maps_add(m);
+	rc_maps_add_locked(m);
+	pthread_mutex_unlock(&rc_maps_lock);
 	return 0;
 
 err_close_lock:
 	close(m->lock_fd);
 	m->lock_fd = -1;
+err_unlock:
+	pthread_mutex_unlock(&rc_maps_lock);
 err_unmap:
 	munmap(m->hdr, m->size);
 	m->hdr = NULL;
@@ -620,19 +628,24 @@ RINGCAST_API int ringcast_ring_close(const char *name)
 {
 	struct rc_map m;
 	uint64_t life;
-	int r, tries;
+	int r;
 
 	r = rc_map_open(name, true, &m);
 	if (r < 0)
 		return r;
 	life = smp_load_acquire(&m.hdr->life);
-	for (tries = 0; tries < 64; tries++) {
+	for (;;) {
 		if (RC_LIFE_STATE(life) == RINGCAST_STATE_CLOSED) {
 			r = -EPIPE;
 			goto out;
 		}
-		/* Release: pairs with the acquire of life by readers. */
-		if (atomic_compare_exchange_weak_explicit(
+		/*
+		 * Release: pairs with the acquire of life by readers.  A
+		 * failure means the life word changed (a takeover, an
+		 * abandonment): look again; each change is a real event, so
+		 * this ends.
+		 */
+		if (atomic_compare_exchange_strong_explicit(
 			    &m.hdr->life, &life,
 			    RC_LIFE(RC_LIFE_EPOCH(life), RINGCAST_STATE_CLOSED),
 			    memory_order_acq_rel, memory_order_acquire))

@@ -68,7 +68,7 @@ uint64_t rc_check_abandoned(struct rc_map *m, uint64_t life);
 int rc_table_join(struct rc_map *m, uint32_t interest);
 void rc_table_leave(struct rc_map *m, int idx);
 uint32_t rc_table_live(struct rc_map *m);
-uint32_t rc_table_registered(const struct rc_map *m);
+uint32_t rc_table_count(const struct rc_map *m);
 
 /* wait.c */
 uint32_t rc_type_bucket(uint32_t type);
@@ -76,6 +76,7 @@ int rc_futex_wait(_Atomic uint32_t *word, uint32_t val, uint32_t bits,
 		  int64_t timeout_ns);
 int rc_futex_wake(_Atomic uint32_t *word, uint32_t bits);
 void rc_wake_all(struct rc_map *m);
+void rc_wake_seq(struct rc_hdr *hdr, uint32_t bits);
 uint64_t rc_now_ns(void);
 uint64_t rc_coarse_ns(void);
 

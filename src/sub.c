@@ -20,6 +20,8 @@
 /* Read-only readers cannot set wake bits: they poll this often. */
 #define RC_RDONLY_POLL_NS 1000000ull
 #define RC_DEFAULT_SPIN_NS 20000ull
+/* Longest liveness interval or spin: an hour. */
+#define RC_WAIT_MAX_NS 3600000000000ull
 /* Skips of filtered-out events before the wait loop gets a look in. */
 #define RC_SKIP_BUDGET 4096u
 /* Resubscribers poll an abandoned ring with backoff from 1 ms to 250 ms. */
@@ -135,13 +137,22 @@ static int rc_sub_stamp(struct ringcast_sub *sub, uint64_t c, uint64_t stamp,
 	return rc_sub_lapped(sub, c, xs, ev);
 }
 
+/*
+ * The epoch we follow was taken over: how did it end?  Closed (and
+ * reopened) is end of stream; anything else, or an ending older than the
+ * header remembers, is the publisher's death.
+ */
 static int rc_sub_end_code(struct ringcast_sub *sub)
 {
-	uint64_t prev = READ_ONCE(sub->m.hdr->prev_life);
+	struct rc_hdr *hdr = sub->m.hdr;
+	unsigned int i;
 
-	if ((uint32_t)RC_LIFE_EPOCH(prev) == sub->ep_tag &&
-	    RC_LIFE_STATE(prev) == RINGCAST_STATE_CLOSED)
-		return -EPIPE;
+	for (i = 0; i < RC_ENDED_MAX; i++)
+		if (READ_ONCE(hdr->ended[i].tag) == sub->ep_tag)
+			return READ_ONCE(hdr->ended[i].state) ==
+					       RINGCAST_STATE_CLOSED ?
+				       -EPIPE :
+				       -EOWNERDEAD;
 	return -EOWNERDEAD;
 }
 
@@ -294,9 +305,16 @@ static int rc_sub_idle(struct ringcast_sub *sub, struct ringcast_event *ev,
 		rc_sub_adopt(sub, (uint32_t)RC_LIFE_EPOCH(life),
 			     READ_ONCE(hdr->epoch_start));
 	if ((uint32_t)RC_LIFE_EPOCH(life) != sub->ep_tag) {
-		/* Our epoch ended and a new publisher took over. */
-		if (!(sub->flags & RINGCAST_SUB_RESUBSCRIBE))
-			return rc_sub_end_code(sub);
+		/*
+		 * Our epoch ended and a new publisher took over.  Drain
+		 * first: what our epoch committed before the takeover is
+		 * visible after the acquire above, and rc_sub_try() stops at
+		 * the new epoch's first event by itself.
+		 */
+		if (!(sub->flags & RINGCAST_SUB_RESUBSCRIBE)) {
+			r = rc_sub_try(sub, ev, copy);
+			return r != -EAGAIN ? r : rc_sub_end_code(sub);
+		}
 		rc_sub_adopt(sub, (uint32_t)RC_LIFE_EPOCH(life),
 			     READ_ONCE(hdr->epoch_start));
 		return rc_sub_try(sub, ev, copy);
@@ -336,13 +354,14 @@ static void rc_sub_sleep(struct ringcast_sub *sub, int64_t rem)
 {
 	struct rc_hdr *hdr = sub->m.hdr;
 	uint64_t c = sub->cursor, h;
-	uint32_t bits = sub->interest, old, w;
+	uint32_t bits = sub->interest, g, w;
 	int64_t t = (int64_t)sub->liveness_ns;
 	int r;
 
 	if (!sub->m.writable) {
 		/* Cannot set bits: short timed waits, interruptible. */
-		w = READ_ONCE(sub->intr_word);
+		/* Pairs with the seq-cst increment in ringcast_sub_interrupt(). */
+		w = smp_load_acquire(&sub->intr_word);
 		if (READ_ONCE(sub->intr))
 			return;
 		t = RC_RDONLY_POLL_NS;
@@ -362,7 +381,9 @@ static void rc_sub_sleep(struct ringcast_sub *sub, int64_t rem)
 	if (rem >= 0 && rem < t)
 		t = rem;
 
-	old = atomic_fetch_or(&hdr->wake_bits, bits);
+	/* Seq-cst, before the fetch_or: see the wake table in pub.c. */
+	g = atomic_load(&hdr->wake_seq);
+	atomic_fetch_or(&hdr->wake_bits, bits);
 	/* [G]: pairs with smp_mb() [F] in rc_pub_advance(). */
 	smp_mb();
 	if (smp_load_acquire(&hdr->head) > c ||
@@ -371,18 +392,20 @@ static void rc_sub_sleep(struct ringcast_sub *sub, int64_t rem)
 		return;
 	sub->lost_check = 0;
 	sub->st.sleeps++;
-	r = rc_futex_wait(&hdr->wake_bits, old | bits, bits, t);
+	r = rc_futex_wait(&hdr->wake_seq, g, bits, t);
 	if (r != -ETIMEDOUT)
 		return;
 	sub->st.timed_wakes++;
 	/*
-	 * A timed-out wait after which a wanted event turns up that was
-	 * published while this reader's bits stayed set is a lost wake-up
-	 * the timer hid: rc_sub_try() counts it.
+	 * A lost wake-up the timer hid: events were published while we
+	 * slept (we re-checked the head after setting our bits, so they came
+	 * after), yet no waker bumped wake_seq, so no publisher saw our bits.
+	 * rc_sub_try() counts it if one of those events is one we want.  The
+	 * head is read first: a publisher bumps wake_seq just after storing
+	 * the head, so only that instant could be miscounted.
 	 */
 	h = smp_load_acquire(&hdr->head);
-	w = READ_ONCE(hdr->wake_bits);
-	if (h > c && (w & bits) == bits)
+	if (h > c && atomic_load(&hdr->wake_seq) == g)
 		sub->lost_check = h;
 }
 
@@ -545,14 +568,14 @@ RINGCAST_API void ringcast_sub_interrupt(struct ringcast_sub *sub)
 	if (!sub->m.writable || rc_map_forked(&sub->m))
 		return;
 	/*
-	 * Clearing our bits changes the word, so a sleeper between its
-	 * re-check and FUTEX_WAIT does not sleep (pairs with [G] in
-	 * rc_sub_sleep()); other sleepers of these buckets wake, find
-	 * nothing and sleep again.
+	 * Clear our bits and bump wake_seq, as a publisher does, so a
+	 * sleeper between its re-check and FUTEX_WAIT does not sleep (pairs
+	 * with [G] in rc_sub_sleep()); other sleepers of these buckets wake,
+	 * find nothing and sleep again.
 	 */
 	bits = sub->interest;
-	if (atomic_fetch_and(&sub->m.hdr->wake_bits, ~bits) & bits)
-		rc_futex_wake(&sub->m.hdr->wake_bits, bits);
+	atomic_fetch_and(&sub->m.hdr->wake_bits, ~bits);
+	rc_wake_seq(sub->m.hdr, bits);
 }
 
 RINGCAST_API void ringcast_sub_stats(const struct ringcast_sub *sub,
@@ -596,6 +619,11 @@ RINGCAST_API int ringcast_sub_attach(const char *name,
 	sub->liveness_ns = o.liveness_ns ? o.liveness_ns : RC_LIVENESS_NS;
 	if (sub->liveness_ns < RC_BACKOFF_MIN_NS)
 		sub->liveness_ns = RC_BACKOFF_MIN_NS;
+	/* Both are used as signed times: keep them sane. */
+	if (sub->liveness_ns > RC_WAIT_MAX_NS)
+		sub->liveness_ns = RC_WAIT_MAX_NS;
+	if (sub->spin_ns > RC_WAIT_MAX_NS)
+		sub->spin_ns = RC_WAIT_MAX_NS;
 	sub->interest = o.ntypes ? 0 : ~0u;
 	if (o.ntypes) {
 		sub->types = malloc(o.ntypes * sizeof(*sub->types));

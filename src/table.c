@@ -6,9 +6,12 @@
  * then unlock.  So an entry that is in use while nobody holds its lock
  * belongs to a process that died, and whoever takes the lock reclaims it.
  *
- * hdr->nsubs counts entries in use; the publisher returns it from every
- * publish without scanning the table.  An entry whose owner died stays
- * counted until an attacher (or stat) reclaims it.
+ * hdr->table_gen changes whenever an entry is claimed or freed; the
+ * publisher counts the entries in use only when it changed, so a publish
+ * returns the count without scanning the table.  A count is derived, never
+ * kept: a process killed in the middle of a claim or a free cannot leave it
+ * wrong.  An entry whose owner died stays counted until an attacher (or
+ * stat) reclaims it.
  */
 #include <errno.h>
 #include <time.h>
@@ -30,8 +33,7 @@ static void rc_entry_free(struct rc_map *m, struct rc_entry *e)
 	 * Only the lock holder writes a state, so a CAS would add nothing.
 	 */
 	smp_store_release(&e->state, RC_ENTRY_FREE);
-	if (READ_ONCE(m->hdr->nsubs) > 0)
-		atomic_fetch_sub(&m->hdr->nsubs, 1);
+	atomic_fetch_add(&m->hdr->table_gen, 1);
 }
 
 /* Reclaim the entries of dead owners; returns the entries still in use. */
@@ -85,11 +87,10 @@ int rc_table_join(struct rc_map *m, uint32_t interest)
 		if (!atomic_compare_exchange_strong_explicit(
 			    &e->state, &st, RC_ENTRY_LOSSY,
 			    memory_order_acq_rel, memory_order_acquire)) {
-			/* Dead owner: the entry is ours now, still counted. */
+			/* Dead owner: the entry is ours now. */
 			smp_store_release(&e->state, RC_ENTRY_LOSSY);
-			return (int)i;
 		}
-		atomic_fetch_add(&m->hdr->nsubs, 1);
+		atomic_fetch_add(&m->hdr->table_gen, 1);
 		return (int)i;
 	}
 	return -EUSERS;
@@ -106,20 +107,18 @@ void rc_table_leave(struct rc_map *m, int idx)
 /* Entries in use by live owners (reclaiming dead ones when we can). */
 uint32_t rc_table_live(struct rc_map *m)
 {
-	uint32_t i, used = 0;
-
 	if (m->writable && m->lock_fd >= 0)
 		return rc_table_reclaim(m);
+	return rc_table_count(m);
+}
+
+/* Entries in use, dead owners' included: what a publish reports. */
+uint32_t rc_table_count(const struct rc_map *m)
+{
+	uint32_t i, used = 0;
+
 	for (i = 0; i < m->table_cap; i++)
 		if (READ_ONCE(m->table[i].state) != RC_ENTRY_FREE)
 			used++;
 	return used;
-}
-
-/* The registered count as the publisher reports it, bounded. */
-uint32_t rc_table_registered(const struct rc_map *m)
-{
-	uint32_t n = READ_ONCE(m->hdr->nsubs);
-
-	return n > m->table_cap ? m->table_cap : n;
 }

@@ -74,15 +74,27 @@ uint64_t rc_coarse_ns(void)
 }
 
 /*
+ * Wake the sleepers of the buckets in bits, whose bits the caller has just
+ * cleared.  The increment comes after the clear (both seq-cst): a sleeper
+ * whose bit the clear saw read wake_seq before it set that bit, so its
+ * FUTEX_WAIT finds the value changed, or is woken.
+ */
+void rc_wake_seq(struct rc_hdr *hdr, uint32_t bits)
+{
+	atomic_fetch_add(&hdr->wake_seq, 1);
+	rc_futex_wake(&hdr->wake_seq, bits);
+}
+
+/*
  * Wake every sleeper of the ring (a state change: close, abandonment).
- * The exchange changes the word, so a reader between its check and its
- * FUTEX_WAIT finds a different value and does not sleep.
+ * Clearing every bit and bumping wake_seq means a reader between its
+ * check and its FUTEX_WAIT finds a different value and does not sleep.
  */
 void rc_wake_all(struct rc_map *m)
 {
 	if (!m->writable)
 		return;
-	/* Pairs with the atomic_fetch_or() + smp_mb() in sub_sleep(). */
+	/* Pairs with the atomic_fetch_or() + smp_mb() [G] in rc_sub_sleep(). */
 	atomic_exchange(&m->hdr->wake_bits, 0);
-	rc_futex_wake(&m->hdr->wake_bits, FUTEX_BITSET_MATCH_ANY);
+	rc_wake_seq(m->hdr, FUTEX_BITSET_MATCH_ANY);
 }
