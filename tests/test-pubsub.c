@@ -1424,6 +1424,57 @@ START_TEST(test_fork_dead_parent)
 }
 END_TEST
 
+/*
+ * A subscriber that is still reading an epoch that was closed gets end of
+ * stream, not "publisher died", however many takeovers came after it.
+ */
+START_TEST(test_end_code_after_takeovers)
+{
+	const char *name = t_ring("endcode", 64, 256);
+	struct ringcast_sub_opts so = { .from = RINGCAST_FROM_NEWEST };
+	struct ringcast_pub *pub = NULL;
+	struct ringcast_sub *sub = NULL;
+	struct ringcast_event ev;
+	int i, r;
+
+	ck_assert_int_eq(ringcast_pub_attach(name, 0, &pub), 0);
+	ck_assert_int_eq(ringcast_sub_attach(name, &so, &sub, NULL), 0);
+	ck_assert_int_ge(ringcast_pub_publish(pub, 1, "a", 1), 0);
+	ck_assert_int_eq(ringcast_pub_close(pub), 0);
+	/* Three more epochs, each reopened, published on and closed. */
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(ringcast_pub_attach(name, RINGCAST_PUB_REOPEN,
+						     &pub),
+				 0);
+		ck_assert_int_ge(ringcast_pub_publish(pub, 1, "b", 1), 0);
+		ck_assert_int_eq(ringcast_pub_close(pub), 0);
+	}
+	ck_assert_int_eq(ringcast_sub_next(sub, &ev, 0), 0);
+	ck_assert_uint_eq(ev.seq, 0);
+	r = ringcast_sub_next(sub, &ev, 0);
+	ck_assert_msg(r == -EPIPE, "ended with %d, not -EPIPE", r);
+	ringcast_sub_detach(sub);
+}
+END_TEST
+
+/* Absurd liveness and spin times do not make a wait ignore its timeout. */
+START_TEST(test_huge_liveness_keeps_timeout)
+{
+	const char *name = t_ring("liveness", 64, 256);
+	struct ringcast_sub_opts so = {
+		.wait = RINGCAST_WAIT_SLEEP,
+		.liveness_ns = UINT64_MAX,
+		.spin_ns = UINT64_MAX,
+	};
+	struct ringcast_sub *sub = NULL;
+	struct ringcast_event ev;
+
+	ck_assert_int_eq(ringcast_sub_attach(name, &so, &sub, NULL), 0);
+	ck_assert_int_eq(ringcast_sub_next(sub, &ev, 50000000), -ETIMEDOUT);
+	ringcast_sub_detach(sub);
+}
+END_TEST
+
 static Suite *pubsub_suite(void)
 {
 	Suite *s = suite_create("pubsub");
@@ -1476,6 +1527,8 @@ static Suite *pubsub_suite(void)
 	tcase_add_loop_test(tc, test_publisher_death, DEATH_AFTER_PUBLISH,
 			    DEATH_DETACH + 1);
 	tcase_add_test(tc, test_resubscribe);
+	tcase_add_test(tc, test_end_code_after_takeovers);
+	tcase_add_test(tc, test_huge_liveness_keeps_timeout);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("reading");
