@@ -579,8 +579,13 @@ struct ringcast_sub_stats {
 	uint64_t lost; /* in laps, all of them */
 	uint64_t laps; /* -EOVERFLOW returns */
 	uint64_t sleeps; /* futex waits entered */
-	uint64_t timed_wakes; /* waits that timed out */
-	uint64_t timed_wakes_with_data; /* ... and found an event: lost wake-ups */
+	uint64_t timed_wakes; /* waits that ended by the liveness timer */
+	/*
+	 * Lost wake-ups the timer hid: timed-out waits during which a wanted
+	 * event was published and no waker bumped the ring's wake sequence.
+	 * Always 0 unless the wake protocol is broken.
+	 */
+	uint64_t timed_wakes_with_data;
 };
 
 /**
