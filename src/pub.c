@@ -286,11 +286,6 @@ static void rc_pub_advance(struct ringcast_pub *pub, uint64_t n, uint32_t bits)
 	}
 }
 
-static inline uint32_t rc_bit(uint32_t type)
-{
-	return 1u << rc_type_bucket(type);
-}
-
 RINGCAST_API int ringcast_pub_publish(struct ringcast_pub *pub, uint32_t type,
 				      const void *data, size_t len)
 {
@@ -312,7 +307,7 @@ RINGCAST_API int ringcast_pub_publish(struct ringcast_pub *pub, uint32_t type,
 	if (len)
 		rc_copy_in(s->data, data, len);
 	rc_slot_end(pub, s, pub->head, type, (uint32_t)len, rc_pub_ts(pub));
-	rc_pub_advance(pub, 1, rc_bit(type));
+	rc_pub_advance(pub, 1, rc_type_bit(type) | RC_WAKE_ANY);
 	return (int)rc_pub_registered(pub);
 }
 
@@ -346,7 +341,7 @@ RINGCAST_API int ringcast_pub_publish_batch(struct ringcast_pub *pub,
 		if (msgs[i].len)
 			rc_copy_in(s->data, msgs[i].data, msgs[i].len);
 		rc_slot_end(pub, s, seq, msgs[i].type, msgs[i].len, ts);
-		bits |= rc_bit(msgs[i].type);
+		bits |= rc_type_bit(msgs[i].type);
 		/*
 		 * A batch longer than the ring publishes its head once per
 		 * ring, so a takeover's scan from the head (at most one ring
@@ -355,7 +350,7 @@ RINGCAST_API int ringcast_pub_publish_batch(struct ringcast_pub *pub,
 		if (unlikely(!((seq + 1) & pub->m.mask)) && i + 1 < n)
 			smp_store_release(&pub->m.hdr->head, seq + 1);
 	}
-	rc_pub_advance(pub, n, bits);
+	rc_pub_advance(pub, n, bits | RC_WAKE_ANY);
 	return (int)rc_pub_registered(pub);
 }
 
@@ -391,7 +386,7 @@ RINGCAST_API int ringcast_pub_commit(struct ringcast_pub *pub, uint32_t type,
 	pub->reserving = false;
 	rc_slot_end(pub, rc_slot_at(&pub->m, pub->head), pub->head, type,
 		    (uint32_t)len, rc_pub_ts(pub));
-	rc_pub_advance(pub, 1, rc_bit(type));
+	rc_pub_advance(pub, 1, rc_type_bit(type) | RC_WAKE_ANY);
 	return (int)rc_pub_registered(pub);
 }
 

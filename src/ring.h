@@ -71,7 +71,22 @@ uint32_t rc_table_live(struct rc_map *m);
 uint32_t rc_table_count(const struct rc_map *m);
 
 /* wait.c */
+/*
+ * The sleepers' interest bitmap: bit b < 31 for the types hashing to
+ * bucket b, bit 31 for sleepers that want every type.  An event wakes its
+ * bucket and bit 31, so a woken unfiltered sleeper leaves no bit behind
+ * that would make later events of other buckets pay for a wake nobody
+ * waits for.
+ */
+#define RC_TYPE_BUCKETS 31u
+#define RC_WAKE_ANY (1u << 31)
 uint32_t rc_type_bucket(uint32_t type);
+
+static inline uint32_t rc_type_bit(uint32_t type)
+{
+	return 1u << rc_type_bucket(type);
+}
+
 int rc_futex_wait(_Atomic uint32_t *word, uint32_t val, uint32_t bits,
 		  int64_t timeout_ns);
 int rc_futex_wake(_Atomic uint32_t *word, uint32_t bits);

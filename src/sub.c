@@ -61,18 +61,13 @@ static int rc_cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static inline uint32_t rc_bit(uint32_t type)
-{
-	return 1u << rc_type_bucket(type);
-}
-
 static bool rc_sub_wants(const struct ringcast_sub *sub, uint32_t type)
 {
 	uint32_t lo = 0, hi = sub->ntypes;
 
 	if (!sub->ntypes)
 		return true;
-	if (!(sub->interest & rc_bit(type)))
+	if (!(sub->interest & rc_type_bit(type)))
 		return false;
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
@@ -624,7 +619,7 @@ RINGCAST_API int ringcast_sub_attach(const char *name,
 		sub->liveness_ns = RC_WAIT_MAX_NS;
 	if (sub->spin_ns > RC_WAIT_MAX_NS)
 		sub->spin_ns = RC_WAIT_MAX_NS;
-	sub->interest = o.ntypes ? 0 : ~0u;
+	sub->interest = o.ntypes ? 0 : RC_WAKE_ANY;
 	if (o.ntypes) {
 		sub->types = malloc(o.ntypes * sizeof(*sub->types));
 		if (!sub->types) {
@@ -640,7 +635,7 @@ RINGCAST_API int ringcast_sub_attach(const char *name,
 				r = -EINVAL;
 				goto err_free;
 			}
-			sub->interest |= rc_bit(sub->types[i]);
+			sub->interest |= rc_type_bit(sub->types[i]);
 		}
 		sub->ntypes = o.ntypes;
 	}

@@ -15,8 +15,8 @@
 
 uint32_t rc_type_bucket(uint32_t type)
 {
-	/* Fibonacci hashing: the top 5 bits of the product. */
-	return (uint32_t)(type * 0x9e3779b1u) >> 27;
+	/* Fibonacci hashing, folded onto the 31 type buckets. */
+	return ((uint32_t)(type * 0x9e3779b1u) >> 16) % RC_TYPE_BUCKETS;
 }
 
 static int rc_futex(_Atomic uint32_t *word, int op, uint32_t val,
