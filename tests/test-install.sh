@@ -8,7 +8,8 @@
 # Run by meson test (tests/meson.build sets the environment):
 #   MESON       the meson command
 #   BUILD_ROOT  the build directory
-#   PREFIX BINDIR LIBDIR INCLUDEDIR MANDIR  the build's install directories
+#   PREFIX BINDIR LIBDIR INCLUDEDIR MANDIR LIBEXECDIR  the build's install
+#               directories
 #   CC          the C compiler command
 #   SANITIZE    meson's b_sanitize ('none', 'address,undefined', 'thread')
 #   VERSION     the project's version
@@ -25,8 +26,8 @@ set -u
 # installed copy may be found here.
 unset LD_LIBRARY_PATH
 
-for v in MESON BUILD_ROOT PREFIX BINDIR LIBDIR INCLUDEDIR MANDIR CC \
-	 SANITIZE VERSION; do
+for v in MESON BUILD_ROOT PREFIX BINDIR LIBDIR INCLUDEDIR MANDIR LIBEXECDIR \
+	 CC SANITIZE VERSION; do
 	if [ -z "${!v:-}" ]; then
 		echo "Bail out! $v is not set: run me with meson test"
 		exit 1
@@ -53,6 +54,7 @@ bindir=$(in_dest "$BINDIR")
 libdir=$(in_dest "$LIBDIR")
 includedir=$(in_dest "$INCLUDEDIR")
 mandir=$(in_dest "$MANDIR")
+libexecdir=$(in_dest "$LIBEXECDIR")
 sover=${VERSION%%.*}
 
 if ! out=$("$MESON" install -C "$BUILD_ROOT" --no-rebuild --quiet \
@@ -67,10 +69,15 @@ ok "meson install --destdir"
 for f in "$includedir/ringcast.h" "$libdir/libringcast.a" \
 	 "$libdir/libringcast.so.$VERSION" "$libdir/pkgconfig/ringcast.pc" \
 	 "$mandir/man1/ringcast.1" "$mandir/man3/ringcast.3" \
-	 "$mandir/man7/ringcast.7" "$mandir/man3/ringcast_strerror.3"; do
+	 "$mandir/man7/ringcast.7" "$mandir/man3/ringcast_strerror.3" \
+	 "$mandir/man3/ringcast_errors.3" "$mandir/man3/ringcast_ring.3" \
+	 "$mandir/man3/ringcast_pub.3" "$mandir/man3/ringcast_sub.3"; do
 	check "installed ${f#"$destdir"}" test -f "$f"
 done
 check "installed ${bindir#"$destdir"}/ringcast" test -x "$bindir/ringcast"
+check "installed ${libexecdir#"$destdir"}/ringcast/throughput" \
+	test -x "$libexecdir/ringcast/throughput"
+
 check "libringcast.so.$sover -> libringcast.so.$VERSION" \
 	test "$(readlink "$libdir/libringcast.so.$sover")" = \
 	"libringcast.so.$VERSION"
@@ -82,6 +89,20 @@ if [ "$soname" = "libringcast.so.$sover" ]; then
 	ok "soname is libringcast.so.$sover"
 else
 	not_ok "soname is libringcast.so.$sover" "found '$soname'"
+fi
+
+# Every man3 link (one per function of the header) leads to a page.
+links=0 dangling=()
+for l in "$mandir"/man3/*.3; do
+	[ -L "$l" ] || continue
+	links=$((links + 1))
+	[ -f "$l" ] || dangling+=("${l##*/} -> $(readlink "$l")")
+done
+if [ "$links" -gt 0 ] && [ ${#dangling[@]} -eq 0 ]; then
+	ok "the $links man3 links lead to installed pages"
+else
+	not_ok "the man3 links lead to installed pages" \
+		"$links links; dangling: ${dangling[*]}"
 fi
 
 # pkg-config sees only the installed tree; the sysroot maps the .pc

@@ -3,11 +3,15 @@
 #
 # test-man.sh - the man pages are clean roff, render without warnings, and
 # cover what they document: ringcast(1) every subcommand and option the
-# tool's --help prints, ringcast(3) every function of ringcast.h.
+# tool's --help prints; every function of ringcast.h is in the synopsis of
+# ringcast(3), the overview, and has a synopsis line and a heading in the
+# page of its group that its man3 link points to.
 #
 # Usage: test-man.sh MAN-DIR RINGCAST-TOOL RINGCAST.H
 # MAN-DIR holds the built pages (tools/man in the build directory), the
-# very files meson install installs.
+# very files meson install installs, and man-pages.list, what it installs
+# (tools/man/meson.build writes it): 'page NAME' per page, 'link NAME
+# TARGET' per man3 link.
 set -u
 
 . "$(dirname "$0")/tap.sh"
@@ -19,7 +23,23 @@ fi
 mandir=$1
 tool=$2
 header=$3
-pages=(ringcast.1 ringcast.3 ringcast.7)
+list=$mandir/man-pages.list
+
+if [ ! -f "$list" ]; then
+	echo "Bail out! no $list"
+	exit 1
+fi
+mapfile -t pages < <(awk '$1 == "page" { print $2 }' "$list")
+declare -A link_to=()
+while read -r kind name target; do
+	[ "$kind" = link ] && link_to[$name]=$target
+done <"$list"
+for p in ringcast.1 ringcast.3 ringcast.7; do
+	case " ${pages[*]} " in
+	*" $p "*) ;;
+	*) not_ok "$p is installed" "not in $list" ;;
+	esac
+done
 
 export LC_ALL=C.UTF-8 MANWIDTH=80 MANPAGER=cat PAGER=cat
 
@@ -91,21 +111,59 @@ for c in $cmds; do
 	fi
 done
 
-# ringcast(3): each function of the header in the synopsis and under a
-# heading of its own.
+# Each function of the header: in the synopsis of the overview
+# ringcast(3); its man3 link points to an installed page, which has it in
+# its synopsis and under a heading of its own.
 functions=$(sed -n \
 	's/^RINGCAST_API[^(]*[ *]\(ringcast_[A-Za-z0-9_]*\)(.*/\1/p' \
 	"$header")
+# has_synopsis FN PAGE - PAGE's synopsis has a line declaring FN
+has_synopsis()
+{
+	grep -q "^\.BI\? \"\?[^\"]*[ *]$1(" "$mandir/$2"
+}
 missing=()
 for fn in $functions; do
-	grep -q "^\.SS $fn()$" "$mandir/ringcast.3" &&
-		grep -q "^\.BI\? \"\?[^\"]*[ *]$fn(" "$mandir/ringcast.3" ||
-		missing+=("$fn")
+	has_synopsis "$fn" ringcast.3 || missing+=("$fn")
 done
 if [ -n "$functions" ] && [ ${#missing[@]} -eq 0 ]; then
-	ok "ringcast(3) documents the $(echo "$functions" | wc -w) functions of ringcast.h"
+	ok "ringcast(3) has the $(echo "$functions" | wc -w) functions of ringcast.h in its synopsis"
 else
-	not_ok "ringcast(3) documents every function of ringcast.h" \
+	not_ok "ringcast(3) has every function of ringcast.h in its synopsis" \
+		"missing: ${missing[*]}"
+fi
+missing=()
+for fn in $functions; do
+	target=${link_to[$fn.3]:-}
+	if [ -z "$target" ]; then
+		missing+=("$fn (no man3 link)")
+	elif [ ! -f "$mandir/$target" ]; then
+		missing+=("$fn (its link points to $target, not a built page)")
+	elif ! grep -q "^\.SS $fn()$" "$mandir/$target" ||
+	     ! has_synopsis "$fn" "$target"; then
+		missing+=("$fn (in $target)")
+	fi
+done
+if [ -n "$functions" ] && [ ${#missing[@]} -eq 0 ]; then
+	ok "the $(echo "$functions" | wc -w) functions of ringcast.h are documented in the pages their links point to"
+else
+	not_ok "every function of ringcast.h is documented in the page its link points to" \
+		"missing: ${missing[*]}"
+fi
+
+# The overview names every other page of section 3 in SEE ALSO.
+see_also=$(sed -n '/^\.SH SEE ALSO/,/^\.SH/p' "$mandir/ringcast.3")
+missing=()
+for p in "${pages[@]}"; do
+	case $p in
+	ringcast.3 | *[!3]) continue ;;
+	esac
+	echo "$see_also" | grep -q "^\.BR ${p%.3} (3)" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	ok "ringcast(3) names the pages of the groups in SEE ALSO"
+else
+	not_ok "ringcast(3) names the pages of the groups in SEE ALSO" \
 		"missing: ${missing[*]}"
 fi
 
