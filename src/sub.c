@@ -114,21 +114,38 @@ static int rc_sub_lapped(struct ringcast_sub *sub, uint64_t c, uint64_t xs,
 	return -EOVERFLOW;
 }
 
-/* Decode a stamp that is not c + 1; -EAGAIN, -EOVERFLOW or -EBADMSG. */
+/*
+ * Classify a stamp that is not c + 1: 0 when the slot holds an older event
+ * (or ours being written), 1 with *xs set when it holds a later one (event
+ * c was overwritten), -EBADMSG when it cannot be a stamp of this slot.
+ */
+static int rc_stamp_later(struct ringcast_sub *sub, uint64_t c, uint64_t stamp,
+			  uint64_t *xs)
+{
+	uint64_t x = stamp & ~RC_STAMP_BUSY;
+
+	if (!x)
+		return 0; /* never written */
+	x--;
+	if ((x & sub->m.mask) != (c & sub->m.mask))
+		return rc_sub_corrupt_slot(sub, c, "stamp of another slot");
+	if (x <= c)
+		return 0;
+	if (x > RC_SEQ_MAX)
+		return rc_sub_corrupt_slot(sub, c, "stamp out of range");
+	*xs = x;
+	return 1;
+}
+
+/* A stamp that is not c + 1 at the cursor: -EAGAIN, -EOVERFLOW, -EBADMSG. */
 static int rc_sub_stamp(struct ringcast_sub *sub, uint64_t c, uint64_t stamp,
 			struct ringcast_event *ev)
 {
-	uint64_t xs = stamp & ~RC_STAMP_BUSY;
+	uint64_t xs;
+	int r = rc_stamp_later(sub, c, stamp, &xs);
 
-	if (!xs)
-		return -EAGAIN; /* never written */
-	xs--;
-	if ((xs & sub->m.mask) != (c & sub->m.mask))
-		return rc_sub_corrupt_slot(sub, c, "stamp of another slot");
-	if (xs <= c)
-		return -EAGAIN; /* an older event, or ours being written */
-	if (xs > RC_SEQ_MAX)
-		return rc_sub_corrupt_slot(sub, c, "stamp out of range");
+	if (r <= 0)
+		return r ? r : -EAGAIN;
 	return rc_sub_lapped(sub, c, xs, ev);
 }
 
@@ -512,6 +529,7 @@ RINGCAST_API int ringcast_sub_read_at(struct ringcast_sub *sub, uint64_t seq,
 	struct rc_slot *s;
 	uint64_t s1, s2, xs;
 	uint32_t len;
+	int r;
 
 	if (!sub || !ev || seq > RC_SEQ_MAX)
 		return -EINVAL;
@@ -521,13 +539,10 @@ RINGCAST_API int ringcast_sub_read_at(struct ringcast_sub *sub, uint64_t seq,
 	/* [B]: pairs with smp_store_release() [D] in rc_slot_end(). */
 	s1 = smp_load_acquire(&s->stamp);
 	if (s1 != seq + 1) {
-		xs = s1 & ~RC_STAMP_BUSY;
-		if (!xs || xs - 1 <= seq)
-			return -EAGAIN;
-		if (((xs - 1) & sub->m.mask) != (seq & sub->m.mask))
-			return rc_sub_corrupt_slot(sub, seq,
-						   "stamp of another slot");
-		return -ERANGE;
+		r = rc_stamp_later(sub, seq, s1, &xs);
+		if (r < 0)
+			return r;
+		return r ? -ERANGE : -EAGAIN;
 	}
 	len = READ_ONCE(s->len);
 	ev->type = READ_ONCE(s->type);
