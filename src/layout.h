@@ -90,7 +90,7 @@ struct rc_hdr {
 	 */
 	_Atomic uint64_t head __attribute__((aligned(64)));
 	_Atomic uint64_t limit; /* reliable gating: may write below this */
-	_Atomic uint64_t published;
+	uint64_t reserved3a; /* published = head: sequences never restart */
 	_Atomic uint64_t refused;
 	_Atomic uint64_t wakes;
 	uint8_t reserved3[24];

@@ -56,7 +56,6 @@ struct ringcast_pub {
 	struct rc_map m;
 	uint64_t head; /* next sequence to write; ours alone */
 	uint64_t life; /* the life word while we hold the ring */
-	uint64_t published;
 	uint64_t refused;
 	uint64_t wakes;
 	uint32_t epoch_tag;
@@ -192,7 +191,6 @@ RINGCAST_API int ringcast_pub_attach(const char *name, unsigned int flags,
 	pub->epoch_tag = (uint32_t)epoch;
 	pub->table_gen = READ_ONCE(hdr->table_gen);
 	pub->registered = rc_table_count(&pub->m);
-	pub->published = READ_ONCE(hdr->published);
 	pub->refused = READ_ONCE(hdr->refused);
 	pub->wakes = READ_ONCE(hdr->wakes);
 	*pubp = pub;
@@ -269,10 +267,8 @@ static void rc_pub_advance(struct ringcast_pub *pub, uint64_t n, uint32_t bits)
 	uint32_t w, old;
 
 	pub->head += n;
-	pub->published += n;
 	/* [E]: pairs with smp_load_acquire() of head in readers. */
 	smp_store_release(&hdr->head, pub->head);
-	WRITE_ONCE(hdr->published, pub->published);
 	/* [F]: pairs with smp_mb() [G] in rc_sub_sleep(). */
 	smp_mb();
 	w = READ_ONCE(hdr->wake_bits);

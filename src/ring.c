@@ -693,7 +693,8 @@ RINGCAST_API int ringcast_ring_stat(const char *name,
 	info->epoch_start = READ_ONCE(h->epoch_start);
 	info->head = head;
 	info->oldest = head > m.slot_count ? head - m.slot_count : 0;
-	info->published = READ_ONCE(h->published);
+	/* Sequences continue across takeovers: the head is the count. */
+	info->published = head;
 	info->refused = READ_ONCE(h->refused);
 	info->wakes = READ_ONCE(h->wakes);
 	info->size = m.size;
