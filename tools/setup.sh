@@ -19,6 +19,13 @@ packages=(
 	liburcu-dev
 	groff-base
 	man-db
+	spin
+	clang
+	libclang-rt-14-dev
+	libzmq3-dev
+	iceoryx
+	libiceoryx-binding-c-dev
+	gnuplot-nox
 )
 
 missing=()
