@@ -162,12 +162,18 @@ enum ringcast_state {
  *                   (0: 64)
  * @mode:            permission bits of the object, applied with fchmod()
  *                   whatever the umask (0: 0600)
+ * @demote_ns:       what a publisher does when a reliable subscriber that is
+ *                   alive keeps it blocked: 0 waits for ever (the default,
+ *                   a Go event.Feed's behaviour); otherwise it waits at most
+ *                   this long, then demotes that subscriber to lossy (it is
+ *                   told once with -ESTALE) and goes on.  Fixed at creation.
  */
 struct ringcast_ring_opts {
 	uint32_t slots;
 	uint32_t slot_size;
 	uint32_t max_subscribers;
 	uint32_t mode;
+	uint64_t demote_ns;
 };
 
 /**
@@ -240,6 +246,12 @@ struct ringcast_ring_info {
 	int32_t publisher_pid; /* 0 if none ever */
 	int32_t publisher_alive; /* 1 alive, 0 not, -1 cannot tell */
 	uint32_t subscribers; /* table entries in use */
+	uint32_t reliable; /* of which reliable subscribers */
+	uint64_t demote_ns; /* the ring's demotion limit; 0: never */
+	uint64_t blocked; /* times a publisher waited for a reliable one */
+	uint64_t blocked_ns; /* time publishers spent waiting, in total */
+	uint64_t demotions; /* reliable subscribers demoted to lossy */
+	uint32_t table_hwm; /* most table entries ever in use at once */
 	uint32_t pad;
 };
 
@@ -265,6 +277,58 @@ RINGCAST_API int ringcast_ring_stat(const char *name,
  */
 RINGCAST_API int ringcast_ring_list(int (*cb)(const char *name, void *arg),
 				    void *arg);
+
+/* Flags of ringcast_sub_info. */
+#define RINGCAST_SUBINFO_RELIABLE 0x1u /* gates the publisher */
+#define RINGCAST_SUBINFO_DEMOTED 0x2u /* was reliable, demoted to lossy */
+#define RINGCAST_SUBINFO_FILTERED 0x4u /* reads some types only */
+
+/**
+ * struct ringcast_sub_info - one entry of a ring's subscriber table
+ * @id:        its index in the table
+ * @pid:       the owner's pid (in the owner's PID namespace)
+ * @alive:     1 the owner holds the entry's liveness lock, 0 it does not
+ *             (it died: the entry is reclaimed by the next attach), -1
+ *             cannot tell (no write access: judged by pid and start time)
+ * @flags:     RINGCAST_SUBINFO_*
+ * @first:     the first sequence of the subscription
+ * @cursor:    the next sequence it will read
+ * @lag:       events published that it has not read yet (head - cursor)
+ * @delivered: events it read (first to cursor, less skipped and lost)
+ * @skipped:   events its type filter skipped
+ * @lost:      events it lost in laps (lossy, or after a demotion)
+ *
+ * A snapshot: each field is read once, without a lock.
+ */
+struct ringcast_sub_info {
+	uint32_t id;
+	int32_t pid;
+	int32_t alive;
+	uint32_t flags;
+	uint64_t first;
+	uint64_t cursor;
+	uint64_t lag;
+	uint64_t delivered;
+	uint64_t skipped;
+	uint64_t lost;
+};
+
+/**
+ * ringcast_ring_subscribers() - list the ring's registered subscribers
+ * @name: the ring
+ * @info: filled with up to @max entries, in table order
+ * @max:  room in @info (0 to count only)
+ *
+ * With write access, entries whose owner died are reclaimed first (and so
+ * not listed).  Unregistered readers (read-only ones, or lossy ones that
+ * found the table full) are not in the table.
+ *
+ * Return: the number of entries in use (which may exceed @max), or
+ * -EINVAL, -ENOENT, -EACCES, -EPROTO, -EBADMSG.
+ */
+RINGCAST_API int ringcast_ring_subscribers(const char *name,
+					   struct ringcast_sub_info *info,
+					   unsigned int max);
 
 /* ----------------------------------------------------------------------
  * Events
@@ -296,9 +360,25 @@ struct ringcast_event {
  *
  * Ordering: a commit is a release: everything the publisher wrote into the
  * slot (and before it) is visible to a subscriber that reads the event.
- * Publish calls never block and never make a system call in steady state;
- * they make one futex wake only when a subscriber that wants the event's
- * type sleeps.
+ * Publish calls make no system call in steady state; they make one futex
+ * wake only when a subscriber that wants the event's type sleeps.
+ *
+ * Reliable subscribers gate the publisher: before it overwrites event S it
+ * makes sure every reliable subscriber has read past S.  It keeps the
+ * lowest cursor cached and looks at the table again only when it would
+ * otherwise overwrite (about every quarter ring, or when a subscriber joins
+ * or leaves).  When the slowest reliable subscriber is a whole ring behind,
+ * a publish waits: it spins about 20 us, then sleeps on a futex word of its
+ * own that subscribers wake only when the publisher sleeps and they have
+ * freed another quarter of the ring.  While waiting it probes the liveness
+ * lock of the subscriber it waits for every 100 ms: a dead one is removed
+ * from the table and the publish goes on (its return count drops by one).
+ * A subscriber that is alive but stuck is waited for as the ring's
+ * demotion limit (ringcast_ring_opts.demote_ns) or the subscriber's own
+ * shorter one says.  How long a publish may wait is set with
+ * ringcast_pub_set_timeout() (for ever by default); a wait ends early with
+ * -EINTR after ringcast_pub_interrupt(), or -EPIPE if the ring is closed
+ * from outside.  Lossy subscribers never slow the publisher.
  */
 
 struct ringcast_pub;
@@ -332,11 +412,16 @@ RINGCAST_API int ringcast_pub_attach(const char *name, unsigned int flags,
  * @data: payload, may be NULL when @len is 0
  * @len:  at most the ring's capacity
  *
+ * May wait while a reliable subscriber is a whole ring behind (see above).
+ *
  * Return: when published, the number of subscribers registered in the
- * ring's subscriber table (>= 0; read from a counter, not a scan: a
- * subscriber killed without detaching stays counted until the next attach
- * or ringcast_ring_stat() reclaims its entry); -EMSGSIZE (nothing
- * written), -EPIPE (the ring was closed), -ECHILD.
+ * ring's subscriber table (>= 0; recounted only when the table changed: a
+ * subscriber killed without detaching stays counted until an attach,
+ * ringcast_ring_stat(), ringcast_pub_subscribers() or a publish blocked on
+ * it reclaims its entry); -EMSGSIZE (nothing written), -EPIPE (the ring was
+ * closed), -EAGAIN (no room and the timeout is 0: nothing written),
+ * -ETIMEDOUT (no room in time: nothing written), -EINTR (interrupted:
+ * nothing written), -ECHILD.
  */
 RINGCAST_API int ringcast_pub_publish(struct ringcast_pub *pub, uint32_t type,
 				      const void *data, size_t len);
@@ -359,7 +444,12 @@ struct ringcast_msg {
  * Every length is checked before anything is written: one too large fails
  * the whole batch with -EMSGSIZE and writes nothing.  The events share one
  * timestamp; the head is published and sleepers are checked once for the
- * batch.
+ * batch (once per part, below).  A batch is written in parts of at most
+ * three quarters of the ring's slots; with reliable subscribers each part
+ * waits until it fits and is written whole or not at all, so a batch that
+ * fits in one part is all or nothing, and if a wait fails between two parts
+ * the call returns that error with the earlier parts published
+ * (ringcast_pub_head() says how far).
  *
  * Return: as ringcast_pub_publish().
  */
@@ -400,6 +490,51 @@ RINGCAST_API int ringcast_pub_commit(struct ringcast_pub *pub, uint32_t type,
 RINGCAST_API uint64_t ringcast_pub_head(const struct ringcast_pub *pub);
 
 /**
+ * ringcast_pub_set_timeout() - how long a publish may wait for room
+ * @pub:        the publisher
+ * @timeout_ns: < 0 for ever (the default), 0 never (-EAGAIN), else the
+ *              longest wait of one call (-ETIMEDOUT)
+ *
+ * Return: 0 or -EINVAL.
+ */
+RINGCAST_API int ringcast_pub_set_timeout(struct ringcast_pub *pub,
+					  int64_t timeout_ns);
+
+/**
+ * ringcast_pub_interrupt() - make a waiting publish return -EINTR
+ * @pub: the publisher; any thread, any time, async-signal-safe
+ *
+ * The current wait for room, or the next one if none is in progress,
+ * returns -EINTR having written nothing.
+ */
+RINGCAST_API void ringcast_pub_interrupt(struct ringcast_pub *pub);
+
+/**
+ * ringcast_pub_subscribers() - count the live registered subscribers
+ * @pub: the publisher
+ *
+ * Scans the table, reclaiming the entries of subscribers that died.
+ *
+ * Return: the count, or -EINVAL, -ECHILD.
+ */
+RINGCAST_API int ringcast_pub_subscribers(struct ringcast_pub *pub);
+
+/**
+ * ringcast_pub_wait_subscribers() - wait until at least @n are registered
+ * @pub:        the publisher
+ * @n:          live registered subscribers to wait for
+ * @timeout_ns: < 0 for ever, 0 to check once, else the longest wait
+ *
+ * Polls the table (every millisecond): for start-up, not a hot path.
+ *
+ * Return: the count (>= @n), or -EAGAIN / -ETIMEDOUT, -EINTR (after
+ * ringcast_pub_interrupt()), -EPIPE (the ring was closed), -ECHILD.
+ */
+RINGCAST_API int ringcast_pub_wait_subscribers(struct ringcast_pub *pub,
+					       unsigned int n,
+					       int64_t timeout_ns);
+
+/**
  * ringcast_pub_close() - end the stream and free the handle
  * @pub: the publisher; freed whatever the result
  *
@@ -431,6 +566,20 @@ RINGCAST_API void ringcast_pub_detach(struct ringcast_pub *pub);
  *
  * Accounting: delivered + skipped (by the type filter) + lost (in laps) =
  * events published from the first sequence to the cursor.
+ *
+ * A reliable subscriber (RINGCAST_SUB_RELIABLE) gates the publisher and
+ * loses no event from the first sequence its attach returned: the join is
+ * race-free (it registers its cursor, then reads how far the publisher has
+ * been allowed to write, with a full barrier between, as the publisher
+ * does the other way round, and starts no lower than that allows), and a
+ * publisher overwrites nothing it has not read.  Its cursor in the table
+ * moves as it reads (a borrowed event is released first).  A type-filtered
+ * reliable subscriber that sleeps is woken when it falls half a ring behind
+ * on events it does not want, so it holds the publisher back no more than
+ * an unfiltered one.  If it stays stuck past the demotion limit (the
+ * ring's, or its own shorter @demote_ns), the publisher demotes it: its next
+ * read returns -ESTALE once, and it goes on as a lossy subscriber (its next
+ * read may then be -EOVERFLOW).  Detaching wakes a publisher blocked on it.
  */
 
 struct ringcast_sub;
@@ -451,12 +600,13 @@ enum ringcast_wait {
 
 /* Flags of ringcast_sub_opts. */
 #define RINGCAST_SUB_RESUBSCRIBE 0x1u /* follow a new publisher's epoch */
+#define RINGCAST_SUB_RELIABLE 0x2u /* gate the publisher: lose nothing */
 
 /**
  * struct ringcast_sub_opts - how to subscribe
  * @from:     enum ringcast_from
  * @wait:     enum ringcast_wait
- * @flags:    RINGCAST_SUB_RESUBSCRIBE
+ * @flags:    RINGCAST_SUB_RESUBSCRIBE, RINGCAST_SUB_RELIABLE
  * @ntypes:   entries in @types; 0 means every type
  * @types:    the type tags wanted (up to RINGCAST_MAX_TYPES, no duplicates)
  * @seq:      the first sequence, with RINGCAST_FROM_SEQ.  Below the oldest
@@ -467,6 +617,9 @@ enum ringcast_wait {
  *            that the publisher is alive (0: 250 ms; from 1 ms to an
  *            hour, and @spin_ns at most an hour too).  It
  *            bounds how late a dead publisher is noticed.
+ * @demote_ns: reliable only: a demotion limit for this subscriber, used
+ *            when it is shorter than the ring's (or the ring has none);
+ *            0 for the ring's
  */
 struct ringcast_sub_opts {
 	uint32_t from;
@@ -477,6 +630,7 @@ struct ringcast_sub_opts {
 	uint64_t seq;
 	uint64_t spin_ns;
 	uint64_t liveness_ns;
+	uint64_t demote_ns;
 };
 
 #define RINGCAST_MAX_TYPES 256u
@@ -494,9 +648,18 @@ struct ringcast_sub_opts {
  * probes the publisher's lease.  Without write permission it is
  * unregistered and polls with short timed waits (up to 1 ms of added
  * latency).  Attaching also reclaims the table entries of subscribers
- * that died.
+ * that died.  A reliable subscriber must register: it gets -EACCES without
+ * write permission and -EUSERS when the table is full.  It starts where it
+ * asked to, raised if needed past what the publisher may already be
+ * overwriting (at most a ring behind the head, and never past it): with
+ * RINGCAST_FROM_OLDEST it may start later than the oldest retained event,
+ * and @first says where; with RINGCAST_FROM_SEQ, @first is the sequence
+ * asked for and the events it cannot have are reported lost on the first
+ * read, as for a lossy subscriber.  A publish blocked on a reliable
+ * subscriber of the same thread never returns: read from another thread.
  *
- * Return: 0, -EINVAL, -ENOENT, -EACCES, -EPROTO, -EBADMSG, -ENOMEM.
+ * Return: 0, -EINVAL, -ENOENT, -EACCES, -EUSERS, -EPROTO, -EBADMSG,
+ * -ENOMEM.
  */
 RINGCAST_API int ringcast_sub_attach(const char *name,
 				     const struct ringcast_sub_opts *opts,
@@ -512,8 +675,9 @@ RINGCAST_API int ringcast_sub_attach(const char *name,
  *              time to wait
  *
  * Return: 0 with an event; -EOVERFLOW when lapped (@ev->lost set, the
- * cursor moved on: call again); -EAGAIN (timeout 0) or -ETIMEDOUT when
- * nothing came; -EINTR when interrupted; -EPIPE at end of stream;
+ * cursor moved on: call again); -ESTALE once when a reliable subscriber was
+ * demoted (nothing read: call again); -EAGAIN (timeout 0) or -ETIMEDOUT
+ * when nothing came; -EINTR when interrupted; -EPIPE at end of stream;
  * -EOWNERDEAD when the publisher died and everything it committed was
  * read; -EBADMSG on a corrupted slot; -ECHILD.
  */
@@ -527,8 +691,10 @@ RINGCAST_API int ringcast_sub_next(struct ringcast_sub *sub,
  * @ev:         @ev->data points into the shared slot
  * @timeout_ns: as for ringcast_sub_next()
  *
- * The publisher may overwrite the slot while it is borrowed: the data may
- * be used, but not trusted, until ringcast_sub_release() says it was valid.
+ * For a lossy subscriber the publisher may overwrite the slot while it is
+ * borrowed: the data may be used, but not trusted, until
+ * ringcast_sub_release() says it was valid.  For a reliable one the slot
+ * cannot be overwritten until it is released (unless it is demoted).
  *
  * Return: as ringcast_sub_next().
  */
@@ -586,6 +752,9 @@ struct ringcast_sub_stats {
 	 * Always 0 unless the wake protocol is broken.
 	 */
 	uint64_t timed_wakes_with_data;
+	int32_t entry; /* its entry in the subscriber table, -1 if none */
+	uint32_t reliable; /* 1 while it gates the publisher */
+	uint64_t demoted; /* times it was demoted (0 or 1) */
 };
 
 /**

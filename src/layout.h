@@ -6,7 +6,7 @@
  * of their own, and static_assert on every size and offset that matters.
  *
  *   0       struct rc_hdr            (512 bytes, 8 cache lines)
- *   512     struct rc_entry[cap]     (64 bytes each: the subscriber table)
+ *   512     struct rc_entry[cap]     (128 bytes each: the subscriber table)
  *   slots   struct rc_slot[nslots]   (slot_size each; page aligned)
  *
  * A slot's stamp is 0 while it was never written, S + 1 once event S is
@@ -27,7 +27,7 @@
 #define RC_FEATURES_KNOWN 0x0u /* no optional features yet */
 
 #define RC_HDR_SIZE 512u
-#define RC_ENTRY_SIZE 64u
+#define RC_ENTRY_SIZE 128u
 #define RC_SLOTS_ALIGN 4096u
 
 #define RC_STAMP_BUSY (1ull << 63)
@@ -44,6 +44,14 @@
 /* Table entry states. */
 #define RC_ENTRY_FREE 0u
 #define RC_ENTRY_LOSSY 1u /* registered, does not gate the publisher */
+#define RC_ENTRY_RELIABLE 2u /* its cursor gates the publisher */
+
+/* Table entry flags. */
+#define RC_EF_FILTERED 0x1u /* reads some types only */
+#define RC_EF_DEMOTED 0x2u /* was reliable; demoted by a publisher */
+
+/* hdr->pub_wait: bit 0 set while the publisher sleeps there. */
+#define RC_PUB_SLEEPING 1u
 
 /* Byte of the lock object held by the publisher's lease. */
 #define RC_LOCK_LEASE 0
@@ -89,11 +97,18 @@ struct rc_hdr {
 	 * Line 3: written by the publisher only.
 	 */
 	_Atomic uint64_t head __attribute__((aligned(64)));
-	_Atomic uint64_t limit; /* reliable gating: may write below this */
+	/*
+	 * Reliable gating: the publisher writes no sequence at or above
+	 * this without first storing a higher one and then, after a full
+	 * barrier, reading the reliable cursors (see pub.c).
+	 */
+	_Atomic uint64_t limit;
 	uint64_t reserved3a; /* published = head: sequences never restart */
 	_Atomic uint64_t refused;
 	_Atomic uint64_t wakes;
-	uint8_t reserved3[24];
+	_Atomic uint64_t blocked; /* waits for a reliable subscriber */
+	_Atomic uint64_t blocked_ns; /* their total time */
+	_Atomic uint64_t demotions;
 
 	/*
 	 * Line 4: the sleepers' interest bitmap, a futex word.  Set by
@@ -117,7 +132,8 @@ struct rc_hdr {
 	 */
 	_Atomic uint32_t pub_wait __attribute__((aligned(64)));
 	_Atomic uint32_t table_gen;
-	uint8_t reserved5[56];
+	_Atomic uint32_t table_hwm; /* most entries in use at once */
+	uint8_t reserved5[52];
 
 	/*
 	 * Lines 6-7: how the last RC_ENDED_MAX epochs ended (closed or
@@ -132,17 +148,28 @@ struct rc_hdr {
 	uint8_t reserved6[64];
 };
 
-/* One entry of the shared subscriber table. */
+/*
+ * One entry of the shared subscriber table: two cache lines.  The first is
+ * written by its owner as it reads (the cursor on every event) and read by
+ * the publisher when it rescans; the second changes only when the entry is
+ * claimed, freed or demoted, so the owner's per-call look at its state is
+ * a cache hit.  delivered = cursor - first - skipped - lost.
+ */
 struct rc_entry {
 	_Atomic uint64_t cursor; /* next sequence its owner reads */
-	_Atomic uint32_t state; /* RC_ENTRY_* */
-	_Atomic uint32_t flags;
+	_Atomic uint64_t first; /* first sequence of the subscription */
+	_Atomic uint64_t lost; /* in laps */
+	_Atomic uint64_t skipped; /* by its type filter */
+	uint8_t reserved0[32];
+
+	_Atomic uint32_t state __attribute__((aligned(64))); /* RC_ENTRY_* */
+	_Atomic uint32_t flags; /* RC_EF_* */
 	_Atomic uint32_t interest; /* wake buckets of its filter */
 	_Atomic int32_t pid;
 	_Atomic uint64_t start_time;
-	_Atomic uint64_t token; /* claim token */
+	_Atomic uint64_t demote_ns; /* its own limit; 0: the ring's */
 	_Atomic uint64_t claim_seq; /* multi-publisher: sequence claimed */
-	uint8_t reserved[16];
+	uint8_t reserved1[24];
 };
 
 struct rc_slot {
@@ -164,6 +191,7 @@ static_assert(offsetof(struct rc_hdr, wake_seq) == 260, "wake_seq offset");
 static_assert(offsetof(struct rc_hdr, pub_wait) == 320, "pub_wait offset");
 static_assert(offsetof(struct rc_hdr, ended) == 384, "ended offset");
 static_assert(sizeof(struct rc_entry) == RC_ENTRY_SIZE, "entry size is ABI");
+static_assert(offsetof(struct rc_entry, state) == 64, "entry's cold line");
 static_assert(sizeof(struct rc_slot) == 32, "slot header size is ABI");
 static_assert(sizeof(_Atomic uint64_t) == 8 && sizeof(_Atomic uint32_t) == 4,
 	      "atomics have the size of their type");

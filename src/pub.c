@@ -38,12 +38,37 @@
  * sleep.  The sleepers wait on wake_seq, not on the bitmap, because the
  * bitmap can return to a value a sleeper expects (a bit cleared by one
  * wake and set again by another sleeper of the bucket).
+ *
+ * Gating by reliable subscribers (DESIGN §3), with sub.c's reliable join:
+ *
+ *   publisher (rc_pub_scan)               joiner (rc_sub_join)
+ *   store(limit, L)                       cursor = want; state = RELIABLE
+ *   smp_mb()                         [H]  table_gen++ (seq-cst)
+ *   gen = table_gen: list the reliable    smp_mb()                     [J]
+ *   low = min(load_acquire(cursor))  [K]  L = load(limit)
+ *   write below min(L, low + slots)       cursor = max(want, L - slots)
+ *
+ * [H] pairs with [J] (a store-buffering pattern): either the scan sees the
+ * joiner's generation bump and entry, and so its cursor, which only moves
+ * up from there, or the joiner sees L; the publisher writes nothing at or
+ * above L without storing a higher limit and scanning again, so starting
+ * at L - slots or later, nothing the joiner is promised is overwritten.
+ * The limits stored never go down (a takeover starts from the last one),
+ * so a joiner that reads an older limit starts later, never earlier, than
+ * one that reads a newer.  A limit is at most the head plus a ring, so a
+ * joiner never starts past the head.  [K], the acquire load of a cursor,
+ * pairs with the subscriber's release store of it after reading the
+ * events below it: those reads happen before the overwrite.
+ *
+ * A publisher waiting for room sleeps on hdr->pub_wait; see rc_pub_wake()
+ * in wait.c for its handshake [P]/[S] with the subscribers that wake it.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/futex.h>
 
 #include "barrier.h"
 #include "compiler.h"
@@ -51,6 +76,16 @@
 #include "ring.h"
 
 #define RC_PUB_ID_LEASE 0xffffffffu
+/* A publisher waiting for room spins this long before it sleeps ... */
+#define RC_PUB_SPIN_NS 20000ull
+/* ... and probes the liveness of the subscriber it waits for this often. */
+#define RC_PUB_PROBE_NS 100000000ull
+
+/* A reliable entry as the publisher's last scan listed it. */
+struct rc_gate {
+	uint32_t idx;
+	uint32_t wake; /* its interest if it is type-filtered, else 0 */
+};
 
 struct ringcast_pub {
 	struct rc_map m;
@@ -64,6 +99,20 @@ struct ringcast_pub {
 	uint32_t registered; /* entries in use at that generation */
 	size_t reserved; /* bytes reserved, or 0 */
 	bool reserving;
+
+	/* Reliable gating: see the gating table above. */
+	uint64_t allowed; /* may write below this without a scan */
+	uint64_t limit; /* the last limit stored in the header */
+	uint64_t quarter; /* a quarter ring, at least 1 */
+	uint64_t low; /* lowest reliable cursor at the last scan */
+	int slowest; /* its entry, or -1 when none */
+	uint32_t gate_gen; /* table generation the list was made at */
+	uint32_t ngates;
+	struct rc_gate *gates; /* table_cap of them */
+	int64_t timeout_ns; /* < 0: for ever */
+	uint64_t blocked;
+	uint64_t blocked_ns;
+	_Atomic uint32_t intr;
 };
 
 static uint64_t rc_pub_ts(const struct ringcast_pub *pub)
@@ -128,6 +177,11 @@ RINGCAST_API int ringcast_pub_attach(const char *name, unsigned int flags,
 	if (r < 0)
 		goto err_free;
 	hdr = pub->m.hdr;
+	pub->gates = calloc(pub->m.table_cap, sizeof(*pub->gates));
+	if (!pub->gates) {
+		r = -ENOMEM;
+		goto err_unmap;
+	}
 
 	/* Lock first, then touch the ring. */
 	r = rc_lease_take(&pub->m);
@@ -193,6 +247,17 @@ RINGCAST_API int ringcast_pub_attach(const char *name, unsigned int flags,
 	pub->registered = rc_table_count(&pub->m);
 	pub->refused = READ_ONCE(hdr->refused);
 	pub->wakes = READ_ONCE(hdr->wakes);
+	pub->blocked = READ_ONCE(hdr->blocked);
+	pub->blocked_ns = READ_ONCE(hdr->blocked_ns);
+	/* Limits never go down, also across publishers (gating table). */
+	pub->limit = READ_ONCE(hdr->limit);
+	if (pub->limit > RC_SEQ_MAX)
+		pub->limit = RC_SEQ_MAX;
+	pub->allowed = 0; /* the first publish scans */
+	pub->quarter = pub->m.slot_count >= 4 ? pub->m.slot_count / 4 : 1;
+	pub->slowest = -1;
+	pub->gate_gen = READ_ONCE(hdr->table_gen) - 1; /* list at once */
+	pub->timeout_ns = -1;
 	*pubp = pub;
 	return 0;
 
@@ -201,6 +266,7 @@ err_drop:
 err_unmap:
 	rc_map_close(&pub->m);
 err_free:
+	free(pub->gates);
 	free(pub);
 	return r;
 }
@@ -222,6 +288,251 @@ static int rc_pub_refuse(struct ringcast_pub *pub, int err)
 {
 	WRITE_ONCE(pub->m.hdr->refused, ++pub->refused);
 	return err;
+}
+
+/* List the reliable entries (the table changed since the last list). */
+static void rc_pub_list_gates(struct ringcast_pub *pub, uint32_t gen)
+{
+	struct rc_map *m = &pub->m;
+	uint32_t i, n = 0;
+
+	pub->gate_gen = gen;
+	for (i = 0; i < m->table_cap; i++) {
+		const struct rc_entry *e = &m->table[i];
+
+		/*
+		 * Acquire: pairs with the release CAS of a claim in
+		 * rc_table_join(), so the cursor read after is the joiner's.
+		 */
+		if (smp_load_acquire(&e->state) != RC_ENTRY_RELIABLE)
+			continue;
+		pub->gates[n].idx = i;
+		pub->gates[n].wake = READ_ONCE(e->flags) & RC_EF_FILTERED ?
+					     READ_ONCE(e->interest) :
+					     0;
+		n++;
+	}
+	pub->ngates = n;
+}
+
+/*
+ * Store a new limit, then find how far we may write: returns true when
+ * sequences below want may be written.  See the gating table above.
+ */
+static bool rc_pub_scan(struct ringcast_pub *pub, uint64_t want)
+{
+	struct rc_map *m = &pub->m;
+	struct rc_hdr *hdr = m->hdr;
+	uint64_t n = m->slot_count, lim, low = UINT64_MAX;
+	uint32_t gen, i;
+	int slowest = -1, wake = 0;
+
+	/* License a quarter ring more than needed, at most a ring ahead. */
+	lim = want + pub->quarter;
+	if (lim > pub->head + n)
+		lim = pub->head + n;
+	if (lim < want)
+		lim = want;
+	if (lim < pub->limit)
+		lim = pub->limit;
+	pub->limit = lim;
+	WRITE_ONCE(hdr->limit, lim);
+	/* [H]: pairs with smp_mb() [J] in rc_sub_join(). */
+	smp_mb();
+	gen = smp_load_acquire(&hdr->table_gen);
+	if (gen != pub->gate_gen)
+		rc_pub_list_gates(pub, gen);
+	for (i = 0; i < pub->ngates; i++) {
+		const struct rc_entry *e = &m->table[pub->gates[i].idx];
+		/* [K]: pairs with smp_store_release() of the cursor in sub.c. */
+		uint64_t c = smp_load_acquire(&e->cursor);
+
+		if (c < low) {
+			low = c;
+			slowest = (int)i;
+		}
+	}
+	pub->slowest = slowest < 0 ? -1 : (int)pub->gates[slowest].idx;
+	pub->low = low;
+	if (low > RC_SEQ_MAX)
+		low = RC_SEQ_MAX; /* none, or a cursor no sequence reaches */
+	pub->allowed = low + n < lim ? low + n : lim;
+	/*
+	 * The slowest is type-filtered, half a ring behind and asleep (its
+	 * bits are set): events of other types do not wake it, so wake its
+	 * gate bit, and it skips them.  A sleeper that sets its bits after
+	 * this load re-checks the head and does not sleep.
+	 */
+	if (slowest >= 0 && pub->gates[slowest].wake &&
+	    low + n / 2 <= pub->head)
+		wake = READ_ONCE(hdr->wake_bits) & pub->gates[slowest].wake;
+	if (wake)
+		rc_wake_seq(hdr, RC_WAKE_GATE);
+	return want <= pub->allowed;
+}
+
+/* The demotion limit for entry e: the ring's, or its own shorter one. */
+static uint64_t rc_pub_demote_ns(const struct ringcast_pub *pub,
+				 const struct rc_entry *e)
+{
+	uint64_t own = READ_ONCE(e->demote_ns), ring = pub->m.demote_ns;
+
+	if (own && (!ring || own < ring))
+		return own;
+	return ring;
+}
+
+/*
+ * The entries that keep want out of reach: reclaim the dead ones.  Returns
+ * true when one was reclaimed.
+ */
+static bool rc_pub_reap(struct ringcast_pub *pub, uint64_t want)
+{
+	struct rc_map *m = &pub->m;
+	uint64_t n = m->slot_count;
+	bool freed = false;
+	uint32_t i;
+
+	for (i = 0; i < pub->ngates; i++) {
+		uint32_t idx = pub->gates[i].idx;
+		uint64_t c = READ_ONCE(m->table[idx].cursor);
+
+		if (c + n >= want)
+			continue;
+		if (rc_entry_reclaim(m, idx) == 1)
+			freed = true;
+	}
+	return freed;
+}
+
+/* Demote the reliable entry idx to lossy: it stayed stuck too long. */
+static void rc_pub_demote(struct ringcast_pub *pub, uint32_t idx)
+{
+	struct rc_entry *e = &pub->m.table[idx];
+	uint32_t st = RC_ENTRY_RELIABLE;
+
+	atomic_fetch_or(&e->flags, RC_EF_DEMOTED);
+	/*
+	 * Release CAS: the flag is visible with the new state.  It fails if
+	 * the owner freed the entry meanwhile: nothing to demote then.
+	 */
+	if (!atomic_compare_exchange_strong_explicit(
+		    &e->state, &st, RC_ENTRY_LOSSY, memory_order_acq_rel,
+		    memory_order_acquire))
+		return;
+	atomic_fetch_add(&pub->m.hdr->demotions, 1);
+	atomic_fetch_add(&pub->m.hdr->table_gen, 1);
+}
+
+/*
+ * Wait until sequences below want may be written: spin, then sleep on
+ * hdr->pub_wait; probe the liveness of what we wait for, demote what is
+ * stuck past its limit.  0, or -EAGAIN, -ETIMEDOUT, -EINTR, -EPIPE.
+ */
+static int rc_pub_block(struct ringcast_pub *pub, uint64_t want)
+{
+	struct rc_hdr *hdr = pub->m.hdr;
+	uint64_t start, now, probe_at, stuck_since, stuck_cursor = 0;
+	uint64_t demote_at;
+	int stuck = -1, r = 0;
+	bool sleeping = false;
+	uint32_t w;
+
+	if (pub->timeout_ns == 0)
+		return -EAGAIN;
+	start = now = rc_now_ns();
+	probe_at = now; /* a dead subscriber is freed at once */
+	stuck_since = now;
+	WRITE_ONCE(hdr->blocked, ++pub->blocked);
+	for (;;) {
+		if (atomic_exchange(&pub->intr, 0)) {
+			r = -EINTR;
+			break;
+		}
+		/* Closed from outside while we wait? */
+		if (READ_ONCE(hdr->life) != pub->life) {
+			r = rc_pub_refuse(pub, -EPIPE);
+			break;
+		}
+		if (pub->timeout_ns > 0 &&
+		    now - start >= (uint64_t)pub->timeout_ns) {
+			r = -ETIMEDOUT;
+			break;
+		}
+		if (now >= probe_at) {
+			probe_at = now + RC_PUB_PROBE_NS;
+			if (rc_pub_reap(pub, want) && rc_pub_scan(pub, want))
+				break;
+		}
+		/* Stuck means no progress: the clock restarts when it moves. */
+		if (pub->slowest != stuck || pub->low != stuck_cursor) {
+			stuck = pub->slowest;
+			stuck_cursor = pub->low;
+			stuck_since = now;
+		}
+		demote_at = UINT64_MAX;
+		if (stuck >= 0) {
+			uint64_t d =
+				rc_pub_demote_ns(pub, &pub->m.table[stuck]);
+
+			if (d)
+				demote_at = stuck_since + d;
+		}
+		if (now >= demote_at) {
+			rc_pub_demote(pub, (uint32_t)stuck);
+			if (rc_pub_scan(pub, want))
+				break;
+			now = rc_now_ns();
+			continue;
+		}
+		if (now - start < RC_PUB_SPIN_NS) {
+			unsigned int i;
+
+			for (i = 0; i < 64; i++)
+				cpu_relax();
+		} else {
+			uint64_t wake_at = probe_at;
+
+			if (demote_at < wake_at)
+				wake_at = demote_at;
+			if (pub->timeout_ns > 0 &&
+			    start + (uint64_t)pub->timeout_ns < wake_at)
+				wake_at = start + (uint64_t)pub->timeout_ns;
+			/* [P]: pairs with smp_mb() [S] in rc_pub_wake(). */
+			w = atomic_fetch_or(&hdr->pub_wait, RC_PUB_SLEEPING) |
+			    RC_PUB_SLEEPING;
+			sleeping = true;
+			if (rc_pub_scan(pub, want))
+				break;
+			if (!atomic_load(&pub->intr))
+				rc_futex_wait(&hdr->pub_wait, w,
+					      FUTEX_BITSET_MATCH_ANY,
+					      wake_at > now ?
+						      (int64_t)(wake_at - now) :
+						      0);
+		}
+		if (rc_pub_scan(pub, want))
+			break;
+		now = rc_now_ns();
+	}
+	/* Subscribers need not look for us any more. */
+	if (sleeping)
+		atomic_fetch_and(&hdr->pub_wait, ~RC_PUB_SLEEPING);
+	pub->blocked_ns += rc_now_ns() - start;
+	WRITE_ONCE(hdr->blocked_ns, pub->blocked_ns);
+	return r;
+}
+
+/* Room for sequences below pub->head + n (n at most a ring)? */
+static inline int rc_pub_room(struct ringcast_pub *pub, uint64_t n)
+{
+	uint64_t want = pub->head + n;
+
+	if (likely(want <= pub->allowed))
+		return 0;
+	if (rc_pub_scan(pub, want))
+		return 0;
+	return rc_pub_block(pub, want);
 }
 
 /* Checks shared by every publish call; 0 when publishing may go on. */
@@ -295,6 +606,9 @@ RINGCAST_API int ringcast_pub_publish(struct ringcast_pub *pub, uint32_t type,
 		return r;
 	if (unlikely(len > pub->m.capacity))
 		return rc_pub_refuse(pub, -EMSGSIZE);
+	r = rc_pub_room(pub, 1);
+	if (unlikely(r < 0))
+		return r;
 	s = rc_slot_begin(pub, pub->head);
 	/*
 	 * The payload is written with plain stores while readers may copy it:
@@ -311,9 +625,8 @@ RINGCAST_API int ringcast_pub_publish_batch(struct ringcast_pub *pub,
 					    const struct ringcast_msg *msgs,
 					    unsigned int n)
 {
-	uint32_t bits = 0;
+	unsigned int i, k, done;
 	uint64_t ts;
-	unsigned int i;
 	int r;
 
 	if (unlikely(!pub || (n && !msgs)))
@@ -330,23 +643,35 @@ RINGCAST_API int ringcast_pub_publish_batch(struct ringcast_pub *pub,
 	if (!n)
 		return (int)rc_pub_registered(pub);
 	ts = rc_pub_ts(pub);
-	for (i = 0; i < n; i++) {
-		uint64_t seq = pub->head + i;
-		struct rc_slot *s = rc_slot_begin(pub, seq);
+	/*
+	 * In parts of at most three quarters of a ring: each part waits for
+	 * room and publishes the head once, so a takeover's scan from the
+	 * head (at most one ring long) always finds where a dead publisher
+	 * stopped; and the room a part waits for is always reached at a
+	 * quarter-ring boundary of the slowest cursor, where subscribers
+	 * wake a sleeping publisher (sub.c: rc_sub_sync()).
+	 */
+	for (done = 0; done < n; done += k) {
+		uint32_t bits = 0;
 
-		if (msgs[i].len)
-			rc_copy_in(s->data, msgs[i].data, msgs[i].len);
-		rc_slot_end(pub, s, seq, msgs[i].type, msgs[i].len, ts);
-		bits |= rc_type_bit(msgs[i].type);
-		/*
-		 * A batch longer than the ring publishes its head once per
-		 * ring, so a takeover's scan from the head (at most one ring
-		 * long) always finds where a dead publisher stopped.
-		 */
-		if (unlikely(!((seq + 1) & pub->m.mask)) && i + 1 < n)
-			smp_store_release(&pub->m.hdr->head, seq + 1);
+		k = n - done;
+		if (k > pub->m.slot_count - pub->quarter)
+			k = (unsigned int)(pub->m.slot_count - pub->quarter);
+		r = rc_pub_room(pub, k);
+		if (unlikely(r < 0))
+			return r;
+		for (i = 0; i < k; i++) {
+			const struct ringcast_msg *msg = &msgs[done + i];
+			uint64_t seq = pub->head + i;
+			struct rc_slot *s = rc_slot_begin(pub, seq);
+
+			if (msg->len)
+				rc_copy_in(s->data, msg->data, msg->len);
+			rc_slot_end(pub, s, seq, msg->type, msg->len, ts);
+			bits |= rc_type_bit(msg->type);
+		}
+		rc_pub_advance(pub, k, bits | RC_WAKE_ANY);
 	}
-	rc_pub_advance(pub, n, bits | RC_WAKE_ANY);
 	return (int)rc_pub_registered(pub);
 }
 
@@ -363,6 +688,9 @@ RINGCAST_API int ringcast_pub_reserve(struct ringcast_pub *pub, size_t len,
 		return r;
 	if (len > pub->m.capacity)
 		return rc_pub_refuse(pub, -EMSGSIZE);
+	r = rc_pub_room(pub, 1);
+	if (r < 0)
+		return r;
 	s = rc_slot_begin(pub, pub->head);
 	pub->reserving = true;
 	pub->reserved = len;
@@ -391,11 +719,73 @@ RINGCAST_API uint64_t ringcast_pub_head(const struct ringcast_pub *pub)
 	return pub ? pub->head : 0;
 }
 
+RINGCAST_API int ringcast_pub_set_timeout(struct ringcast_pub *pub,
+					  int64_t timeout_ns)
+{
+	if (!pub)
+		return -EINVAL;
+	pub->timeout_ns = timeout_ns < 0 ? -1 : timeout_ns;
+	return 0;
+}
+
+RINGCAST_API void ringcast_pub_interrupt(struct ringcast_pub *pub)
+{
+	if (!pub)
+		return;
+	/* Seq-cst, before the bump: a wait re-checks intr after it. */
+	atomic_store(&pub->intr, 1);
+	if (rc_map_forked(&pub->m))
+		return;
+	/* + 2 changes the futex word and leaves RC_PUB_SLEEPING alone. */
+	atomic_fetch_add(&pub->m.hdr->pub_wait, 2);
+	rc_futex_wake(&pub->m.hdr->pub_wait, FUTEX_BITSET_MATCH_ANY);
+}
+
+RINGCAST_API int ringcast_pub_subscribers(struct ringcast_pub *pub)
+{
+	if (!pub)
+		return -EINVAL;
+	if (rc_map_forked(&pub->m))
+		return -ECHILD;
+	return (int)rc_table_live(&pub->m);
+}
+
+RINGCAST_API int ringcast_pub_wait_subscribers(struct ringcast_pub *pub,
+					       unsigned int n,
+					       int64_t timeout_ns)
+{
+	uint64_t start = rc_now_ns();
+	int r;
+
+	if (!pub)
+		return -EINVAL;
+	for (;;) {
+		r = rc_pub_check(pub);
+		if (r < 0)
+			return r;
+		r = (int)rc_table_live(&pub->m);
+		if ((unsigned int)r >= n)
+			return r;
+		if (atomic_exchange(&pub->intr, 0))
+			return -EINTR;
+		if (timeout_ns == 0)
+			return -EAGAIN;
+		if (timeout_ns > 0 &&
+		    rc_now_ns() - start >= (uint64_t)timeout_ns)
+			return -ETIMEDOUT;
+		/* Interruptible: ringcast_pub_interrupt() bumps the word. */
+		rc_futex_wait(&pub->m.hdr->pub_wait,
+			      READ_ONCE(pub->m.hdr->pub_wait),
+			      FUTEX_BITSET_MATCH_ANY, 1000000);
+	}
+}
+
 static void rc_pub_free(struct ringcast_pub *pub)
 {
 	if (!rc_map_forked(&pub->m))
 		rc_lease_drop(&pub->m);
 	rc_map_close(&pub->m);
+	free(pub->gates);
 	free(pub);
 }
 
@@ -439,5 +829,6 @@ RINGCAST_API void ringcast_pub_detach(struct ringcast_pub *pub)
 	if (!forked)
 		rc_wake_all(&pub->m);
 	rc_map_close(&pub->m);
+	free(pub->gates);
 	free(pub);
 }

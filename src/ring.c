@@ -406,6 +406,7 @@ int rc_map_open(const char *name, bool want_write, struct rc_map *m)
 	m->slot_shift = rc_log2(g.slot_size);
 	m->capacity = g.slot_size - (uint32_t)sizeof(struct rc_slot);
 	m->table_cap = g.table_cap;
+	m->demote_ns = h.demote_ns;
 
 	r = rc_life_check(smp_load_acquire(&m->hdr->life));
 	if (r < 0)
@@ -473,6 +474,12 @@ static int rc_geom_matches(const struct rc_map *m, const struct rc_geom *g)
 	       m->table_cap == g->table_cap;
 }
 
+static int rc_policy_matches(const struct rc_map *m,
+			     const struct ringcast_ring_opts *o)
+{
+	return m->demote_ns == o->demote_ns;
+}
+
 RINGCAST_API int ringcast_ring_create(const char *name,
 				      const struct ringcast_ring_opts *opts,
 				      unsigned int flags)
@@ -521,6 +528,12 @@ RINGCAST_API int ringcast_ring_create(const char *name,
 					rc_set_detail("ring '%s' exists with "
 						      "another geometry",
 						      name);
+				else if (!rc_policy_matches(&m, &o)) {
+					rc_set_detail("ring '%s' exists with "
+						      "another demotion limit",
+						      name);
+					r = -EEXIST;
+				}
 				rc_map_close(&m);
 				return r;
 			}
@@ -581,6 +594,7 @@ RINGCAST_API int ringcast_ring_create(const char *name,
 	h->total_size = g.total;
 	h->mode = o.mode;
 	h->create_flags = flags;
+	h->demote_ns = o.demote_ns;
 	{
 		struct timespec ts;
 
@@ -704,6 +718,12 @@ RINGCAST_API int ringcast_ring_stat(const char *name,
 	else
 		info->publisher_alive = rc_publisher_alive(&m);
 	info->subscribers = rc_table_live(&m);
+	info->reliable = rc_table_reliable(&m);
+	info->demote_ns = m.demote_ns;
+	info->blocked = READ_ONCE(h->blocked);
+	info->blocked_ns = READ_ONCE(h->blocked_ns);
+	info->demotions = READ_ONCE(h->demotions);
+	info->table_hwm = READ_ONCE(h->table_hwm);
 out:
 	rc_map_close(&m);
 	return r;
@@ -736,4 +756,34 @@ RINGCAST_API int ringcast_ring_list(int (*cb)(const char *name, void *arg),
 	closedir(d);
 	rc_set_detail("%s", "");
 	return r;
+}
+
+RINGCAST_API int ringcast_ring_subscribers(const char *name,
+					   struct ringcast_sub_info *info,
+					   unsigned int max)
+{
+	struct rc_map m;
+	uint64_t head;
+	uint32_t i;
+	int r, n = 0;
+
+	if (max && !info)
+		return -EINVAL;
+	r = rc_map_open(name, false, &m);
+	if (r < 0)
+		return r;
+	rc_table_live(&m); /* reclaim the dead first, when we may */
+	/* Pairs with [E] in rc_pub_advance(). */
+	head = smp_load_acquire(&m.hdr->head);
+	for (i = 0; i < m.table_cap; i++) {
+		struct ringcast_sub_info si;
+
+		if (!rc_entry_info(&m, i, head, &si))
+			continue;
+		if ((unsigned int)n < max)
+			info[n] = si;
+		n++;
+	}
+	rc_map_close(&m);
+	return n;
 }

@@ -27,6 +27,7 @@ struct rc_map {
 	uint32_t capacity; /* slot_size - sizeof(struct rc_slot) */
 	uint32_t table_cap;
 	int slot_shift; /* log2(slot_size) */
+	uint64_t demote_ns; /* the ring's demotion limit (0: none) */
 	int fd; /* the ring object */
 	int lock_fd; /* own locks (lease, entries); -1 if read-only */
 	int probe_fd; /* another description, to see others' locks */
@@ -65,20 +66,36 @@ int rc_publisher_alive(struct rc_map *m);
 uint64_t rc_check_abandoned(struct rc_map *m, uint64_t life);
 
 /* table.c */
-int rc_table_join(struct rc_map *m, uint32_t interest);
+struct rc_join {
+	uint32_t state; /* RC_ENTRY_LOSSY or RC_ENTRY_RELIABLE */
+	uint32_t flags; /* RC_EF_* */
+	uint32_t interest; /* wake buckets */
+	uint64_t cursor; /* the cursor it starts with */
+	uint64_t demote_ns;
+};
+int rc_table_join(struct rc_map *m, const struct rc_join *j);
 void rc_table_leave(struct rc_map *m, int idx);
 uint32_t rc_table_live(struct rc_map *m);
 uint32_t rc_table_count(const struct rc_map *m);
+uint32_t rc_table_reliable(const struct rc_map *m);
+int rc_entry_reclaim(struct rc_map *m, uint32_t idx);
+bool rc_entry_info(struct rc_map *m, uint32_t idx, uint64_t head,
+		   struct ringcast_sub_info *si);
+void rc_pub_wake(struct rc_hdr *hdr);
 
 /* wait.c */
 /*
- * The sleepers' interest bitmap: bit b < 31 for the types hashing to
+ * The sleepers' interest bitmap: bit b < 30 for the types hashing to
  * bucket b, bit 31 for sleepers that want every type.  An event wakes its
  * bucket and bit 31, so a woken unfiltered sleeper leaves no bit behind
  * that would make later events of other buckets pay for a wake nobody
- * waits for.
+ * waits for.  Bit 30 is never set in the bitmap: type-filtered reliable
+ * sleepers add it to the mask they wait with, and a publisher whose
+ * slowest reliable subscriber is such a sleeper half a ring behind wakes
+ * that bit, so the sleeper skips what it does not want and frees the ring.
  */
-#define RC_TYPE_BUCKETS 31u
+#define RC_TYPE_BUCKETS 30u
+#define RC_WAKE_GATE (1u << 30)
 #define RC_WAKE_ANY (1u << 31)
 uint32_t rc_type_bucket(uint32_t type);
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * Subscribers: attach, the read path (the reader's half of the seqlock in
- * pub.c's table), laps, epochs, waiting and waking.
+ * pub.c's table), laps, epochs, waiting and waking, and the reliable
+ * subscriber's half of the gating table in pub.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -36,6 +37,10 @@ struct ringcast_sub {
 	bool ep_known;
 	bool borrowed;
 	int entry; /* table entry, or -1 when unregistered */
+	struct rc_entry *e; /* that entry, or NULL */
+	bool reliable; /* gates the publisher (until demoted) */
+	uint64_t synced; /* the cursor last stored in the entry */
+	int quarter_shift; /* log2 of the publisher's quarter ring */
 	uint32_t wait;
 	uint32_t flags;
 	uint32_t interest; /* wake buckets wanted */
@@ -53,6 +58,45 @@ struct ringcast_sub {
 	struct ringcast_sub_stats st;
 	unsigned char *buf;
 };
+
+/*
+ * Register a reliable subscriber that wants to start at *start, and raise
+ * *start to where nothing can be overwritten before it reads it: the
+ * joiner's half of the gating table in pub.c.
+ */
+static int rc_sub_join(struct ringcast_sub *sub, struct rc_join *j,
+		       uint64_t *start)
+{
+	struct rc_hdr *hdr = sub->m.hdr;
+	uint64_t lim, floor;
+
+	if (!sub->m.writable) {
+		rc_set_detail("a reliable subscriber needs write access to "
+			      "ring '%s'",
+			      sub->m.name);
+		return -EACCES;
+	}
+	j->state = RC_ENTRY_RELIABLE;
+	j->cursor = *start;
+	sub->entry = rc_table_join(&sub->m, j);
+	if (sub->entry < 0) {
+		int r = sub->entry;
+
+		sub->entry = -1;
+		if (r == -EUSERS)
+			rc_set_detail("the subscriber table of ring '%s' is "
+				      "full (%u entries)",
+				      sub->m.name, sub->m.table_cap);
+		return r;
+	}
+	/* [J]: pairs with smp_mb() [H] in rc_pub_scan(). */
+	smp_mb();
+	lim = READ_ONCE(hdr->limit);
+	floor = lim > sub->m.slot_count ? lim - sub->m.slot_count : 0;
+	if (floor > *start)
+		*start = floor;
+	return 0;
+}
 
 static int rc_cmp_u32(const void *a, const void *b)
 {
@@ -91,6 +135,42 @@ static int rc_sub_corrupt_slot(struct ringcast_sub *sub, uint64_t seq,
 }
 
 /*
+ * Our entry's cursor follows ours, so a publisher sees how far we read.
+ * Release: the reads of the events below the cursor happen before a
+ * publisher that sees it (its acquire [K] in rc_pub_scan()) overwrites
+ * them.  A reliable subscriber whose cursor crosses a quarter-ring boundary
+ * wakes a publisher sleeping for room (rc_pub_wake(): [S]); the publisher
+ * waits for at most three quarters of a ring at a time, so the cursor it
+ * waits for is always followed by such a boundary before the head.
+ */
+static inline void rc_sub_sync(struct ringcast_sub *sub)
+{
+	struct rc_entry *e = sub->e;
+	uint64_t c = sub->cursor;
+
+	if (!e || c == sub->synced)
+		return;
+	WRITE_ONCE(e->skipped, sub->st.skipped);
+	WRITE_ONCE(e->lost, sub->st.lost);
+	/* Pairs with smp_load_acquire() [K] in rc_pub_scan(). */
+	smp_store_release(&e->cursor, c);
+	if (sub->reliable && ((c ^ sub->synced) >> sub->quarter_shift))
+		rc_pub_wake(sub->m.hdr);
+	sub->synced = c;
+}
+
+/* Were we demoted to lossy by a publisher we held back too long? */
+static bool rc_sub_demoted(struct ringcast_sub *sub)
+{
+	if (likely(READ_ONCE(sub->e->state) == RC_ENTRY_RELIABLE))
+		return false;
+	sub->reliable = false;
+	sub->st.reliable = 0;
+	sub->st.demoted++;
+	return true;
+}
+
+/*
  * The slot of c holds event xs > c: the subscriber was lapped.  Resume
  * half a ring behind the newest event known, not at the oldest slot,
  * which is the next one to be overwritten.
@@ -108,6 +188,22 @@ static int rc_sub_lapped(struct ringcast_sub *sub, uint64_t c, uint64_t xs,
 	/* xs >= c + slot_count, so r > c: always progress. */
 	lost = r - c;
 	sub->cursor = r;
+	if (unlikely(sub->reliable)) {
+		/*
+		 * A publisher overwrites nothing a reliable subscriber has
+		 * not read, unless it demoted it: tell that first, the loss
+		 * on the next call.
+		 */
+		if (!rc_sub_demoted(sub)) {
+			sub->cursor = c;
+			return rc_sub_corrupt_slot(sub, c,
+						   "overwritten "
+						   "before a reliable "
+						   "subscriber read it");
+		}
+		sub->pending_lost = lost;
+		return -ESTALE;
+	}
 	sub->st.lost += lost;
 	sub->st.laps++;
 	ev->lost = lost;
@@ -393,6 +489,8 @@ static void rc_sub_sleep(struct ringcast_sub *sub, int64_t rem)
 	if (rem >= 0 && rem < t)
 		t = rem;
 
+	/* A publisher must see how far we skipped before we sleep. */
+	rc_sub_sync(sub);
 	/* Seq-cst, before the fetch_or: see the wake table in pub.c. */
 	g = atomic_load(&hdr->wake_seq);
 	atomic_fetch_or(&hdr->wake_bits, bits);
@@ -404,6 +502,9 @@ static void rc_sub_sleep(struct ringcast_sub *sub, int64_t rem)
 		return;
 	sub->lost_check = 0;
 	sub->st.sleeps++;
+	/* A filtered reliable sleeper is also woken by its gate bit. */
+	if (sub->reliable && sub->ntypes)
+		bits |= RC_WAKE_GATE;
 	r = rc_futex_wait(&hdr->wake_seq, g, bits, t);
 	if (r != -ETIMEDOUT)
 		return;
@@ -421,19 +522,13 @@ static void rc_sub_sleep(struct ringcast_sub *sub, int64_t rem)
 		sub->lost_check = h;
 }
 
-static int rc_sub_get(struct ringcast_sub *sub, struct ringcast_event *ev,
-		      int64_t timeout_ns, bool copy)
+static int rc_sub_wait(struct ringcast_sub *sub, struct ringcast_event *ev,
+		       int64_t timeout_ns, bool copy)
 {
 	uint64_t now, deadline = 0, spin_start = 0;
 	int64_t rem;
 	int r;
 
-	if (!sub || !ev)
-		return -EINVAL;
-	if (unlikely(rc_map_forked(&sub->m)))
-		return -ECHILD;
-	if (unlikely(sub->borrowed))
-		return -EINVAL;
 	if (timeout_ns > 0)
 		deadline = rc_now_ns() + (uint64_t)timeout_ns;
 	for (;;) {
@@ -482,6 +577,26 @@ static int rc_sub_get(struct ringcast_sub *sub, struct ringcast_event *ev,
 	}
 }
 
+static int rc_sub_get(struct ringcast_sub *sub, struct ringcast_event *ev,
+		      int64_t timeout_ns, bool copy)
+{
+	int r;
+
+	if (!sub || !ev)
+		return -EINVAL;
+	if (unlikely(rc_map_forked(&sub->m)))
+		return -ECHILD;
+	if (unlikely(sub->borrowed))
+		return -EINVAL;
+	if (unlikely(sub->reliable) && unlikely(rc_sub_demoted(sub))) {
+		ev->lost = 0;
+		return -ESTALE;
+	}
+	r = rc_sub_wait(sub, ev, timeout_ns, copy);
+	rc_sub_sync(sub);
+	return r;
+}
+
 RINGCAST_API int ringcast_sub_next(struct ringcast_sub *sub,
 				   struct ringcast_event *ev,
 				   int64_t timeout_ns)
@@ -515,9 +630,11 @@ RINGCAST_API int ringcast_sub_release(struct ringcast_sub *sub,
 	if (s2 == sub->borrow_stamp) {
 		sub->cursor++;
 		sub->st.delivered++;
+		rc_sub_sync(sub);
 		return 0;
 	}
 	r = rc_sub_stamp(sub, sub->cursor, s2, ev);
+	rc_sub_sync(sub);
 	return r == -EAGAIN ? rc_sub_corrupt_slot(sub, sub->cursor,
 						  "stamp went back") :
 			      r;
@@ -595,6 +712,7 @@ RINGCAST_API void ringcast_sub_stats(const struct ringcast_sub *sub,
 		return;
 	*st = sub->st;
 	st->cursor = sub->cursor;
+	st->entry = sub->entry;
 }
 
 RINGCAST_API int ringcast_sub_attach(const char *name,
@@ -603,9 +721,10 @@ RINGCAST_API int ringcast_sub_attach(const char *name,
 				     uint64_t *first)
 {
 	struct ringcast_sub_opts o = { 0 };
+	struct rc_join j = { 0 };
 	struct ringcast_sub *sub;
 	struct rc_slot *s;
-	uint64_t life, head, oldest, start, acct;
+	uint64_t life, head, oldest, start, acct, q;
 	uint32_t i;
 	int r;
 
@@ -615,7 +734,7 @@ RINGCAST_API int ringcast_sub_attach(const char *name,
 	if (opts)
 		o = *opts;
 	if (o.from > RINGCAST_FROM_SEQ || o.wait > RINGCAST_WAIT_SLEEP ||
-	    (o.flags & ~RINGCAST_SUB_RESUBSCRIBE) ||
+	    (o.flags & ~(RINGCAST_SUB_RESUBSCRIBE | RINGCAST_SUB_RELIABLE)) ||
 	    o.ntypes > RINGCAST_MAX_TYPES || (o.ntypes && !o.types) ||
 	    (o.from == RINGCAST_FROM_SEQ && o.seq > RC_SEQ_MAX))
 		return -EINVAL;
@@ -623,6 +742,7 @@ RINGCAST_API int ringcast_sub_attach(const char *name,
 	if (!sub)
 		return -ENOMEM;
 	sub->entry = -1;
+	sub->reliable = o.flags & RINGCAST_SUB_RELIABLE;
 	sub->wait = o.wait;
 	sub->flags = o.flags;
 	sub->spin_ns = o.spin_ns ? o.spin_ns : RC_DEFAULT_SPIN_NS;
@@ -662,13 +782,23 @@ RINGCAST_API int ringcast_sub_attach(const char *name,
 		r = -ENOMEM;
 		goto err_unmap;
 	}
+	q = sub->m.slot_count >= 4 ? sub->m.slot_count / 4 : 1;
+	while ((1ull << sub->quarter_shift) < q)
+		sub->quarter_shift++;
 	/*
 	 * Register, so publishers count us.  A lossy subscriber that finds
-	 * the table full, or has no write access, reads unregistered.
+	 * the table full, or has no write access, reads unregistered.  A
+	 * reliable one registers later, once it knows where it starts.
 	 */
-	sub->entry = rc_table_join(&sub->m, sub->interest);
-	if (sub->entry < 0)
-		sub->entry = -1;
+	j.interest = sub->interest;
+	j.flags = o.ntypes ? RC_EF_FILTERED : 0;
+	j.demote_ns = o.demote_ns;
+	if (!sub->reliable) {
+		j.state = RC_ENTRY_LOSSY;
+		sub->entry = rc_table_join(&sub->m, &j);
+		if (sub->entry < 0)
+			sub->entry = -1;
+	}
 
 	/* Pairs with the release CAS of life in ringcast_pub_attach(). */
 	life = smp_load_acquire(&sub->m.hdr->life);
@@ -698,11 +828,28 @@ RINGCAST_API int ringcast_sub_attach(const char *name,
 	default:
 		acct = o.seq;
 		start = o.seq < oldest ? oldest : o.seq;
-		sub->pending_lost = start - o.seq;
 		break;
 	}
-	sub->cursor = start;
+	if (sub->reliable) {
+		r = rc_sub_join(sub, &j, &start);
+		if (r < 0)
+			goto err_free_map;
+		if (o.from != RINGCAST_FROM_SEQ)
+			acct = start;
+	}
+	sub->pending_lost = start - acct;
+	sub->cursor = sub->synced = start;
 	sub->st.first = acct;
+	if (sub->entry >= 0) {
+		sub->e = &sub->m.table[sub->entry];
+		WRITE_ONCE(sub->e->first, acct);
+		smp_store_release(&sub->e->cursor, start);
+		/* A publisher may sleep on the lower cursor we joined with. */
+		if (sub->reliable)
+			rc_pub_wake(sub->m.hdr);
+	}
+	sub->st.entry = sub->entry;
+	sub->st.reliable = sub->reliable;
 	if (first)
 		*first = acct;
 	*subp = sub;
@@ -710,6 +857,7 @@ RINGCAST_API int ringcast_sub_attach(const char *name,
 
 err_leave:
 	rc_table_leave(&sub->m, sub->entry);
+err_free_map:
 err_unmap:
 	rc_map_close(&sub->m);
 err_free:

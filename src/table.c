@@ -11,9 +11,13 @@
  * returns the count without scanning the table.  A count is derived, never
  * kept: a process killed in the middle of a claim or a free cannot leave it
  * wrong.  An entry whose owner died stays counted until an attacher (or
- * stat) reclaims it.
+ * stat, or a publisher blocked on it) reclaims it.
+ *
+ * A reliable entry's cursor gates the publisher (pub.c).  Freeing one
+ * wakes a publisher that sleeps on it: the entry was perhaps the slowest.
  */
 #include <errno.h>
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,10 +34,35 @@ static void rc_entry_free(struct rc_map *m, struct rc_entry *e)
 		return;
 	/*
 	 * Release: our last use of the entry happens before it is seen free.
-	 * Only the lock holder writes a state, so a CAS would add nothing.
+	 * Only the lock holder and a demoting publisher write a state; a
+	 * demotion racing with the free only turns RELIABLE into LOSSY, and
+	 * the store below wins either way.
 	 */
 	smp_store_release(&e->state, RC_ENTRY_FREE);
 	atomic_fetch_add(&m->hdr->table_gen, 1);
+	if (st == RC_ENTRY_RELIABLE)
+		rc_pub_wake(m->hdr);
+}
+
+/*
+ * Reclaim entry idx if its owner died: 1 when it was reclaimed (or is
+ * free), 0 when it is alive (or being claimed), or a negative errno.
+ */
+int rc_entry_reclaim(struct rc_map *m, uint32_t idx)
+{
+	struct rc_entry *e = &m->table[idx];
+	int r;
+
+	if (READ_ONCE(e->state) == RC_ENTRY_FREE)
+		return 1;
+	r = rc_lock_try(m, RC_LOCK_ENTRY0 + (int)idx);
+	if (r == -EBUSY)
+		return 0;
+	if (r < 0)
+		return r;
+	rc_entry_free(m, e);
+	rc_lock_drop(m, RC_LOCK_ENTRY0 + (int)idx);
+	return 1;
 }
 
 /* Reclaim the entries of dead owners; returns the entries still in use. */
@@ -41,26 +70,28 @@ static uint32_t rc_table_reclaim(struct rc_map *m)
 {
 	uint32_t i, used = 0;
 
-	for (i = 0; i < m->table_cap; i++) {
-		struct rc_entry *e = &m->table[i];
-
-		if (READ_ONCE(e->state) == RC_ENTRY_FREE)
-			continue;
-		if (rc_lock_try(m, RC_LOCK_ENTRY0 + (int)i) < 0) {
-			used++; /* alive, or being claimed */
-			continue;
-		}
-		rc_entry_free(m, e);
-		rc_lock_drop(m, RC_LOCK_ENTRY0 + (int)i);
-	}
+	for (i = 0; i < m->table_cap; i++)
+		if (rc_entry_reclaim(m, i) == 0)
+			used++;
 	return used;
 }
 
+static void rc_table_note_hwm(struct rc_map *m)
+{
+	uint32_t used = rc_table_count(m);
+	uint32_t hwm = READ_ONCE(m->hdr->table_hwm);
+
+	while (used > hwm &&
+	       !atomic_compare_exchange_weak(&m->hdr->table_hwm, &hwm, used))
+		;
+}
+
 /*
- * Register a lossy subscriber.  Returns its entry, or -EUSERS when the
- * table is full, or -EACCES without write access.
+ * Register a subscriber.  Returns its entry, or -EUSERS when the table is
+ * full, or -EACCES without write access.  The caller of a reliable join
+ * then fixes its first sequence against hdr->limit (sub.c).
  */
-int rc_table_join(struct rc_map *m, uint32_t interest)
+int rc_table_join(struct rc_map *m, const struct rc_join *j)
 {
 	uint32_t i;
 
@@ -75,22 +106,30 @@ int rc_table_join(struct rc_map *m, uint32_t interest)
 			continue;
 		if (rc_lock_try(m, RC_LOCK_ENTRY0 + (int)i) < 0)
 			continue;
+		WRITE_ONCE(e->cursor, j->cursor);
+		WRITE_ONCE(e->first, j->cursor);
+		WRITE_ONCE(e->lost, 0);
+		WRITE_ONCE(e->skipped, 0);
 		WRITE_ONCE(e->pid, (int32_t)getpid());
 		WRITE_ONCE(e->start_time, rc_proc_start_time(getpid()));
-		WRITE_ONCE(e->interest, interest);
-		WRITE_ONCE(e->flags, 0);
+		WRITE_ONCE(e->interest, j->interest);
+		WRITE_ONCE(e->flags, j->flags);
+		WRITE_ONCE(e->demote_ns, j->demote_ns);
 		/*
-		 * Release: the fields above are visible to whoever sees the
-		 * entry in use.  The CAS fails only if the entry was claimed
-		 * and its owner died between our look and our lock.
+		 * Release: the fields above (the cursor above all) are
+		 * visible to a publisher that sees the entry in use.  The CAS
+		 * fails only if the entry was claimed and its owner died
+		 * between our look and our lock.
 		 */
 		if (!atomic_compare_exchange_strong_explicit(
-			    &e->state, &st, RC_ENTRY_LOSSY,
-			    memory_order_acq_rel, memory_order_acquire)) {
+			    &e->state, &st, j->state, memory_order_acq_rel,
+			    memory_order_acquire)) {
 			/* Dead owner: the entry is ours now. */
-			smp_store_release(&e->state, RC_ENTRY_LOSSY);
+			smp_store_release(&e->state, j->state);
 		}
+		/* Seq-cst: the publisher rebuilds its list of reliable ones. */
 		atomic_fetch_add(&m->hdr->table_gen, 1);
+		rc_table_note_hwm(m);
 		return (int)i;
 	}
 	return -EUSERS;
@@ -121,4 +160,73 @@ uint32_t rc_table_count(const struct rc_map *m)
 		if (READ_ONCE(m->table[i].state) != RC_ENTRY_FREE)
 			used++;
 	return used;
+}
+
+uint32_t rc_table_reliable(const struct rc_map *m)
+{
+	uint32_t i, n = 0;
+
+	for (i = 0; i < m->table_cap; i++)
+		if (READ_ONCE(m->table[i].state) == RC_ENTRY_RELIABLE)
+			n++;
+	return n;
+}
+
+/* Is the owner of entry idx alive?  1, 0, or -1 when we cannot tell. */
+static int rc_entry_alive(struct rc_map *m, uint32_t idx)
+{
+	const struct rc_entry *e = &m->table[idx];
+	int32_t pid;
+	uint64_t start;
+	int r;
+
+	r = rc_lock_probe(m, RC_LOCK_ENTRY0 + (int)idx);
+	if (r >= 0)
+		return r;
+	/* Read-only: judge by pid and start time (one PID namespace). */
+	pid = READ_ONCE(e->pid);
+	start = READ_ONCE(e->start_time);
+	if (pid <= 0)
+		return -1;
+	if (kill(pid, 0) < 0 && errno == ESRCH)
+		return 0;
+	if (start && rc_proc_start_time(pid) != start)
+		return 0;
+	return 1;
+}
+
+/* A snapshot of entry idx; false when it is free. */
+bool rc_entry_info(struct rc_map *m, uint32_t idx, uint64_t head,
+		   struct ringcast_sub_info *si)
+{
+	const struct rc_entry *e = &m->table[idx];
+	uint32_t st = smp_load_acquire(&e->state), fl;
+	uint64_t first, cursor, lost, skipped, done;
+
+	if (st == RC_ENTRY_FREE)
+		return false;
+	fl = READ_ONCE(e->flags);
+	first = READ_ONCE(e->first);
+	cursor = READ_ONCE(e->cursor);
+	lost = READ_ONCE(e->lost);
+	skipped = READ_ONCE(e->skipped);
+	si->id = idx;
+	si->pid = READ_ONCE(e->pid);
+	si->alive = rc_entry_alive(m, idx);
+	si->flags = 0;
+	if (st == RC_ENTRY_RELIABLE)
+		si->flags |= RINGCAST_SUBINFO_RELIABLE;
+	if (fl & RC_EF_DEMOTED)
+		si->flags |= RINGCAST_SUBINFO_DEMOTED;
+	if (fl & RC_EF_FILTERED)
+		si->flags |= RINGCAST_SUBINFO_FILTERED;
+	si->first = first;
+	si->cursor = cursor;
+	si->lag = head > cursor ? head - cursor : 0;
+	/* Untrusted values, read at different moments: never wrap. */
+	done = cursor > first ? cursor - first : 0;
+	si->skipped = skipped;
+	si->lost = lost;
+	si->delivered = done > skipped + lost ? done - skipped - lost : 0;
+	return true;
 }

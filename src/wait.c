@@ -10,12 +10,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "barrier.h"
 #include "compiler.h"
 #include "ring.h"
 
 uint32_t rc_type_bucket(uint32_t type)
 {
-	/* Fibonacci hashing, folded onto the 31 type buckets. */
+	/* Fibonacci hashing, folded onto the 30 type buckets. */
 	return ((uint32_t)(type * 0x9e3779b1u) >> 16) % RC_TYPE_BUCKETS;
 }
 
@@ -97,4 +98,38 @@ void rc_wake_all(struct rc_map *m)
 	/* Pairs with the atomic_fetch_or() + smp_mb() [G] in rc_sub_sleep(). */
 	atomic_exchange(&m->hdr->wake_bits, 0);
 	rc_wake_seq(m->hdr, FUTEX_BITSET_MATCH_ANY);
+	/* And a publisher waiting for room: it sees the new state. */
+	atomic_fetch_add(&m->hdr->pub_wait, 2);
+	rc_futex_wake(&m->hdr->pub_wait, FUTEX_BITSET_MATCH_ANY);
+}
+
+/*
+ * A subscriber moved its cursor on (or left): wake the publisher if it
+ * sleeps for room.  The caller stored its cursor (or freed its entry)
+ * just before.
+ *
+ *   publisher (rc_pub_block)              subscriber
+ *   w = fetch_or(pub_wait, SLEEPING) [P]  store_release(cursor)
+ *   read the reliable cursors             smp_mb()                     [S]
+ *   FUTEX_WAIT(pub_wait, w | SLEEPING)    w = pub_wait
+ *                                         if (w & SLEEPING)
+ *                                           CAS(pub_wait, w, w + 1)
+ *                                           FUTEX_WAKE(pub_wait)
+ *
+ * [S] pairs with the seq-cst read-modify-write [P] (a store-buffering
+ * pattern): either the publisher's scan sees the new cursor, or this load
+ * sees SLEEPING, and then the CAS changes the value the publisher waits on
+ * (w + 1 clears the bit).  A failed CAS means another waker changed it.
+ */
+void rc_pub_wake(struct rc_hdr *hdr)
+{
+	uint32_t w;
+
+	/* [S]: pairs with [P] in rc_pub_block(). */
+	smp_mb();
+	w = READ_ONCE(hdr->pub_wait);
+	if (likely(!(w & RC_PUB_SLEEPING)))
+		return;
+	if (atomic_compare_exchange_strong(&hdr->pub_wait, &w, w + 1))
+		rc_futex_wake(&hdr->pub_wait, FUTEX_BITSET_MATCH_ANY);
 }
