@@ -3,7 +3,8 @@
  * A publisher thread and subscriber threads sharing one process and one
  * mapping: what ThreadSanitizer checks (suite 'threads').  10^5 events go
  * through a small ring; lossy readers check every payload against its
- * sequence and the accounting at the end.
+ * sequence and the accounting at the end; reliable readers, which gate the
+ * publisher through a 16-slot ring, must lose nothing.
  *
  * RINGCAST_THREADS_EVENTS overrides the number of events.
  */
@@ -116,8 +117,9 @@ static void *sub_thread(void *arg)
 	return NULL;
 }
 
+/* How many of the NSUBS subscribers are reliable (the first ones). */
 static void run_threads(const char *name, uint64_t events, int mode,
-			bool lossless)
+			bool lossless, unsigned int reliable)
 {
 	static const unsigned int waits[NSUBS] = {
 		RINGCAST_WAIT_SPIN,
@@ -135,6 +137,7 @@ static void run_threads(const char *name, uint64_t events, int mode,
 		struct ringcast_sub_opts so = {
 			.from = RINGCAST_FROM_OLDEST,
 			.wait = waits[i],
+			.flags = i < reliable ? RINGCAST_SUB_RELIABLE : 0,
 		};
 
 		subs[i].sub = t_sub(name, &so, &subs[i].t.first);
@@ -162,9 +165,17 @@ static void run_threads(const char *name, uint64_t events, int mode,
 			(unsigned long long)t->laps);
 		ck_assert_uint_eq(t->cursor, events);
 		ck_assert_uint_eq(t->delivered + t->lost, events);
-		if (lossless)
+		if (lossless || i < reliable)
 			ck_assert_uint_eq(t->lost, 0);
 		ringcast_sub_detach(subs[i].sub);
+	}
+	if (reliable) {
+		struct ringcast_ring_info info;
+
+		ck_assert_int_eq(ringcast_ring_stat(name, &info), 0);
+		fprintf(stderr, "# the publisher waited %llu times\n",
+			(unsigned long long)info.blocked);
+		ck_assert_uint_eq(info.subscribers, 0);
 	}
 	t_assert_clean();
 }
@@ -173,7 +184,16 @@ START_TEST(test_threads_lossy)
 {
 	uint64_t n = t_env_u64("RINGCAST_THREADS_EVENTS", 100000);
 
-	run_threads(t_ring("threads-lossy", 256, 64), n, _i, false);
+	run_threads(t_ring("threads-lossy", 256, 64), n, _i, false, 0);
+}
+END_TEST
+
+/* Two reliable readers and a lossy one through 16 slots, every mode. */
+START_TEST(test_threads_reliable)
+{
+	uint64_t n = t_env_u64("RINGCAST_THREADS_EVENTS", 100000);
+
+	run_threads(t_ring("threads-reliable", 16, 64), n, _i, false, 2);
 }
 END_TEST
 
@@ -184,7 +204,7 @@ START_TEST(test_threads_lossless)
 
 	while (slots < n && slots < (1u << 22))
 		slots <<= 1;
-	run_threads(t_ring("threads-lossless", slots, 64), n, PUB_ONE, true);
+	run_threads(t_ring("threads-lossless", slots, 64), n, PUB_ONE, true, 0);
 }
 END_TEST
 
@@ -198,6 +218,8 @@ static Suite *threads_suite(void)
 	tcase_set_timeout(tc, T_CASE_TIMEOUT);
 	tcase_add_loop_test(tc, test_threads_lossy, PUB_ONE, PUB_RESERVE + 1);
 	tcase_add_test(tc, test_threads_lossless);
+	tcase_add_loop_test(tc, test_threads_reliable, PUB_ONE,
+			    PUB_RESERVE + 1);
 	suite_add_tcase(s, tc);
 	return s;
 }
