@@ -13,6 +13,7 @@
 #include "compiler.h"
 #include "copy.h"
 #include "ring.h"
+#include "sub.h"
 
 /* Sleepers wake on their own this often (by default) to check the lease. */
 #define RC_LIVENESS_NS 250000000ull
@@ -27,37 +28,6 @@
 #define RC_SKIP_BUDGET 4096u
 /* Resubscribers poll an abandoned ring with backoff from 1 ms to 250 ms. */
 #define RC_BACKOFF_MIN_NS 1000000ull
-
-struct ringcast_sub {
-	struct rc_map m;
-	uint64_t cursor;
-	uint64_t pending_lost; /* FROM_SEQ below the oldest */
-	uint64_t ep_start; /* first sequence of the epoch we follow */
-	uint32_t ep_tag; /* low 32 bits of that epoch */
-	bool ep_known;
-	bool borrowed;
-	int entry; /* table entry, or -1 when unregistered */
-	struct rc_entry *e; /* that entry, or NULL */
-	bool reliable; /* gates the publisher (until demoted) */
-	uint64_t synced; /* the cursor last stored in the entry */
-	int quarter_shift; /* log2 of the publisher's quarter ring */
-	uint32_t wait;
-	uint32_t flags;
-	uint32_t interest; /* wake buckets wanted */
-	uint32_t ntypes;
-	uint32_t *types; /* sorted */
-	uint64_t spin_ns;
-	uint64_t liveness_ns;
-	uint64_t seen_life; /* the life word the last idle check saw */
-	uint64_t last_probe_ns;
-	uint64_t backoff_ns;
-	uint64_t borrow_stamp;
-	uint64_t lost_check; /* see rc_sub_sleep() */
-	_Atomic uint32_t intr;
-	_Atomic uint32_t intr_word;
-	struct ringcast_sub_stats st;
-	unsigned char *buf;
-};
 
 /*
  * Register a reliable subscriber that wants to start at *start, and raise
@@ -291,7 +261,7 @@ static int rc_sub_epoch(struct ringcast_sub *sub, uint64_t c, uint32_t tag)
  * the skip budget ran out, or an error.
  */
 static int rc_sub_try(struct ringcast_sub *sub, struct ringcast_event *ev,
-		      bool copy)
+		      int how)
 {
 	struct rc_map *m = &sub->m;
 	unsigned int budget = RC_SKIP_BUDGET;
@@ -324,7 +294,7 @@ static int rc_sub_try(struct ringcast_sub *sub, struct ringcast_event *ev,
 		 * The copy races with a publisher overwriting the slot: the
 		 * seqlock's documented data race, detected by s2 below.
 		 */
-		if (wanted && copy && len <= m->capacity)
+		if (wanted && how == RC_COPY && len <= m->capacity)
 			rc_copy_out(sub->buf, s->data, len);
 		/* [C]: pairs with smp_wmb() [A] in rc_slot_begin(). */
 		smp_rmb();
@@ -357,14 +327,17 @@ static int rc_sub_try(struct ringcast_sub *sub, struct ringcast_event *ev,
 		ev->len = len;
 		ev->epoch = tag;
 		ev->pad = 0;
-		if (copy) {
+		if (how == RC_COPY) {
 			ev->data = sub->buf;
 			sub->cursor++;
 			sub->st.delivered++;
-		} else {
+		} else if (how == RC_BORROW) {
 			ev->data = s->data;
 			sub->borrowed = true;
 			sub->borrow_stamp = s1;
+		} else {
+			ev->data = NULL; /* a peek: left where it is */
+			return 0;
 		}
 		if (unlikely(sub->lost_check)) {
 			if (c < sub->lost_check)
@@ -381,7 +354,7 @@ static int rc_sub_try(struct ringcast_sub *sub, struct ringcast_event *ev,
  * re-check, -EPIPE, -EOWNERDEAD, -EBADMSG).
  */
 static int rc_sub_idle(struct ringcast_sub *sub, struct ringcast_event *ev,
-		       bool copy)
+		       int how)
 {
 	struct rc_hdr *hdr = sub->m.hdr;
 	uint64_t life, now;
@@ -420,17 +393,17 @@ static int rc_sub_idle(struct ringcast_sub *sub, struct ringcast_event *ev,
 		 * the new epoch's first event by itself.
 		 */
 		if (!(sub->flags & RINGCAST_SUB_RESUBSCRIBE)) {
-			r = rc_sub_try(sub, ev, copy);
+			r = rc_sub_try(sub, ev, how);
 			return r != -EAGAIN ? r : rc_sub_end_code(sub);
 		}
 		rc_sub_adopt(sub, (uint32_t)RC_LIFE_EPOCH(life),
 			     READ_ONCE(hdr->epoch_start));
-		return rc_sub_try(sub, ev, copy);
+		return rc_sub_try(sub, ev, how);
 	}
 	if (state == RINGCAST_STATE_LIVE)
 		return -EAGAIN;
 	/* Closed or abandoned: drain what was committed before. */
-	r = rc_sub_try(sub, ev, copy);
+	r = rc_sub_try(sub, ev, how);
 	if (r != -EAGAIN)
 		return r;
 	if (state == RINGCAST_STATE_CLOSED)
@@ -522,8 +495,46 @@ static void rc_sub_sleep(struct ringcast_sub *sub, int64_t rem)
 		sub->lost_check = h;
 }
 
+int rc_sub_ready(struct ringcast_sub *sub)
+{
+	struct ringcast_event ev;
+	int r;
+
+	if (sub->borrowed)
+		return 1; /* the caller holds an event */
+	do {
+		r = rc_sub_try(sub, &ev, RC_PEEK);
+		if (r == -EAGAIN)
+			r = rc_sub_idle(sub, &ev, RC_PEEK);
+	} while (r == -EINPROGRESS);
+	rc_sub_sync(sub);
+	return r != -EAGAIN;
+}
+
+int rc_sub_arm(struct ringcast_sub *sub, _Atomic uint32_t **word, uint32_t *val)
+{
+	struct rc_hdr *hdr = sub->m.hdr;
+	uint32_t bits = sub->interest, g;
+
+	if (!sub->m.writable)
+		return 1;
+	/* As in rc_sub_sleep(): see the wake table in pub.c. */
+	rc_sub_sync(sub);
+	g = atomic_load(&hdr->wake_seq);
+	atomic_fetch_or(&hdr->wake_bits, bits);
+	/* [G]: pairs with smp_mb() [F] in rc_pub_advance(). */
+	smp_mb();
+	if (smp_load_acquire(&hdr->head) > sub->cursor ||
+	    smp_load_acquire(&hdr->life) != sub->seen_life ||
+	    atomic_load(&sub->intr))
+		return 1;
+	*word = &hdr->wake_seq;
+	*val = g;
+	return 0;
+}
+
 static int rc_sub_wait(struct ringcast_sub *sub, struct ringcast_event *ev,
-		       int64_t timeout_ns, bool copy)
+		       int64_t timeout_ns, int how)
 {
 	uint64_t now, deadline = 0, spin_start = 0;
 	int64_t rem;
@@ -532,11 +543,11 @@ static int rc_sub_wait(struct ringcast_sub *sub, struct ringcast_event *ev,
 	if (timeout_ns > 0)
 		deadline = rc_now_ns() + (uint64_t)timeout_ns;
 	for (;;) {
-		r = rc_sub_try(sub, ev, copy);
+		r = rc_sub_try(sub, ev, how);
 		if (likely(r != -EAGAIN && r != -EINPROGRESS))
 			return r;
 		if (r == -EAGAIN) {
-			r = rc_sub_idle(sub, ev, copy);
+			r = rc_sub_idle(sub, ev, how);
 			if (r != -EAGAIN && r != -EINPROGRESS)
 				return r;
 		}
@@ -578,7 +589,7 @@ static int rc_sub_wait(struct ringcast_sub *sub, struct ringcast_event *ev,
 }
 
 static int rc_sub_get(struct ringcast_sub *sub, struct ringcast_event *ev,
-		      int64_t timeout_ns, bool copy)
+		      int64_t timeout_ns, int how)
 {
 	int r;
 
@@ -592,7 +603,7 @@ static int rc_sub_get(struct ringcast_sub *sub, struct ringcast_event *ev,
 		ev->lost = 0;
 		return -ESTALE;
 	}
-	r = rc_sub_wait(sub, ev, timeout_ns, copy);
+	r = rc_sub_wait(sub, ev, timeout_ns, how);
 	rc_sub_sync(sub);
 	return r;
 }
@@ -601,14 +612,14 @@ RINGCAST_API int ringcast_sub_next(struct ringcast_sub *sub,
 				   struct ringcast_event *ev,
 				   int64_t timeout_ns)
 {
-	return rc_sub_get(sub, ev, timeout_ns, true);
+	return rc_sub_get(sub, ev, timeout_ns, RC_COPY);
 }
 
 RINGCAST_API int ringcast_sub_borrow(struct ringcast_sub *sub,
 				     struct ringcast_event *ev,
 				     int64_t timeout_ns)
 {
-	return rc_sub_get(sub, ev, timeout_ns, false);
+	return rc_sub_get(sub, ev, timeout_ns, RC_BORROW);
 }
 
 RINGCAST_API int ringcast_sub_release(struct ringcast_sub *sub,

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The subscriber handle, shared between sub.c (the read path) and the
+ * in-process layer built on it (waiting on many rings, descriptors).
+ */
+#ifndef RINGCAST_SUB_H
+#define RINGCAST_SUB_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ring.h"
+
+/* What a read does with the event it finds. */
+enum rc_how {
+	RC_COPY, /* copy it out and move on */
+	RC_BORROW, /* lend it in place until release */
+	RC_PEEK, /* only say whether there is one */
+};
+
+struct ringcast_sub {
+	struct rc_map m;
+	uint64_t cursor;
+	uint64_t pending_lost; /* FROM_SEQ below the oldest */
+	uint64_t ep_start; /* first sequence of the epoch we follow */
+	uint32_t ep_tag; /* low 32 bits of that epoch */
+	bool ep_known;
+	bool borrowed;
+	int entry; /* table entry, or -1 when unregistered */
+	struct rc_entry *e; /* that entry, or NULL */
+	bool reliable; /* gates the publisher (until demoted) */
+	uint64_t synced; /* the cursor last stored in the entry */
+	int quarter_shift; /* log2 of the publisher's quarter ring */
+	uint32_t wait;
+	uint32_t flags;
+	uint32_t interest; /* wake buckets wanted */
+	uint32_t ntypes;
+	uint32_t *types; /* sorted */
+	uint64_t spin_ns;
+	uint64_t liveness_ns;
+	uint64_t seen_life; /* the life word the last idle check saw */
+	uint64_t last_probe_ns;
+	uint64_t backoff_ns;
+	uint64_t borrow_stamp;
+	uint64_t lost_check; /* see rc_sub_sleep() */
+	_Atomic uint32_t intr;
+	_Atomic uint32_t intr_word;
+	struct ringcast_sub_stats st;
+	unsigned char *buf;
+};
+
+/*
+ * 1 when a call of ringcast_sub_next() would return at once (an event of
+ * a wanted type, a lap, an end of stream, an error), 0 when it would wait.
+ * Skips unwanted events on the way (the cursor moves, nothing is lost).
+ */
+int rc_sub_ready(struct ringcast_sub *sub);
+
+/*
+ * Prepare to sleep on the subscriber's futex word, as rc_sub_sleep() does:
+ * sets the subscriber's wake bits, then re-checks.  Returns 1 when it must
+ * not sleep (something is ready, or it cannot arm: a read-only mapping);
+ * 0 with *word and *val set to the futex word and the value to wait on
+ * (FUTEX_WAIT or futex_waitv; any waker bumps it).
+ */
+int rc_sub_arm(struct ringcast_sub *sub, _Atomic uint32_t **word,
+	       uint32_t *val);
+
+#endif
