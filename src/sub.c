@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <linux/futex.h>
 
 #include "barrier.h"
@@ -788,6 +789,19 @@ RINGCAST_API int ringcast_sub_attach(const char *name,
 	r = rc_map_open(name, false, &sub->m);
 	if (r < 0)
 		goto err_free;
+	/*
+	 * Subscribers never write a slot: map them read-only, so a write
+	 * through a borrowed event's pointer faults in the subscriber instead
+	 * of corrupting the ring for everyone.  The slots start on a 4096-byte
+	 * boundary: where pages are larger this fails, and the slots stay
+	 * writable.
+	 */
+	if (sub->m.writable)
+		(void)mprotect(sub->m.slots,
+			       sub->m.size -
+				       (size_t)(sub->m.slots -
+						(unsigned char *)sub->m.hdr),
+			       PROT_READ);
 	sub->buf = malloc(sub->m.capacity);
 	if (!sub->buf) {
 		r = -ENOMEM;
