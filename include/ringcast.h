@@ -147,10 +147,25 @@ enum ringcast_state {
 
 /* Flags of ringcast_ring_create(). */
 #define RINGCAST_CREATE_EXCL 0x1u /* fail with -EEXIST if it exists */
+#define RINGCAST_CREATE_MULTI_PUB 0x2u /* several publishers at once */
 /*
  * With RINGCAST_CREATE_EXCL clear, an existing ring is accepted when its
- * geometry matches the options (-EEXIST otherwise: a different ring of that
- * name exists).
+ * geometry, demotion limit and publisher mode match (-EEXIST otherwise: a
+ * different ring of that name exists).
+ *
+ * RINGCAST_CREATE_MULTI_PUB makes a multi-publisher ring (the mode is fixed
+ * at creation; ringcast_ring_info.features has RINGCAST_FEAT_MULTI_PUB):
+ * any number of processes and threads publish at once.  Each publisher
+ * takes a table entry (not counted as a subscriber) and a shared lease; it
+ * claims sequences with an atomic compare-and-swap only once it knows they
+ * have room (so a publish that cannot wait writes and claims nothing), after
+ * announcing the claim in its entry, and commits each record on its own.
+ * Subscribers read in sequence order.  A publisher killed between claim and
+ * commit leaves a hole that the first subscriber (or attacher) to find its
+ * owner dead marks aborted; every subscriber skips it and counts it
+ * (ringcast_sub_stats.aborted), within a few milliseconds.  The ring is
+ * abandoned when every publisher has died.  Such rings are slower per event
+ * than single-publisher ones (a compare-and-swap on a shared line per call).
  */
 
 /**
@@ -252,8 +267,11 @@ struct ringcast_ring_info {
 	uint64_t blocked_ns; /* time publishers spent waiting, in total */
 	uint64_t demotions; /* reliable subscribers demoted to lossy */
 	uint32_t table_hwm; /* most table entries ever in use at once */
-	uint32_t pad;
+	uint32_t publishers; /* publishers attached (alive) */
 };
+
+/* Bits of ringcast_ring_info.features. */
+#define RINGCAST_FEAT_MULTI_PUB 0x1u /* a multi-publisher ring */
 
 /**
  * ringcast_ring_stat() - validate a ring and take a snapshot of it
@@ -297,6 +315,7 @@ RINGCAST_API int ringcast_ring_list(int (*cb)(const char *name, void *arg),
  * @delivered: events it read (first to cursor, less skipped and lost)
  * @skipped:   events its type filter skipped
  * @lost:      events it lost in laps (lossy, or after a demotion)
+ * @aborted:   holes of dead publishers it skipped (multi-publisher)
  *
  * A snapshot: each field is read once, without a lock.
  */
@@ -311,6 +330,7 @@ struct ringcast_sub_info {
 	uint64_t delivered;
 	uint64_t skipped;
 	uint64_t lost;
+	uint64_t aborted;
 };
 
 /**
@@ -341,6 +361,8 @@ RINGCAST_API int ringcast_ring_subscribers(const char *name,
  * @type:  its type tag
  * @len:   payload bytes
  * @epoch: low 32 bits of the epoch of the publisher that wrote it
+ * @publisher: which publisher wrote it: its table entry on a
+ *         multi-publisher ring, RINGCAST_PUBLISHER_LEASE otherwise
  * @lost:  after -EOVERFLOW: events lost in that lap; otherwise 0
  * @data:  the payload (see the call that filled it for its lifetime)
  */
@@ -350,10 +372,13 @@ struct ringcast_event {
 	uint32_t type;
 	uint32_t len;
 	uint32_t epoch;
-	uint32_t pad;
+	uint32_t publisher;
 	uint64_t lost;
 	const void *data;
 };
+
+/* ringcast_event.publisher of an event of a single-publisher ring. */
+#define RINGCAST_PUBLISHER_LEASE 0xffffffffu
 
 /* ----------------------------------------------------------------------
  * Publisher
@@ -547,6 +572,20 @@ RINGCAST_API int ringcast_pub_wait_subscribers(struct ringcast_pub *pub,
 RINGCAST_API int ringcast_pub_close(struct ringcast_pub *pub);
 
 /**
+ * ringcast_pub_finish() - close if this is the ring's last publisher
+ * @pub: the publisher; freed
+ *
+ * On a multi-publisher ring: closes the ring when no other publisher is
+ * attached, else detaches (the others go on).  Of several publishers
+ * finishing at once, at least one closes.  On a single-publisher ring it
+ * is ringcast_pub_close().
+ *
+ * Return: 1 when the ring was closed (or found closed), 0 when only this
+ * publisher left, or as ringcast_pub_close().
+ */
+RINGCAST_API int ringcast_pub_finish(struct ringcast_pub *pub);
+
+/**
  * ringcast_pub_detach() - release the lease without closing, free the handle
  * @pub: the publisher; freed
  *
@@ -564,8 +603,9 @@ RINGCAST_API void ringcast_pub_detach(struct ringcast_pub *pub);
  * from half a ring behind the head (not from the oldest slot, which is the
  * next to be overwritten), so it always makes progress.
  *
- * Accounting: delivered + skipped (by the type filter) + lost (in laps) =
- * events published from the first sequence to the cursor.
+ * Accounting: delivered + skipped (by the type filter) + lost (in laps) +
+ * aborted (holes left by publishers of a multi-publisher ring that died
+ * between claim and commit) = sequences from the first to the cursor.
  *
  * A reliable subscriber (RINGCAST_SUB_RELIABLE) gates the publisher and
  * loses no event from the first sequence its attach returned: the join is
@@ -744,6 +784,7 @@ struct ringcast_sub_stats {
 	uint64_t skipped; /* by the type filter */
 	uint64_t lost; /* in laps, all of them */
 	uint64_t laps; /* -EOVERFLOW returns */
+	uint64_t aborted; /* holes of dead publishers skipped */
 	uint64_t sleeps; /* futex waits entered */
 	uint64_t timed_wakes; /* waits that ended by the liveness timer */
 	/*

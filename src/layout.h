@@ -10,9 +10,11 @@
  *   slots   struct rc_slot[nslots]   (slot_size each; page aligned)
  *
  * A slot's stamp is 0 while it was never written, S + 1 once event S is
- * committed in it, and (S + 1) | RC_STAMP_BUSY while event S is being
- * written.  Sequences therefore stay below 2^63 - 1 (three centuries at a
- * billion events per second).
+ * committed in it, (S + 1) | RC_STAMP_BUSY while event S is being
+ * written, and (S + 1) | RC_STAMP_ABORTED when sequence S was claimed by a
+ * publisher of a multi-publisher ring that died before committing it (a
+ * hole every reader skips and counts).  Sequences therefore stay below
+ * 2^62 - 1 (a century and a half at a billion events per second).
  */
 #ifndef RINGCAST_LAYOUT_H
 #define RINGCAST_LAYOUT_H
@@ -24,14 +26,17 @@
 
 #define RC_MAGIC 0x3174736163676e72ull /* "rngcast1", little-endian */
 #define RC_ABI_VERSION 1u
-#define RC_FEATURES_KNOWN 0x0u /* no optional features yet */
+#define RC_FEAT_MULTI_PUB 0x1u /* several publishers (fixed at creation) */
+#define RC_FEATURES_KNOWN RC_FEAT_MULTI_PUB
 
 #define RC_HDR_SIZE 512u
 #define RC_ENTRY_SIZE 128u
 #define RC_SLOTS_ALIGN 4096u
 
 #define RC_STAMP_BUSY (1ull << 63)
-#define RC_SEQ_MAX (RC_STAMP_BUSY - 2)
+#define RC_STAMP_ABORTED (1ull << 62)
+#define RC_STAMP_FLAGS (RC_STAMP_BUSY | RC_STAMP_ABORTED)
+#define RC_SEQ_MAX (RC_STAMP_ABORTED - 2)
 
 /* The life word: state in the low 8 bits, the epoch in the upper 56. */
 #define RC_LIFE_STATE(l) ((uint32_t)((l)&0xff))
@@ -45,10 +50,12 @@
 #define RC_ENTRY_FREE 0u
 #define RC_ENTRY_LOSSY 1u /* registered, does not gate the publisher */
 #define RC_ENTRY_RELIABLE 2u /* its cursor gates the publisher */
+#define RC_ENTRY_PUBLISHER 3u /* a publisher of a multi-publisher ring */
 
 /* Table entry flags. */
 #define RC_EF_FILTERED 0x1u /* reads some types only */
 #define RC_EF_DEMOTED 0x2u /* was reliable; demoted by a publisher */
+#define RC_EF_LEAVING 0x4u /* a publisher closing if it is the last */
 
 /* hdr->pub_wait: bit 0 set while the publisher sleeps there. */
 #define RC_PUB_SLEEPING 1u
@@ -94,7 +101,9 @@ struct rc_hdr {
 	uint8_t reserved2[32];
 
 	/*
-	 * Line 3: written by the publisher only.
+	 * Line 3: written by the publisher only (by every publisher of a
+	 * multi-publisher ring, where the head is the next sequence to be
+	 * claimed, and the counters are atomic increments).
 	 */
 	_Atomic uint64_t head __attribute__((aligned(64)));
 	/*
@@ -153,14 +162,22 @@ struct rc_hdr {
  * written by its owner as it reads (the cursor on every event) and read by
  * the publisher when it rescans; the second changes only when the entry is
  * claimed, freed or demoted, so the owner's per-call look at its state is
- * a cache hit.  delivered = cursor - first - skipped - lost.
+ * a cache hit.  delivered = cursor - first - skipped - lost - aborted.
  */
 struct rc_entry {
 	_Atomic uint64_t cursor; /* next sequence its owner reads */
 	_Atomic uint64_t first; /* first sequence of the subscription */
 	_Atomic uint64_t lost; /* in laps */
 	_Atomic uint64_t skipped; /* by its type filter */
-	uint8_t reserved0[32];
+	/*
+	 * A publisher of a multi-publisher ring announces here the
+	 * sequences [claim_seq, claim_end) it claims, before it claims them;
+	 * claim_seq == claim_end when it holds none.
+	 */
+	_Atomic uint64_t claim_seq;
+	_Atomic uint64_t claim_end;
+	_Atomic uint64_t aborted; /* holes of dead publishers it skipped */
+	uint8_t reserved0[8];
 
 	_Atomic uint32_t state __attribute__((aligned(64))); /* RC_ENTRY_* */
 	_Atomic uint32_t flags; /* RC_EF_* */
@@ -168,8 +185,7 @@ struct rc_entry {
 	_Atomic int32_t pid;
 	_Atomic uint64_t start_time;
 	_Atomic uint64_t demote_ns; /* its own limit; 0: the ring's */
-	_Atomic uint64_t claim_seq; /* multi-publisher: sequence claimed */
-	uint8_t reserved1[24];
+	uint8_t reserved1[32];
 };
 
 struct rc_slot {

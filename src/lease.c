@@ -39,6 +39,21 @@ int rc_lease_take(struct rc_map *m)
 	return rc_lock_try(m, RC_LOCK_LEASE);
 }
 
+/*
+ * The lease of a multi-publisher ring: a read lock, which many publishers
+ * hold at once; a prober (F_OFD_GETLK for a write lock) sees it held while
+ * any of them lives.
+ */
+int rc_lease_share(struct rc_map *m)
+{
+	int r;
+
+	if (m->lock_fd < 0)
+		return -EACCES;
+	r = rc_lock_op(m->lock_fd, F_OFD_SETLK, F_RDLCK, RC_LOCK_LEASE);
+	return (r == -EAGAIN || r == -EACCES) ? -EBUSY : r;
+}
+
 void rc_lease_drop(struct rc_map *m)
 {
 	rc_lock_drop(m, RC_LOCK_LEASE);

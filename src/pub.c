@@ -91,8 +91,6 @@ struct ringcast_pub {
 	struct rc_map m;
 	uint64_t head; /* next sequence to write; ours alone */
 	uint64_t life; /* the life word while we hold the ring */
-	uint64_t refused;
-	uint64_t wakes;
 	uint32_t epoch_tag;
 	uint32_t flags;
 	uint32_t table_gen; /* table generation last counted */
@@ -110,9 +108,13 @@ struct ringcast_pub {
 	uint32_t ngates;
 	struct rc_gate *gates; /* table_cap of them */
 	int64_t timeout_ns; /* < 0: for ever */
-	uint64_t blocked;
-	uint64_t blocked_ns;
 	_Atomic uint32_t intr;
+
+	/* A publisher of a multi-publisher ring. */
+	bool multi;
+	int entry; /* its table entry */
+	struct rc_entry *e;
+	uint32_t id; /* what its slots say wrote them */
 };
 
 static uint64_t rc_pub_ts(const struct ringcast_pub *pub)
@@ -183,12 +185,40 @@ RINGCAST_API int ringcast_pub_attach(const char *name, unsigned int flags,
 		goto err_unmap;
 	}
 
-	/* Lock first, then touch the ring. */
-	r = rc_lease_take(&pub->m);
-	if (r < 0) {
-		if (r == -EBUSY)
-			rc_set_detail("ring '%s' has a live publisher", name);
-		goto err_unmap;
+	/*
+	 * Lock first, then touch the ring.  The publishers of a
+	 * multi-publisher ring share the lease (read locks: a prober sees it
+	 * held while any of them lives) and each holds a table entry, where
+	 * it announces its claims.
+	 */
+	pub->entry = -1;
+	pub->id = RC_PUB_ID_LEASE;
+	if (pub->m.multi) {
+		struct rc_join j = { .state = RC_ENTRY_PUBLISHER };
+
+		r = rc_lease_share(&pub->m);
+		if (r < 0)
+			goto err_unmap;
+		/* Reclaims dead publishers' entries: their claims become holes. */
+		r = rc_table_join(&pub->m, &j);
+		if (r < 0) {
+			if (r == -EUSERS)
+				rc_set_detail("the table of ring '%s' is full",
+					      name);
+			goto err_drop;
+		}
+		pub->entry = r;
+		pub->e = &pub->m.table[r];
+		pub->id = (uint32_t)r;
+		pub->multi = true;
+	} else {
+		r = rc_lease_take(&pub->m);
+		if (r < 0) {
+			if (r == -EBUSY)
+				rc_set_detail("ring '%s' has a live publisher",
+					      name);
+			goto err_unmap;
+		}
 	}
 
 	life = smp_load_acquire(&hdr->life);
@@ -203,7 +233,21 @@ RINGCAST_API int ringcast_pub_attach(const char *name, unsigned int flags,
 			r = -EPIPE;
 			goto err_drop;
 		}
-		head = rc_pub_find_head(&pub->m);
+		if (pub->multi && state == RINGCAST_STATE_LIVE) {
+			/*
+			 * Join the live epoch: we hold a share of the lease,
+			 * so no subscriber can mark the ring abandoned now.
+			 */
+			pub->life = life;
+			epoch = RC_LIFE_EPOCH(life);
+			head = atomic_load(&hdr->head);
+			break;
+		}
+		/* The claims are the head of a multi-publisher ring. */
+		head = pub->multi ? atomic_load(&hdr->head) :
+				    rc_pub_find_head(&pub->m);
+		if (head > RC_SEQ_MAX - pub->m.slot_count)
+			head = UINT64_MAX;
 		if (head == UINT64_MAX) {
 			rc_set_detail("corrupted: head out of range");
 			r = -EBADMSG;
@@ -245,10 +289,6 @@ RINGCAST_API int ringcast_pub_attach(const char *name, unsigned int flags,
 	pub->epoch_tag = (uint32_t)epoch;
 	pub->table_gen = READ_ONCE(hdr->table_gen);
 	pub->registered = rc_table_count(&pub->m);
-	pub->refused = READ_ONCE(hdr->refused);
-	pub->wakes = READ_ONCE(hdr->wakes);
-	pub->blocked = READ_ONCE(hdr->blocked);
-	pub->blocked_ns = READ_ONCE(hdr->blocked_ns);
 	/* Limits never go down, also across publishers (gating table). */
 	pub->limit = READ_ONCE(hdr->limit);
 	if (pub->limit > RC_SEQ_MAX)
@@ -262,6 +302,8 @@ RINGCAST_API int ringcast_pub_attach(const char *name, unsigned int flags,
 	return 0;
 
 err_drop:
+	if (pub->entry >= 0)
+		rc_table_leave(&pub->m, pub->entry);
 	rc_lease_drop(&pub->m);
 err_unmap:
 	rc_map_close(&pub->m);
@@ -286,7 +328,7 @@ static int rc_pub_registered(struct ringcast_pub *pub)
 
 static int rc_pub_refuse(struct ringcast_pub *pub, int err)
 {
-	WRITE_ONCE(pub->m.hdr->refused, ++pub->refused);
+	atomic_fetch_add(&pub->m.hdr->refused, 1);
 	return err;
 }
 
@@ -319,7 +361,7 @@ static void rc_pub_list_gates(struct ringcast_pub *pub, uint32_t gen)
  * Store a new limit, then find how far we may write: returns true when
  * sequences below want may be written.  See the gating table above.
  */
-static bool rc_pub_scan(struct ringcast_pub *pub, uint64_t want)
+static bool rc_pub_scan(struct ringcast_pub *pub, uint64_t base, uint64_t want)
 {
 	struct rc_map *m = &pub->m;
 	struct rc_hdr *hdr = m->hdr;
@@ -329,14 +371,23 @@ static bool rc_pub_scan(struct ringcast_pub *pub, uint64_t want)
 
 	/* License a quarter ring more than needed, at most a ring ahead. */
 	lim = want + pub->quarter;
-	if (lim > pub->head + n)
-		lim = pub->head + n;
+	if (lim > base + n)
+		lim = base + n;
 	if (lim < want)
 		lim = want;
 	if (lim < pub->limit)
 		lim = pub->limit;
 	pub->limit = lim;
-	WRITE_ONCE(hdr->limit, lim);
+	if (!pub->multi) {
+		WRITE_ONCE(hdr->limit, lim);
+	} else {
+		/* Several publishers: the shared limit is their maximum. */
+		uint64_t old = READ_ONCE(hdr->limit);
+
+		while (old < lim &&
+		       !atomic_compare_exchange_weak(&hdr->limit, &old, lim))
+			;
+	}
 	/* [H]: pairs with smp_mb() [J] in rc_sub_join(). */
 	smp_mb();
 	gen = smp_load_acquire(&hdr->table_gen);
@@ -363,8 +414,7 @@ static bool rc_pub_scan(struct ringcast_pub *pub, uint64_t want)
 	 * gate bit, and it skips them.  A sleeper that sets its bits after
 	 * this load re-checks the head and does not sleep.
 	 */
-	if (slowest >= 0 && pub->gates[slowest].wake &&
-	    low + n / 2 <= pub->head)
+	if (slowest >= 0 && pub->gates[slowest].wake && low + n / 2 <= base)
 		wake = READ_ONCE(hdr->wake_bits) & pub->gates[slowest].wake;
 	if (wake)
 		rc_wake_seq(hdr, RC_WAKE_GATE);
@@ -429,7 +479,7 @@ static void rc_pub_demote(struct ringcast_pub *pub, uint32_t idx)
  * hdr->pub_wait; probe the liveness of what we wait for, demote what is
  * stuck past its limit.  0, or -EAGAIN, -ETIMEDOUT, -EINTR, -EPIPE.
  */
-static int rc_pub_block(struct ringcast_pub *pub, uint64_t want)
+static int rc_pub_block(struct ringcast_pub *pub, uint64_t base, uint64_t want)
 {
 	struct rc_hdr *hdr = pub->m.hdr;
 	uint64_t start, now, probe_at, stuck_since, stuck_cursor = 0;
@@ -443,7 +493,7 @@ static int rc_pub_block(struct ringcast_pub *pub, uint64_t want)
 	start = now = rc_now_ns();
 	probe_at = now; /* a dead subscriber is freed at once */
 	stuck_since = now;
-	WRITE_ONCE(hdr->blocked, ++pub->blocked);
+	atomic_fetch_add(&hdr->blocked, 1);
 	for (;;) {
 		if (atomic_exchange(&pub->intr, 0)) {
 			r = -EINTR;
@@ -461,7 +511,8 @@ static int rc_pub_block(struct ringcast_pub *pub, uint64_t want)
 		}
 		if (now >= probe_at) {
 			probe_at = now + RC_PUB_PROBE_NS;
-			if (rc_pub_reap(pub, want) && rc_pub_scan(pub, want))
+			if (rc_pub_reap(pub, want) &&
+			    rc_pub_scan(pub, base, want))
 				break;
 		}
 		/* Stuck means no progress: the clock restarts when it moves. */
@@ -480,7 +531,7 @@ static int rc_pub_block(struct ringcast_pub *pub, uint64_t want)
 		}
 		if (now >= demote_at) {
 			rc_pub_demote(pub, (uint32_t)stuck);
-			if (rc_pub_scan(pub, want))
+			if (rc_pub_scan(pub, base, want))
 				break;
 			now = rc_now_ns();
 			continue;
@@ -502,7 +553,7 @@ static int rc_pub_block(struct ringcast_pub *pub, uint64_t want)
 			w = atomic_fetch_or(&hdr->pub_wait, RC_PUB_SLEEPING) |
 			    RC_PUB_SLEEPING;
 			sleeping = true;
-			if (rc_pub_scan(pub, want))
+			if (rc_pub_scan(pub, base, want))
 				break;
 			if (!atomic_load(&pub->intr))
 				rc_futex_wait(&hdr->pub_wait, w,
@@ -511,16 +562,56 @@ static int rc_pub_block(struct ringcast_pub *pub, uint64_t want)
 						      (int64_t)(wake_at - now) :
 						      0);
 		}
-		if (rc_pub_scan(pub, want))
+		if (rc_pub_scan(pub, base, want))
 			break;
 		now = rc_now_ns();
 	}
-	/* Subscribers need not look for us any more. */
-	if (sleeping)
+	/*
+	 * Subscribers need not look for us any more; but another publisher
+	 * of a multi-publisher ring may sleep there too: leave it set then
+	 * (the next waker clears it).
+	 */
+	if (sleeping && !pub->multi)
 		atomic_fetch_and(&hdr->pub_wait, ~RC_PUB_SLEEPING);
-	pub->blocked_ns += rc_now_ns() - start;
-	WRITE_ONCE(hdr->blocked_ns, pub->blocked_ns);
+	atomic_fetch_add(&hdr->blocked_ns, rc_now_ns() - start);
 	return r;
+}
+
+/*
+ * A multi-publisher ring: claim n sequences (at most a ring) that have
+ * room, into pub->head.  The claim is announced in our entry first
+ * (claim_end, then claim_seq: a reader of the two sees a superset of it,
+ * never less), and the seq-cst compare-and-swap of the head makes the
+ * announcement visible to whoever sees the claim (rc_claim_abort() loads
+ * the head, then the announcements).  Room is made sure of before the
+ * claim, so a publish that cannot wait claims nothing, and a claim never
+ * has to be given back.
+ */
+static int rc_mpub_claim(struct ringcast_pub *pub, uint64_t n)
+{
+	struct rc_hdr *hdr = pub->m.hdr;
+	uint64_t c = atomic_load(&hdr->head);
+	int r;
+
+	for (;;) {
+		if (unlikely(c > RC_SEQ_MAX - n)) {
+			rc_set_detail("corrupted: head out of range");
+			return -EBADMSG;
+		}
+		if (c + n > pub->allowed && !rc_pub_scan(pub, c, c + n)) {
+			r = rc_pub_block(pub, c, c + n);
+			if (r < 0)
+				return r;
+			c = atomic_load(&hdr->head);
+			continue;
+		}
+		WRITE_ONCE(pub->e->claim_end, c + n);
+		smp_store_release(&pub->e->claim_seq, c);
+		if (atomic_compare_exchange_weak(&hdr->head, &c, c + n)) {
+			pub->head = c;
+			return 0;
+		}
+	}
 }
 
 /* Room for sequences below pub->head + n (n at most a ring)? */
@@ -530,9 +621,17 @@ static inline int rc_pub_room(struct ringcast_pub *pub, uint64_t n)
 
 	if (likely(want <= pub->allowed))
 		return 0;
-	if (rc_pub_scan(pub, want))
+	if (rc_pub_scan(pub, pub->head, want))
 		return 0;
-	return rc_pub_block(pub, want);
+	return rc_pub_block(pub, pub->head, want);
+}
+
+/* Room for n sequences from pub->head on: ours, or claimed. */
+static inline int rc_pub_take(struct ringcast_pub *pub, uint64_t n)
+{
+	if (likely(!pub->multi))
+		return rc_pub_room(pub, n);
+	return rc_mpub_claim(pub, n);
 }
 
 /* Checks shared by every publish call; 0 when publishing may go on. */
@@ -566,7 +665,7 @@ static void rc_slot_end(struct ringcast_pub *pub, struct rc_slot *s,
 	WRITE_ONCE(s->len, len);
 	WRITE_ONCE(s->ts, ts);
 	WRITE_ONCE(s->epoch, pub->epoch_tag);
-	WRITE_ONCE(s->pub_id, RC_PUB_ID_LEASE);
+	WRITE_ONCE(s->pub_id, pub->id);
 	/* [D]: pairs with smp_load_acquire() [B] of stamp in rc_sub_try(). */
 	smp_store_release(&s->stamp, seq + 1);
 }
@@ -578,8 +677,17 @@ static void rc_pub_advance(struct ringcast_pub *pub, uint64_t n, uint32_t bits)
 	uint32_t w, old;
 
 	pub->head += n;
-	/* [E]: pairs with smp_load_acquire() of head in readers. */
-	smp_store_release(&hdr->head, pub->head);
+	if (likely(!pub->multi)) {
+		/* [E]: pairs with smp_load_acquire() of head in readers. */
+		smp_store_release(&hdr->head, pub->head);
+	} else {
+		/*
+		 * Our claim is committed: clear its announcement.  Release:
+		 * pairs with the acquire load in rc_claim_abort(), which then
+		 * sees the commits.
+		 */
+		smp_store_release(&pub->e->claim_seq, pub->head);
+	}
 	/* [F]: pairs with smp_mb() [G] in rc_sub_sleep(). */
 	smp_mb();
 	w = READ_ONCE(hdr->wake_bits);
@@ -589,7 +697,7 @@ static void rc_pub_advance(struct ringcast_pub *pub, uint64_t n, uint32_t bits)
 	old = atomic_fetch_and(&hdr->wake_bits, ~bits);
 	if (old & bits) {
 		rc_wake_seq(hdr, old & bits);
-		WRITE_ONCE(hdr->wakes, ++pub->wakes);
+		atomic_fetch_add(&hdr->wakes, 1);
 	}
 }
 
@@ -606,7 +714,7 @@ RINGCAST_API int ringcast_pub_publish(struct ringcast_pub *pub, uint32_t type,
 		return r;
 	if (unlikely(len > pub->m.capacity))
 		return rc_pub_refuse(pub, -EMSGSIZE);
-	r = rc_pub_room(pub, 1);
+	r = rc_pub_take(pub, 1);
 	if (unlikely(r < 0))
 		return r;
 	s = rc_slot_begin(pub, pub->head);
@@ -657,7 +765,7 @@ RINGCAST_API int ringcast_pub_publish_batch(struct ringcast_pub *pub,
 		k = n - done;
 		if (k > pub->m.slot_count - pub->quarter)
 			k = (unsigned int)(pub->m.slot_count - pub->quarter);
-		r = rc_pub_room(pub, k);
+		r = rc_pub_take(pub, k);
 		if (unlikely(r < 0))
 			return r;
 		for (i = 0; i < k; i++) {
@@ -688,7 +796,7 @@ RINGCAST_API int ringcast_pub_reserve(struct ringcast_pub *pub, size_t len,
 		return r;
 	if (len > pub->m.capacity)
 		return rc_pub_refuse(pub, -EMSGSIZE);
-	r = rc_pub_room(pub, 1);
+	r = rc_pub_take(pub, 1);
 	if (r < 0)
 		return r;
 	s = rc_slot_begin(pub, pub->head);
@@ -780,10 +888,14 @@ RINGCAST_API int ringcast_pub_wait_subscribers(struct ringcast_pub *pub,
 	}
 }
 
+/* Leave the ring (entry first, then the lease) and free the handle. */
 static void rc_pub_free(struct ringcast_pub *pub)
 {
-	if (!rc_map_forked(&pub->m))
+	if (!rc_map_forked(&pub->m)) {
+		if (pub->entry >= 0)
+			rc_table_leave(&pub->m, pub->entry);
 		rc_lease_drop(&pub->m);
+	}
 	rc_map_close(&pub->m);
 	free(pub->gates);
 	free(pub);
@@ -823,12 +935,51 @@ RINGCAST_API void ringcast_pub_detach(struct ringcast_pub *pub)
 	if (!pub)
 		return;
 	forked = rc_map_forked(&pub->m);
-	if (!forked)
+	if (!forked) {
+		if (pub->entry >= 0)
+			rc_table_leave(&pub->m, pub->entry);
 		rc_lease_drop(&pub->m);
-	/* Let sleepers find the lease free now rather than at their timer. */
-	if (!forked)
+		/* Sleepers find the lease free now, not at their timer. */
 		rc_wake_all(&pub->m);
+	}
 	rc_map_close(&pub->m);
 	free(pub->gates);
 	free(pub);
+}
+
+RINGCAST_API int ringcast_pub_finish(struct ringcast_pub *pub)
+{
+	struct rc_map *m;
+	uint32_t i, others = 0;
+
+	if (!pub)
+		return -EINVAL;
+	if (!pub->multi || rc_map_forked(&pub->m)) {
+		int r = ringcast_pub_close(pub);
+
+		return r < 0 ? r : 1;
+	}
+	m = &pub->m;
+	/*
+	 * Seq-cst, before we look at the others: of two publishers finishing
+	 * at once, at least one sees the other leaving (or gone) and closes.
+	 */
+	atomic_fetch_or(&pub->e->flags, RC_EF_LEAVING);
+	for (i = 0; i < m->table_cap; i++) {
+		const struct rc_entry *e = &m->table[i];
+
+		if ((int)i == pub->entry ||
+		    atomic_load(&e->state) != RC_ENTRY_PUBLISHER ||
+		    (atomic_load(&e->flags) & RC_EF_LEAVING))
+			continue;
+		if (rc_lock_probe(m, RC_LOCK_ENTRY0 + (int)i) == 0)
+			continue; /* dead */
+		others++;
+	}
+	if (others) {
+		ringcast_pub_detach(pub);
+		return 0;
+	}
+	ringcast_pub_close(pub); /* -EPIPE: another closed it: as good */
+	return 1;
 }

@@ -327,6 +327,7 @@ int rc_map_open(const char *name, bool want_write, struct rc_map *m)
 
 	memset(m, 0, sizeof(*m));
 	m->fd = m->lock_fd = m->probe_fd = -1;
+	m->own = -1;
 	rc_set_detail("%s", "");
 	r = rc_name_check(name);
 	if (r < 0)
@@ -407,6 +408,7 @@ int rc_map_open(const char *name, bool want_write, struct rc_map *m)
 	m->capacity = g.slot_size - (uint32_t)sizeof(struct rc_slot);
 	m->table_cap = g.table_cap;
 	m->demote_ns = h.demote_ns;
+	m->multi = h.features & RC_FEAT_MULTI_PUB;
 
 	r = rc_life_check(smp_load_acquire(&m->hdr->life));
 	if (r < 0)
@@ -475,9 +477,11 @@ static int rc_geom_matches(const struct rc_map *m, const struct rc_geom *g)
 }
 
 static int rc_policy_matches(const struct rc_map *m,
-			     const struct ringcast_ring_opts *o)
+			     const struct ringcast_ring_opts *o,
+			     unsigned int flags)
 {
-	return m->demote_ns == o->demote_ns;
+	return m->demote_ns == o->demote_ns &&
+	       m->multi == !!(flags & RINGCAST_CREATE_MULTI_PUB);
 }
 
 RINGCAST_API int ringcast_ring_create(const char *name,
@@ -496,7 +500,7 @@ RINGCAST_API int ringcast_ring_create(const char *name,
 	r = rc_name_check(name);
 	if (r < 0)
 		return r;
-	if (flags & ~RINGCAST_CREATE_EXCL)
+	if (flags & ~(RINGCAST_CREATE_EXCL | RINGCAST_CREATE_MULTI_PUB))
 		return -EINVAL;
 	if (opts)
 		o = *opts;
@@ -528,9 +532,10 @@ RINGCAST_API int ringcast_ring_create(const char *name,
 					rc_set_detail("ring '%s' exists with "
 						      "another geometry",
 						      name);
-				else if (!rc_policy_matches(&m, &o)) {
+				else if (!rc_policy_matches(&m, &o, flags)) {
 					rc_set_detail("ring '%s' exists with "
-						      "another demotion limit",
+						      "another demotion limit "
+						      "or publisher mode",
 						      name);
 					r = -EEXIST;
 				}
@@ -584,7 +589,7 @@ RINGCAST_API int ringcast_ring_create(const char *name,
 	/* The object is all zeroes: every slot stamp reads "never written". */
 	h = p;
 	h->abi_version = RC_ABI_VERSION;
-	h->features = 0;
+	h->features = flags & RINGCAST_CREATE_MULTI_PUB ? RC_FEAT_MULTI_PUB : 0;
 	h->hdr_size = RC_HDR_SIZE;
 	h->slot_count = g.slots;
 	h->slot_size = g.slot_size;
@@ -724,6 +729,8 @@ RINGCAST_API int ringcast_ring_stat(const char *name,
 	info->blocked_ns = READ_ONCE(h->blocked_ns);
 	info->demotions = READ_ONCE(h->demotions);
 	info->table_hwm = READ_ONCE(h->table_hwm);
+	info->publishers = m.multi ? rc_table_publishers(&m) :
+				     info->publisher_alive == 1;
 out:
 	rc_map_close(&m);
 	return r;

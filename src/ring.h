@@ -28,9 +28,11 @@ struct rc_map {
 	uint32_t table_cap;
 	int slot_shift; /* log2(slot_size) */
 	uint64_t demote_ns; /* the ring's demotion limit (0: none) */
+	bool multi; /* a multi-publisher ring */
 	int fd; /* the ring object */
 	int lock_fd; /* own locks (lease, entries); -1 if read-only */
 	int probe_fd; /* another description, to see others' locks */
+	int own; /* the table entry this map holds, or -1 */
 	bool writable;
 	unsigned int fork_gen; /* rc_fork_gen when made */
 	struct rc_map *next, *prev; /* the process's list, for fork */
@@ -55,6 +57,7 @@ int rc_life_check(uint64_t life);
 
 /* lease.c */
 int rc_lease_take(struct rc_map *m);
+int rc_lease_share(struct rc_map *m);
 void rc_lease_drop(struct rc_map *m);
 int rc_lock_try(struct rc_map *m, int byte);
 void rc_lock_drop(struct rc_map *m, int byte);
@@ -78,6 +81,8 @@ void rc_table_leave(struct rc_map *m, int idx);
 uint32_t rc_table_live(struct rc_map *m);
 uint32_t rc_table_count(const struct rc_map *m);
 uint32_t rc_table_reliable(const struct rc_map *m);
+uint32_t rc_table_publishers(struct rc_map *m);
+void rc_claim_abort(struct rc_map *m, uint32_t idx);
 int rc_entry_reclaim(struct rc_map *m, uint32_t idx);
 bool rc_entry_info(struct rc_map *m, uint32_t idx, uint64_t head,
 		   struct ringcast_sub_info *si);

@@ -27,6 +27,8 @@
 #define RC_WAIT_MAX_NS 3600000000000ull
 /* Skips of filtered-out events before the wait loop gets a look in. */
 #define RC_SKIP_BUDGET 4096u
+/* A claimed, uncommitted sequence pending this long: look for its owner. */
+#define RC_HOLE_NS 2000000ull
 /* Resubscribers poll an abandoned ring with backoff from 1 ms to 250 ms. */
 #define RC_BACKOFF_MIN_NS 1000000ull
 
@@ -123,6 +125,7 @@ static inline void rc_sub_sync(struct ringcast_sub *sub)
 		return;
 	WRITE_ONCE(e->skipped, sub->st.skipped);
 	WRITE_ONCE(e->lost, sub->st.lost);
+	WRITE_ONCE(e->aborted, sub->st.aborted);
 	/* Pairs with smp_load_acquire() [K] in rc_pub_scan(). */
 	smp_store_release(&e->cursor, c);
 	if (sub->reliable && ((c ^ sub->synced) >> sub->quarter_shift))
@@ -189,7 +192,7 @@ static int rc_sub_lapped(struct ringcast_sub *sub, uint64_t c, uint64_t xs,
 static int rc_stamp_later(struct ringcast_sub *sub, uint64_t c, uint64_t stamp,
 			  uint64_t *xs)
 {
-	uint64_t x = stamp & ~RC_STAMP_BUSY;
+	uint64_t x = stamp & ~RC_STAMP_FLAGS;
 
 	if (!x)
 		return 0; /* never written */
@@ -279,17 +282,26 @@ static int rc_sub_try(struct ringcast_sub *sub, struct ringcast_event *ev,
 	for (;;) {
 		uint64_t c = sub->cursor, s1, s2, ts;
 		struct rc_slot *s = rc_slot_at(m, c);
-		uint32_t type, len, tag;
+		uint32_t type, len, tag, pid;
 		bool wanted;
 
 		/* [B]: pairs with smp_store_release() [D] in rc_slot_end(). */
 		s1 = smp_load_acquire(&s->stamp);
-		if (s1 != c + 1)
-			return rc_sub_stamp(sub, c, s1, ev);
+		if (s1 != c + 1) {
+			if (s1 != ((c + 1) | RC_STAMP_ABORTED))
+				return rc_sub_stamp(sub, c, s1, ev);
+			/* A dead publisher's hole (rc_claim_abort()). */
+			sub->cursor++;
+			sub->st.aborted++;
+			if (!--budget)
+				return -EINPROGRESS;
+			continue;
+		}
 		type = READ_ONCE(s->type);
 		len = READ_ONCE(s->len);
 		ts = READ_ONCE(s->ts);
 		tag = READ_ONCE(s->epoch);
+		pid = READ_ONCE(s->pub_id);
 		wanted = rc_sub_wants(sub, type);
 		/*
 		 * The copy races with a publisher overwriting the slot: the
@@ -327,7 +339,7 @@ static int rc_sub_try(struct ringcast_sub *sub, struct ringcast_event *ev,
 		ev->type = type;
 		ev->len = len;
 		ev->epoch = tag;
-		ev->pad = 0;
+		ev->publisher = pid;
 		if (how == RC_COPY) {
 			ev->data = sub->buf;
 			sub->cursor++;
@@ -347,6 +359,39 @@ static int rc_sub_try(struct ringcast_sub *sub, struct ringcast_event *ev,
 		}
 		return 0;
 	}
+}
+
+/*
+ * A multi-publisher ring: is the sequence at the cursor claimed but not
+ * committed (a publisher is writing it, or died with it)?  Then it is
+ * waited for, whatever the state, and once it has been pending for
+ * RC_HOLE_NS we look for dead claimers: reclaiming their entries turns
+ * their claims into holes (rc_claim_abort()).  A read-only subscriber
+ * cannot reclaim: it waits for one that can.
+ */
+static bool rc_sub_claimed(struct ringcast_sub *sub)
+{
+	uint64_t c = sub->cursor, now;
+
+	if (!sub->m.multi)
+		return false;
+	/* Seq-cst: pairs with the claim's compare-and-swap in pub.c. */
+	if (atomic_load(&sub->m.hdr->head) <= c) {
+		sub->hole_seq = UINT64_MAX;
+		return false;
+	}
+	now = rc_coarse_ns();
+	if (sub->hole_seq != c) {
+		sub->hole_seq = c;
+		sub->hole_since = now;
+		return true;
+	}
+	if (now - sub->hole_since >= RC_HOLE_NS && sub->m.writable &&
+	    sub->m.lock_fd >= 0) {
+		sub->hole_since = now;
+		rc_table_publishers(&sub->m);
+	}
+	return true;
 }
 
 /*
@@ -401,6 +446,9 @@ static int rc_sub_idle(struct ringcast_sub *sub, struct ringcast_event *ev,
 			     READ_ONCE(hdr->epoch_start));
 		return rc_sub_try(sub, ev, how);
 	}
+	/* A claim in progress: its commit (or its abort) comes, whatever the state. */
+	if (rc_sub_claimed(sub))
+		return -EAGAIN;
 	if (state == RINGCAST_STATE_LIVE)
 		return -EAGAIN;
 	/* Closed or abandoned: drain what was committed before. */
@@ -412,6 +460,25 @@ static int rc_sub_idle(struct ringcast_sub *sub, struct ringcast_event *ev,
 	if (sub->flags & RINGCAST_SUB_RESUBSCRIBE)
 		return -EAGAIN;
 	return -EOWNERDEAD;
+}
+
+/*
+ * Has something arrived at sequence c since we found nothing there?  The
+ * head says so on a single-publisher ring (stored after the commits); on a
+ * multi-publisher ring the head counts claims, so the slot's own stamp
+ * says it: committed, aborted, or overwritten by a later event.
+ */
+static bool rc_sub_arrived(struct ringcast_sub *sub, uint64_t c)
+{
+	uint64_t st;
+
+	/* Pairs with [E] in rc_pub_advance(). */
+	if (!sub->m.multi)
+		return smp_load_acquire(&sub->m.hdr->head) > c;
+	/* Pairs with [D] in rc_slot_end() and the CAS in rc_claim_abort(). */
+	st = smp_load_acquire(&rc_slot_at(&sub->m, c)->stamp);
+	return st == c + 1 || st == ((c + 1) | RC_STAMP_ABORTED) ||
+	       (st & ~RC_STAMP_FLAGS) > c + 1;
 }
 
 /* Spin until the cursor's slot changes, an interrupt, or n rounds. */
@@ -460,6 +527,9 @@ static void rc_sub_sleep(struct ringcast_sub *sub, int64_t rem)
 			sub->backoff_ns = sub->liveness_ns;
 		t = (int64_t)sub->backoff_ns;
 	}
+	/* A claim pending at the cursor: come back soon to look for its owner. */
+	if (sub->hole_seq == c && t > (int64_t)RC_HOLE_NS)
+		t = (int64_t)RC_HOLE_NS;
 	if (rem >= 0 && rem < t)
 		t = rem;
 
@@ -470,7 +540,7 @@ static void rc_sub_sleep(struct ringcast_sub *sub, int64_t rem)
 	atomic_fetch_or(&hdr->wake_bits, bits);
 	/* [G]: pairs with smp_mb() [F] in rc_pub_advance(). */
 	smp_mb();
-	if (smp_load_acquire(&hdr->head) > c ||
+	if (rc_sub_arrived(sub, c) ||
 	    smp_load_acquire(&hdr->life) != sub->seen_life ||
 	    atomic_load(&sub->intr))
 		return;
@@ -525,7 +595,7 @@ int rc_sub_arm(struct ringcast_sub *sub, _Atomic uint32_t **word, uint32_t *val)
 	atomic_fetch_or(&hdr->wake_bits, bits);
 	/* [G]: pairs with smp_mb() [F] in rc_pub_advance(). */
 	smp_mb();
-	if (smp_load_acquire(&hdr->head) > sub->cursor ||
+	if (rc_sub_arrived(sub, sub->cursor) ||
 	    smp_load_acquire(&hdr->life) != sub->seen_life ||
 	    atomic_load(&sub->intr))
 		return 1;
@@ -668,6 +738,8 @@ RINGCAST_API int ringcast_sub_read_at(struct ringcast_sub *sub, uint64_t seq,
 	/* [B]: pairs with smp_store_release() [D] in rc_slot_end(). */
 	s1 = smp_load_acquire(&s->stamp);
 	if (s1 != seq + 1) {
+		if (s1 == ((seq + 1) | RC_STAMP_ABORTED))
+			return -ERANGE; /* a dead publisher's hole */
 		r = rc_stamp_later(sub, seq, s1, &xs);
 		if (r < 0)
 			return r;
@@ -689,7 +761,7 @@ RINGCAST_API int ringcast_sub_read_at(struct ringcast_sub *sub, uint64_t seq,
 	ev->seq = seq;
 	ev->len = len;
 	ev->lost = 0;
-	ev->pad = 0;
+	ev->publisher = READ_ONCE(s->pub_id);
 	ev->data = sub->buf;
 	return 0;
 }
@@ -755,6 +827,7 @@ RINGCAST_API int ringcast_sub_attach(const char *name,
 		return -ENOMEM;
 	sub->entry = -1;
 	sub->reliable = o.flags & RINGCAST_SUB_RELIABLE;
+	sub->hole_seq = UINT64_MAX;
 	sub->wait = o.wait;
 	sub->flags = o.flags;
 	sub->spin_ns = o.spin_ns ? o.spin_ns : RC_DEFAULT_SPIN_NS;
@@ -794,9 +867,10 @@ RINGCAST_API int ringcast_sub_attach(const char *name,
 	 * through a borrowed event's pointer faults in the subscriber instead
 	 * of corrupting the ring for everyone.  The slots start on a 4096-byte
 	 * boundary: where pages are larger this fails, and the slots stay
-	 * writable.
+	 * writable.  So they do on a multi-publisher ring, where a subscriber
+	 * may have to mark a dead publisher's claim aborted (a slot's stamp).
 	 */
-	if (sub->m.writable)
+	if (sub->m.writable && !sub->m.multi)
 		(void)mprotect(sub->m.slots,
 			       sub->m.size -
 				       (size_t)(sub->m.slots -

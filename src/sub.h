@@ -46,6 +46,8 @@ struct ringcast_sub {
 	uint64_t lost_check; /* see rc_sub_sleep() */
 	_Atomic uint32_t intr;
 	_Atomic uint32_t intr_word;
+	uint64_t hole_seq; /* a claimed sequence pending at the cursor */
+	uint64_t hole_since;
 	struct ringcast_sub_stats st;
 	unsigned char *buf;
 };

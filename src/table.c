@@ -55,25 +55,88 @@ int rc_entry_reclaim(struct rc_map *m, uint32_t idx)
 
 	if (READ_ONCE(e->state) == RC_ENTRY_FREE)
 		return 1;
+	/* A description does not see its own lock: ours is alive. */
+	if ((int)idx == m->own)
+		return 0;
 	r = rc_lock_try(m, RC_LOCK_ENTRY0 + (int)idx);
 	if (r == -EBUSY)
 		return 0;
 	if (r < 0)
 		return r;
+	/* A dead publisher's claim becomes a hole before its entry goes. */
+	if (READ_ONCE(e->state) == RC_ENTRY_PUBLISHER)
+		rc_claim_abort(m, idx);
 	rc_entry_free(m, e);
 	rc_lock_drop(m, RC_LOCK_ENTRY0 + (int)idx);
 	return 1;
 }
 
-/* Reclaim the entries of dead owners; returns the entries still in use. */
+/*
+ * Mark aborted every sequence that the publisher of entry idx claimed and
+ * did not commit; its owner is dead (we hold its lock).  The claim was made
+ * with room for it (pub.c), so no reliable subscriber still needs what the
+ * slots held; a compare-and-swap per slot, so a commit is never undone and
+ * a racing abort by another process does no harm.  Then wake every sleeper:
+ * someone may wait at the hole.
+ */
+void rc_claim_abort(struct rc_map *m, uint32_t idx)
+{
+	struct rc_entry *e = &m->table[idx];
+	uint64_t seq = READ_ONCE(e->claim_seq), end = READ_ONCE(e->claim_end);
+	bool any = false;
+
+	/* A claim is never longer than a ring; a longer one is not ours. */
+	if (end <= seq || end - seq > m->slot_count || end > RC_SEQ_MAX)
+		goto out;
+	for (; seq < end; seq++) {
+		_Atomic uint64_t *stamp = &rc_slot_at(m, seq)->stamp;
+		uint64_t st = READ_ONCE(*stamp), x = st & ~RC_STAMP_FLAGS;
+
+		/* Committed, aborted already, or a later event: leave it. */
+		if (st == seq + 1 || x > seq + 1 ||
+		    st == ((seq + 1) | RC_STAMP_ABORTED))
+			continue;
+		/*
+		 * Release: pairs with the acquire load of the stamp in a
+		 * reader (rc_sub_try()), which then skips the hole.
+		 */
+		if (atomic_compare_exchange_strong_explicit(
+			    stamp, &st, (seq + 1) | RC_STAMP_ABORTED,
+			    memory_order_release, memory_order_relaxed))
+			any = true;
+	}
+out:
+	WRITE_ONCE(e->claim_seq, READ_ONCE(e->claim_end));
+	if (any)
+		rc_wake_all(m);
+}
+
+/* Reclaim the entries of dead owners; returns the subscribers in use. */
 static uint32_t rc_table_reclaim(struct rc_map *m)
 {
 	uint32_t i, used = 0;
 
 	for (i = 0; i < m->table_cap; i++)
-		if (rc_entry_reclaim(m, i) == 0)
+		if (rc_entry_reclaim(m, i) == 0 &&
+		    READ_ONCE(m->table[i].state) != RC_ENTRY_PUBLISHER)
 			used++;
 	return used;
+}
+
+/* Publishers of a multi-publisher ring alive (reclaiming dead ones). */
+uint32_t rc_table_publishers(struct rc_map *m)
+{
+	uint32_t i, n = 0;
+
+	for (i = 0; i < m->table_cap; i++) {
+		if (READ_ONCE(m->table[i].state) != RC_ENTRY_PUBLISHER)
+			continue;
+		if (m->writable && m->lock_fd >= 0 &&
+		    rc_entry_reclaim(m, i) != 0)
+			continue;
+		n++;
+	}
+	return n;
 }
 
 static void rc_table_note_hwm(struct rc_map *m)
@@ -110,6 +173,9 @@ int rc_table_join(struct rc_map *m, const struct rc_join *j)
 		WRITE_ONCE(e->first, j->cursor);
 		WRITE_ONCE(e->lost, 0);
 		WRITE_ONCE(e->skipped, 0);
+		WRITE_ONCE(e->claim_seq, 0);
+		WRITE_ONCE(e->claim_end, 0);
+		WRITE_ONCE(e->aborted, 0);
 		WRITE_ONCE(e->pid, (int32_t)getpid());
 		WRITE_ONCE(e->start_time, rc_proc_start_time(getpid()));
 		WRITE_ONCE(e->interest, j->interest);
@@ -130,6 +196,7 @@ int rc_table_join(struct rc_map *m, const struct rc_join *j)
 		/* Seq-cst: the publisher rebuilds its list of reliable ones. */
 		atomic_fetch_add(&m->hdr->table_gen, 1);
 		rc_table_note_hwm(m);
+		m->own = (int)i;
 		return (int)i;
 	}
 	return -EUSERS;
@@ -141,6 +208,8 @@ void rc_table_leave(struct rc_map *m, int idx)
 		return;
 	rc_entry_free(m, &m->table[idx]);
 	rc_lock_drop(m, RC_LOCK_ENTRY0 + idx);
+	if (m->own == idx)
+		m->own = -1;
 }
 
 /* Entries in use by live owners (reclaiming dead ones when we can). */
@@ -156,9 +225,12 @@ uint32_t rc_table_count(const struct rc_map *m)
 {
 	uint32_t i, used = 0;
 
-	for (i = 0; i < m->table_cap; i++)
-		if (READ_ONCE(m->table[i].state) != RC_ENTRY_FREE)
+	for (i = 0; i < m->table_cap; i++) {
+		uint32_t st = READ_ONCE(m->table[i].state);
+
+		if (st != RC_ENTRY_FREE && st != RC_ENTRY_PUBLISHER)
 			used++;
+	}
 	return used;
 }
 
@@ -201,15 +273,16 @@ bool rc_entry_info(struct rc_map *m, uint32_t idx, uint64_t head,
 {
 	const struct rc_entry *e = &m->table[idx];
 	uint32_t st = smp_load_acquire(&e->state), fl;
-	uint64_t first, cursor, lost, skipped, done;
+	uint64_t first, cursor, lost, skipped, aborted, done, gone;
 
-	if (st == RC_ENTRY_FREE)
+	if (st == RC_ENTRY_FREE || st == RC_ENTRY_PUBLISHER)
 		return false;
 	fl = READ_ONCE(e->flags);
 	first = READ_ONCE(e->first);
 	cursor = READ_ONCE(e->cursor);
 	lost = READ_ONCE(e->lost);
 	skipped = READ_ONCE(e->skipped);
+	aborted = READ_ONCE(e->aborted);
 	si->id = idx;
 	si->pid = READ_ONCE(e->pid);
 	si->alive = rc_entry_alive(m, idx);
@@ -227,6 +300,8 @@ bool rc_entry_info(struct rc_map *m, uint32_t idx, uint64_t head,
 	done = cursor > first ? cursor - first : 0;
 	si->skipped = skipped;
 	si->lost = lost;
-	si->delivered = done > skipped + lost ? done - skipped - lost : 0;
+	si->aborted = aborted;
+	gone = skipped + lost + aborted;
+	si->delivered = done > gone ? done - gone : 0;
 	return true;
 }
