@@ -1,0 +1,411 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Multi-publisher rings: several publishing processes (and threads) on one
+ * ring, reliable subscribers gating all of them, publishers killed between
+ * claim and commit, and how the stream ends.
+ *
+ * Every payload says which publisher wrote it and its own running count, so
+ * a subscriber checks per-publisher order and exactly-once delivery; global
+ * order is the sequence.  RINGCAST_MULTI_EVENTS sets the events per
+ * publisher of the big test (250000 by default: 10^6 in all).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
+
+#include "common.h"
+
+#define MAX_PUBS 16
+
+struct mp_msg {
+	uint32_t pubno;
+	uint32_t check; /* pubno * 2654435761 ^ n, truncated */
+	uint64_t n;
+};
+
+static uint32_t mp_check(uint32_t pubno, uint64_t n)
+{
+	return (uint32_t)(pubno * 2654435761u ^ n ^ (n >> 32));
+}
+
+static const char *mp_ring(const char *tag, uint32_t slots)
+{
+	struct ringcast_ring_opts o = { .slots = slots, .slot_size = 64 };
+	const char *name = t_name(tag);
+
+	ck_assert_int_eq(
+		ringcast_ring_create(name, &o, RINGCAST_CREATE_MULTI_PUB), 0);
+	return name;
+}
+
+struct mp_reader {
+	const char *name;
+	unsigned int npubs;
+	uint64_t per_pub; /* events each publisher sends */
+	uint64_t aborted; /* holes expected */
+	int end; /* the end code expected */
+};
+
+/*
+ * A reliable subscriber from the oldest event: every publisher's events
+ * exactly once and in its order (a killed publisher's stop where it died),
+ * in increasing sequence, until the end code.
+ */
+static int mp_read(void *arg)
+{
+	const struct mp_reader *rd = arg;
+	struct ringcast_sub_opts o = {
+		.from = RINGCAST_FROM_OLDEST,
+		.flags = RINGCAST_SUB_RELIABLE,
+	};
+	uint64_t next[MAX_PUBS] = { 0 }, first, total = 0, want = 0, seq = 0;
+	struct ringcast_sub_stats st;
+	struct ringcast_event ev;
+	struct ringcast_sub *sub;
+	unsigned int i;
+	int r;
+
+	CHILD_ASSERT_EQ(ringcast_sub_attach(rd->name, &o, &sub, &first), 0);
+	CHILD_ASSERT_EQ(first, 0);
+	for (;;) {
+		struct mp_msg m;
+
+		r = ringcast_sub_next(sub, &ev, T_WAIT_NS);
+		if (r < 0)
+			break;
+		CHILD_ASSERT(ev.seq >= seq);
+		seq = ev.seq + 1;
+		CHILD_ASSERT_EQ(ev.len, sizeof(m));
+		memcpy(&m, ev.data, sizeof(m));
+		CHILD_ASSERT(m.pubno < rd->npubs);
+		CHILD_ASSERT_EQ(m.check, mp_check(m.pubno, m.n));
+		CHILD_ASSERT_EQ(m.n, next[m.pubno]);
+		CHILD_ASSERT(ev.publisher != RINGCAST_PUBLISHER_LEASE);
+		next[m.pubno]++;
+		total++;
+	}
+	CHILD_ASSERT_EQ(r, rd->end);
+	ringcast_sub_stats(sub, &st);
+	fprintf(stderr, "# subscriber %d: %llu events, %llu aborted\n",
+		(int)getpid(), (unsigned long long)total,
+		(unsigned long long)st.aborted);
+	CHILD_ASSERT_EQ(st.lost, 0);
+	CHILD_ASSERT_EQ(st.aborted, rd->aborted);
+	CHILD_ASSERT_EQ(st.delivered + st.aborted, st.cursor - st.first);
+	for (i = 0; i < rd->npubs; i++)
+		want += next[i];
+	CHILD_ASSERT_EQ(total, want);
+	if (!rd->aborted)
+		for (i = 0; i < rd->npubs; i++)
+			CHILD_ASSERT_EQ(next[i], rd->per_pub);
+	ringcast_sub_detach(sub);
+	return 0;
+}
+
+struct mp_writer {
+	const char *name;
+	uint32_t pubno;
+	uint64_t count;
+	uint64_t die_at; /* reserve this one and SIGKILL ourselves; ~0: never */
+	unsigned int wait_subs;
+	bool finish; /* ringcast_pub_finish() at the end, else detach */
+};
+
+static int mp_write(void *arg)
+{
+	const struct mp_writer *w = arg;
+	struct ringcast_pub *pub;
+	uint64_t i;
+	void *slot;
+	int r;
+
+	CHILD_ASSERT_EQ(ringcast_pub_attach(w->name, 0, &pub), 0);
+	if (w->wait_subs)
+		CHILD_ASSERT(ringcast_pub_wait_subscribers(pub, w->wait_subs,
+							   T_WAIT_NS) >=
+			     (int)w->wait_subs);
+	for (i = 0; i < w->count; i++) {
+		struct mp_msg m = { w->pubno, mp_check(w->pubno, i), i };
+
+		if (i == w->die_at) {
+			/* Claimed, half written, never committed. */
+			CHILD_ASSERT_EQ(
+				ringcast_pub_reserve(pub, sizeof(m), &slot), 0);
+			memset(slot, 0xee, sizeof(m) / 2);
+			raise(SIGKILL);
+		}
+		r = ringcast_pub_publish(pub, 7, &m, sizeof(m));
+		CHILD_ASSERT(r >= 0);
+	}
+	if (w->finish)
+		CHILD_ASSERT(ringcast_pub_finish(pub) >= 0);
+	else
+		ringcast_pub_detach(pub);
+	return 0;
+}
+
+/* 4 publisher processes x 250000 events, 3 reliable subscribers. */
+START_TEST(test_multi_four_publishers)
+{
+	uint64_t per = t_env_u64("RINGCAST_MULTI_EVENTS", 250000);
+	const char *name = mp_ring("multi-four", 1024);
+	struct mp_reader rd = { name, 4, per, 0, -EPIPE };
+	struct mp_writer w[4];
+	struct ringcast_ring_info info;
+	pid_t subs[3], pubs[4];
+	unsigned int i;
+
+	for (i = 0; i < 3; i++)
+		subs[i] = t_fork(mp_read, &rd);
+	for (i = 0; i < 4; i++) {
+		w[i] = (struct mp_writer){ name, i, per, UINT64_MAX, 3, true };
+		pubs[i] = t_fork(mp_write, &w[i]);
+	}
+	for (i = 0; i < 4; i++)
+		t_child_ok(pubs[i]);
+	for (i = 0; i < 3; i++)
+		t_child_ok(subs[i]);
+	t_stat(name, &info);
+	ck_assert_uint_eq(info.features & RINGCAST_FEAT_MULTI_PUB,
+			  RINGCAST_FEAT_MULTI_PUB);
+	ck_assert_uint_eq(info.head, 4 * per);
+	ck_assert_uint_eq(info.state, RINGCAST_STATE_CLOSED);
+	ck_assert_uint_eq(info.subscribers, 0);
+	ck_assert_uint_eq(info.publishers, 0);
+	t_assert_clean();
+}
+END_TEST
+
+/*
+ * A publisher that dies between claim and commit, round after round: no
+ * subscriber hangs, each reports every hole once, everything else
+ * arrives.  This process publishes all along and closes at the end.
+ */
+START_TEST(test_multi_kill_between_claim_and_commit)
+{
+	const unsigned int rounds = 12;
+	const uint64_t per = 2000;
+	const char *name = mp_ring("multi-kill", 64);
+	struct mp_reader rd = { name, rounds + 1, per, rounds, -EPIPE };
+	struct ringcast_ring_info info;
+	struct ringcast_pub *pub;
+	uint64_t n = 0, k;
+	pid_t subs[2];
+	unsigned int i;
+	int status;
+
+	for (i = 0; i < 2; i++)
+		subs[i] = t_fork(mp_read, &rd);
+	pub = t_pub(name, 0);
+	ck_assert_int_eq(ringcast_pub_wait_subscribers(pub, 2, T_WAIT_NS), 2);
+	for (i = 0; i < rounds; i++) {
+		struct mp_writer w = { name, i, per, per / 2, 0, false };
+		pid_t killer = t_fork(mp_write, &w);
+
+		/* Publish while the other one claims, writes and dies. */
+		for (k = 0; k < per; k++, n++) {
+			struct mp_msg m = { rounds, mp_check(rounds, n), n };
+
+			ck_assert_int_ge(
+				ringcast_pub_publish(pub, 7, &m, sizeof(m)), 2);
+		}
+		status = t_wait(killer, T_CHILD_MS);
+		ck_assert_msg(
+			WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+			"round %u: the publisher did not die as planned", i);
+	}
+	ck_assert_int_eq(ringcast_pub_finish(pub), 1);
+	for (i = 0; i < 2; i++)
+		t_child_ok(subs[i]);
+	t_stat(name, &info);
+	ck_assert_uint_eq(info.head, n + rounds * (per / 2 + 1));
+	ck_assert_uint_eq(info.publishers, 0);
+	t_assert_clean();
+}
+END_TEST
+
+/* Every publisher dies: the ring is abandoned; readers drain, then end. */
+START_TEST(test_multi_all_die)
+{
+	const char *name = mp_ring("multi-all-die", 64);
+	struct mp_reader rd = { name, 2, 1000, 2, -EOWNERDEAD };
+	struct mp_writer w[2];
+	pid_t sub;
+	unsigned int i;
+	int status;
+
+	sub = t_fork(mp_read, &rd);
+	for (i = 0; i < 2; i++) {
+		w[i] = (struct mp_writer){ name, i, 1000, 300 + i, 1, false };
+		status = t_wait(t_fork(mp_write, &w[i]), T_CHILD_MS);
+		ck_assert(WIFSIGNALED(status));
+	}
+	t_child_ok(sub);
+	t_assert_clean();
+}
+END_TEST
+
+/* finish: the first of two detaches, the last closes; close ends all. */
+START_TEST(test_multi_finish_and_close)
+{
+	const char *name = mp_ring("multi-finish", 64);
+	struct ringcast_pub *a, *b, *c;
+	struct ringcast_ring_info info;
+	uint64_t x = 1;
+
+	a = t_pub(name, 0);
+	b = t_pub(name, 0);
+	t_stat(name, &info);
+	ck_assert_uint_eq(info.publishers, 2);
+	ck_assert_uint_eq(info.subscribers, 0);
+	ck_assert_int_ge(ringcast_pub_publish(a, 1, &x, sizeof(x)), 0);
+	ck_assert_int_ge(ringcast_pub_publish(b, 1, &x, sizeof(x)), 0);
+	ck_assert_int_eq(ringcast_pub_finish(a), 0);
+	t_stat(name, &info);
+	ck_assert_uint_eq(info.state, RINGCAST_STATE_LIVE);
+	ck_assert_uint_eq(info.publishers, 1);
+	ck_assert_int_eq(ringcast_pub_finish(b), 1);
+	t_stat(name, &info);
+	ck_assert_uint_eq(info.state, RINGCAST_STATE_CLOSED);
+	ck_assert_uint_eq(info.head, 2);
+
+	/* Reopened by one, joined by another; one's close ends it for both. */
+	ck_assert_int_eq(ringcast_pub_attach(name, RINGCAST_PUB_REOPEN, &a), 0);
+	b = t_pub(name, 0);
+	ck_assert_int_eq(ringcast_pub_attach(name, 0, &c), 0);
+	ck_assert_int_eq(ringcast_pub_close(c), 0);
+	ck_assert_int_eq(ringcast_pub_publish(a, 1, &x, sizeof(x)), -EPIPE);
+	ck_assert_int_eq(ringcast_pub_publish(b, 1, &x, sizeof(x)), -EPIPE);
+	ringcast_pub_detach(a);
+	ringcast_pub_detach(b);
+	t_assert_clean();
+}
+END_TEST
+
+/* Publisher threads of one process (what TSan checks), reliable readers. */
+struct mp_thread {
+	struct ringcast_pub *pub;
+	uint32_t pubno;
+	uint64_t count;
+	int fail;
+};
+
+static void *mp_pub_thread(void *arg)
+{
+	struct mp_thread *t = arg;
+	uint64_t i;
+
+	for (i = 0; i < t->count; i++) {
+		struct mp_msg m = { t->pubno, mp_check(t->pubno, i), i };
+
+		if (ringcast_pub_publish(t->pub, 7, &m, sizeof(m)) < 0)
+			t->fail = 1;
+	}
+	return NULL;
+}
+
+struct mp_sub_thread {
+	struct ringcast_sub *sub;
+	uint64_t next[MAX_PUBS];
+	uint64_t total;
+	int end;
+	int fail;
+};
+
+static void *mp_sub_thread(void *arg)
+{
+	struct mp_sub_thread *t = arg;
+	struct ringcast_event ev;
+	struct mp_msg m;
+	int r;
+
+	while ((r = ringcast_sub_next(t->sub, &ev, T_WAIT_NS)) == 0) {
+		memcpy(&m, ev.data, sizeof(m));
+		if (m.pubno >= MAX_PUBS || m.n != t->next[m.pubno] ||
+		    m.check != mp_check(m.pubno, m.n))
+			t->fail = 1;
+		else
+			t->next[m.pubno]++;
+		t->total++;
+	}
+	t->end = r;
+	return NULL;
+}
+
+START_TEST(test_multi_threads)
+{
+	uint64_t per = t_env_u64("RINGCAST_THREADS_EVENTS", 100000) / 4;
+	const char *name = mp_ring("multi-threads", 32);
+	struct ringcast_sub_opts o = {
+		.from = RINGCAST_FROM_OLDEST,
+		.flags = RINGCAST_SUB_RELIABLE,
+	};
+	struct mp_thread p[3];
+	struct mp_sub_thread s[2];
+	pthread_t pt[3], st[2];
+	struct ringcast_pub *closer;
+	unsigned int i, k;
+
+	memset(s, 0, sizeof(s));
+	for (i = 0; i < 2; i++)
+		s[i].sub = t_sub(name, &o, NULL);
+	for (i = 0; i < 3; i++) {
+		p[i] = (struct mp_thread){ t_pub(name, 0), i, per, 0 };
+		ck_assert_int_eq(
+			pthread_create(&pt[i], NULL, mp_pub_thread, &p[i]), 0);
+	}
+	for (i = 0; i < 2; i++)
+		ck_assert_int_eq(
+			pthread_create(&st[i], NULL, mp_sub_thread, &s[i]), 0);
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(pthread_join(pt[i], NULL), 0);
+		ck_assert_msg(!p[i].fail, "publisher thread %u failed", i);
+	}
+	closer = t_pub(name, 0);
+	for (i = 0; i < 3; i++)
+		ringcast_pub_detach(p[i].pub);
+	ck_assert_int_eq(ringcast_pub_finish(closer), 1);
+	for (i = 0; i < 2; i++) {
+		ck_assert_int_eq(pthread_join(st[i], NULL), 0);
+		ck_assert_msg(!s[i].fail, "subscriber thread %u failed", i);
+		ck_assert_int_eq(s[i].end, -EPIPE);
+		ck_assert_uint_eq(s[i].total, 3 * per);
+		for (k = 0; k < 3; k++)
+			ck_assert_uint_eq(s[i].next[k], per);
+		ringcast_sub_detach(s[i].sub);
+	}
+	t_assert_clean();
+}
+END_TEST
+
+static Suite *multi_suite(void)
+{
+	Suite *s = suite_create("multi");
+	TCase *tc;
+
+	tc = tcase_create("multi");
+	t_add_cleanup(tc);
+	tcase_set_timeout(tc, T_CASE_TIMEOUT);
+	tcase_add_test(tc, test_multi_four_publishers);
+	tcase_add_test(tc, test_multi_kill_between_claim_and_commit);
+	tcase_add_test(tc, test_multi_all_die);
+	tcase_add_test(tc, test_multi_finish_and_close);
+	suite_add_tcase(s, tc);
+
+	/* Alone in the TSan build (CK_RUN_CASE=threads): no fork. */
+	tc = tcase_create("threads");
+	t_add_cleanup(tc);
+	tcase_set_timeout(tc, T_CASE_TIMEOUT);
+	tcase_add_test(tc, test_multi_threads);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return t_main(multi_suite());
+}
