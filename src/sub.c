@@ -611,8 +611,7 @@ static int rc_sub_wait(struct ringcast_sub *sub, struct ringcast_event *ev,
 	int64_t rem;
 	int r;
 
-	if (timeout_ns > 0)
-		deadline = rc_now_ns() + (uint64_t)timeout_ns;
+	/* The clock is read only once there is something to wait for. */
 	for (;;) {
 		r = rc_sub_try(sub, ev, how);
 		if (likely(r != -EAGAIN && r != -EINPROGRESS))
@@ -632,6 +631,8 @@ static int rc_sub_wait(struct ringcast_sub *sub, struct ringcast_event *ev,
 		now = rc_now_ns();
 		rem = -1;
 		if (timeout_ns > 0) {
+			if (!deadline)
+				deadline = now + (uint64_t)timeout_ns;
 			if (now >= deadline)
 				return -ETIMEDOUT;
 			rem = (int64_t)(deadline - now);
