@@ -550,6 +550,114 @@ START_TEST(test_cli_stat_json)
 }
 END_TEST
 
+/*
+ * The objects of the array "subscribers" of 'stat --json', each as a
+ * string of its own (malloc'd, NULL-terminated list).
+ */
+static char **json_subscribers(const char *json)
+{
+	const char *s = strstr(json, "\"subscribers\":[");
+	char **objs = calloc(1, sizeof(*objs));
+	size_t n = 0;
+
+	ck_assert_msg(s, "no subscribers array in: %s", json);
+	s += strlen("\"subscribers\":[");
+	while (*s == '{') {
+		const char *e = strchr(s, '}');
+
+		ck_assert_ptr_nonnull(e);
+		objs = realloc(objs, (n + 2) * sizeof(*objs));
+		objs[n++] = strndup(s, (size_t)(e - s + 1));
+		objs[n] = NULL;
+		s = e + 1;
+		if (*s == ',')
+			s++;
+	}
+	ck_assert_msg(*s == ']', "subscribers array not closed: %s", json);
+	return objs;
+}
+
+static void free_strv(char **v)
+{
+	size_t i;
+
+	for (i = 0; v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+static size_t strv_len(char **v)
+{
+	size_t n = 0;
+
+	while (v[n])
+		n++;
+	return n;
+}
+
+/* The entry of @v that holds @needle, or NULL. */
+static const char *strv_find(char **v, const char *needle)
+{
+	size_t i;
+
+	for (i = 0; v[i]; i++)
+		if (strstr(v[i], needle))
+			return v[i];
+	return NULL;
+}
+
+/* stat lists the table: a reliable and a filtered lossy subscriber. */
+START_TEST(test_cli_stat_subscribers)
+{
+	const char *name = t_ring("cli-stat-subs", 64, 0);
+	static const uint32_t types[] = { 3 };
+	struct ringcast_sub_opts rel = { .flags = RINGCAST_SUB_RELIABLE };
+	struct ringcast_sub_opts lossy = { .ntypes = 1, .types = types };
+	struct ringcast_sub *r, *l;
+	char pid[32], **objs;
+	const char *o;
+	struct proc p;
+
+	r = t_sub(name, &rel, NULL);
+	l = t_sub(name, &lossy, NULL);
+	snprintf(pid, sizeof(pid), "\"pid\":%d,", (int)getpid());
+
+	ck_assert_int_eq(RUN(&p, NULL, "stat", name, "--json"), 0);
+	ck_assert_ptr_nonnull(strstr(p.obuf, "\"reliable\":1,"));
+	objs = json_subscribers(p.obuf);
+	ck_assert_uint_eq(strv_len(objs), 2);
+	o = strv_find(objs, "\"mode\":\"reliable\"");
+	ck_assert_msg(o, "no reliable subscriber: %s", p.obuf);
+	ck_assert_ptr_nonnull(strstr(o, pid));
+	ck_assert_ptr_nonnull(strstr(o, "\"alive\":true"));
+	ck_assert_ptr_nonnull(strstr(o, "\"reliable\":true"));
+	ck_assert_ptr_nonnull(strstr(o, "\"filtered\":false"));
+	o = strv_find(objs, "\"mode\":\"lossy\"");
+	ck_assert_msg(o, "no lossy subscriber: %s", p.obuf);
+	ck_assert_ptr_nonnull(strstr(o, pid));
+	ck_assert_ptr_nonnull(strstr(o, "\"reliable\":false"));
+	ck_assert_ptr_nonnull(strstr(o, "\"demoted\":false"));
+	ck_assert_ptr_nonnull(strstr(o, "\"filtered\":true"));
+	free_strv(objs);
+	proc_free(&p);
+
+	/* The text table: a row per subscriber. */
+	ck_assert_int_eq(RUN(&p, NULL, "stat", name), 0);
+	ck_assert_ptr_nonnull(strstr(p.obuf, "\nreliable: 1\n"));
+	ck_assert_ptr_nonnull(strstr(p.obuf, " reliable "));
+	ck_assert_ptr_nonnull(strstr(p.obuf, " lossy "));
+	proc_free(&p);
+
+	/* Detached: gone from the table. */
+	ringcast_sub_detach(r);
+	ringcast_sub_detach(l);
+	ck_assert_int_eq(RUN(&p, NULL, "stat", name, "--json"), 0);
+	ck_assert_ptr_nonnull(strstr(p.obuf, "\"subscribers\":[]"));
+	proc_free(&p);
+	t_assert_clean();
+}
+END_TEST
+
 START_TEST(test_cli_ls_rm)
 {
 	const char *name = t_name("cli-ls");
@@ -597,6 +705,7 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, test_cli_sub_timeout);
 	tcase_add_test(tc, test_cli_publisher_killed);
 	tcase_add_test(tc, test_cli_stat_json);
+	tcase_add_test(tc, test_cli_stat_subscribers);
 	tcase_add_test(tc, test_cli_ls_rm);
 	suite_add_tcase(s, tc);
 	return s;

@@ -1180,6 +1180,57 @@ static const char *alive_name(int32_t alive, bool json)
 	return json ? "false" : "no";
 }
 
+/* What a table entry is: it gates, was demoted, or never gated. */
+static const char *sub_mode(const struct ringcast_sub_info *si)
+{
+	if (si->flags & RINGCAST_SUBINFO_RELIABLE)
+		return "reliable";
+	if (si->flags & RINGCAST_SUBINFO_DEMOTED)
+		return "demoted";
+	return "lossy";
+}
+
+/*
+ * The ring's subscriber table, into *@subsp (freed by the caller, NULL
+ * when empty).  Return: the number of entries, or a negative errno.
+ */
+static int get_subscribers(const char *name, uint32_t hint,
+			   struct ringcast_sub_info **subsp)
+{
+	struct ringcast_sub_info *subs = NULL;
+	unsigned int cap = hint ? hint : 1;
+	int tries, n = 0;
+
+	*subsp = NULL;
+	/* Entries may be taken between two calls: a few tries, then less. */
+	for (tries = 0; tries < 4; tries++) {
+		struct ringcast_sub_info *p;
+
+		p = realloc(subs, cap * sizeof(*subs));
+		if (!p) {
+			free(subs);
+			return -ENOMEM;
+		}
+		subs = p;
+		n = ringcast_ring_subscribers(name, subs, cap);
+		if (n < 0) {
+			free(subs);
+			return n;
+		}
+		if ((unsigned int)n <= cap)
+			break;
+		cap = (unsigned int)n;
+	}
+	if ((unsigned int)n > cap)
+		n = (int)cap;
+	if (n == 0) {
+		free(subs);
+		subs = NULL;
+	}
+	*subsp = subs;
+	return n;
+}
+
 static void print_info_text(const char *name,
 			    const struct ringcast_ring_info *info)
 {
@@ -1190,6 +1241,9 @@ static void print_info_text(const char *name,
 	       "capacity: %" PRIu32 "\n"
 	       "max_subscribers: %" PRIu32 "\n"
 	       "subscribers: %" PRIu32 "\n"
+	       "reliable: %" PRIu32 "\n"
+	       "table_hwm: %" PRIu32 "\n"
+	       "publishers: %" PRIu32 "\n"
 	       "mode: 0%03" PRIo32 "\n"
 	       "size: %" PRIu64 "\n"
 	       "abi_version: %" PRIu32 "\n"
@@ -1202,39 +1256,135 @@ static void print_info_text(const char *name,
 	       "published: %" PRIu64 "\n"
 	       "refused: %" PRIu64 "\n"
 	       "wakes: %" PRIu64 "\n"
+	       "demote_ns: %" PRIu64 "\n"
+	       "blocked: %" PRIu64 "\n"
+	       "blocked_ns: %" PRIu64 "\n"
+	       "demotions: %" PRIu64 "\n"
 	       "publisher_pid: %" PRId32 "\n"
 	       "publisher_alive: %s\n",
 	       name, state_name(info->state), info->slots, info->slot_size,
 	       info->capacity, info->max_subscribers, info->subscribers,
-	       info->mode, info->size, info->abi_version, info->features,
-	       info->epoch, info->epoch_start, info->head, info->oldest,
-	       retained(info), info->published, info->refused, info->wakes,
+	       info->reliable, info->table_hwm, info->publishers, info->mode,
+	       info->size, info->abi_version, info->features, info->epoch,
+	       info->epoch_start, info->head, info->oldest, retained(info),
+	       info->published, info->refused, info->wakes, info->demote_ns,
+	       info->blocked, info->blocked_ns, info->demotions,
 	       info->publisher_pid, alive_name(info->publisher_alive, false));
 }
 
-/* One JSON object; the epoch, an identifier, as a hex string. */
+/*
+ * The table, after a blank line: one row per entry, none if empty; the
+ * column of aborted records only on multi-publisher rings, which have some.
+ */
+static void print_subs_text(const struct ringcast_ring_info *info,
+			    const struct ringcast_sub_info *subs, int n)
+{
+	bool multi = info->features & RINGCAST_FEAT_MULTI_PUB;
+	int i;
+
+	if (n <= 0)
+		return;
+	printf("\n%3s %7s %-5s %-8s %-8s %10s %8s %10s %8s %8s%s\n", "ID",
+	       "PID", "ALIVE", "MODE", "FILTERED", "CURSOR", "LAG", "DELIVERED",
+	       "SKIPPED", "LOST", multi ? "  ABORTED" : "");
+	for (i = 0; i < n; i++) {
+		const struct ringcast_sub_info *si = &subs[i];
+
+		printf("%3" PRIu32 " %7" PRId32 " %-5s %-8s %-8s %10" PRIu64
+		       " %8" PRIu64 " %10" PRIu64 " %8" PRIu64 " %8" PRIu64,
+		       si->id, si->pid, alive_name(si->alive, false),
+		       sub_mode(si),
+		       si->flags & RINGCAST_SUBINFO_FILTERED ? "yes" : "no",
+		       si->cursor, si->lag, si->delivered, si->skipped,
+		       si->lost);
+		if (multi)
+			printf(" %8" PRIu64, si->aborted);
+		putchar('\n');
+	}
+}
+
+static const char *json_bool(bool b)
+{
+	return b ? "true" : "false";
+}
+
+static void print_subs_json(const struct ringcast_sub_info *subs, int n)
+{
+	int i;
+
+	putchar('[');
+	for (i = 0; i < n; i++) {
+		const struct ringcast_sub_info *si = &subs[i];
+
+		printf("%s{\"id\":%" PRIu32 ",\"pid\":%" PRId32
+		       ",\"alive\":%s,\"mode\":\"%s\",\"reliable\":%s"
+		       ",\"demoted\":%s,\"filtered\":%s,\"first\":%" PRIu64
+		       ",\"cursor\":%" PRIu64 ",\"lag\":%" PRIu64
+		       ",\"delivered\":%" PRIu64 ",\"skipped\":%" PRIu64
+		       ",\"lost\":%" PRIu64 ",\"aborted\":%" PRIu64 "}",
+		       i ? "," : "", si->id, si->pid,
+		       alive_name(si->alive, true), sub_mode(si),
+		       json_bool(si->flags & RINGCAST_SUBINFO_RELIABLE),
+		       json_bool(si->flags & RINGCAST_SUBINFO_DEMOTED),
+		       json_bool(si->flags & RINGCAST_SUBINFO_FILTERED),
+		       si->first, si->cursor, si->lag, si->delivered,
+		       si->skipped, si->lost, si->aborted);
+	}
+	putchar(']');
+}
+
+/*
+ * One JSON object; the epoch, an identifier, as a hex string; the
+ * subscriber table as the array "subscribers".
+ */
 static void print_info_json(const char *name,
-			    const struct ringcast_ring_info *info)
+			    const struct ringcast_ring_info *info,
+			    const struct ringcast_sub_info *subs, int nsubs)
 {
 	fputs("{\"name\":", stdout);
 	json_string(name);
 	printf(",\"state\":\"%s\""
 	       ",\"slots\":%" PRIu32 ",\"slot_size\":%" PRIu32
 	       ",\"capacity\":%" PRIu32 ",\"max_subscribers\":%" PRIu32
-	       ",\"subscribers\":%" PRIu32 ",\"mode\":\"0%03" PRIo32 "\""
+	       ",\"reliable\":%" PRIu32 ",\"table_hwm\":%" PRIu32
+	       ",\"publishers\":%" PRIu32 ",\"mode\":\"0%03" PRIo32 "\""
 	       ",\"size\":%" PRIu64 ",\"abi_version\":%" PRIu32
 	       ",\"features\":%" PRIu32 ",\"epoch\":\"0x%016" PRIx64 "\""
 	       ",\"epoch_start\":%" PRIu64 ",\"head\":%" PRIu64
 	       ",\"oldest\":%" PRIu64 ",\"retained\":%" PRIu64
 	       ",\"published\":%" PRIu64 ",\"refused\":%" PRIu64
-	       ",\"wakes\":%" PRIu64 ",\"publisher_pid\":%" PRId32
-	       ",\"publisher_alive\":%s}",
+	       ",\"wakes\":%" PRIu64 ",\"demote_ns\":%" PRIu64
+	       ",\"blocked\":%" PRIu64 ",\"blocked_ns\":%" PRIu64
+	       ",\"demotions\":%" PRIu64 ",\"publisher_pid\":%" PRId32
+	       ",\"publisher_alive\":%s,\"subscribers\":",
 	       state_name(info->state), info->slots, info->slot_size,
-	       info->capacity, info->max_subscribers, info->subscribers,
-	       info->mode, info->size, info->abi_version, info->features,
-	       info->epoch, info->epoch_start, info->head, info->oldest,
-	       retained(info), info->published, info->refused, info->wakes,
+	       info->capacity, info->max_subscribers, info->reliable,
+	       info->table_hwm, info->publishers, info->mode, info->size,
+	       info->abi_version, info->features, info->epoch,
+	       info->epoch_start, info->head, info->oldest, retained(info),
+	       info->published, info->refused, info->wakes, info->demote_ns,
+	       info->blocked, info->blocked_ns, info->demotions,
 	       info->publisher_pid, alive_name(info->publisher_alive, true));
+	print_subs_json(subs, nsubs);
+	putchar('}');
+}
+
+/* A ring's snapshot and its table.  Return: 0 or a negative errno. */
+static int get_ring(const char *name, struct ringcast_ring_info *info,
+		    struct ringcast_sub_info **subsp, int *nsubsp)
+{
+	int err;
+
+	*subsp = NULL;
+	*nsubsp = 0;
+	err = ringcast_ring_stat(name, info);
+	if (err < 0)
+		return err;
+	err = get_subscribers(name, info->max_subscribers, subsp);
+	if (err < 0)
+		return err;
+	*nsubsp = err;
+	return 0;
 }
 
 static int opt_json(const struct command *cmd, int argc, char **argv,
@@ -1265,9 +1415,10 @@ static int opt_json(const struct command *cmd, int argc, char **argv,
 static int cmd_stat(const struct command *cmd, int argc, char **argv)
 {
 	struct ringcast_ring_info info;
+	struct ringcast_sub_info *subs;
 	const char *name;
 	bool json = false;
-	int err;
+	int err, nsubs;
 
 	err = opt_json(cmd, argc, argv, &json);
 	if (err)
@@ -1276,15 +1427,17 @@ static int cmd_stat(const struct command *cmd, int argc, char **argv)
 	if (!name)
 		return EXIT_USAGE;
 
-	err = ringcast_ring_stat(name, &info);
+	err = get_ring(name, &info, &subs, &nsubs);
 	if (err < 0)
 		return ring_error(cmd, name, err);
 	if (json) {
-		print_info_json(name, &info);
+		print_info_json(name, &info, subs, nsubs);
 		putchar('\n');
 	} else {
 		print_info_text(name, &info);
+		print_subs_text(&info, subs, nsubs);
 	}
+	free(subs);
 	return finish_output(cmd);
 }
 
@@ -1318,12 +1471,37 @@ static int compare_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static void free_names(struct name_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->names[i]);
+	free(l->names);
+	l->names = NULL;
+	l->n = l->cap = 0;
+}
+
+/* Every ring's name, sorted.  Return: 0 or a negative errno. */
+static int list_rings(struct name_list *l)
+{
+	int err = ringcast_ring_list(collect_name, l);
+
+	if (err < 0) {
+		free_names(l);
+		return err;
+	}
+	if (l->n)
+		qsort(l->names, l->n, sizeof(*l->names), compare_names);
+	return 0;
+}
+
 static int cmd_ls(const struct command *cmd, int argc, char **argv)
 {
 	struct name_list list = { 0 };
 	bool json = false;
 	size_t i;
-	int err, ret;
+	int err;
 
 	err = opt_json(cmd, argc, argv, &json);
 	if (err)
@@ -1332,19 +1510,17 @@ static int cmd_ls(const struct command *cmd, int argc, char **argv)
 	if (err)
 		return err;
 
-	err = ringcast_ring_list(collect_name, &list);
-	if (err < 0) {
-		ret = fail(cmd, NULL, "listing rings: %s",
-			   ringcast_strerror(err));
-		goto out_free;
-	}
-	if (list.n)
-		qsort(list.names, list.n, sizeof(*list.names), compare_names);
+	err = list_rings(&list);
+	if (err < 0)
+		return fail(cmd, NULL, "listing rings: %s",
+			    ringcast_strerror(err));
 
 	if (json)
 		putchar('[');
 	for (i = 0; i < list.n; i++) {
 		struct ringcast_ring_info info;
+		struct ringcast_sub_info *subs;
+		int nsubs;
 
 		if (!json) {
 			puts(list.names[i]);
@@ -1352,9 +1528,10 @@ static int cmd_ls(const struct command *cmd, int argc, char **argv)
 		}
 		if (i)
 			putchar(',');
-		err = ringcast_ring_stat(list.names[i], &info);
+		err = get_ring(list.names[i], &info, &subs, &nsubs);
 		if (err == 0) {
-			print_info_json(list.names[i], &info);
+			print_info_json(list.names[i], &info, subs, nsubs);
+			free(subs);
 			continue;
 		}
 		/* Removed meanwhile, unreadable or corrupted: say which. */
@@ -1366,13 +1543,8 @@ static int cmd_ls(const struct command *cmd, int argc, char **argv)
 	}
 	if (json)
 		puts("]");
-	ret = finish_output(cmd);
-
-out_free:
-	for (i = 0; i < list.n; i++)
-		free(list.names[i]);
-	free(list.names);
-	return ret;
+	free_names(&list);
+	return finish_output(cmd);
 }
 
 /* ----------------------------------------------------------------------
@@ -1463,9 +1635,12 @@ static const char stat_help[] =
 	"Usage: ringcast stat NAME [--json]\n"
 	"\n"
 	"Validate the ring and print a snapshot of it: 'key: value'\n"
-	"lines, or one JSON object with --json.  There the epoch (an\n"
-	"identifier) is a hex string, the mode an octal string, and\n"
-	"publisher_alive true, false or null (cannot tell).\n"
+	"lines, then a table of its registered subscribers (id, pid,\n"
+	"alive, mode reliable, lossy or demoted, filtered, cursor, lag,\n"
+	"delivered, skipped, lost, aborted); or one JSON object with\n"
+	"--json, the table as its array 'subscribers'.  There the epoch\n"
+	"(an identifier) is a hex string, the mode an octal string, and\n"
+	"alive and publisher_alive true, false or null (cannot tell).\n"
 	"Exit status: 0, 1 error (missing, corrupted...), 2 usage.\n";
 
 static const char ls_help[] =
