@@ -105,9 +105,11 @@ else
 		"$links links; dangling: ${dangling[*]}"
 fi
 
-# pkg-config sees only the installed tree; the sysroot maps the .pc
+# pkg-config sees the installed tree first, then the system's .pc files
+# (ringcast.pc requires liburcu-bp privately); the sysroot maps the .pc
 # file's prefix into it.
-export PKG_CONFIG_LIBDIR=$libdir/pkgconfig
+sys_pc_path=$(pkg-config --variable pc_path pkg-config)
+export PKG_CONFIG_LIBDIR=$libdir/pkgconfig${sys_pc_path:+:$sys_pc_path}
 export PKG_CONFIG_PATH=
 export PKG_CONFIG_SYSROOT_DIR=$destdir
 export PKG_CONFIG_ALLOW_SYSTEM_CFLAGS=1

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The in-process layer: the local registry (registry.c, the only file that
+ * includes liburcu), TypeMux (mux.c), scopes (scope.c), waiting on many
+ * rings (waitv.c) and descriptors (subfd.c).
+ */
+#ifndef RINGCAST_LOCAL_H
+#define RINGCAST_LOCAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ringcast.h"
+
+struct ringcast_mux_sub;
+struct ringcast_scope;
+struct ringcast_sub;
+
+/*
+ * A registry maps type tags to items (the subscriptions of one mux).  Its
+ * table is immutable once published: writers (serialised by the
+ * registry's mutex, never blocking a reader) build a new sorted copy,
+ * publish it with a release store and free the old one after a grace
+ * period (call_rcu).  Readers look a type up by binary search inside a
+ * read-side section, with no lock and no store to shared lines.
+ */
+struct rc_reg_ent {
+	uint32_t type;
+	void *item;
+};
+
+struct rc_reg_table {
+	uint32_t n;
+	struct rc_reg_ent ent[]; /* sorted by type, then by insertion */
+};
+
+struct rc_registry;
+
+int rc_registry_new(struct rc_registry **regp);
+/* Frees the registry and its table after a grace period. */
+void rc_registry_free(struct rc_registry *reg);
+/* Adds item under each of types[0..n); never waits for readers. */
+int rc_registry_add(struct rc_registry *reg, const uint32_t *types, uint32_t n,
+		    void *item);
+/* Removes every entry of item; never waits for readers. */
+void rc_registry_del(struct rc_registry *reg, void *item);
+/* The current table; only inside rc_read_lock() .. rc_read_unlock(). */
+const struct rc_reg_table *rc_registry_table(struct rc_registry *reg);
+/*
+ * The entries of type in t: returns the index of the first and sets *n
+ * to their number (0 when none).
+ */
+uint32_t rc_registry_find(const struct rc_reg_table *t, uint32_t type,
+			  uint32_t *n);
+
+/* The read side, and grace periods (liburcu urcu-bp, per process). */
+void rc_read_lock(void);
+void rc_read_unlock(void);
+/* Inside a read-side section of this thread (then never synchronise). */
+bool rc_read_ongoing(void);
+/* Waits until every read-side section begun before it has ended. */
+void rc_synchronize(void);
+/* Calls fn(p) after a grace period, on liburcu's worker thread. */
+int rc_defer_free(void *p, void (*fn)(void *p));
+
+/* Bumped in every child of fork(): handles made before answer -ECHILD. */
+unsigned int rc_local_gen(void);
+
+/* mux.c, for scope.c */
+/*
+ * Take s out of its mux (registry and list) and close it (-ECANCELED),
+ * without waiting for deliveries in flight.  Returns whether it was in.
+ */
+bool rc_msub_cancel(struct ringcast_mux_sub *s);
+/* Wait for deliveries in flight, unless this thread is in one. */
+void rc_mux_quiesce(void);
+/* Set the scope that tracks s (-EINVAL: another does), or clear it. */
+int rc_msub_set_scope(struct ringcast_mux_sub *s, struct ringcast_scope *sc);
+
+/* scope.c: a mux subscription leaving its scope (unsubscribe). */
+void rc_scope_forget(struct ringcast_scope *sc, struct ringcast_mux_sub *s);
+
+/* subfd.c: the subscriber's descriptor, from sub.c. */
+void rc_subfd_idle(struct ringcast_sub *sub);
+void rc_subfd_drop(struct ringcast_sub *sub);
+
+#endif
