@@ -809,6 +809,370 @@ RINGCAST_API void ringcast_sub_stats(const struct ringcast_sub *sub,
  */
 RINGCAST_API void ringcast_sub_detach(struct ringcast_sub *sub);
 
+/* ----------------------------------------------------------------------
+ * TypeMux: the in-process layer
+ *
+ * A mux is one reader of a ring in this process that delivers each event
+ * to the local subscriptions registered for its type tag: callbacks, run
+ * on the dispatching thread, or bounded queues that any thread drains
+ * with ringcast_mux_next().  Subscriptions come and go from any thread
+ * while dispatch runs: they live in the process's local registry, which
+ * the dispatcher reads with no lock (userspace RCU, liburcu's urcu-bp
+ * flavour); subscribing or unsubscribing never blocks a dispatch in
+ * progress, and the memory of a removed subscription is freed after a
+ * grace period.
+ *
+ * Who reads the ring: a dispatcher thread the mux owns (the default), or
+ * the caller's own loop (RINGCAST_MUX_MANUAL: call ringcast_mux_dispatch(),
+ * for instance when ringcast_sub_fd() of ringcast_mux_reader() is
+ * readable).  Either way there is one reader per mux, and events reach
+ * each subscription in publish order.
+ *
+ * Reliable or lossy.  With RINGCAST_MUX_RELIABLE the reader is a reliable
+ * subscriber (it gates the publisher): a full queue blocks the dispatcher,
+ * and so, once the ring is full, the publisher: a slow subscription slows
+ * everyone, as with a Go event.TypeMux.  Without it the reader is lossy:
+ * a full queue drops the event for that subscription alone and counts it
+ * (the other queues and callbacks go on), and events the reader loses to
+ * laps are counted for every subscription; ringcast_mux_next() reports
+ * either as -EOVERFLOW with the count in ringcast_event.lost, as soon as
+ * it is known (the count is exact; where in the stream it happened is
+ * not said).
+ *
+ * Ordering: a delivery is an acquire of the event's commit (it was read
+ * with ringcast_sub_next()); a queued event is handed to the thread that
+ * takes it under the subscription's mutex.  A subscription registered
+ * when ringcast_mux_subscribe() returns receives every event the reader
+ * reads from then on; one whose ringcast_mux_unsubscribe() has returned
+ * receives none.
+ *
+ * Posting.  With RINGCAST_MUX_POST the mux also holds the ring's publisher,
+ * shared by the threads of the process (ringcast_mux_post() serialises
+ * them).  On a ring created with RINGCAST_CREATE_MULTI_PUB several
+ * processes' muxes may post at once; on an ordinary ring the first holds
+ * the lease and the others' ringcast_mux_open() fails with -EBUSY.
+ *
+ * fork(): in a child every call on a mux or subscription inherited from
+ * the parent returns -ECHILD (the dispatcher thread is not copied);
+ * ringcast_mux_close() and ringcast_mux_sub_free() free their memory.
+ * The child opens muxes of its own.
+ */
+
+struct ringcast_mux;
+struct ringcast_mux_sub;
+
+/* Flags of ringcast_mux_opts. */
+#define RINGCAST_MUX_RELIABLE 0x1u /* reliable reader; full queues block */
+#define RINGCAST_MUX_MANUAL 0x2u /* no thread: ringcast_mux_dispatch() */
+#define RINGCAST_MUX_POST 0x4u /* hold the ring's publisher too */
+#define RINGCAST_MUX_POST_ONLY 0x8u /* a publisher and no reader */
+
+/**
+ * struct ringcast_mux_opts - how to open a mux
+ * @flags:     RINGCAST_MUX_*
+ * @queue_len: events each queue subscription holds (0: 256; at most 2^20);
+ *             each costs the ring's payload capacity in bytes
+ * @from:      where the reader starts (enum ringcast_from; 0: newest)
+ * @pub_flags: flags of ringcast_pub_attach(), with RINGCAST_MUX_POST
+ * @seq:       with RINGCAST_FROM_SEQ, the first sequence
+ */
+struct ringcast_mux_opts {
+	uint32_t flags;
+	uint32_t queue_len;
+	uint32_t from;
+	uint32_t pub_flags;
+	uint64_t seq;
+};
+
+/**
+ * ringcast_mux_open() - a mux reading (and maybe posting to) a ring
+ * @name: an existing ring
+ * @opts: NULL for a lossy mux with its own dispatcher thread, from newest
+ * @muxp: the new handle on success
+ *
+ * Attaches the reader (as ringcast_sub_attach(), every type) and, with
+ * RINGCAST_MUX_POST, the publisher (as ringcast_pub_attach()), then starts
+ * the dispatcher thread unless RINGCAST_MUX_MANUAL.
+ *
+ * Return: 0, -EINVAL, -ENOMEM, or an error of ringcast_sub_attach() or
+ * ringcast_pub_attach() (-ENOENT, -EACCES, -EBUSY, -EUSERS, ...).
+ */
+RINGCAST_API int ringcast_mux_open(const char *name,
+				   const struct ringcast_mux_opts *opts,
+				   struct ringcast_mux **muxp);
+
+/**
+ * ringcast_mux_post() - publish an event with a type tag and a timestamp
+ * @mux:  a mux opened with RINGCAST_MUX_POST; any thread
+ * @type: the event's type tag
+ * @data: payload (NULL when @len is 0)
+ * @len:  at most the ring's capacity
+ *
+ * ringcast_pub_publish() under the mux's post mutex: the event is stamped
+ * (ringcast_event.ts) and committed with release ordering.  On a reliable
+ * ring it may wait for room; a handler of a reliable mux on the same ring
+ * that posts while the ring is full waits for itself: post from another
+ * thread.
+ *
+ * Return: as ringcast_pub_publish(); -ESHUTDOWN after ringcast_mux_stop();
+ * -EINVAL without RINGCAST_MUX_POST; -ECHILD.
+ */
+RINGCAST_API int ringcast_mux_post(struct ringcast_mux *mux, uint32_t type,
+				   const void *data, size_t len);
+
+/**
+ * ringcast_mux_subscribe() - a queue subscription to some types
+ * @mux:    the mux; any thread, also a handler of this mux
+ * @types:  the type tags wanted, 1 to RINGCAST_MAX_TYPES, no duplicates
+ * @ntypes: how many
+ * @subp:   the new subscription on success
+ *
+ * The dispatcher copies every event of those types into the
+ * subscription's queue (@queue_len events); drain it with
+ * ringcast_mux_next().  Several subscriptions are independent, also to
+ * the same types.  Never waits for a dispatch in progress.
+ *
+ * Return: 0; -EINVAL (no types, a duplicate type, a post-only mux);
+ * -ESHUTDOWN after ringcast_mux_stop(); -ENOMEM; -ECHILD.
+ */
+RINGCAST_API int ringcast_mux_subscribe(struct ringcast_mux *mux,
+					const uint32_t *types,
+					unsigned int ntypes,
+					struct ringcast_mux_sub **subp);
+
+/**
+ * ringcast_mux_handle() - a callback subscription to some types
+ * @mux:    the mux; any thread, also a handler
+ * @types:  as for ringcast_mux_subscribe()
+ * @ntypes: how many
+ * @fn:     called on the dispatching thread for every event of those
+ *          types, inside a read-side section: it must not block for
+ *          long (the mux's deliveries wait for it) and must not call
+ *          ringcast_mux_stop() or ringcast_mux_close() (-EDEADLK); it may
+ *          subscribe and unsubscribe.  @ev->data is valid until it returns.
+ * @arg:    passed to @fn
+ * @subp:   the new subscription on success
+ *
+ * Return: as ringcast_mux_subscribe(); -EINVAL when @fn is NULL.
+ */
+RINGCAST_API int ringcast_mux_handle(struct ringcast_mux *mux,
+				     const uint32_t *types, unsigned int ntypes,
+				     void (*fn)(const struct ringcast_event *ev,
+						void *arg),
+				     void *arg, struct ringcast_mux_sub **subp);
+
+/**
+ * ringcast_mux_next() - take the next event of a queue subscription
+ * @sub:        a queue subscription; one thread at a time
+ * @ev:         filled in on success; @ev->data points into a buffer of
+ *              the subscription, valid until the next call on it
+ * @timeout_ns: 0 to return at once, < 0 to wait for ever, else the most
+ *              time to wait
+ *
+ * Return: 0 with an event; -EOVERFLOW with @ev->lost events lost (a full
+ * queue of a lossy mux, or the reader's laps: call again); -EAGAIN
+ * (timeout 0) or -ETIMEDOUT; -EINTR after ringcast_mux_interrupt();
+ * -ECANCELED once unsubscribed, stopped or its scope closed (queued events
+ * are dropped); the reader's end once the queue is empty (-EPIPE,
+ * -EOWNERDEAD, -EBADMSG); -EINVAL for a callback subscription; -ECHILD.
+ */
+RINGCAST_API int ringcast_mux_next(struct ringcast_mux_sub *sub,
+				   struct ringcast_event *ev,
+				   int64_t timeout_ns);
+
+/**
+ * ringcast_mux_interrupt() - make a wait of ringcast_mux_next() return
+ * -EINTR
+ * @sub: a queue subscription; any thread (not async-signal-safe: it takes
+ *       the subscription's mutex)
+ *
+ * The current wait, or the next one if none is in progress, returns
+ * -EINTR.
+ */
+RINGCAST_API void ringcast_mux_interrupt(struct ringcast_mux_sub *sub);
+
+/**
+ * ringcast_mux_unsubscribe() - stop deliveries to a subscription
+ * @sub: the subscription; any thread, also a handler; idempotent
+ *
+ * Takes it out of the registry, closes it (its waits, current and later,
+ * return -ECANCELED) and, unless called from inside a delivery (a handler
+ * of any mux, or any liburcu read-side section of this thread), waits for
+ * the deliveries in flight: when it returns, no handler of @sub runs and
+ * none will.  From inside a delivery it does not wait (that would
+ * deadlock): no new delivery to @sub starts, and one in flight on another
+ * thread (another mux's dispatcher) may still finish.  It never waits for
+ * a dispatch of a lossy mux; on a reliable mux, a dispatcher blocked on
+ * another subscription's full queue is waited for, so do not unsubscribe
+ * from the thread that should drain that queue.  Leaves its scope.
+ *
+ * Return: 0, also when already unsubscribed or after ringcast_mux_stop();
+ * -EINVAL for NULL; -ECHILD.
+ */
+RINGCAST_API int ringcast_mux_unsubscribe(struct ringcast_mux_sub *sub);
+
+/**
+ * ringcast_mux_sub_free() - unsubscribe and free a subscription
+ * @sub: the subscription, or NULL; no other call may be in progress on it
+ *
+ * The memory is freed after a grace period (a dispatcher may still hold
+ * a pointer to it); the mux's memory goes with the last subscription and
+ * ringcast_mux_close().  In a forked child, frees only the memory.
+ */
+RINGCAST_API void ringcast_mux_sub_free(struct ringcast_mux_sub *sub);
+
+/**
+ * struct ringcast_mux_sub_stats - a subscription's accounting
+ * @delivered:  events ringcast_mux_next() returned
+ * @dropped:    events dropped because its queue was full (lossy mux)
+ * @ring_lost:  events the mux's reader lost to laps while it was
+ *              subscribed
+ * @lost:       the sum of the -EOVERFLOW counts returned so far
+ * @full_waits: times the dispatcher waited for room (reliable mux)
+ * @queued:     events in its queue now
+ */
+struct ringcast_mux_sub_stats {
+	uint64_t delivered;
+	uint64_t dropped;
+	uint64_t ring_lost;
+	uint64_t lost;
+	uint64_t full_waits;
+	uint64_t queued;
+};
+
+/**
+ * ringcast_mux_sub_stats() - a consistent snapshot, taken under the
+ * subscription's mutex
+ */
+RINGCAST_API void ringcast_mux_sub_stats(struct ringcast_mux_sub *sub,
+					 struct ringcast_mux_sub_stats *st);
+
+/**
+ * ringcast_mux_dispatch() - read and deliver events on the caller's thread
+ * @mux:        a mux opened with RINGCAST_MUX_MANUAL; one thread at a time
+ * @timeout_ns: how long to wait for the first event (as
+ *              ringcast_sub_next()); then it delivers what is ready, at
+ *              most 1024 events, without waiting
+ *
+ * Return: the number of events read and delivered (> 0); -EAGAIN or
+ * -ETIMEDOUT when none came; -EINTR (ringcast_sub_interrupt() of
+ * ringcast_mux_reader()); -ESHUTDOWN after ringcast_mux_stop(); the
+ * reader's end (-EPIPE, -EOWNERDEAD, -EBADMSG: the subscriptions are
+ * told); -EINVAL (a mux with its own thread, or post-only); -EDEADLK
+ * from a handler of this mux; -ECHILD.
+ */
+RINGCAST_API int ringcast_mux_dispatch(struct ringcast_mux *mux,
+				       int64_t timeout_ns);
+
+/**
+ * ringcast_mux_reader() - the mux's reader, to wait on
+ * @mux: the mux
+ *
+ * For ringcast_sub_fd() and ringcast_sub_wait_any() (to learn when
+ * ringcast_mux_dispatch() has work) and ringcast_sub_stats(); never read
+ * from it.  Valid until ringcast_mux_close().
+ *
+ * Return: the reader, or NULL for a post-only mux.
+ */
+RINGCAST_API struct ringcast_sub *ringcast_mux_reader(struct ringcast_mux *mux);
+
+/**
+ * ringcast_mux_stop() - stop a mux; return when no delivery is in flight
+ * @mux: the mux; any thread except a handler's
+ *
+ * Every later post, subscribe or dispatch fails with -ESHUTDOWN; every
+ * subscription reports closed (-ECANCELED); the dispatcher thread is
+ * joined, and a grace period waits for deliveries in flight (a caller's
+ * ringcast_mux_dispatch() on another thread): when it returns no handler
+ * runs, and none will.  Subscriptions stay valid until freed.  Calling it
+ * again is harmless (it waits for a stop in progress on another thread).
+ *
+ * Return: 0; -EDEADLK from inside a delivery (a handler, or any liburcu
+ * read-side section of this thread), where waiting would never end;
+ * -EINVAL for NULL; -ECHILD.
+ */
+RINGCAST_API int ringcast_mux_stop(struct ringcast_mux *mux);
+
+/**
+ * ringcast_mux_close() - stop the mux and free the handle
+ * @mux: the mux, or NULL
+ *
+ * ringcast_mux_stop(), then detaches the reader and the publisher (which
+ * does not close the ring: call ringcast_ring_close() for end of
+ * stream).  The subscriptions stay valid (closed) until freed.
+ *
+ * Return: 0; -EDEADLK from inside a delivery (nothing is freed); -ECHILD
+ * in a forked child (the memory is freed).
+ */
+RINGCAST_API int ringcast_mux_close(struct ringcast_mux *mux);
+
+/* ----------------------------------------------------------------------
+ * Scopes
+ *
+ * A scope tracks mux subscriptions of any kind (callbacks or queues, on
+ * any mux and any ring) and closes them together, as a Go
+ * event.SubscriptionScope.  Every call is thread-safe (a mutex of the
+ * scope), also against unsubscribing a tracked subscription, which takes
+ * it out of its scope.
+ */
+
+struct ringcast_scope;
+
+/**
+ * ringcast_scope_new() - an empty, open scope
+ * @scp: the new scope on success
+ *
+ * Return: 0, -EINVAL, -ENOMEM.
+ */
+RINGCAST_API int ringcast_scope_new(struct ringcast_scope **scp);
+
+/**
+ * ringcast_scope_track() - add a subscription to a scope
+ * @sc:  the scope; any thread
+ * @sub: a subscription tracked by no other scope
+ *
+ * A track racing with ringcast_scope_close() either gets in first (and
+ * is closed with the others) or fails with -ECANCELED, leaving @sub as
+ * it was: nothing is leaked either way.
+ *
+ * Return: 0; -ECANCELED when the scope was closed (@sub is untouched);
+ * -EINVAL (NULL, or @sub is tracked by a scope); -ENOMEM.
+ */
+RINGCAST_API int ringcast_scope_track(struct ringcast_scope *sc,
+				      struct ringcast_mux_sub *sub);
+
+/**
+ * ringcast_scope_count() - subscriptions tracked now
+ * @sc: the scope; any thread
+ *
+ * Exact at the moment it takes the scope's mutex: a subscription that was
+ * unsubscribed (ringcast_mux_unsubscribe(), ringcast_mux_sub_free()) is
+ * no longer counted.
+ *
+ * Return: the count (0 once closed), or -EINVAL.
+ */
+RINGCAST_API int ringcast_scope_count(struct ringcast_scope *sc);
+
+/**
+ * ringcast_scope_close() - unsubscribe every tracked subscription
+ * @sc: the scope; any thread
+ *
+ * Each is unsubscribed: its waits in ringcast_mux_next(), current and
+ * later, return -ECANCELED; then, as ringcast_mux_unsubscribe(), the call
+ * waits for deliveries in flight unless it is made from inside one.  The
+ * subscriptions stay valid until freed.  Later tracks fail; closing again
+ * does nothing.
+ *
+ * Return: the number of subscriptions it closed (0 the second time), or
+ * -EINVAL.
+ */
+RINGCAST_API int ringcast_scope_close(struct ringcast_scope *sc);
+
+/**
+ * ringcast_scope_free() - close the scope and free it; NULL is allowed
+ */
+RINGCAST_API void ringcast_scope_free(struct ringcast_scope *sc);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,782 @@
+// SPDX-License-Identifier: MIT
+/*
+ * TypeMux: one reader of a ring per mux delivers each event to the local
+ * subscriptions registered for its type (callbacks, or bounded queues
+ * drained with ringcast_mux_next()).
+ *
+ * Who waits for whom:
+ *
+ *   dispatcher (thread or caller)         stop / unsubscribe
+ *   rc_read_lock()                        s->closed = 1 (under s->lock) [C]
+ *   if load_acquire(stopped): leave [T]   store_release(stopped, 1)     [S]
+ *   t = registry table                    rc_registry_del()
+ *   for each s of ev->type:               rc_synchronize()
+ *     if READ_ONCE(s->closed): skip
+ *     deliver
+ *   rc_read_unlock()
+ *
+ * A section that began before rc_synchronize() ends before it returns; one
+ * that begins after sees [S] and the new table (the grace period orders
+ * them), so no delivery starts after stop or unsubscribe returns.  [T]
+ * pairs with [S]; the closed flag is read under no lock on the fast path
+ * (a stale 0 only lets a delivery in flight finish, which the grace
+ * period waits for) and under s->lock before a queue is touched.
+ *
+ * Lock order: mux->stop_lock, then mux->lock, then s->lock.  No lock is
+ * held across a callback; s->lock is held across a queue copy.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "barrier.h"
+#include "compiler.h"
+#include "local.h"
+#include "ring.h"
+#include "sub.h"
+
+#define RC_MUX_QUEUE_LEN 256u
+#define RC_MUX_QUEUE_MAX (1u << 20)
+/* Events one ringcast_mux_dispatch() call delivers at most. */
+#define RC_MUX_BATCH 1024u
+
+#define RC_MUX_FLAGS                                                       \
+	(RINGCAST_MUX_RELIABLE | RINGCAST_MUX_MANUAL | RINGCAST_MUX_POST | \
+	 RINGCAST_MUX_POST_ONLY)
+
+struct rc_qent {
+	uint64_t seq;
+	uint64_t ts;
+	uint32_t type;
+	uint32_t len;
+	uint32_t epoch;
+	uint32_t publisher;
+};
+
+struct ringcast_mux_sub {
+	struct ringcast_mux *mux;
+	void (*fn)(const struct ringcast_event *ev, void *arg);
+	void *arg;
+	uint32_t ntypes;
+	uint32_t *types;
+	_Atomic uint32_t closed; /* [C] */
+	bool listed; /* in mux->subs and the registry */
+	struct ringcast_mux_sub *next, *prev; /* mux->subs, under mux->lock */
+	struct ringcast_scope *_Atomic scope;
+
+	pthread_mutex_t lock; /* the rest, for queue subscriptions */
+	pthread_cond_t avail; /* an event, a loss, a close, an interrupt */
+	pthread_cond_t space; /* room in the queue (reliable mux) */
+	int code; /* what next() returns once closed or ended */
+	bool intr;
+	uint32_t qlen, cap;
+	uint64_t qhead, qtail; /* free-running */
+	struct rc_qent *q;
+	unsigned char *qbuf; /* qlen * cap bytes of payload */
+	unsigned char *out; /* next()'s copy, cap bytes */
+	uint64_t lost_pending;
+	struct ringcast_mux_sub_stats st;
+};
+
+struct ringcast_mux {
+	struct ringcast_sub *reader; /* NULL for a post-only mux */
+	struct ringcast_pub *pub; /* NULL without RINGCAST_MUX_POST */
+	struct rc_registry *reg;
+	uint32_t flags;
+	uint32_t queue_len;
+	uint32_t cap;
+	unsigned int gen; /* rc_local_gen() when made */
+	_Atomic uint32_t stopped; /* [S] */
+	_Atomic int refs; /* the handle, and every subscription */
+	bool thread_running;
+	pthread_t thread;
+	pthread_mutex_t post_lock; /* the publisher is one thread at a time */
+	pthread_mutex_t stop_lock;
+	pthread_mutex_t lock; /* subs, end */
+	struct ringcast_mux_sub *subs;
+	int end; /* the ring's end (-EPIPE, -EOWNERDEAD, ...), or 0 */
+	_Atomic uint64_t ring_lost;
+	_Atomic uint64_t events;
+};
+
+/* The mux whose handler this thread runs, for -EDEADLK. */
+static __thread struct ringcast_mux *rc_delivering;
+
+static bool rc_mux_forked(const struct ringcast_mux *mux)
+{
+	return mux->gen != rc_local_gen();
+}
+
+static void rc_mux_put(struct ringcast_mux *mux)
+{
+	if (atomic_fetch_sub(&mux->refs, 1) != 1)
+		return;
+	rc_registry_free(mux->reg);
+	pthread_mutex_destroy(&mux->post_lock);
+	pthread_mutex_destroy(&mux->stop_lock);
+	pthread_mutex_destroy(&mux->lock);
+	free(mux);
+}
+
+/* -------------------------------------------------------------- queues */
+
+/* Close a subscription: its waits return code.  Under no lock. */
+static void rc_msub_close(struct ringcast_mux_sub *s, int code)
+{
+	pthread_mutex_lock(&s->lock);
+	if (!atomic_load(&s->closed)) {
+		s->code = code;
+		/* [C]: seq-cst, read by the dispatcher before it delivers. */
+		atomic_store(&s->closed, 1);
+	}
+	pthread_cond_broadcast(&s->avail);
+	pthread_cond_broadcast(&s->space);
+	pthread_mutex_unlock(&s->lock);
+}
+
+static void rc_msub_enqueue(struct ringcast_mux *mux,
+			    struct ringcast_mux_sub *s,
+			    const struct ringcast_event *ev)
+{
+	struct rc_qent *q;
+
+	pthread_mutex_lock(&s->lock);
+	while (s->qtail - s->qhead >= s->qlen) {
+		if (atomic_load(&s->closed))
+			goto out;
+		if (!(mux->flags & RINGCAST_MUX_RELIABLE)) {
+			/* Lossy: drop and count; other queues go on. */
+			s->lost_pending++;
+			s->st.dropped++;
+			pthread_cond_signal(&s->avail);
+			goto out;
+		}
+		/* Reliable: the dispatcher waits, and so the publisher. */
+		s->st.full_waits++;
+		pthread_cond_wait(&s->space, &s->lock);
+	}
+	if (atomic_load(&s->closed))
+		goto out;
+	q = &s->q[s->qtail % s->qlen];
+	q->seq = ev->seq;
+	q->ts = ev->ts;
+	q->type = ev->type;
+	q->len = ev->len;
+	q->epoch = ev->epoch;
+	q->publisher = ev->publisher;
+	memcpy(s->qbuf + (size_t)(s->qtail % s->qlen) * s->cap, ev->data,
+	       ev->len);
+	if (s->qtail++ == s->qhead)
+		pthread_cond_signal(&s->avail);
+out:
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* Deliver one event to every subscription of its type. */
+static int rc_mux_deliver(struct ringcast_mux *mux,
+			  const struct ringcast_event *ev)
+{
+	const struct rc_reg_table *t;
+	struct ringcast_mux *outer;
+	uint32_t i, n;
+
+	rc_read_lock();
+	/* [T]: pairs with the seq-cst store [S] in ringcast_mux_stop(). */
+	if (unlikely(atomic_load_explicit(&mux->stopped,
+					  memory_order_acquire))) {
+		rc_read_unlock();
+		return -ESHUTDOWN;
+	}
+	t = rc_registry_table(mux->reg);
+	i = rc_registry_find(t, ev->type, &n);
+	outer = rc_delivering;
+	rc_delivering = mux;
+	for (n += i; i < n; i++) {
+		struct ringcast_mux_sub *s = t->ent[i].item;
+
+		/* Relaxed: a stale 0 is covered by the grace period. */
+		if (atomic_load_explicit(&s->closed, memory_order_relaxed))
+			continue;
+		if (s->fn)
+			s->fn(ev, s->arg);
+		else
+			rc_msub_enqueue(mux, s, ev);
+	}
+	rc_delivering = outer;
+	rc_read_unlock();
+	atomic_fetch_add_explicit(&mux->events, 1, memory_order_relaxed);
+	return 0;
+}
+
+/* The reader was lapped: every subscription learns the count. */
+static void rc_mux_lost(struct ringcast_mux *mux, uint64_t lost)
+{
+	struct ringcast_mux_sub *s;
+
+	atomic_fetch_add(&mux->ring_lost, lost);
+	pthread_mutex_lock(&mux->lock);
+	for (s = mux->subs; s; s = s->next) {
+		pthread_mutex_lock(&s->lock);
+		s->lost_pending += lost;
+		s->st.ring_lost += lost;
+		pthread_cond_signal(&s->avail);
+		pthread_mutex_unlock(&s->lock);
+	}
+	pthread_mutex_unlock(&mux->lock);
+}
+
+/* The ring ended (end of stream, publisher died, corruption). */
+static void rc_mux_end(struct ringcast_mux *mux, int code)
+{
+	struct ringcast_mux_sub *s;
+
+	pthread_mutex_lock(&mux->lock);
+	if (!mux->end)
+		mux->end = code;
+	for (s = mux->subs; s; s = s->next) {
+		pthread_mutex_lock(&s->lock);
+		if (!s->code)
+			s->code = code;
+		pthread_cond_broadcast(&s->avail);
+		pthread_mutex_unlock(&s->lock);
+	}
+	pthread_mutex_unlock(&mux->lock);
+}
+
+/*
+ * Read and deliver events: wait up to timeout_ns for the first, then take
+ * what is ready, at most max.  Returns the number delivered, or the
+ * reader's end, or -ESHUTDOWN, -EINTR.
+ */
+static int rc_mux_pump(struct ringcast_mux *mux, int64_t timeout_ns,
+		       unsigned int max)
+{
+	struct ringcast_event ev;
+	unsigned int done = 0;
+	int r;
+
+	while (done < max) {
+		if (atomic_load(&mux->stopped))
+			return done ? (int)done : -ESHUTDOWN;
+		r = ringcast_sub_next(mux->reader, &ev, done ? 0 : timeout_ns);
+		if (r == -EOVERFLOW) {
+			rc_mux_lost(mux, ev.lost);
+			continue;
+		}
+		if (r == -ESTALE)
+			continue; /* demoted: it goes on as a lossy reader */
+		if (r == -EAGAIN || r == -ETIMEDOUT)
+			return done ? (int)done : r;
+		if (r == -EINTR)
+			return done			  ? (int)done :
+			       atomic_load(&mux->stopped) ? -ESHUTDOWN :
+							    -EINTR;
+		if (r < 0) {
+			rc_mux_end(mux, r);
+			return done ? (int)done : r;
+		}
+		r = rc_mux_deliver(mux, &ev);
+		if (r < 0)
+			return done ? (int)done : r;
+		done++;
+	}
+	return (int)done;
+}
+
+static void *rc_mux_thread(void *arg)
+{
+	struct ringcast_mux *mux = arg;
+	int r;
+
+	for (;;) {
+		r = rc_mux_pump(mux, -1, RC_MUX_BATCH);
+		if (r == -ESHUTDOWN)
+			break;
+		if (r < 0 && r != -EINTR && r != -ETIMEDOUT && r != -EAGAIN)
+			break; /* the ring ended: subscriptions were told */
+	}
+	return NULL;
+}
+
+/* --------------------------------------------------------------- API */
+
+RINGCAST_API int ringcast_mux_open(const char *name,
+				   const struct ringcast_mux_opts *opts,
+				   struct ringcast_mux **muxp)
+{
+	struct ringcast_mux_opts o = { 0 };
+	struct ringcast_sub_opts so = { 0 };
+	struct ringcast_mux *mux;
+	int r;
+
+	if (!muxp)
+		return -EINVAL;
+	if (opts)
+		o = *opts;
+	if ((o.flags & ~RC_MUX_FLAGS) || o.queue_len > RC_MUX_QUEUE_MAX ||
+	    ((o.flags & RINGCAST_MUX_POST_ONLY) &&
+	     (o.flags & ~(RINGCAST_MUX_POST_ONLY | RINGCAST_MUX_POST))))
+		return -EINVAL;
+	if (o.flags & RINGCAST_MUX_POST_ONLY)
+		o.flags |= RINGCAST_MUX_POST;
+	mux = calloc(1, sizeof(*mux));
+	if (!mux)
+		return -ENOMEM;
+	mux->flags = o.flags;
+	mux->queue_len = o.queue_len ? o.queue_len : RC_MUX_QUEUE_LEN;
+	mux->gen = rc_local_gen();
+	atomic_init(&mux->refs, 1);
+	pthread_mutex_init(&mux->post_lock, NULL);
+	pthread_mutex_init(&mux->stop_lock, NULL);
+	pthread_mutex_init(&mux->lock, NULL);
+	r = rc_registry_new(&mux->reg);
+	if (r < 0)
+		goto err_free;
+	if (o.flags & RINGCAST_MUX_POST) {
+		r = ringcast_pub_attach(name, o.pub_flags, &mux->pub);
+		if (r < 0)
+			goto err_free_reg;
+	}
+	if (!(o.flags & RINGCAST_MUX_POST_ONLY)) {
+		so.from = o.from;
+		so.seq = o.seq;
+		if (o.flags & RINGCAST_MUX_RELIABLE)
+			so.flags = RINGCAST_SUB_RELIABLE;
+		r = ringcast_sub_attach(name, &so, &mux->reader, NULL);
+		if (r < 0)
+			goto err_detach_pub;
+		mux->cap = mux->reader->m.capacity;
+	}
+	if (mux->reader && !(o.flags & RINGCAST_MUX_MANUAL)) {
+		r = -pthread_create(&mux->thread, NULL, rc_mux_thread, mux);
+		if (r < 0)
+			goto err_detach_reader;
+		mux->thread_running = true;
+	}
+	*muxp = mux;
+	return 0;
+
+err_detach_reader:
+	ringcast_sub_detach(mux->reader);
+err_detach_pub:
+	if (mux->pub)
+		ringcast_pub_detach(mux->pub);
+err_free_reg:
+	rc_registry_free(mux->reg);
+err_free:
+	pthread_mutex_destroy(&mux->post_lock);
+	pthread_mutex_destroy(&mux->stop_lock);
+	pthread_mutex_destroy(&mux->lock);
+	free(mux);
+	return r;
+}
+
+RINGCAST_API int ringcast_mux_post(struct ringcast_mux *mux, uint32_t type,
+				   const void *data, size_t len)
+{
+	int r;
+
+	if (!mux)
+		return -EINVAL;
+	if (rc_mux_forked(mux))
+		return -ECHILD;
+	if (atomic_load(&mux->stopped))
+		return -ESHUTDOWN;
+	if (!mux->pub)
+		return -EINVAL;
+	pthread_mutex_lock(&mux->post_lock);
+	r = ringcast_pub_publish(mux->pub, type, data, len);
+	pthread_mutex_unlock(&mux->post_lock);
+	return r;
+}
+
+static int rc_cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void rc_msub_free_mem(struct ringcast_mux_sub *s)
+{
+	free(s->types);
+	free(s->q);
+	free(s->qbuf);
+	free(s->out);
+	free(s);
+}
+
+static void rc_msub_free_now(void *p)
+{
+	struct ringcast_mux_sub *s = p;
+	struct ringcast_mux *mux = s->mux;
+
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->avail);
+	pthread_cond_destroy(&s->space);
+	rc_msub_free_mem(s);
+	rc_mux_put(mux);
+}
+
+static int rc_mux_add(struct ringcast_mux *mux, const uint32_t *types,
+		      unsigned int ntypes,
+		      void (*fn)(const struct ringcast_event *ev, void *arg),
+		      void *arg, struct ringcast_mux_sub **subp)
+{
+	pthread_condattr_t ca;
+	struct ringcast_mux_sub *s;
+	unsigned int i;
+	int r;
+
+	if (!mux || !subp || !ntypes || !types || ntypes > RINGCAST_MAX_TYPES)
+		return -EINVAL;
+	if (rc_mux_forked(mux))
+		return -ECHILD;
+	if (atomic_load(&mux->stopped))
+		return -ESHUTDOWN;
+	if (!mux->reader)
+		return -EINVAL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->mux = mux;
+	s->fn = fn;
+	s->arg = arg;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->avail, &ca);
+	pthread_cond_init(&s->space, &ca);
+	pthread_condattr_destroy(&ca);
+	s->types = malloc(ntypes * sizeof(*s->types));
+	if (!s->types) {
+		r = -ENOMEM;
+		goto err_free;
+	}
+	memcpy(s->types, types, ntypes * sizeof(*s->types));
+	qsort(s->types, ntypes, sizeof(*s->types), rc_cmp_u32);
+	for (i = 1; i < ntypes; i++) {
+		if (s->types[i] == s->types[i - 1]) {
+			r = -EINVAL; /* a duplicate type */
+			goto err_free;
+		}
+	}
+	s->ntypes = ntypes;
+	if (!fn) {
+		s->qlen = mux->queue_len;
+		s->cap = mux->cap;
+		s->q = calloc(s->qlen, sizeof(*s->q));
+		s->qbuf = malloc((size_t)s->qlen * s->cap);
+		s->out = malloc(s->cap ? s->cap : 1);
+		if (!s->q || !s->qbuf || !s->out) {
+			r = -ENOMEM;
+			goto err_free;
+		}
+	}
+	pthread_mutex_lock(&mux->lock);
+	if (atomic_load(&mux->stopped)) {
+		pthread_mutex_unlock(&mux->lock);
+		r = -ESHUTDOWN;
+		goto err_free;
+	}
+	r = rc_registry_add(mux->reg, s->types, s->ntypes, s);
+	if (r < 0) {
+		pthread_mutex_unlock(&mux->lock);
+		goto err_free;
+	}
+	s->code = mux->end;
+	s->listed = true;
+	s->next = mux->subs;
+	if (mux->subs)
+		mux->subs->prev = s;
+	mux->subs = s;
+	atomic_fetch_add(&mux->refs, 1);
+	pthread_mutex_unlock(&mux->lock);
+	*subp = s;
+	return 0;
+
+err_free:
+	atomic_fetch_add(&mux->refs, 1); /* rc_msub_free_now() drops one */
+	rc_msub_free_now(s);
+	return r;
+}
+
+RINGCAST_API int ringcast_mux_subscribe(struct ringcast_mux *mux,
+					const uint32_t *types,
+					unsigned int ntypes,
+					struct ringcast_mux_sub **subp)
+{
+	return rc_mux_add(mux, types, ntypes, NULL, NULL, subp);
+}
+
+RINGCAST_API int ringcast_mux_handle(struct ringcast_mux *mux,
+				     const uint32_t *types, unsigned int ntypes,
+				     void (*fn)(const struct ringcast_event *ev,
+						void *arg),
+				     void *arg, struct ringcast_mux_sub **subp)
+{
+	if (!fn)
+		return -EINVAL;
+	return rc_mux_add(mux, types, ntypes, fn, arg, subp);
+}
+
+/*
+ * Take s out of its mux (registry and list) and close it, without waiting
+ * for deliveries in flight.  Returns whether it was in.
+ */
+bool rc_msub_cancel(struct ringcast_mux_sub *s)
+{
+	struct ringcast_mux *mux = s->mux;
+	bool was;
+
+	pthread_mutex_lock(&mux->lock);
+	was = s->listed;
+	if (was) {
+		s->listed = false;
+		if (s->prev)
+			s->prev->next = s->next;
+		else
+			mux->subs = s->next;
+		if (s->next)
+			s->next->prev = s->prev;
+		s->next = s->prev = NULL;
+		rc_registry_del(mux->reg, s);
+	}
+	pthread_mutex_unlock(&mux->lock);
+	rc_msub_close(s, -ECANCELED);
+	return was;
+}
+
+/* Wait for deliveries in flight, unless we are one. */
+void rc_mux_quiesce(void)
+{
+	if (!rc_read_ongoing() && !rc_delivering)
+		rc_synchronize();
+}
+
+RINGCAST_API int ringcast_mux_unsubscribe(struct ringcast_mux_sub *s)
+{
+	struct ringcast_scope *sc;
+
+	if (!s)
+		return -EINVAL;
+	if (rc_mux_forked(s->mux))
+		return -ECHILD;
+	sc = atomic_exchange(&s->scope, NULL);
+	if (sc)
+		rc_scope_forget(sc, s);
+	if (rc_msub_cancel(s))
+		rc_mux_quiesce();
+	return 0;
+}
+
+int rc_msub_set_scope(struct ringcast_mux_sub *s, struct ringcast_scope *sc)
+{
+	struct ringcast_scope *none = NULL;
+
+	if (sc && !atomic_compare_exchange_strong(&s->scope, &none, sc))
+		return -EINVAL; /* tracked by a scope already */
+	if (!sc)
+		atomic_store(&s->scope, NULL);
+	return 0;
+}
+
+RINGCAST_API void ringcast_mux_sub_free(struct ringcast_mux_sub *s)
+{
+	if (!s)
+		return;
+	if (rc_mux_forked(s->mux)) {
+		/* The parent's: its mux may be gone already. */
+		rc_msub_free_mem(s);
+		return;
+	}
+	ringcast_mux_unsubscribe(s);
+	/* Dispatchers may still hold it in a table: free it later. */
+	if (rc_defer_free(s, rc_msub_free_now) == 0)
+		return;
+	if (rc_read_ongoing())
+		return; /* no memory to defer: leaked */
+	rc_synchronize();
+	rc_msub_free_now(s);
+}
+
+static void rc_deadline(struct timespec *ts, int64_t timeout_ns)
+{
+	uint64_t t = rc_now_ns() + (uint64_t)timeout_ns;
+
+	ts->tv_sec = (time_t)(t / 1000000000u);
+	ts->tv_nsec = (long)(t % 1000000000u);
+}
+
+RINGCAST_API int ringcast_mux_next(struct ringcast_mux_sub *s,
+				   struct ringcast_event *ev,
+				   int64_t timeout_ns)
+{
+	struct timespec dl;
+	struct rc_qent *q;
+	size_t at;
+	int r;
+
+	if (!s || !ev || s->fn)
+		return -EINVAL;
+	if (rc_mux_forked(s->mux))
+		return -ECHILD;
+	if (timeout_ns > 0)
+		rc_deadline(&dl, timeout_ns);
+	pthread_mutex_lock(&s->lock);
+	for (;;) {
+		if (atomic_load(&s->closed)) {
+			r = s->code;
+			break;
+		}
+		if (s->lost_pending) {
+			ev->lost = s->lost_pending;
+			s->st.lost += s->lost_pending;
+			s->lost_pending = 0;
+			r = -EOVERFLOW;
+			break;
+		}
+		if (s->qtail != s->qhead) {
+			at = s->qhead % s->qlen;
+			q = &s->q[at];
+			ev->seq = q->seq;
+			ev->ts = q->ts;
+			ev->type = q->type;
+			ev->len = q->len;
+			ev->epoch = q->epoch;
+			ev->publisher = q->publisher;
+			ev->lost = 0;
+			memcpy(s->out, s->qbuf + at * s->cap, q->len);
+			ev->data = s->out;
+			if (s->qtail - s->qhead++ == s->qlen)
+				pthread_cond_signal(&s->space);
+			s->st.delivered++;
+			r = 0;
+			break;
+		}
+		if (s->intr) {
+			s->intr = false;
+			r = -EINTR;
+			break;
+		}
+		if (s->code) {
+			r = s->code; /* the ring ended */
+			break;
+		}
+		if (timeout_ns == 0) {
+			r = -EAGAIN;
+			break;
+		}
+		if (timeout_ns < 0) {
+			pthread_cond_wait(&s->avail, &s->lock);
+		} else if (pthread_cond_timedwait(&s->avail, &s->lock, &dl) ==
+			   ETIMEDOUT) {
+			r = -ETIMEDOUT;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+RINGCAST_API void ringcast_mux_interrupt(struct ringcast_mux_sub *s)
+{
+	if (!s || s->fn)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->intr = true;
+	pthread_cond_broadcast(&s->avail);
+	pthread_mutex_unlock(&s->lock);
+}
+
+RINGCAST_API void ringcast_mux_sub_stats(struct ringcast_mux_sub *s,
+					 struct ringcast_mux_sub_stats *st)
+{
+	if (!s || !st)
+		return;
+	pthread_mutex_lock(&s->lock);
+	*st = s->st;
+	st->queued = s->qtail - s->qhead;
+	pthread_mutex_unlock(&s->lock);
+}
+
+RINGCAST_API int ringcast_mux_dispatch(struct ringcast_mux *mux,
+				       int64_t timeout_ns)
+{
+	if (!mux)
+		return -EINVAL;
+	if (rc_mux_forked(mux))
+		return -ECHILD;
+	if (!mux->reader || mux->thread_running)
+		return -EINVAL;
+	if (rc_delivering == mux)
+		return -EDEADLK;
+	return rc_mux_pump(mux, timeout_ns, RC_MUX_BATCH);
+}
+
+RINGCAST_API struct ringcast_sub *ringcast_mux_reader(struct ringcast_mux *mux)
+{
+	return mux ? mux->reader : NULL;
+}
+
+RINGCAST_API int ringcast_mux_stop(struct ringcast_mux *mux)
+{
+	struct ringcast_mux_sub *s;
+
+	if (!mux)
+		return -EINVAL;
+	if (rc_mux_forked(mux))
+		return -ECHILD;
+	if (rc_read_ongoing() || rc_delivering)
+		return -EDEADLK;
+	pthread_mutex_lock(&mux->stop_lock);
+	/* [S]: seq-cst, pairs with [T] in rc_mux_deliver(). */
+	atomic_store(&mux->stopped, 1);
+	/* Every subscription reports closed; a blocked enqueue gives up. */
+	pthread_mutex_lock(&mux->lock);
+	for (s = mux->subs; s; s = s->next)
+		rc_msub_close(s, -ECANCELED);
+	pthread_mutex_unlock(&mux->lock);
+	if (mux->reader)
+		ringcast_sub_interrupt(mux->reader);
+	if (mux->thread_running) {
+		pthread_join(mux->thread, NULL);
+		mux->thread_running = false;
+	}
+	/* Deliveries in flight (a caller's own dispatch) end first. */
+	rc_synchronize();
+	pthread_mutex_unlock(&mux->stop_lock);
+	return 0;
+}
+
+RINGCAST_API int ringcast_mux_close(struct ringcast_mux *mux)
+{
+	int r = 0;
+
+	if (!mux)
+		return 0;
+	if (rc_mux_forked(mux)) {
+		/*
+		 * The parent's: free the handle's memory, touch nothing
+		 * else (its registry's tables are left to the process's
+		 * end: the parent's subscriptions may still point at them).
+		 */
+		ringcast_sub_detach(mux->reader);
+		if (mux->pub)
+			ringcast_pub_detach(mux->pub);
+		free(mux);
+		return -ECHILD;
+	}
+	r = ringcast_mux_stop(mux);
+	if (r < 0)
+		return r;
+	ringcast_sub_detach(mux->reader);
+	mux->reader = NULL;
+	if (mux->pub)
+		ringcast_pub_detach(mux->pub);
+	mux->pub = NULL;
+	rc_mux_put(mux);
+	return 0;
+}

@@ -1,0 +1,684 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The in-process layer: TypeMux, its local registry (liburcu), scopes,
+ * waiting on many rings and the epoll-able descriptor.
+ *
+ * Case 'threads' (suite 'threads', what the TSan build runs) has no fork;
+ * case 'process' forks.  CK_RUN_CASE picks one (tests/meson.build).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common.h"
+
+#define TYPE_A 10u
+#define TYPE_B 11u
+#define TYPE_C 12u
+
+static struct ringcast_mux *open_mux(const char *name, uint32_t flags,
+				     uint32_t qlen)
+{
+	struct ringcast_mux_opts o = { .flags = flags, .queue_len = qlen };
+	struct ringcast_mux *mux;
+	int r = ringcast_mux_open(name, &o, &mux);
+
+	ck_assert_msg(r == 0, "ringcast_mux_open: %s", ringcast_strerror(r));
+	return mux;
+}
+
+/* Wait (bounded) until *v >= n. */
+static bool wait_for(_Atomic uint64_t *v, uint64_t n)
+{
+	uint64_t end = t_now_ns() + (uint64_t)T_WAIT_NS;
+	struct timespec ts = { 0, 100000 };
+
+	while (atomic_load(v) < n) {
+		if (t_now_ns() > end)
+			return false;
+		nanosleep(&ts, NULL);
+	}
+	return true;
+}
+
+/* ------------------------------------------------ handlers from threads */
+
+#define CHURN_THREADS 4
+#define CHURN_ROUNDS 300
+#define CHURN_TYPES 8u
+
+enum { H_NEW, H_LIVE, H_DEAD };
+
+struct handler {
+	_Atomic int state;
+	uint32_t type;
+	_Atomic uint64_t calls;
+	_Atomic uint64_t *bad;
+};
+
+static void churn_fn(const struct ringcast_event *ev, void *arg)
+{
+	struct handler *h = arg;
+
+	/* A delivery to a handler that is not registered is a bug. */
+	if (atomic_load(&h->state) != H_LIVE || ev->type != h->type)
+		atomic_fetch_add(h->bad, 1);
+	atomic_fetch_add(&h->calls, 1);
+}
+
+struct churn_arg {
+	struct ringcast_mux *mux;
+	_Atomic int *done;
+	_Atomic uint64_t *bad;
+	_Atomic uint64_t calls;
+	uint64_t seed;
+	int fail;
+};
+
+static void *churn_thread(void *arg)
+{
+	struct churn_arg *c = arg;
+	struct ringcast_mux_sub *subs[4] = { 0 };
+	struct handler *hs[4] = { 0 };
+	unsigned int i, k;
+
+	/* At least CHURN_ROUNDS, and until the poster is done. */
+	for (i = 0; i < CHURN_ROUNDS || !atomic_load(c->done); i++) {
+		k = (unsigned int)(t_rand(&c->seed) % 4);
+		if (subs[k]) {
+			if (ringcast_mux_unsubscribe(subs[k]) != 0)
+				c->fail = 1;
+			/* No delivery to it from here on: poison, then free. */
+			atomic_store(&hs[k]->state, H_DEAD);
+			atomic_fetch_add(&c->calls, atomic_load(&hs[k]->calls));
+			ringcast_mux_sub_free(subs[k]);
+			free(hs[k]);
+			subs[k] = NULL;
+			continue;
+		}
+		hs[k] = calloc(1, sizeof(*hs[k]));
+		hs[k]->type = (uint32_t)(t_rand(&c->seed) % CHURN_TYPES);
+		hs[k]->bad = c->bad;
+		atomic_store(&hs[k]->state, H_LIVE);
+		if (ringcast_mux_handle(c->mux, &hs[k]->type, 1, churn_fn,
+					hs[k], &subs[k]) != 0)
+			c->fail = 1;
+	}
+	for (k = 0; k < 4; k++) {
+		if (!subs[k])
+			continue;
+		ringcast_mux_unsubscribe(subs[k]);
+		atomic_store(&hs[k]->state, H_DEAD);
+		atomic_fetch_add(&c->calls, atomic_load(&hs[k]->calls));
+		ringcast_mux_sub_free(subs[k]);
+		free(hs[k]);
+	}
+	return NULL;
+}
+
+#define CHURN_EVENTS 100000u
+
+struct post_arg {
+	struct ringcast_mux *mux;
+	_Atomic int done;
+	uint64_t posted;
+	int fail;
+};
+
+static void *post_thread(void *arg)
+{
+	struct post_arg *p = arg;
+	unsigned char buf[T_PAYLOAD_LEN];
+
+	while (p->posted < CHURN_EVENTS) {
+		t_payload(p->posted, buf);
+		if (ringcast_mux_post(p->mux,
+				      (uint32_t)(p->posted % CHURN_TYPES), buf,
+				      sizeof(buf)) < 0)
+			p->fail = 1;
+		p->posted++;
+	}
+	atomic_store(&p->done, 1);
+	return NULL;
+}
+
+START_TEST(test_mux_handler_churn)
+{
+	const char *name = t_ring("churn", 1024, 0);
+	/* Reliable: posts go at the speed of dispatch, never past it. */
+	struct ringcast_mux *mux =
+		open_mux(name, RINGCAST_MUX_POST | RINGCAST_MUX_RELIABLE, 0);
+	struct churn_arg c[CHURN_THREADS];
+	struct post_arg p = { .mux = mux };
+	_Atomic uint64_t bad = 0;
+	pthread_t pt, ct[CHURN_THREADS];
+	uint64_t calls = 0;
+	unsigned int i;
+
+	ck_assert_int_eq(pthread_create(&pt, NULL, post_thread, &p), 0);
+	for (i = 0; i < CHURN_THREADS; i++) {
+		c[i] = (struct churn_arg){ .mux = mux,
+					   .done = &p.done,
+					   .bad = &bad,
+					   .seed = 0x9e3779b97f4a7c15ull *
+						   (i + 1) };
+		ck_assert_int_eq(
+			pthread_create(&ct[i], NULL, churn_thread, &c[i]), 0);
+	}
+	for (i = 0; i < CHURN_THREADS; i++) {
+		pthread_join(ct[i], NULL);
+		ck_assert_int_eq(c[i].fail, 0);
+		calls += atomic_load(&c[i].calls);
+	}
+	pthread_join(pt, NULL);
+	ck_assert_int_eq(p.fail, 0);
+	ck_assert_uint_eq(atomic_load(&bad), 0);
+	ck_assert_uint_gt(p.posted, 0);
+	ck_assert_uint_gt(calls, 0);
+	ck_assert_int_eq(ringcast_mux_close(mux), 0);
+	t_assert_clean();
+}
+END_TEST
+
+/* ----------------------------------------------------------- stopping */
+
+struct slow {
+	_Atomic uint64_t entered;
+	_Atomic uint64_t left;
+	_Atomic uint64_t after_stop;
+	_Atomic int stopped;
+	struct ringcast_mux *mux;
+	int stop_from_inside;
+};
+
+static void slow_fn(const struct ringcast_event *ev, void *arg)
+{
+	struct slow *s = arg;
+	struct timespec ts = { 0, 100 * 1000 * 1000 };
+
+	if (atomic_load(&s->stopped))
+		atomic_fetch_add(&s->after_stop, 1);
+	atomic_fetch_add(&s->entered, 1);
+	/* Slow, so that stop finds it running. */
+	nanosleep(&ts, NULL);
+	s->stop_from_inside = ringcast_mux_stop(s->mux);
+	atomic_fetch_add(&s->left, 1);
+}
+
+START_TEST(test_mux_stop_waits)
+{
+	const char *name = t_ring("stop", 64, 0);
+	struct ringcast_mux *mux = open_mux(name, RINGCAST_MUX_POST, 0);
+	struct ringcast_mux_sub *h;
+	struct slow s = { .mux = mux };
+	uint32_t t = TYPE_A;
+	int i;
+
+	ck_assert_int_eq(ringcast_mux_handle(mux, &t, 1, slow_fn, &s, &h), 0);
+	for (i = 0; i < 5; i++)
+		ck_assert_int_ge(ringcast_mux_post(mux, TYPE_A, NULL, 0), 0);
+	ck_assert(wait_for(&s.entered, 1));
+	ck_assert_int_eq(ringcast_mux_stop(mux), 0);
+	/* Stop waited for the handler that was running... */
+	ck_assert_uint_eq(atomic_load(&s.entered), atomic_load(&s.left));
+	atomic_store(&s.stopped, 1);
+	/* ...and nothing runs after it. */
+	ck_assert_int_eq(s.stop_from_inside, -EDEADLK);
+	ck_assert_uint_lt(atomic_load(&s.entered), 5);
+	ck_assert_uint_eq(atomic_load(&s.after_stop), 0);
+
+	/* The documented errors after stop. */
+	ck_assert_int_eq(ringcast_mux_post(mux, TYPE_A, NULL, 0), -ESHUTDOWN);
+	ck_assert_int_eq(ringcast_mux_subscribe(mux, &t, 1, &h), -ESHUTDOWN);
+	ck_assert_int_eq(ringcast_mux_unsubscribe(h), 0);
+	ck_assert_int_eq(ringcast_mux_unsubscribe(h), 0);
+	ck_assert_int_eq(ringcast_mux_stop(mux), 0);
+	ringcast_mux_sub_free(h);
+	ck_assert_int_eq(ringcast_mux_close(mux), 0);
+	t_assert_clean();
+}
+END_TEST
+
+struct self_unsub {
+	struct ringcast_mux_sub *sub;
+	_Atomic uint64_t calls;
+	int r;
+};
+
+static void self_unsub_fn(const struct ringcast_event *ev, void *arg)
+{
+	struct self_unsub *u = arg;
+
+	atomic_fetch_add(&u->calls, 1);
+	u->r = ringcast_mux_unsubscribe(u->sub);
+}
+
+static void count_fn(const struct ringcast_event *ev, void *arg)
+{
+	atomic_fetch_add((_Atomic uint64_t *)arg, 1);
+}
+
+START_TEST(test_mux_errors)
+{
+	const char *name = t_ring("errors", 64, 0);
+	struct ringcast_mux *mux = open_mux(name, RINGCAST_MUX_POST, 0);
+	struct ringcast_mux_sub *q, *c;
+	struct ringcast_event ev;
+	struct self_unsub u = { 0 };
+	_Atomic uint64_t n = 0;
+	uint32_t dup[] = { TYPE_A, TYPE_B, TYPE_A }, t = TYPE_B;
+	int i;
+
+	ck_assert_int_eq(ringcast_mux_subscribe(mux, dup, 3, &q), -EINVAL);
+	ck_assert_int_eq(ringcast_mux_subscribe(mux, dup, 0, &q), -EINVAL);
+	ck_assert_int_eq(ringcast_mux_dispatch(mux, 0), -EINVAL);
+
+	/* A handler that unsubscribes itself runs once. */
+	ck_assert_int_eq(
+		ringcast_mux_handle(mux, dup, 1, self_unsub_fn, &u, &u.sub), 0);
+	ck_assert_int_eq(ringcast_mux_handle(mux, &t, 1, count_fn, &n, &c), 0);
+	ck_assert_int_eq(ringcast_mux_subscribe(mux, dup, 2, &q), 0);
+	for (i = 0; i < 3; i++)
+		ck_assert_int_ge(ringcast_mux_post(mux, TYPE_A, NULL, 0), 0);
+	ck_assert_int_ge(ringcast_mux_post(mux, TYPE_B, "b", 1), 0);
+	ck_assert(wait_for(&n, 1));
+	ck_assert_uint_eq(atomic_load(&u.calls), 1);
+	ck_assert_int_eq(u.r, 0);
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(ringcast_mux_next(q, &ev, T_WAIT_NS), 0);
+		ck_assert_uint_eq(ev.type, TYPE_A);
+	}
+	ck_assert_int_eq(ringcast_mux_next(q, &ev, T_WAIT_NS), 0);
+	ck_assert_uint_eq(ev.type, TYPE_B);
+	ck_assert_uint_eq(ev.len, 1);
+	ck_assert_int_eq(memcmp(ev.data, "b", 1), 0);
+	ck_assert_uint_gt(ev.ts, 0);
+	ck_assert_int_eq(ringcast_mux_next(q, &ev, 0), -EAGAIN);
+	ck_assert_int_eq(ringcast_mux_next(q, &ev, 1000000), -ETIMEDOUT);
+	ringcast_mux_interrupt(q);
+	ck_assert_int_eq(ringcast_mux_next(q, &ev, -1), -EINTR);
+	ck_assert_int_eq(ringcast_mux_next(c, &ev, 0), -EINVAL);
+
+	ck_assert_int_eq(ringcast_mux_unsubscribe(q), 0);
+	ck_assert_int_eq(ringcast_mux_unsubscribe(q), 0);
+	ck_assert_int_eq(ringcast_mux_next(q, &ev, -1), -ECANCELED);
+	ck_assert_int_eq(ringcast_mux_close(mux), 0);
+	/* After stop: closed, and unsubscribe still harmless. */
+	ck_assert_int_eq(ringcast_mux_next(q, &ev, -1), -ECANCELED);
+	ck_assert_int_eq(ringcast_mux_unsubscribe(c), 0);
+	ck_assert_int_eq(ringcast_mux_unsubscribe(c), 0);
+	ringcast_mux_sub_free(q);
+	ringcast_mux_sub_free(c);
+	ringcast_mux_sub_free(u.sub);
+	t_assert_clean();
+}
+END_TEST
+
+/* ----------------------------------------------------- full queues */
+
+START_TEST(test_mux_lossy_queue)
+{
+	const char *name = t_ring("lossy", 256, 0);
+	struct ringcast_mux *mux = open_mux(name, RINGCAST_MUX_POST, 2);
+	struct ringcast_mux_sub *slow, *fast;
+	struct ringcast_mux_sub_stats st;
+	struct ringcast_event ev;
+	_Atomic uint64_t n = 0;
+	uint32_t t = TYPE_A;
+	unsigned char buf[T_PAYLOAD_LEN];
+	uint64_t i;
+
+	ck_assert_int_eq(ringcast_mux_subscribe(mux, &t, 1, &slow), 0);
+	ck_assert_int_eq(ringcast_mux_handle(mux, &t, 1, count_fn, &n, &fast),
+			 0);
+	for (i = 0; i < 100; i++) {
+		t_payload(i, buf);
+		ck_assert_int_ge(
+			ringcast_mux_post(mux, TYPE_A, buf, sizeof(buf)), 0);
+	}
+	/* The slow queue did not stall the callback. */
+	ck_assert(wait_for(&n, 100));
+	ck_assert_int_eq(ringcast_mux_next(slow, &ev, T_WAIT_NS), -EOVERFLOW);
+	ck_assert_uint_eq(ev.lost, 98);
+	for (i = 0; i < 2; i++) {
+		ck_assert_int_eq(ringcast_mux_next(slow, &ev, 0), 0);
+		ck_assert(t_payload_ok(&ev));
+	}
+	ck_assert_int_eq(ringcast_mux_next(slow, &ev, 0), -EAGAIN);
+	ringcast_mux_sub_stats(slow, &st);
+	ck_assert_uint_eq(st.dropped, 98);
+	ck_assert_uint_eq(st.lost, 98);
+	ck_assert_uint_eq(st.delivered, 2);
+	ck_assert_int_eq(ringcast_mux_close(mux), 0);
+	ringcast_mux_sub_free(slow);
+	ringcast_mux_sub_free(fast);
+	t_assert_clean();
+}
+END_TEST
+
+struct drain_arg {
+	struct ringcast_mux_sub *sub;
+	uint64_t want;
+	int fail;
+};
+
+static void *drain_thread(void *arg)
+{
+	struct drain_arg *d = arg;
+	struct ringcast_event ev;
+	uint64_t i;
+
+	for (i = 0; i < d->want; i++) {
+		if (ringcast_mux_next(d->sub, &ev, T_WAIT_NS) != 0 ||
+		    !t_payload_ok(&ev) || ev.seq != i) {
+			d->fail = 1;
+			return NULL;
+		}
+	}
+	return NULL;
+}
+
+START_TEST(test_mux_reliable_queue)
+{
+	const char *name = t_ring("reliable", 16, 0);
+	struct ringcast_mux *mux =
+		open_mux(name, RINGCAST_MUX_POST | RINGCAST_MUX_RELIABLE, 4);
+	struct drain_arg d = { .want = 2000 };
+	struct ringcast_mux_sub_stats st;
+	unsigned char buf[T_PAYLOAD_LEN];
+	uint32_t t = TYPE_A;
+	pthread_t th;
+	uint64_t i;
+
+	ck_assert_int_eq(ringcast_mux_subscribe(mux, &t, 1, &d.sub), 0);
+	ck_assert_int_eq(pthread_create(&th, NULL, drain_thread, &d), 0);
+	for (i = 0; i < d.want; i++) {
+		t_payload(i, buf);
+		ck_assert_int_ge(
+			ringcast_mux_post(mux, TYPE_A, buf, sizeof(buf)), 0);
+	}
+	pthread_join(th, NULL);
+	ck_assert_int_eq(d.fail, 0);
+	ringcast_mux_sub_stats(d.sub, &st);
+	ck_assert_uint_eq(st.delivered, d.want);
+	ck_assert_uint_eq(st.lost, 0);
+	ck_assert_int_eq(ringcast_mux_close(mux), 0);
+	ringcast_mux_sub_free(d.sub);
+	t_assert_clean();
+}
+END_TEST
+
+/* ------------------------------------------------------------- scopes */
+
+struct blocked {
+	struct ringcast_mux_sub *sub;
+	int r;
+};
+
+static void *blocked_thread(void *arg)
+{
+	struct blocked *b = arg;
+	struct ringcast_event ev;
+
+	b->r = ringcast_mux_next(b->sub, &ev, T_WAIT_NS);
+	return NULL;
+}
+
+START_TEST(test_scope_basic)
+{
+	const char *name = t_ring("scope", 64, 0);
+	struct ringcast_mux *mux = open_mux(name, 0, 0);
+	struct ringcast_mux_sub *s[3], *late;
+	struct ringcast_scope *sc;
+	struct blocked b;
+	_Atomic uint64_t n = 0;
+	uint32_t t = TYPE_A;
+	pthread_t th;
+
+	ck_assert_int_eq(ringcast_scope_new(&sc), 0);
+	ck_assert_int_eq(ringcast_scope_count(sc), 0);
+	ck_assert_int_eq(ringcast_mux_subscribe(mux, &t, 1, &s[0]), 0);
+	ck_assert_int_eq(ringcast_mux_subscribe(mux, &t, 1, &s[1]), 0);
+	ck_assert_int_eq(ringcast_mux_handle(mux, &t, 1, count_fn, &n, &s[2]),
+			 0);
+	ck_assert_int_eq(ringcast_scope_track(sc, s[0]), 0);
+	ck_assert_int_eq(ringcast_scope_track(sc, s[1]), 0);
+	ck_assert_int_eq(ringcast_scope_track(sc, s[2]), 0);
+	ck_assert_int_eq(ringcast_scope_track(sc, s[2]), -EINVAL);
+	ck_assert_int_eq(ringcast_scope_count(sc), 3);
+	ck_assert_int_eq(ringcast_mux_unsubscribe(s[1]), 0);
+	ck_assert_int_eq(ringcast_scope_count(sc), 2);
+
+	/* Close wakes a blocked wait. */
+	b.sub = s[0];
+	ck_assert_int_eq(pthread_create(&th, NULL, blocked_thread, &b), 0);
+	ck_assert_int_eq(ringcast_scope_close(sc), 2);
+	pthread_join(th, NULL);
+	ck_assert_int_eq(b.r, -ECANCELED);
+	ck_assert_int_eq(ringcast_scope_count(sc), 0);
+	ck_assert_int_eq(ringcast_scope_close(sc), 0);
+	ck_assert_int_eq(ringcast_mux_subscribe(mux, &t, 1, &late), 0);
+	ck_assert_int_eq(ringcast_scope_track(sc, late), -ECANCELED);
+	ck_assert_int_eq(ringcast_scope_count(sc), 0);
+	ringcast_scope_free(sc);
+	ringcast_mux_sub_free(late);
+	ringcast_mux_sub_free(s[0]);
+	ringcast_mux_sub_free(s[1]);
+	ringcast_mux_sub_free(s[2]);
+	ck_assert_int_eq(ringcast_mux_close(mux), 0);
+	t_assert_clean();
+}
+END_TEST
+
+#define RACE_SUBS 200
+
+struct track_arg {
+	struct ringcast_scope *sc;
+	struct ringcast_mux_sub *subs[RACE_SUBS];
+	int r[RACE_SUBS];
+};
+
+static void *track_thread(void *arg)
+{
+	struct track_arg *a = arg;
+	unsigned int i;
+
+	for (i = 0; i < RACE_SUBS; i++)
+		a->r[i] = ringcast_scope_track(a->sc, a->subs[i]);
+	return NULL;
+}
+
+START_TEST(test_scope_close_races_track)
+{
+	const char *name = t_ring("race", 64, 0);
+	struct ringcast_mux *mux = open_mux(name, 0, 4);
+	struct track_arg a;
+	struct ringcast_event ev;
+	uint32_t t = TYPE_A;
+	unsigned int i, in = 0, out = 0;
+	pthread_t th;
+	int closed;
+
+	ck_assert_int_eq(ringcast_scope_new(&a.sc), 0);
+	for (i = 0; i < RACE_SUBS; i++)
+		ck_assert_int_eq(ringcast_mux_subscribe(mux, &t, 1, &a.subs[i]),
+				 0);
+	ck_assert_int_eq(pthread_create(&th, NULL, track_thread, &a), 0);
+	closed = ringcast_scope_close(a.sc);
+	pthread_join(th, NULL);
+	for (i = 0; i < RACE_SUBS; i++) {
+		if (a.r[i] == 0) {
+			/* Tracked before the close: closed with it. */
+			in++;
+			ck_assert_int_eq(ringcast_mux_next(a.subs[i], &ev, 0),
+					 -ECANCELED);
+		} else {
+			ck_assert_int_eq(a.r[i], -ECANCELED);
+			ck_assert_int_eq(ringcast_mux_next(a.subs[i], &ev, 0),
+					 -EAGAIN);
+			out++;
+		}
+		ringcast_mux_sub_free(a.subs[i]);
+	}
+	ck_assert_int_eq((int)in, closed);
+	ck_assert_uint_eq(in + out, RACE_SUBS);
+	ringcast_scope_free(a.sc);
+	ck_assert_int_eq(ringcast_mux_close(mux), 0);
+	t_assert_clean();
+}
+END_TEST
+
+/* --------------------------------------------- across processes */
+
+struct filter_arg {
+	const char *name;
+	struct t_gate ready;
+};
+
+static int filter_child(void *arg)
+{
+	struct filter_arg *f = arg;
+	uint32_t types[] = { TYPE_A, TYPE_B };
+	uint32_t want[] = { TYPE_A, TYPE_A, TYPE_B };
+	struct ringcast_mux_opts o = { 0 };
+	struct ringcast_mux *mux;
+	struct ringcast_mux_sub *s;
+	struct ringcast_event ev;
+	unsigned int i;
+
+	CHILD_ASSERT_EQ(ringcast_mux_open(f->name, &o, &mux), 0);
+	CHILD_ASSERT_EQ(ringcast_mux_subscribe(mux, types, 2, &s), 0);
+	t_gate_post(&f->ready);
+	for (i = 0; i < 3; i++) {
+		CHILD_ASSERT_EQ(ringcast_mux_next(s, &ev, T_WAIT_NS), 0);
+		CHILD_ASSERT_EQ(ev.type, want[i]);
+		CHILD_ASSERT_EQ(ev.len, 1);
+		CHILD_ASSERT_EQ(((const char *)ev.data)[0], '0' + (int)i);
+	}
+	/* Then the end of the stream, and nothing of type C before it. */
+	CHILD_ASSERT_EQ(ringcast_mux_next(s, &ev, T_WAIT_NS), -EPIPE);
+	CHILD_ASSERT_EQ(ringcast_mux_close(mux), 0);
+	ringcast_mux_sub_free(s);
+	return 0;
+}
+
+START_TEST(test_mux_filter_across_processes)
+{
+	struct filter_arg f = { .name = t_ring("filter", 64, 0) };
+	struct ringcast_mux *mux;
+	pid_t pid;
+
+	t_gate_init(&f.ready);
+	pid = t_fork(filter_child, &f);
+	ck_assert_int_eq(t_gate_wait(&f.ready, 1, T_CHILD_MS), 0);
+	mux = open_mux(f.name, RINGCAST_MUX_POST_ONLY, 0);
+	ck_assert_int_ge(ringcast_mux_post(mux, TYPE_A, "0", 1), 0);
+	ck_assert_int_ge(ringcast_mux_post(mux, TYPE_C, "x", 1), 0);
+	ck_assert_int_ge(ringcast_mux_post(mux, TYPE_A, "1", 1), 0);
+	ck_assert_int_ge(ringcast_mux_post(mux, TYPE_B, "2", 1), 0);
+	ck_assert_int_eq(ringcast_ring_close(f.name), 0);
+	ck_assert_int_eq(ringcast_mux_close(mux), 0);
+	t_child_ok(pid);
+	t_gate_close(&f.ready);
+	t_assert_clean();
+}
+END_TEST
+
+/* A handle inherited across fork() answers -ECHILD; the child opens anew. */
+static int fork_child(void *arg)
+{
+	struct ringcast_mux *mux = arg;
+	struct ringcast_mux_sub *s;
+	uint32_t t = TYPE_A;
+
+	CHILD_ASSERT_EQ(ringcast_mux_post(mux, TYPE_A, NULL, 0), -ECHILD);
+	CHILD_ASSERT_EQ(ringcast_mux_subscribe(mux, &t, 1, &s), -ECHILD);
+	CHILD_ASSERT_EQ(ringcast_mux_stop(mux), -ECHILD);
+	CHILD_ASSERT_EQ(ringcast_mux_close(mux), -ECHILD);
+	return 0;
+}
+
+struct fork_arg {
+	const char *name;
+	struct ringcast_mux *mux;
+};
+
+static int fork_child_attach(void *arg)
+{
+	struct fork_arg *fa = arg;
+	struct ringcast_mux_opts o = { .flags = RINGCAST_MUX_MANUAL };
+	struct ringcast_mux *own;
+	struct ringcast_mux_sub *s;
+	uint32_t t = TYPE_A;
+
+	CHILD_ASSERT_EQ(fork_child(fa->mux), 0);
+	CHILD_ASSERT_EQ(ringcast_mux_open(fa->name, &o, &own), 0);
+	CHILD_ASSERT_EQ(ringcast_mux_subscribe(own, &t, 1, &s), 0);
+	CHILD_ASSERT_EQ(ringcast_mux_unsubscribe(s), 0);
+	ringcast_mux_sub_free(s);
+	CHILD_ASSERT_EQ(ringcast_mux_close(own), 0);
+	return 0;
+}
+
+START_TEST(test_mux_fork)
+{
+	struct fork_arg fa = { .name = t_ring("fork", 64, 0) };
+	struct ringcast_mux_sub *s;
+	_Atomic uint64_t n = 0;
+	uint32_t t = TYPE_A;
+	pid_t pid;
+	int i;
+
+	fa.mux =
+		open_mux(fa.name, RINGCAST_MUX_POST | RINGCAST_MUX_RELIABLE, 0);
+	ck_assert_int_eq(ringcast_mux_handle(fa.mux, &t, 1, count_fn, &n, &s),
+			 0);
+	/* Fork while dispatch runs. */
+	for (i = 0; i < 1000; i++)
+		ck_assert_int_ge(ringcast_mux_post(fa.mux, TYPE_A, NULL, 0), 0);
+	pid = t_fork(fork_child_attach, &fa);
+	t_child_ok(pid);
+	ck_assert(wait_for(&n, 1000));
+	ck_assert_int_eq(ringcast_mux_close(fa.mux), 0);
+	ringcast_mux_sub_free(s);
+	t_assert_clean();
+}
+END_TEST
+
+static Suite *mux_suite(void)
+{
+	Suite *s = suite_create("mux");
+	TCase *tc;
+
+	/* Threads only: what the TSan build runs (CK_RUN_CASE=threads). */
+	tc = tcase_create("threads");
+	t_add_cleanup(tc);
+	tcase_set_timeout(tc, T_CASE_TIMEOUT);
+	tcase_add_test(tc, test_mux_handler_churn);
+	tcase_add_test(tc, test_mux_stop_waits);
+	tcase_add_test(tc, test_mux_errors);
+	tcase_add_test(tc, test_mux_lossy_queue);
+	tcase_add_test(tc, test_mux_reliable_queue);
+	tcase_add_test(tc, test_scope_basic);
+	tcase_add_test(tc, test_scope_close_races_track);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("process");
+	t_add_cleanup(tc);
+	tcase_set_timeout(tc, T_CASE_TIMEOUT);
+	tcase_add_test(tc, test_mux_filter_across_processes);
+	tcase_add_test(tc, test_mux_fork);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return t_main(mux_suite());
+}
