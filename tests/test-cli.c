@@ -2,7 +2,13 @@
 /*
  * The command-line tool, run as a separate program (RINGCAST_BIN): exit
  * statuses (0 success, 1 runtime error, 2 usage), its messages about bad
- * rings, and a pipeline of 'ringcast pub' into 'ringcast sub'.
+ * rings, a pipeline of 'ringcast pub' into 'ringcast sub', reliable
+ * subscribers and the deaths of publishers and subscribers, and the
+ * observability and housekeeping commands (stat, top, gc).
+ *
+ * Every process a test starts is recorded until it is reaped; one still
+ * running when a test process exits (a failed assertion) is killed, so
+ * that nothing outlives a failed test.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,8 +18,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -25,6 +33,51 @@ extern char **environ;
 #define CLI_MS (30 * 1000)
 
 static const char *ringcast_bin;
+
+/* Processes started and not reaped yet, by the process that started them. */
+#define MAX_TRACKED 64
+static pid_t tracked[MAX_TRACKED];
+static pid_t tracked_owner;
+
+static void track(pid_t pid)
+{
+	unsigned int i;
+
+	if (tracked_owner != getpid()) {
+		memset(tracked, 0, sizeof(tracked));
+		tracked_owner = getpid();
+	}
+	for (i = 0; i < MAX_TRACKED; i++) {
+		if (!tracked[i]) {
+			tracked[i] = pid;
+			return;
+		}
+	}
+	ck_abort_msg("more than %d processes at once", MAX_TRACKED);
+}
+
+static void untrack(pid_t pid)
+{
+	unsigned int i;
+
+	for (i = 0; tracked_owner == getpid() && i < MAX_TRACKED; i++)
+		if (tracked[i] == pid)
+			tracked[i] = 0;
+}
+
+/* At exit: kill and reap what this process started and did not reap. */
+static void kill_tracked(void)
+{
+	unsigned int i;
+
+	for (i = 0; tracked_owner == getpid() && i < MAX_TRACKED; i++) {
+		if (!tracked[i])
+			continue;
+		kill(tracked[i], SIGKILL);
+		waitpid(tracked[i], NULL, 0);
+		tracked[i] = 0;
+	}
+}
 
 /*
  * struct proc - a running 'ringcast' with pipes on its standard streams
@@ -62,6 +115,7 @@ static void proc_start(struct proc *p, const char *const *args)
 				     (char *const *)argv, environ),
 			 0);
 	posix_spawn_file_actions_destroy(&fa);
+	track(p->pid);
 	close(in[0]);
 	close(out[1]);
 	close(err[1]);
@@ -85,13 +139,14 @@ static void append(char **buf, size_t *len, const char *data, size_t n)
 }
 
 /*
- * pump() - move data between us and the child until @until says stop or
- * both its output pipes are at end of file, at most until @deadline
+ * pump() - move data between us and the child until @until (in its
+ * stdout) or @until_err (in its stderr) says stop or both its output pipes
+ * are at end of file, at most until @deadline
  *
  * Return: true if it stopped for @until or EOF, false on the deadline.
  */
 static bool pump(struct proc *p, const char **input, size_t *inlen,
-		 uint64_t deadline, const char *until)
+		 uint64_t deadline, const char *until, const char *until_err)
 {
 	for (;;) {
 		struct pollfd fds[3];
@@ -101,6 +156,8 @@ static bool pump(struct proc *p, const char **input, size_t *inlen,
 		nfds_t i;
 
 		if (until && strstr(p->obuf, until))
+			return true;
+		if (until_err && strstr(p->ebuf, until_err))
 			return true;
 		if (p->out < 0 && p->err < 0)
 			return true;
@@ -163,7 +220,15 @@ static bool pump(struct proc *p, const char **input, size_t *inlen,
 /* Read the child's stdout until it holds @needle; false after @ms. */
 static bool proc_wait_output(struct proc *p, const char *needle, int ms)
 {
-	return pump(p, NULL, NULL, t_now_ns() + (uint64_t)ms * 1000000, needle);
+	return pump(p, NULL, NULL, t_now_ns() + (uint64_t)ms * 1000000, needle,
+		    NULL);
+}
+
+/* Read the child's stderr until it holds @needle; false after @ms. */
+static bool proc_wait_error(struct proc *p, const char *needle, int ms)
+{
+	return pump(p, NULL, NULL, t_now_ns() + (uint64_t)ms * 1000000, NULL,
+		    needle);
 }
 
 /*
@@ -182,7 +247,7 @@ static int proc_finish(struct proc *p, const char *input, int ms)
 		close(p->in);
 		p->in = -1;
 	}
-	done = pump(p, &input, &inlen, deadline, NULL);
+	done = pump(p, &input, &inlen, deadline, NULL, NULL);
 	if (!done) {
 		kill(p->pid, SIGKILL);
 		waitpid(p->pid, &p->status, 0);
@@ -195,6 +260,7 @@ static int proc_finish(struct proc *p, const char *input, int ms)
 			left += (int)((deadline - now) / 1000000);
 		p->status = t_wait(p->pid, left);
 	}
+	untrack(p->pid);
 	if (p->in >= 0)
 		close(p->in);
 	if (p->out >= 0)
@@ -244,6 +310,189 @@ static int ck_multiplier(void)
 	uint64_t m = t_env_u64("CK_TIMEOUT_MULTIPLIER", 1);
 
 	return m ? (int)m : 1;
+}
+
+/* A file in memory holding @content, at offset 0: a child's stdin. */
+static int memfile(const char *content, size_t len)
+{
+	int fd = memfd_create("ringcast-test", MFD_CLOEXEC);
+	size_t done = 0;
+
+	ck_assert_int_ge(fd, 0);
+	while (done < len) {
+		ssize_t r = write(fd, content + done, len - done);
+
+		ck_assert_int_gt(r, 0);
+		done += (size_t)r;
+	}
+	ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
+	return fd;
+}
+
+/* What a memory file (a child's stderr) holds, as a malloc'd string. */
+static char *memfile_read(int fd)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	char chunk[4096];
+	ssize_t r;
+	off_t off = 0;
+
+	buf = calloc(1, 1);
+	while ((r = pread(fd, chunk, sizeof(chunk), off)) > 0) {
+		append(&buf, &len, chunk, (size_t)r);
+		off += r;
+	}
+	return buf;
+}
+
+/* "1\n2\n...n\n", malloc'd; its length in *@len. */
+static char *seq_lines(uint64_t n, size_t *len)
+{
+	char *s = malloc(n * 21 + 1);
+	size_t m = 0;
+	uint64_t i;
+
+	ck_assert_ptr_nonnull(s);
+	for (i = 1; i <= n; i++)
+		m += (size_t)sprintf(s + m, "%llu\n", (unsigned long long)i);
+	*len = m;
+	return s;
+}
+
+/*
+ * spawn() - start the tool with its standard streams on @in, @out, @err
+ * (-1: the test's own)
+ */
+static pid_t spawn(const char *const *args, int in, int out, int err)
+{
+	const char *argv[16];
+	posix_spawn_file_actions_t fa;
+	unsigned int i;
+	pid_t pid;
+
+	argv[0] = ringcast_bin;
+	for (i = 0; args[i]; i++) {
+		ck_assert_uint_lt(i + 2, 16);
+		argv[i + 1] = args[i];
+	}
+	argv[i + 1] = NULL;
+	posix_spawn_file_actions_init(&fa);
+	if (in >= 0)
+		posix_spawn_file_actions_adddup2(&fa, in, 0);
+	if (out >= 0)
+		posix_spawn_file_actions_adddup2(&fa, out, 1);
+	if (err >= 0)
+		posix_spawn_file_actions_adddup2(&fa, err, 2);
+	ck_assert_int_eq(posix_spawn(&pid, ringcast_bin, &fa, NULL,
+				     (char *const *)argv, environ),
+			 0);
+	posix_spawn_file_actions_destroy(&fa);
+	track(pid);
+	return pid;
+}
+
+/* Reap a started process: its wait status, or -1 (killed) after @ms. */
+static int reap(pid_t pid, int ms)
+{
+	int status = t_wait(pid, ms);
+
+	untrack(pid);
+	return status;
+}
+
+static bool exited(int status, int code)
+{
+	return status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == code;
+}
+
+/*
+ * Poll a ring's snapshot (every millisecond) until @pred holds, at most
+ * T_WAIT_NS: a bounded wait for a state, not a sleep to synchronise.
+ */
+static bool wait_ring(const char *name,
+		      bool (*pred)(const struct ringcast_ring_info *info,
+				   uint64_t arg),
+		      uint64_t arg)
+{
+	uint64_t deadline = t_now_ns() + T_WAIT_NS * (uint64_t)ck_multiplier();
+	struct timespec ms = { .tv_nsec = 1000000 };
+	struct ringcast_ring_info info;
+
+	for (;;) {
+		if (ringcast_ring_stat(name, &info) == 0 && pred(&info, arg))
+			return true;
+		if (t_now_ns() > deadline)
+			return false;
+		nanosleep(&ms, NULL);
+	}
+}
+
+static bool subscribers_at_least(const struct ringcast_ring_info *info,
+				 uint64_t n)
+{
+	return info->subscribers >= n;
+}
+
+/* The publisher waits for room at @head: a reliable one is a ring behind. */
+static bool blocked_at(const struct ringcast_ring_info *info, uint64_t head)
+{
+	return info->head == head && info->blocked > 0;
+}
+
+/*
+ * struct lines_check - a reader of a subscriber's output, in a child: it
+ * must be exactly "1\n2\n...n\n"; with @slow it sleeps 1 ms every 1000
+ * lines, a deliberately slow consumer
+ */
+struct lines_check {
+	int fd;
+	uint64_t n;
+	bool slow;
+};
+
+static int check_lines(void *arg)
+{
+	const struct lines_check *c = arg;
+	struct timespec ms = { .tv_nsec = 1000000 };
+	char buf[65536], num[24];
+	uint64_t want = 1;
+	size_t nl = 0;
+	ssize_t r, i;
+
+	/* Hold no other pipe: their readers must see their end of file. */
+	if (c->fd > 3)
+		close_range(3, (unsigned int)c->fd - 1, 0);
+	close_range((unsigned int)c->fd + 1, ~0u, 0);
+	while ((r = read(c->fd, buf, sizeof(buf))) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		CHILD_ASSERT(r > 0);
+		for (i = 0; i < r; i++) {
+			char exp[24];
+
+			if (buf[i] != '\n') {
+				CHILD_ASSERT(nl < sizeof(num) - 1);
+				num[nl++] = buf[i];
+				continue;
+			}
+			num[nl] = '\0';
+			nl = 0;
+			snprintf(exp, sizeof(exp), "%llu",
+				 (unsigned long long)want);
+			if (strcmp(num, exp)) {
+				fprintf(stderr, "line %llu is '%s'\n",
+					(unsigned long long)want, num);
+				return 1;
+			}
+			if (c->slow && want % 1000 == 0)
+				nanosleep(&ms, NULL);
+			want++;
+		}
+	}
+	CHILD_ASSERT_EQ(nl, 0);
+	CHILD_ASSERT_EQ(want - 1, c->n);
+	return 0;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -606,21 +855,20 @@ static const char *strv_find(char **v, const char *needle)
 	return NULL;
 }
 
-/* stat lists the table: a reliable and a filtered lossy subscriber. */
+/* stat lists the table: a reliable and a filtered lossy 'ringcast sub'. */
 START_TEST(test_cli_stat_subscribers)
 {
 	const char *name = t_ring("cli-stat-subs", 64, 0);
-	static const uint32_t types[] = { 3 };
-	struct ringcast_sub_opts rel = { .flags = RINGCAST_SUB_RELIABLE };
-	struct ringcast_sub_opts lossy = { .ntypes = 1, .types = types };
-	struct ringcast_sub *r, *l;
-	char pid[32], **objs;
+	struct proc rel, lossy, p;
+	char want_pid[32], **objs;
 	const char *o;
-	struct proc p;
+	int code;
 
-	r = t_sub(name, &rel, NULL);
-	l = t_sub(name, &lossy, NULL);
-	snprintf(pid, sizeof(pid), "\"pid\":%d,", (int)getpid());
+	proc_start(&rel,
+		   (const char *const[]){ "sub", name, "--reliable", NULL });
+	proc_start(&lossy,
+		   (const char *const[]){ "sub", name, "--types", "3", NULL });
+	ck_assert(wait_ring(name, subscribers_at_least, 2));
 
 	ck_assert_int_eq(RUN(&p, NULL, "stat", name, "--json"), 0);
 	ck_assert_ptr_nonnull(strstr(p.obuf, "\"reliable\":1,"));
@@ -628,13 +876,17 @@ START_TEST(test_cli_stat_subscribers)
 	ck_assert_uint_eq(strv_len(objs), 2);
 	o = strv_find(objs, "\"mode\":\"reliable\"");
 	ck_assert_msg(o, "no reliable subscriber: %s", p.obuf);
-	ck_assert_ptr_nonnull(strstr(o, pid));
+	snprintf(want_pid, sizeof(want_pid), "\"pid\":%d,", (int)rel.pid);
+	ck_assert_msg(strstr(o, want_pid), "not %s: %s", want_pid, o);
 	ck_assert_ptr_nonnull(strstr(o, "\"alive\":true"));
 	ck_assert_ptr_nonnull(strstr(o, "\"reliable\":true"));
+	ck_assert_ptr_nonnull(strstr(o, "\"demoted\":false"));
 	ck_assert_ptr_nonnull(strstr(o, "\"filtered\":false"));
 	o = strv_find(objs, "\"mode\":\"lossy\"");
 	ck_assert_msg(o, "no lossy subscriber: %s", p.obuf);
-	ck_assert_ptr_nonnull(strstr(o, pid));
+	snprintf(want_pid, sizeof(want_pid), "\"pid\":%d,", (int)lossy.pid);
+	ck_assert_msg(strstr(o, want_pid), "not %s: %s", want_pid, o);
+	ck_assert_ptr_nonnull(strstr(o, "\"alive\":true"));
 	ck_assert_ptr_nonnull(strstr(o, "\"reliable\":false"));
 	ck_assert_ptr_nonnull(strstr(o, "\"demoted\":false"));
 	ck_assert_ptr_nonnull(strstr(o, "\"filtered\":true"));
@@ -648,12 +900,384 @@ START_TEST(test_cli_stat_subscribers)
 	ck_assert_ptr_nonnull(strstr(p.obuf, " lossy "));
 	proc_free(&p);
 
-	/* Detached: gone from the table. */
-	ringcast_sub_detach(r);
-	ringcast_sub_detach(l);
+	/* Stopped by a signal, they leave the table. */
+	kill(rel.pid, SIGTERM);
+	kill(lossy.pid, SIGTERM);
+	code = proc_finish(&rel, NULL, CLI_MS);
+	ck_assert(code != -1 && WIFSIGNALED(code));
+	code = proc_finish(&lossy, NULL, CLI_MS);
+	ck_assert(code != -1 && WIFSIGNALED(code));
+	proc_free(&rel);
+	proc_free(&lossy);
 	ck_assert_int_eq(RUN(&p, NULL, "stat", name, "--json"), 0);
-	ck_assert_ptr_nonnull(strstr(p.obuf, "\"subscribers\":[]"));
+	ck_assert_msg(strstr(p.obuf, "\"subscribers\":[]"), "%s", p.obuf);
 	proc_free(&p);
+	t_assert_clean();
+}
+END_TEST
+
+START_TEST(test_cli_create_demote_after)
+{
+	const char *name = t_name("cli-demote-opt");
+	struct ringcast_ring_info info;
+	struct proc p;
+
+	EXPECT_EXIT(2, "create", name, "--demote-after", "soon");
+	EXPECT_EXIT(2, "create", name, "--demote-after", "-1");
+	EXPECT_EXIT(2, "sub", name, "--demote-after", "1");
+	EXPECT_EXIT(2, "sub", name, "--reliable", "--demote-after", "0");
+	EXPECT_EXIT(2, "pub", name, "--wait-subscribers", "x");
+	EXPECT_EXIT(2, "pub", name, "--timeout", "x");
+
+	EXPECT_EXIT(0, "create", name, "--demote-after", "2.5");
+	t_stat(name, &info);
+	ck_assert_uint_eq(info.demote_ns, 2500000000ull);
+	ck_assert_int_eq(RUN(&p, NULL, "stat", name), 0);
+	ck_assert_msg(strstr(p.obuf, "\ndemote_ns: 2500000000\n"), "%s",
+		      p.obuf);
+	proc_free(&p);
+	ck_assert_int_eq(RUN(&p, NULL, "stat", name, "--json"), 0);
+	ck_assert_msg(strstr(p.obuf, "\"demote_ns\":2500000000,"), "%s",
+		      p.obuf);
+	proc_free(&p);
+
+	/* Absent: never demote. */
+	name = t_name("cli-demote-none");
+	EXPECT_EXIT(0, "create", name);
+	ck_assert_int_eq(RUN(&p, NULL, "stat", name), 0);
+	ck_assert_msg(strstr(p.obuf, "\ndemote_ns: 0\n"), "%s", p.obuf);
+	proc_free(&p);
+	t_assert_clean();
+}
+END_TEST
+
+/* pub --wait-subscribers 2 publishes nothing before two have attached. */
+START_TEST(test_cli_pub_wait_subscribers)
+{
+	const char *name = t_name("cli-wait-subs");
+	struct ringcast_ring_info info;
+	struct proc pub, s1, s2;
+	int code;
+
+	EXPECT_EXIT(0, "create", name);
+	proc_start(&pub,
+		   (const char *const[]){ "pub", name, "--wait-subscribers",
+					  "2", NULL });
+	ck_assert_int_eq(write(pub.in, "a\nb\n", 4), 4);
+	close(pub.in);
+	pub.in = -1;
+	ck_assert_msg(proc_wait_error(&pub, "waiting for 2 subscribers",
+				      CLI_MS),
+		      "stderr: %s", pub.ebuf);
+
+	proc_start(&s1, (const char *const[]){ "sub", name, "--from", "oldest",
+					       NULL });
+	ck_assert(wait_ring(name, subscribers_at_least, 1));
+	/* One is not enough (not a proof: the publisher may be slow). */
+	t_stat(name, &info);
+	ck_assert_uint_eq(info.head, 0);
+	ck_assert_uint_eq(info.state, RINGCAST_STATE_LIVE);
+
+	proc_start(&s2, (const char *const[]){ "sub", name, "--from", "oldest",
+					       "--reliable", NULL });
+	code = proc_finish(&pub, NULL, CLI_MS);
+	ck_assert_msg(exited(code, 0), "pub: status %#x: %s", code, pub.ebuf);
+	code = proc_finish(&s1, NULL, CLI_MS);
+	ck_assert_msg(exited(code, 0), "sub: status %#x: %s", code, s1.ebuf);
+	ck_assert_str_eq(s1.obuf, "a\nb\n");
+	code = proc_finish(&s2, NULL, CLI_MS);
+	ck_assert_msg(exited(code, 0), "sub: status %#x: %s", code, s2.ebuf);
+	ck_assert_str_eq(s2.obuf, "a\nb\n");
+	proc_free(&pub);
+	proc_free(&s1);
+	proc_free(&s2);
+
+	/* With --timeout: gives up, status 1. */
+	name = t_name("cli-wait-subs-timeout");
+	EXPECT_EXIT(0, "create", name);
+	code = RUN(&pub, "x\n", "pub", name, "--wait-subscribers", "1",
+		   "--timeout", "0.1");
+	ck_assert_int_eq(code, 1);
+	ck_assert_msg(strstr(pub.ebuf, "fewer than 1 subscribers"), "%s",
+		      pub.ebuf);
+	proc_free(&pub);
+	t_assert_clean();
+}
+END_TEST
+
+/*
+ * The issue's scenario: three reliable 'ringcast sub' of a 64-slot ring,
+ * one of them read by a deliberately slow consumer, then 'seq 1 N |
+ * ringcast pub X --wait-subscribers 3': each prints exactly the N lines,
+ * in order.  N is RINGCAST_CLI_LINES, by default the issue's 1000000 (a
+ * few seconds here, 17 s for the whole suite beside four busy loops on
+ * two cores).
+ */
+START_TEST(test_cli_reliable_three)
+{
+	const char *name = t_name("cli-reliable-3");
+	uint64_t n = t_env_u64("RINGCAST_CLI_LINES", 1000000);
+	struct lines_check chk[3];
+	pid_t sub[3], checker[3], pub;
+	int err[4], in, i, status;
+	size_t len;
+	char *lines, *msg;
+
+	EXPECT_EXIT(0, "create", name, "--slots", "64");
+	for (i = 0; i < 3; i++) {
+		int p[2];
+
+		ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+		err[i] = memfile("", 0);
+		sub[i] =
+			spawn((const char *const[]){ "sub", name, "--reliable",
+						     "--from", "oldest", NULL },
+			      -1, p[1], err[i]);
+		close(p[1]);
+		chk[i] = (struct lines_check){ .fd = p[0],
+					       .n = n,
+					       .slow = i == 2 };
+		checker[i] = t_fork(check_lines, &chk[i]);
+		close(p[0]);
+	}
+	lines = seq_lines(n, &len);
+	in = memfile(lines, len);
+	free(lines);
+	err[3] = memfile("", 0);
+	pub = spawn((const char *const[]){ "pub", name, "--wait-subscribers",
+					   "3", NULL },
+		    in, -1, err[3]);
+	close(in);
+
+	status = reap(pub, T_CHILD_MS);
+	msg = memfile_read(err[3]);
+	ck_assert_msg(exited(status, 0), "pub: status %#x: %s", status, msg);
+	free(msg);
+	for (i = 0; i < 3; i++) {
+		status = reap(sub[i], T_CHILD_MS);
+		msg = memfile_read(err[i]);
+		ck_assert_msg(exited(status, 0), "sub %d: status %#x: %s", i,
+			      status, msg);
+		ck_assert_msg(!*msg, "sub %d said: %s", i, msg);
+		free(msg);
+		t_child_ok(checker[i]);
+	}
+	for (i = 0; i < 4; i++)
+		close(err[i]);
+	t_assert_clean();
+}
+END_TEST
+
+/*
+ * kill -9 of the publisher: every 'ringcast sub', reliable or not, exits 1
+ * within 2 seconds, saying that the publisher died.
+ */
+START_TEST(test_cli_publisher_killed_subs)
+{
+	const char *name = t_name("cli-pub-killed");
+	struct proc sub[3], pub;
+	uint64_t t0, ms;
+	int i, code;
+
+	EXPECT_EXIT(0, "create", name, "--slots", "64");
+	for (i = 0; i < 3; i++)
+		proc_start(&sub[i],
+			   (const char *const[]){
+				   "sub", name, "--from", "oldest",
+				   i < 2 ? "--reliable" : "--strategy=spin",
+				   NULL });
+	ck_assert(wait_ring(name, subscribers_at_least, 3));
+	proc_start(&pub, (const char *const[]){ "pub", name, NULL });
+	ck_assert_int_eq(write(pub.in, "alive\n", 6), 6);
+	for (i = 0; i < 3; i++)
+		ck_assert_msg(proc_wait_output(&sub[i], "alive\n", CLI_MS),
+			      "the line did not arrive: %s", sub[i].ebuf);
+
+	kill(pub.pid, SIGKILL);
+	t0 = t_now_ns();
+	for (i = 0; i < 3; i++) {
+		code = proc_finish(&sub[i], NULL, CLI_MS);
+		ck_assert_msg(exited(code, 1), "sub %d: status %#x", i, code);
+		ck_assert_str_eq(sub[i].obuf, "alive\n");
+		ck_assert_msg(strstr(sub[i].ebuf, "publisher died"),
+			      "stderr: %s", sub[i].ebuf);
+	}
+	ms = (t_now_ns() - t0) / 1000000;
+	ck_assert_msg(ms <= 2000u * (unsigned int)ck_multiplier(),
+		      "the subscribers took %llu ms to see the death",
+		      (unsigned long long)ms);
+	code = proc_finish(&pub, NULL, CLI_MS);
+	ck_assert(code != -1 && WIFSIGNALED(code));
+	for (i = 0; i < 3; i++)
+		proc_free(&sub[i]);
+	proc_free(&pub);
+	t_assert_clean();
+}
+END_TEST
+
+/*
+ * A reliable subscriber that blocks the publisher (stopped, so it reads
+ * nothing) is killed with SIGKILL: the publisher goes on within a second,
+ * and another reliable subscriber loses nothing.
+ */
+START_TEST(test_cli_reliable_sub_killed)
+{
+	const char *name = t_name("cli-sub-killed");
+	struct proc stuck, good, pub;
+	size_t len;
+	char *lines;
+	uint64_t t0, ms;
+	int code;
+
+	EXPECT_EXIT(0, "create", name, "--slots", "64");
+	proc_start(&stuck, (const char *const[]){ "sub", name, "--reliable",
+						  "--from", "oldest", NULL });
+	proc_start(&good, (const char *const[]){ "sub", name, "--reliable",
+						 "--from", "oldest", NULL });
+	ck_assert(wait_ring(name, subscribers_at_least, 2));
+	kill(stuck.pid, SIGSTOP);
+
+	lines = seq_lines(1000, &len);
+	proc_start(&pub, (const char *const[]){ "pub", name, NULL });
+	/* 1000 short lines fit in the pipe. */
+	ck_assert_int_eq(write(pub.in, lines, len), (ssize_t)len);
+	close(pub.in);
+	pub.in = -1;
+	ck_assert_msg(wait_ring(name, blocked_at, 64),
+		      "the publisher did not block a ring ahead");
+	ck_assert_msg(proc_wait_output(&good, "\n64\n", CLI_MS),
+		      "the first 64 did not arrive: %s", good.ebuf);
+
+	kill(stuck.pid, SIGKILL);
+	t0 = t_now_ns();
+	ck_assert_msg(proc_wait_output(&good, "\n65\n", CLI_MS),
+		      "the publisher did not go on: %s", good.ebuf);
+	ms = (t_now_ns() - t0) / 1000000;
+	ck_assert_msg(ms <= 1000u * (unsigned int)ck_multiplier(),
+		      "the publisher was freed after %llu ms",
+		      (unsigned long long)ms);
+
+	code = proc_finish(&pub, NULL, CLI_MS);
+	ck_assert_msg(exited(code, 0), "pub: status %#x: %s", code, pub.ebuf);
+	code = proc_finish(&good, NULL, CLI_MS);
+	ck_assert_msg(exited(code, 0), "sub: status %#x: %s", code, good.ebuf);
+	ck_assert_msg(!strcmp(good.obuf, lines), "the reliable one lost some");
+	code = proc_finish(&stuck, NULL, CLI_MS);
+	ck_assert(code != -1 && WIFSIGNALED(code) && WTERMSIG(code) == SIGKILL);
+	free(lines);
+	proc_free(&stuck);
+	proc_free(&good);
+	proc_free(&pub);
+	t_assert_clean();
+}
+END_TEST
+
+/*
+ * A publisher blocked by a stopped reliable subscriber: --timeout gives up
+ * (status 1, the ring closed); SIGTERM ends it at once, by that signal,
+ * leaving the ring as if it died.
+ */
+START_TEST(test_cli_pub_blocked_ends)
+{
+	const char *name = t_name("cli-pub-blocked");
+	struct ringcast_ring_info info;
+	struct proc stuck, pub;
+	size_t len;
+	char *lines;
+	int code;
+
+	EXPECT_EXIT(0, "create", name, "--slots", "64");
+	proc_start(&stuck, (const char *const[]){ "sub", name, "--reliable",
+						  "--from", "oldest", NULL });
+	ck_assert(wait_ring(name, subscribers_at_least, 1));
+	kill(stuck.pid, SIGSTOP);
+	lines = seq_lines(200, &len);
+
+	code = RUN(&pub, lines, "pub", name, "--timeout", "0.2");
+	ck_assert_int_eq(code, 1);
+	ck_assert_msg(strstr(pub.ebuf, "no room within 0.2 seconds"), "%s",
+		      pub.ebuf);
+	proc_free(&pub);
+	t_stat(name, &info);
+	ck_assert_uint_eq(info.state, RINGCAST_STATE_CLOSED);
+	ck_assert_uint_eq(info.head, 64);
+
+	/* Again, on a ring of its own, stopped by SIGTERM. */
+	kill(stuck.pid, SIGKILL);
+	proc_finish(&stuck, NULL, CLI_MS);
+	proc_free(&stuck);
+	name = t_name("cli-pub-sigterm");
+	EXPECT_EXIT(0, "create", name, "--slots", "64");
+	proc_start(&stuck, (const char *const[]){ "sub", name, "--reliable",
+						  "--from", "oldest", NULL });
+	ck_assert(wait_ring(name, subscribers_at_least, 1));
+	kill(stuck.pid, SIGSTOP);
+	proc_start(&pub, (const char *const[]){ "pub", name, NULL });
+	ck_assert_int_eq(write(pub.in, lines, len), (ssize_t)len);
+	ck_assert(wait_ring(name, blocked_at, 64));
+	kill(pub.pid, SIGTERM);
+	code = proc_finish(&pub, NULL, CLI_MS);
+	ck_assert_msg(code != -1 && WIFSIGNALED(code) &&
+			      WTERMSIG(code) == SIGTERM,
+		      "pub: status %#x: %s", code, pub.ebuf);
+	t_stat(name, &info);
+	ck_assert_uint_eq(info.state, RINGCAST_STATE_ABANDONED);
+	ck_assert_int_eq(info.publisher_alive, 0);
+
+	kill(stuck.pid, SIGKILL);
+	proc_finish(&stuck, NULL, CLI_MS);
+	proc_free(&stuck);
+	proc_free(&pub);
+	free(lines);
+	t_assert_clean();
+}
+END_TEST
+
+/*
+ * create --demote-after: a stopped reliable subscriber is demoted, stat
+ * shows it, and once it runs again it says so and goes on as lossy.
+ */
+START_TEST(test_cli_demoted)
+{
+	const char *name = t_name("cli-demoted");
+	struct ringcast_ring_info info;
+	struct proc stuck, pub, p;
+	char **objs;
+	size_t len;
+	char *lines;
+	int code;
+
+	EXPECT_EXIT(0, "create", name, "--slots", "64", "--demote-after",
+		    "0.2");
+	proc_start(&stuck, (const char *const[]){ "sub", name, "--reliable",
+						  "--from", "oldest", NULL });
+	ck_assert(wait_ring(name, subscribers_at_least, 1));
+	kill(stuck.pid, SIGSTOP);
+
+	lines = seq_lines(1000, &len);
+	code = RUN(&pub, lines, "pub", name);
+	ck_assert_msg(code == 0, "pub: exit %d: %s", code, pub.ebuf);
+	proc_free(&pub);
+	t_stat(name, &info);
+	ck_assert_uint_eq(info.demotions, 1);
+	ck_assert_uint_ge(info.blocked, 1);
+	ck_assert_int_eq(RUN(&p, NULL, "stat", name, "--json"), 0);
+	objs = json_subscribers(p.obuf);
+	ck_assert_uint_eq(strv_len(objs), 1);
+	ck_assert_msg(strstr(objs[0], "\"mode\":\"demoted\""), "%s", objs[0]);
+	ck_assert_msg(strstr(objs[0], "\"demoted\":true"), "%s", objs[0]);
+	free_strv(objs);
+	proc_free(&p);
+
+	kill(stuck.pid, SIGCONT);
+	code = proc_finish(&stuck, NULL, CLI_MS);
+	ck_assert_msg(exited(code, 0), "sub: status %#x: %s", code, stuck.ebuf);
+	ck_assert_msg(strstr(stuck.ebuf, "demoted to lossy"), "%s", stuck.ebuf);
+	ck_assert_msg(strstr(stuck.ebuf, "lost "), "%s", stuck.ebuf);
+	/* It read the last half ring, up to the end. */
+	ck_assert_msg(strstr(stuck.obuf, "\n1000\n"), "%s", stuck.obuf);
+	proc_free(&stuck);
+	free(lines);
 	t_assert_clean();
 }
 END_TEST
@@ -706,6 +1330,13 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, test_cli_publisher_killed);
 	tcase_add_test(tc, test_cli_stat_json);
 	tcase_add_test(tc, test_cli_stat_subscribers);
+	tcase_add_test(tc, test_cli_create_demote_after);
+	tcase_add_test(tc, test_cli_pub_wait_subscribers);
+	tcase_add_test(tc, test_cli_reliable_three);
+	tcase_add_test(tc, test_cli_publisher_killed_subs);
+	tcase_add_test(tc, test_cli_reliable_sub_killed);
+	tcase_add_test(tc, test_cli_pub_blocked_ends);
+	tcase_add_test(tc, test_cli_demoted);
 	tcase_add_test(tc, test_cli_ls_rm);
 	suite_add_tcase(s, tc);
 	return s;
@@ -718,5 +1349,7 @@ int main(void)
 		printf("1..0 # SKIP RINGCAST_BIN is not set to the tool\n");
 		return 0;
 	}
+	/* Runs in each forked test process too, when it exits. */
+	atexit(kill_tracked);
 	return t_main(cli_suite());
 }

@@ -57,29 +57,34 @@ struct command {
  */
 
 static volatile sig_atomic_t caught_signal;
-/* The subscriber whose wait a signal interrupts; NULL when none. */
+/* The subscriber or publisher whose wait a signal interrupts, if any. */
 static _Atomic(struct ringcast_sub *) signal_sub;
+static _Atomic(struct ringcast_pub *) signal_pub;
 
 static void on_signal(int sig)
 {
 	struct ringcast_sub *sub = atomic_load(&signal_sub);
+	struct ringcast_pub *pub = atomic_load(&signal_pub);
 
 	caught_signal = sig;
-	/* Async-signal-safe: makes the current or next wait return -EINTR. */
+	/* Async-signal-safe: make the current or next wait return -EINTR. */
 	if (sub)
 		ringcast_sub_interrupt(sub);
+	if (pub)
+		ringcast_pub_interrupt(pub);
 }
 
 /*
  * Catch SIGINT, SIGTERM and SIGHUP once (a second one kills), except those
  * that were ignored when the program started, as in a background job.
+ * Without @restart, a read(2) they interrupt fails with EINTR.
  */
-static void catch_signals(void)
+static void catch_signals(bool restart)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
 	struct sigaction sa = {
 		.sa_handler = on_signal,
-		.sa_flags = SA_RESTART | SA_RESETHAND,
+		.sa_flags = (restart ? SA_RESTART : 0) | SA_RESETHAND,
 	};
 	struct sigaction old;
 	size_t i;
@@ -443,6 +448,15 @@ static void base64(const unsigned char *s, size_t n)
 	}
 }
 
+/* Die by the signal that stopped us, so that shells see it; else 128+sig. */
+static int exit_by_signal(int sig)
+{
+	fflush(stdout);
+	signal(sig, SIG_DFL);
+	raise(sig);
+	return 128 + sig;
+}
+
 /* ----------------------------------------------------------------------
  * create
  */
@@ -450,6 +464,7 @@ static void base64(const unsigned char *s, size_t n)
 static int opt_geometry(const struct command *cmd, int c, const char *arg,
 			struct ringcast_ring_opts *geo)
 {
+	int64_t ns;
 	uint64_t v;
 
 	switch (c) {
@@ -463,6 +478,14 @@ static int opt_geometry(const struct command *cmd, int c, const char *arg,
 		return opt_u32(cmd, "max-subscribers", arg, 1,
 			       RINGCAST_MAX_SUBSCRIBERS, false,
 			       &geo->max_subscribers);
+	case 'D':
+		if (parse_seconds(arg, &ns))
+			return usage_error(
+				cmd,
+				"--demote-after: '%s' is not a number of seconds",
+				arg);
+		geo->demote_ns = (uint64_t)ns;
+		return 0;
 	case 'm':
 		if (!*arg || strspn(arg, "01234567") != strlen(arg) ||
 		    strlen(arg) > 4)
@@ -485,6 +508,7 @@ static int cmd_create(const struct command *cmd, int argc, char **argv)
 		{ "slot-size", required_argument, NULL, 'z' },
 		{ "max-subscribers", required_argument, NULL, 'S' },
 		{ "mode", required_argument, NULL, 'm' },
+		{ "demote-after", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -520,6 +544,9 @@ struct pub_args {
 	unsigned int flags;
 	bool typed;
 	struct ringcast_ring_opts geo; /* zero fields were not given */
+	uint32_t wait_subs; /* subscribers to wait for; 0: none */
+	int64_t timeout_ns; /* < 0: wait for ever */
+	const char *timeout; /* as given, for messages */
 };
 
 /* stdin, read with read(2) so that lines go out as soon as they come. */
@@ -566,11 +593,23 @@ static int pub_prepare(const struct command *cmd, const struct pub_args *a)
 	return ring_error(cmd, a->name, err);
 }
 
-static int pub_error(const struct command *cmd, const char *name, int err)
+static int pub_error(const struct command *cmd, const struct pub_args *a,
+		     int err)
 {
-	if (err == -EPIPE)
-		return fail(cmd, name, "closed while publishing");
-	return ring_error(cmd, name, err);
+	switch (err) {
+	case -EPIPE:
+		return fail(cmd, a->name, "closed while publishing");
+	case -EAGAIN:
+		return fail(cmd, a->name,
+			    "no room: a reliable subscriber is a whole ring "
+			    "behind (--timeout 0)");
+	case -ETIMEDOUT:
+		return fail(cmd, a->name,
+			    "no room within %s seconds: a reliable subscriber "
+			    "is a whole ring behind",
+			    a->timeout);
+	}
+	return ring_error(cmd, a->name, err);
 }
 
 /* Split "TYPE PAYLOAD" (one space or tab); false if it is not that. */
@@ -625,6 +664,9 @@ static int pub_lines(const struct command *cmd, const struct pub_args *a,
 		size_t len;
 		ssize_t r;
 
+		/* Stopped by a signal: the caller says nothing more. */
+		if (caught_signal)
+			goto err_free;
 		/* The complete lines in the buffer, a batch at a time. */
 		n = 0;
 		while (n < PUB_BATCH) {
@@ -673,7 +715,7 @@ static int pub_lines(const struct command *cmd, const struct pub_args *a,
 		r = read(STDIN_FILENO, in.buf + in.end, in.size - in.end);
 		if (r < 0) {
 			if (errno == EINTR)
-				continue;
+				continue; /* caught_signal is looked at first */
 			ret = fail(cmd, NULL, "reading standard input: %s",
 				   strerror(errno));
 			goto err_free;
@@ -701,10 +743,45 @@ bad_line:
 			   lineno + n + 1, cap);
 	goto err_free;
 err_ring:
-	ret = pub_error(cmd, a->name, err);
+	/* Interrupted by a signal: nothing to say, the caller dies by it. */
+	if (err != -EINTR || !caught_signal)
+		ret = pub_error(cmd, a, err);
 err_free:
 	free(in.buf);
 	return ret;
+}
+
+/*
+ * --wait-subscribers: say once that we wait, then wait (as long as
+ * --timeout allows).  Return: an exit status; EXIT_FAILURE without a word
+ * when a signal interrupted it.
+ */
+static int pub_wait_subs(const struct command *cmd, const struct pub_args *a,
+			 struct ringcast_pub *pub)
+{
+	int err;
+
+	err = ringcast_pub_wait_subscribers(pub, a->wait_subs, 0);
+	if (err == -EAGAIN && a->timeout_ns != 0) {
+		int now = ringcast_pub_subscribers(pub);
+
+		fprintf(stderr,
+			"ringcast: %s: ring '%s': waiting for %" PRIu32
+			" subscribers (%d attached)\n",
+			cmd->name, a->name, a->wait_subs, now < 0 ? 0 : now);
+		err = ringcast_pub_wait_subscribers(pub, a->wait_subs,
+						    a->timeout_ns);
+	}
+	if (err >= 0)
+		return EXIT_SUCCESS;
+	if (err == -EINTR && caught_signal)
+		return EXIT_FAILURE;
+	if (err == -EAGAIN || err == -ETIMEDOUT)
+		return fail(cmd, a->name,
+			    "fewer than %" PRIu32
+			    " subscribers attached within %s seconds",
+			    a->wait_subs, a->timeout);
+	return pub_error(cmd, a, err);
 }
 
 static int cmd_pub(const struct command *cmd, int argc, char **argv)
@@ -715,10 +792,12 @@ static int cmd_pub(const struct command *cmd, int argc, char **argv)
 		{ "reopen", no_argument, NULL, 'r' },
 		{ "slots", required_argument, NULL, 's' },
 		{ "slot-size", required_argument, NULL, 'z' },
+		{ "wait-subscribers", required_argument, NULL, 'W' },
+		{ "timeout", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct pub_args a = { 0 };
+	struct pub_args a = { .timeout_ns = -1 };
 	struct ringcast_ring_info info;
 	struct ringcast_pub *pub;
 	int c, err, ret;
@@ -748,6 +827,20 @@ static int cmd_pub(const struct command *cmd, int argc, char **argv)
 			if (opt_geometry(cmd, c, optarg, &a.geo))
 				return EXIT_USAGE;
 			break;
+		case 'W':
+			if (opt_u32(cmd, "wait-subscribers", optarg, 0,
+				    RINGCAST_MAX_SUBSCRIBERS, false,
+				    &a.wait_subs))
+				return EXIT_USAGE;
+			break;
+		case 'o':
+			if (parse_seconds(optarg, &a.timeout_ns))
+				return usage_error(
+					cmd,
+					"--timeout: '%s' is not a number of seconds",
+					optarg);
+			a.timeout = optarg;
+			break;
 		default:
 			return EXIT_USAGE;
 		}
@@ -765,6 +858,14 @@ static int cmd_pub(const struct command *cmd, int argc, char **argv)
 			    "closed (--reopen publishes on it again)");
 	if (err < 0)
 		return ring_error(cmd, a.name, err);
+	/*
+	 * From here a signal interrupts a wait for room or for subscribers,
+	 * and a read of stdin; a signal that came before is seen by the
+	 * first check of caught_signal.
+	 */
+	atomic_store(&signal_pub, pub);
+	catch_signals(false);
+	ringcast_pub_set_timeout(pub, a.timeout_ns);
 	/* The capacity, which the publisher handle does not tell. */
 	err = ringcast_ring_stat(a.name, &info);
 	if (err < 0) {
@@ -772,12 +873,20 @@ static int cmd_pub(const struct command *cmd, int argc, char **argv)
 		goto out_close;
 	}
 
-	ret = pub_lines(cmd, &a, pub, info.capacity);
+	ret = a.wait_subs ? pub_wait_subs(cmd, &a, pub) : EXIT_SUCCESS;
+	if (ret == EXIT_SUCCESS)
+		ret = pub_lines(cmd, &a, pub, info.capacity);
 
 out_close:
+	atomic_store(&signal_pub, NULL);
+	if (caught_signal) {
+		/* As if killed: subscribers are told that we died. */
+		ringcast_pub_detach(pub);
+		return exit_by_signal(caught_signal);
+	}
 	err = ringcast_pub_close(pub);
 	if (err < 0 && ret == EXIT_SUCCESS)
-		ret = pub_error(cmd, a.name, err);
+		ret = pub_error(cmd, &a, err);
 	return ret;
 }
 
@@ -845,9 +954,12 @@ static int parse_sub_args(const struct command *cmd, int argc, char **argv,
 		{ "wait", no_argument, NULL, 'w' },
 		{ "strategy", required_argument, NULL, 's' },
 		{ "format", required_argument, NULL, 'F' },
+		{ "reliable", no_argument, NULL, 'R' },
+		{ "demote-after", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	int64_t ns;
 	int c;
 
 	a->opts.from = RINGCAST_FROM_NEWEST;
@@ -921,10 +1033,23 @@ static int parse_sub_args(const struct command *cmd, int argc, char **argv,
 					"--format: '%s' is not text or json",
 					optarg);
 			break;
+		case 'R':
+			a->opts.flags |= RINGCAST_SUB_RELIABLE;
+			break;
+		case 'D':
+			if (parse_seconds(optarg, &ns) || ns == 0)
+				return usage_error(
+					cmd,
+					"--demote-after: '%s' is not a positive number of seconds",
+					optarg);
+			a->opts.demote_ns = (uint64_t)ns;
+			break;
 		default:
 			return EXIT_USAGE;
 		}
 	}
+	if (a->opts.demote_ns && !(a->opts.flags & RINGCAST_SUB_RELIABLE))
+		return usage_error(cmd, "--demote-after needs --reliable");
 	a->name = one_name(cmd, argc, argv);
 	if (!a->name)
 		return EXIT_USAGE;
@@ -990,15 +1115,6 @@ static void print_event(const struct ringcast_event *ev, bool json)
 	fputs_unlocked("\"}\n", stdout);
 }
 
-/* Die by the signal that stopped us, so that shells see it; else 128+sig. */
-static int exit_by_signal(int sig)
-{
-	fflush(stdout);
-	signal(sig, SIG_DFL);
-	raise(sig);
-	return 128 + sig;
-}
-
 /*
  * Read events until the end of the stream or --count.  Return: 0 or a
  * negative errno that ended it; *@werr is set to an errno if writing
@@ -1035,6 +1151,15 @@ static int sub_loop(const struct command *cmd, const struct sub_args *a,
 				cmd->name, a->name, ev.lost);
 			continue;
 		}
+		if (err == -ESTALE) {
+			fflush(stdout);
+			fprintf(stderr,
+				"ringcast: %s: ring '%s': demoted to lossy: "
+				"stuck past the demotion limit; events may "
+				"now be lost\n",
+				cmd->name, a->name);
+			continue;
+		}
 		if (err == -EINTR && !caught_signal)
 			continue;
 		if (err < 0)
@@ -1046,6 +1171,25 @@ static int sub_loop(const struct command *cmd, const struct sub_args *a,
 		}
 		seen++;
 	}
+}
+
+/*
+ * The publisher died: say so, with its pid while the ring is still marked
+ * abandoned (after a takeover the pid would be the new publisher's).
+ */
+static int owner_dead(const struct command *cmd, const char *name)
+{
+	struct ringcast_ring_info info;
+
+	fflush(stdout);
+	if (ringcast_ring_stat(name, &info) == 0 &&
+	    info.state == RINGCAST_STATE_ABANDONED && info.publisher_pid > 0 &&
+	    !(info.features & RINGCAST_FEAT_MULTI_PUB))
+		return fail(cmd, name,
+			    "publisher died (pid %" PRId32
+			    ") without closing the ring",
+			    info.publisher_pid);
+	return fail(cmd, name, "publisher died without closing the ring");
 }
 
 static int cmd_sub(const struct command *cmd, int argc, char **argv)
@@ -1063,7 +1207,7 @@ static int cmd_sub(const struct command *cmd, int argc, char **argv)
 	outbuf = malloc(SUB_OUT_BUF);
 	if (outbuf)
 		setvbuf(stdout, outbuf, _IOFBF, SUB_OUT_BUF);
-	catch_signals();
+	catch_signals(true);
 
 	err = sub_attach(&a, &sub);
 	if (err == -EINTR)
@@ -1092,7 +1236,7 @@ static int cmd_sub(const struct command *cmd, int argc, char **argv)
 			   a.timeout);
 		break;
 	case -EOWNERDEAD:
-		ret = fail(cmd, a.name, "publisher died");
+		ret = owner_dead(cmd, a.name);
 		break;
 	default:
 		ret = ring_error(cmd, a.name, err);
@@ -1554,6 +1698,7 @@ static int cmd_ls(const struct command *cmd, int argc, char **argv)
 static const char create_help[] =
 	"Usage: ringcast create NAME [--slots N] [--slot-size BYTES]\n"
 	"                            [--max-subscribers N] [--mode OCTAL]\n"
+	"                            [--demote-after SECONDS]\n"
 	"\n"
 	"Create the ring NAME; fail if it exists.\n"
 	"\n"
@@ -1566,6 +1711,11 @@ static const char create_help[] =
 	"                       (default 64)\n"
 	"  --mode OCTAL         permissions, whatever the umask\n"
 	"                       (default 0600)\n"
+	"  --demote-after SECONDS\n"
+	"                       a reliable subscriber that keeps the\n"
+	"                       publisher blocked this long (fractions\n"
+	"                       allowed) is demoted to lossy; 0 or absent:\n"
+	"                       wait for it for ever\n"
 	"\n"
 	"Sizes take a k, M or G suffix (powers of 1024).\n"
 	"Exit status: 0 created, 1 error (it exists...), 2 usage.\n";
@@ -1573,6 +1723,7 @@ static const char create_help[] =
 static const char pub_help[] =
 	"Usage: ringcast pub NAME [--type T | --typed] [--reopen]\n"
 	"                         [--slots N] [--slot-size BYTES]\n"
+	"                         [--wait-subscribers N] [--timeout SECONDS]\n"
 	"\n"
 	"Publish each line of standard input, without its newline, as\n"
 	"one event; at the end of the input close the ring (end of\n"
@@ -1585,11 +1736,20 @@ static const char pub_help[] =
 	"  --reopen           publish on a closed ring again (a takeover)\n"
 	"  --slots N          geometry of a new ring, as for 'ringcast\n"
 	"  --slot-size BYTES  create'\n"
+	"  --wait-subscribers N\n"
+	"                     before the first event, wait until N\n"
+	"                     subscribers are attached (saying so on\n"
+	"                     standard error)\n"
+	"  --timeout SECONDS  give up when a reliable subscriber leaves no\n"
+	"                     room for that long (fractions allowed; 0:\n"
+	"                     never wait); also bounds --wait-subscribers\n"
 	"\n"
-	"A line longer than the ring's capacity is an error: the lines\n"
-	"before it are published, the ring is closed, the status is 1.\n"
-	"A publisher killed by a signal does not close the ring:\n"
-	"subscribers are told that it died.\n"
+	"A line longer than the ring's capacity, or a timeout, is an\n"
+	"error: the lines before it are published, the ring is closed,\n"
+	"the status is 1.  A publisher killed by a signal does not close\n"
+	"the ring: subscribers are told that it died.  SIGINT, SIGTERM\n"
+	"and SIGHUP, also while it waits, make it leave the ring that\n"
+	"way, then die by that signal.\n"
 	"Exit status: 0 all published, 1 error, 2 usage.\n";
 
 static const char sub_help[] =
@@ -1598,6 +1758,7 @@ static const char sub_help[] =
 	"                         [--timeout SECONDS] [--wait]\n"
 	"                         [--strategy busy|spin|sleep]\n"
 	"                         [--format text|json]\n"
+	"                         [--reliable [--demote-after SECONDS]]\n"
 	"\n"
 	"Print one line per event until the end of the stream.\n"
 	"\n"
@@ -1616,9 +1777,19 @@ static const char sub_help[] =
 	"                     json: one object per line with seq, type,\n"
 	"                     ts, len and data, or data_base64 when the\n"
 	"                     payload is not valid UTF-8\n"
+	"  --reliable         gate the publisher: it waits rather than\n"
+	"                     overwrite an event this subscriber has not\n"
+	"                     read, so none is lost (a slow reader slows\n"
+	"                     the publisher)\n"
+	"  --demote-after SECONDS\n"
+	"                     with --reliable: if it keeps the publisher\n"
+	"                     blocked this long, become lossy (when\n"
+	"                     shorter than the ring's own limit)\n"
 	"\n"
 	"Events lost when the subscriber is lapped are reported on\n"
-	"standard error as 'lost N events'; reading goes on.\n"
+	"standard error as 'lost N events'; reading goes on.  A reliable\n"
+	"subscriber that is demoted says 'demoted to lossy' there once\n"
+	"and goes on.\n"
 	"Exit status: 0 end of stream, --count reached, or the reader of\n"
 	"the output went away; 1 timeout, publisher died, or error;\n"
 	"2 usage.  SIGINT, SIGTERM and SIGHUP stop it after flushing the\n"
