@@ -1173,6 +1173,72 @@ RINGCAST_API int ringcast_scope_close(struct ringcast_scope *sc);
  */
 RINGCAST_API void ringcast_scope_free(struct ringcast_scope *sc);
 
+/* ----------------------------------------------------------------------
+ * Waiting on many subscribers; event loops
+ */
+
+/* The most subscribers one ringcast_sub_wait_any() call takes. */
+#define RINGCAST_WAIT_ANY_MAX 1024u
+
+/**
+ * ringcast_sub_wait_any() - wait until one of several subscribers has
+ * something to read
+ * @subs:       the subscribers, on any rings; the calling thread must be
+ *              the one that reads them (a wait counts as a call on each)
+ * @n:          1 to RINGCAST_WAIT_ANY_MAX
+ * @timeout_ns: 0 to check once, < 0 to wait for ever, else the most time
+ *              to wait
+ *
+ * Sleeps in one futex_waitv() call (Linux 5.16 and later) over the wake
+ * words of their rings, armed as each subscriber arms its own sleep (its
+ * wake bits, a full barrier, a re-check), so no wake-up is lost.
+ * Subscribers of one ring share one word; one call takes 128 words: with
+ * more rings than that, the first 128 are waited on and the others are
+ * polled every millisecond.  On kernels without futex_waitv() (ENOSYS,
+ * detected once), and for read-only subscribers, which cannot arm, it
+ * polls with 1 ms timed waits: up to 1 ms of added latency.  It wakes at
+ * least every 250 ms to check the publishers' liveness.  "Something to
+ * read" is what would make ringcast_sub_next() return at once: an event
+ * of a wanted type, a lap, an end of stream, an error.
+ *
+ * Return: the index of the first such subscriber (>= 0); -EAGAIN
+ * (timeout 0) or -ETIMEDOUT; -EINTR when one of them was interrupted
+ * (ringcast_sub_interrupt(), which wakes the wait; that interrupt is
+ * consumed); -EINVAL; -ECHILD.
+ */
+RINGCAST_API int ringcast_sub_wait_any(struct ringcast_sub *const *subs,
+				       unsigned int n, int64_t timeout_ns);
+
+/**
+ * ringcast_sub_fd() - a descriptor readable while the subscriber has
+ * something to read
+ * @sub: the subscriber; its reading thread
+ *
+ * An eventfd (non-blocking, close-on-exec) owned by the subscriber and
+ * closed by ringcast_sub_detach(): add it to epoll, poll or libuv; do not
+ * read or close it.  Level semantics: it is readable from the moment the
+ * subscriber has something to read (as ringcast_sub_wait_any() means it)
+ * until a ringcast_sub_next() or ringcast_sub_borrow() of it returns
+ * -EAGAIN or -ETIMEDOUT; so read until -EAGAIN, then wait again.  It may
+ * also turn readable with nothing to read (a wake for another type of
+ * the same bucket, and every liveness interval, so that the read probes
+ * the publisher): the read returns -EAGAIN and re-arms it.
+ *
+ * Cost: a futex cannot be polled, so the first call starts one helper
+ * thread per process (64 KiB of stack, never joined) that serves every
+ * descriptor of the process: it waits with futex_waitv() on the words of
+ * the armed descriptors (127 per call; more are polled every
+ * millisecond), and for each readiness it makes one eventfd write; the
+ * owner's re-arm after an empty read costs an eventfd read and a futex
+ * wake of the helper.  So an event reaches an epoll loop after two
+ * wake-ups (helper, then the loop) instead of one.  Read-only subscribers
+ * cannot arm: theirs turns readable every millisecond.
+ *
+ * Return: the descriptor (the same on every call), or -ENOMEM, -EMFILE,
+ * -EAGAIN (no thread), -EINVAL, -ECHILD.
+ */
+RINGCAST_API int ringcast_sub_fd(struct ringcast_sub *sub);
+
 #ifdef __cplusplus
 }
 #endif

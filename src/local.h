@@ -7,6 +7,7 @@
 #ifndef RINGCAST_LOCAL_H
 #define RINGCAST_LOCAL_H
 
+#include <linux/futex.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -79,6 +80,13 @@ int rc_msub_set_scope(struct ringcast_mux_sub *s, struct ringcast_scope *sc);
 
 /* scope.c: a mux subscription leaving its scope (unsubscribe). */
 void rc_scope_forget(struct ringcast_scope *sc, struct ringcast_mux_sub *s);
+
+/* waitv.c: futex_waitv(), at most RC_WAITV_MAX words per call. */
+#define RC_WAITV_MAX 128u
+/* 0 woken (or a value differed), -ETIMEDOUT, -EINTR, -ENOSYS, -EFAULT. */
+int rc_futex_waitv(struct futex_waitv *w, unsigned int n, int64_t timeout_ns);
+/* futex_waitv(), or without it a 1 ms wait on the first word. */
+void rc_wait_words(struct futex_waitv *w, unsigned int n, int64_t timeout_ns);
 
 /* subfd.c: the subscriber's descriptor, from sub.c. */
 void rc_subfd_idle(struct ringcast_sub *sub);

@@ -13,6 +13,7 @@
 #include "barrier.h"
 #include "compiler.h"
 #include "copy.h"
+#include "local.h"
 #include "ring.h"
 #include "sub.h"
 
@@ -677,6 +678,9 @@ static int rc_sub_get(struct ringcast_sub *sub, struct ringcast_event *ev,
 	}
 	r = rc_sub_wait(sub, ev, timeout_ns, how);
 	rc_sub_sync(sub);
+	/* Nothing to read: its descriptor (if any) stops being readable. */
+	if (unlikely(sub->fdw) && (r == -EAGAIN || r == -ETIMEDOUT))
+		rc_subfd_idle(sub);
 	return r;
 }
 
@@ -971,6 +975,7 @@ RINGCAST_API void ringcast_sub_detach(struct ringcast_sub *sub)
 {
 	if (!sub)
 		return;
+	rc_subfd_drop(sub); /* before the unmap: the helper reads its word */
 	/* In a forked child the entry is the parent's. */
 	if (!rc_map_forked(&sub->m))
 		rc_table_leave(&sub->m, sub->entry);

@@ -50,6 +50,7 @@ struct ringcast_sub {
 	uint64_t hole_since;
 	struct ringcast_sub_stats st;
 	unsigned char *buf;
+	struct rc_subfd *fdw; /* its descriptor (subfd.c), or NULL */
 };
 
 /*

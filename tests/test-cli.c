@@ -1282,6 +1282,57 @@ START_TEST(test_cli_demoted)
 }
 END_TEST
 
+/* A snapshot of top, from @s to @end, shows the ring and its subscriber. */
+static void check_snapshot(const char *s, const char *end, const char *name)
+{
+	char *snap = strndup(s, (size_t)(end - s));
+
+	ck_assert_msg(strstr(snap, name), "no ring in: %s", snap);
+	ck_assert_msg(strstr(snap, " reliable "), "no subscriber in: %s", snap);
+	free(snap);
+}
+
+/* top, its output a pipe: N snapshots, plain text, naming the ring. */
+START_TEST(test_cli_top_snapshots)
+{
+	const char *name = t_ring("cli-top", 64, 0);
+	const char *s, *frame2;
+	struct proc sub, p;
+	int code;
+
+	proc_start(&sub,
+		   (const char *const[]){ "sub", name, "--reliable", NULL });
+	ck_assert(wait_ring(name, subscribers_at_least, 1));
+	code = RUN(&p, NULL, "top", name, "--iterations", "2", "--interval",
+		   "0.05");
+	ck_assert_msg(code == 0, "top: exit %d: %s", code, p.ebuf);
+	ck_assert_msg(!strchr(p.obuf, '\033'), "escapes in: %s", p.obuf);
+	/* Two snapshots, each naming the ring and its subscriber. */
+	s = strstr(p.obuf, "ringcast top");
+	ck_assert_msg(s == p.obuf, "%s", p.obuf);
+	frame2 = strstr(s + 1, "ringcast top");
+	ck_assert_msg(frame2, "one snapshot only: %s", p.obuf);
+	ck_assert_ptr_null(strstr(frame2 + 1, "ringcast top"));
+	check_snapshot(p.obuf, frame2, name);
+	check_snapshot(frame2, p.obuf + p.olen, name);
+	proc_free(&p);
+
+	/* A ring that is not there is said so; the others are shown. */
+	code = RUN(&p, NULL, "top", name, t_name("cli-top-missing"),
+		   "--iterations", "1");
+	ck_assert_int_eq(code, 0);
+	ck_assert_ptr_nonnull(strstr(p.obuf, name));
+	ck_assert_msg(strstr(p.obuf, "cli-top-missing: "), "%s", p.obuf);
+	proc_free(&p);
+	EXPECT_EXIT(2, "top", "--interval", "0");
+
+	kill(sub.pid, SIGTERM);
+	proc_finish(&sub, NULL, CLI_MS);
+	proc_free(&sub);
+	t_assert_clean();
+}
+END_TEST
+
 START_TEST(test_cli_ls_rm)
 {
 	const char *name = t_name("cli-ls");
@@ -1337,6 +1388,7 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, test_cli_reliable_sub_killed);
 	tcase_add_test(tc, test_cli_pub_blocked_ends);
 	tcase_add_test(tc, test_cli_demoted);
+	tcase_add_test(tc, test_cli_top_snapshots);
 	tcase_add_test(tc, test_cli_ls_rm);
 	suite_add_tcase(s, tc);
 	return s;

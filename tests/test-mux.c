@@ -651,6 +651,136 @@ START_TEST(test_mux_fork)
 }
 END_TEST
 
+/* ------------------------------------------------- waiting on many */
+
+struct late_pub {
+	struct ringcast_pub *pub;
+	struct ringcast_sub *intr;
+	unsigned int n;
+	int fail;
+};
+
+static void *late_pub_thread(void *arg)
+{
+	struct late_pub *l = arg;
+	unsigned char buf[T_PAYLOAD_LEN];
+	unsigned int i;
+
+	if (l->intr) {
+		ringcast_sub_interrupt(l->intr);
+		return NULL;
+	}
+	for (i = 0; i < l->n; i++) {
+		t_payload(i, buf);
+		if (ringcast_pub_publish(l->pub, TYPE_A, buf, sizeof(buf)) < 0)
+			l->fail = 1;
+	}
+	return NULL;
+}
+
+START_TEST(test_wait_any_three_rings)
+{
+	const char *names[3];
+	struct ringcast_pub *pubs[3];
+	struct ringcast_sub *subs[3];
+	struct ringcast_event ev;
+	struct late_pub l;
+	pthread_t th;
+	unsigned int i;
+
+	for (i = 0; i < 3; i++) {
+		names[i] = t_ring("any", 64, 0);
+		pubs[i] = t_pub(names[i], 0);
+		subs[i] = t_sub(names[i], NULL, NULL);
+	}
+	ck_assert_int_eq(ringcast_sub_wait_any(subs, 3, 0), -EAGAIN);
+	ck_assert_int_eq(ringcast_sub_wait_any(subs, 3, 1000000), -ETIMEDOUT);
+	ck_assert_int_eq(ringcast_sub_wait_any(subs, 0, 0), -EINVAL);
+
+	/* Each ring in turn wakes a blocked wait on all three. */
+	for (i = 0; i < 3; i++) {
+		unsigned int k = (i + 1) % 3;
+
+		l = (struct late_pub){ .pub = pubs[k], .n = 1 };
+		ck_assert_int_eq(pthread_create(&th, NULL, late_pub_thread, &l),
+				 0);
+		ck_assert_int_eq(ringcast_sub_wait_any(subs, 3, T_WAIT_NS),
+				 (int)k);
+		pthread_join(th, NULL);
+		ck_assert_int_eq(l.fail, 0);
+		ck_assert_int_eq(ringcast_sub_next(subs[k], &ev, 0), 0);
+		ck_assert(t_payload_ok(&ev));
+		ck_assert_int_eq(ringcast_sub_wait_any(subs, 3, 0), -EAGAIN);
+	}
+
+	/* An interrupt from another thread ends the wait. */
+	l = (struct late_pub){ .intr = subs[2] };
+	ck_assert_int_eq(pthread_create(&th, NULL, late_pub_thread, &l), 0);
+	ck_assert_int_eq(ringcast_sub_wait_any(subs, 3, T_WAIT_NS), -EINTR);
+	pthread_join(th, NULL);
+
+	/* End of stream counts as something to read. */
+	ck_assert_int_eq(ringcast_pub_close(pubs[0]), 0);
+	ck_assert_int_eq(ringcast_sub_wait_any(subs, 3, T_WAIT_NS), 0);
+	ck_assert_int_eq(ringcast_sub_next(subs[0], &ev, 0), -EPIPE);
+	for (i = 0; i < 3; i++) {
+		if (i)
+			ringcast_pub_close(pubs[i]);
+		ringcast_sub_detach(subs[i]);
+	}
+	t_assert_clean();
+}
+END_TEST
+
+START_TEST(test_fd_epoll_loop)
+{
+	const char *name = t_ring("epoll", 64, 0);
+	struct ringcast_pub *pub = t_pub(name, 0);
+	struct ringcast_sub_opts so = { .flags = RINGCAST_SUB_RELIABLE };
+	struct ringcast_sub *sub = t_sub(name, &so, NULL);
+	struct epoll_event ee = { .events = EPOLLIN }, out;
+	struct late_pub l = { .pub = pub, .n = 5000 };
+	struct ringcast_event ev;
+	uint64_t got = 0;
+	pthread_t th;
+	int fd, ep, r;
+
+	fd = ringcast_sub_fd(sub);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ringcast_sub_fd(sub), fd);
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	ck_assert_int_ge(ep, 0);
+	ck_assert_int_eq(epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ee), 0);
+	ck_assert_int_eq(epoll_wait(ep, &out, 1, 0), 0);
+
+	/* Level: readable while an event waits, however often we look. */
+	ck_assert_int_ge(ringcast_pub_publish(pub, TYPE_A, NULL, 0), 0);
+	ck_assert_int_eq(epoll_wait(ep, &out, 1, 10000), 1);
+	ck_assert_int_eq(epoll_wait(ep, &out, 1, 0), 1);
+	ck_assert_int_eq(ringcast_sub_next(sub, &ev, 0), 0);
+	ck_assert_int_eq(ringcast_sub_next(sub, &ev, 0), -EAGAIN);
+	ck_assert_int_eq(epoll_wait(ep, &out, 1, 0), 0);
+
+	/* An event loop: wait, read until -EAGAIN, wait again. */
+	ck_assert_int_eq(pthread_create(&th, NULL, late_pub_thread, &l), 0);
+	while (got < l.n) {
+		ck_assert_int_eq(epoll_wait(ep, &out, 1, 10000), 1);
+		while ((r = ringcast_sub_next(sub, &ev, 0)) == 0) {
+			ck_assert_uint_eq(ev.seq, got + 1);
+			ck_assert_uint_eq(ev.len, T_PAYLOAD_LEN);
+			got++;
+		}
+		ck_assert_int_eq(r, -EAGAIN);
+	}
+	pthread_join(th, NULL);
+	ck_assert_int_eq(l.fail, 0);
+	close(ep);
+	ringcast_sub_detach(sub);
+	ck_assert_int_eq(ringcast_pub_close(pub), 0);
+	t_assert_clean();
+}
+END_TEST
+
 static Suite *mux_suite(void)
 {
 	Suite *s = suite_create("mux");
@@ -667,6 +797,8 @@ static Suite *mux_suite(void)
 	tcase_add_test(tc, test_mux_reliable_queue);
 	tcase_add_test(tc, test_scope_basic);
 	tcase_add_test(tc, test_scope_close_races_track);
+	tcase_add_test(tc, test_wait_any_three_rings);
+	tcase_add_test(tc, test_fd_epoll_loop);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("process");
