@@ -1333,6 +1333,103 @@ START_TEST(test_cli_top_snapshots)
 }
 END_TEST
 
+/* In a child: publish one event and die without closing the ring. */
+static int publish_and_die(void *arg)
+{
+	const char *name = arg;
+	struct ringcast_pub *pub;
+
+	CHILD_ASSERT(ringcast_pub_attach(name, 0, &pub) == 0);
+	CHILD_ASSERT(ringcast_pub_publish(pub, 0, "x", 1) >= 0);
+	_exit(0); /* the kernel drops the lease */
+}
+
+/* In a child: attach a subscriber and die without detaching. */
+static int subscribe_and_die(void *arg)
+{
+	const char *name = arg;
+	struct ringcast_sub *sub;
+
+	CHILD_ASSERT(ringcast_sub_attach(name, NULL, &sub, NULL) == 0);
+	_exit(0);
+}
+
+static bool ring_exists(const char *name)
+{
+	char file[256];
+
+	snprintf(file, sizeof(file), "ringcast.%s", name);
+	return t_shm_exists(file);
+}
+
+/*
+ * gc removes a ring whose publisher died and whose subscribers are gone
+ * (dead ones too), and keeps a ring that waits for its first publisher, a
+ * ring with a live subscriber and a closed ring; --dry-run removes
+ * nothing.  gc is given the names: other rings of this machine are none
+ * of a test's business.
+ */
+START_TEST(test_cli_gc)
+{
+	const char *dead = t_ring("cli-gc-dead", 64, 0);
+	const char *created = t_ring("cli-gc-created", 64, 0);
+	const char *watched = t_ring("cli-gc-watched", 64, 0);
+	const char *closed = t_ring("cli-gc-closed", 64, 0);
+	struct ringcast_ring_info info;
+	struct ringcast_sub *sub;
+	char line[512];
+	struct proc p;
+
+	t_child_ok(t_fork(subscribe_and_die, (void *)dead));
+	t_child_ok(t_fork(publish_and_die, (void *)dead));
+	t_child_ok(t_fork(publish_and_die, (void *)watched));
+	sub = t_sub(watched, NULL, NULL);
+	ck_assert_int_eq(RUN(&p, "bye\n", "pub", closed), 0);
+	proc_free(&p);
+	t_stat(dead, &info);
+
+	ck_assert_int_eq(RUN(&p, NULL, "gc", "--dry-run", dead, created,
+			     watched, closed),
+			 0);
+	snprintf(line, sizeof(line), "would remove %s (", dead);
+	ck_assert_msg(strstr(p.obuf, line), "%s", p.obuf);
+	snprintf(line, sizeof(line), "%llu bytes",
+		 (unsigned long long)info.size);
+	ck_assert_msg(strstr(p.obuf, line), "%s", p.obuf);
+	ck_assert_msg(strstr(p.obuf, "would remove 1 ring,"), "%s", p.obuf);
+	ck_assert_ptr_null(strstr(p.obuf, created));
+	ck_assert_ptr_null(strstr(p.obuf, watched));
+	ck_assert_ptr_null(strstr(p.obuf, closed));
+	proc_free(&p);
+	ck_assert(ring_exists(dead));
+
+	ck_assert_int_eq(RUN(&p, NULL, "gc", dead, created, watched, closed),
+			 0);
+	snprintf(line, sizeof(line), "removed %s (", dead);
+	ck_assert_msg(strstr(p.obuf, line), "%s", p.obuf);
+	snprintf(line, sizeof(line), "removed 1 ring, %llu bytes freed",
+		 (unsigned long long)info.size);
+	ck_assert_msg(strstr(p.obuf, line), "%s", p.obuf);
+	proc_free(&p);
+	ck_assert(!ring_exists(dead));
+	ck_assert(ring_exists(created));
+	ck_assert(ring_exists(watched));
+	ck_assert(ring_exists(closed));
+
+	/* Its last subscriber gone, the abandoned ring is garbage too. */
+	ringcast_sub_detach(sub);
+	ck_assert_int_eq(RUN(&p, NULL, "gc", watched, created), 0);
+	ck_assert_msg(strstr(p.obuf, "removed 1 ring,"), "%s", p.obuf);
+	proc_free(&p);
+	ck_assert(!ring_exists(watched));
+	ck_assert(ring_exists(created));
+
+	/* A ring named that is not there is an error; the others go on. */
+	EXPECT_EXIT(1, "gc", dead);
+	t_assert_clean();
+}
+END_TEST
+
 START_TEST(test_cli_ls_rm)
 {
 	const char *name = t_name("cli-ls");
@@ -1389,6 +1486,7 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, test_cli_pub_blocked_ends);
 	tcase_add_test(tc, test_cli_demoted);
 	tcase_add_test(tc, test_cli_top_snapshots);
+	tcase_add_test(tc, test_cli_gc);
 	tcase_add_test(tc, test_cli_ls_rm);
 	suite_add_tcase(s, tc);
 	return s;

@@ -2115,6 +2115,143 @@ static int cmd_top(const struct command *cmd, int argc, char **argv)
 }
 
 /* ----------------------------------------------------------------------
+ * gc
+ */
+
+/*
+ * Is the ring garbage: its publisher died (abandoned, or live with the
+ * lease free) and no live subscriber is left in its table?  A ring that
+ * waits for its first publisher, a closed ring (a normal end: its events
+ * are there to be read) and anything that cannot be told are kept.
+ * Return: 1 garbage, 0 keep, or a negative errno; @why says which.
+ */
+static int gc_check(const char *name, struct ringcast_ring_info *info,
+		    const char **why)
+{
+	struct ringcast_sub_info *subs;
+	int i, n, err, live = 0;
+
+	err = ringcast_ring_stat(name, info);
+	if (err < 0)
+		return err;
+	switch (info->state) {
+	case RINGCAST_STATE_ABANDONED:
+		*why = "abandoned";
+		break;
+	case RINGCAST_STATE_LIVE:
+		if (info->publisher_alive != 0) {
+			*why = "live";
+			return 0;
+		}
+		*why = "publisher dead";
+		break;
+	case RINGCAST_STATE_CREATED:
+		*why = "waiting for its first publisher";
+		return 0;
+	case RINGCAST_STATE_CLOSED:
+		*why = "closed";
+		return 0;
+	default:
+		*why = "unknown state";
+		return 0;
+	}
+	n = get_subscribers(name, info->max_subscribers, &subs);
+	if (n < 0)
+		return n;
+	/* Dead entries were reclaimed; alive -1 cannot be told: kept. */
+	for (i = 0; i < n; i++)
+		if (subs[i].alive != 0)
+			live++;
+	free(subs);
+	if (live) {
+		*why = "subscribers alive";
+		return 0;
+	}
+	return 1;
+}
+
+static int cmd_gc(const struct command *cmd, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct name_list list = { 0 };
+	uint64_t bytes = 0, rings = 0;
+	char **names = argv + optind;
+	size_t nnames, i;
+	bool dry = false, named;
+	int c, err, ret = EXIT_SUCCESS;
+
+	while ((c = next_opt(cmd, argc, argv, ":h", longopts)) != -1) {
+		switch (c) {
+		case 'h':
+			print_help(cmd, stdout);
+			return EXIT_SUCCESS;
+		case 'n':
+			dry = true;
+			break;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	names = argv + optind;
+	nnames = (size_t)(argc - optind);
+	named = nnames > 0;
+	if (!named) {
+		err = list_rings(&list);
+		if (err < 0)
+			return fail(cmd, NULL, "listing rings: %s",
+				    ringcast_strerror(err));
+		names = list.names;
+		nnames = list.n;
+	}
+
+	for (i = 0; i < nnames; i++) {
+		struct ringcast_ring_info info;
+		const char *why = "";
+
+		err = gc_check(names[i], &info, &why);
+		if (err == 0)
+			continue;
+		if (err < 0 && named) {
+			ret = ring_error(cmd, names[i], err);
+			continue;
+		}
+		/*
+		 * Of all the rings: one removed meanwhile, or another user's,
+		 * is none of our business; a corrupted one is kept, said.
+		 */
+		if (err < 0) {
+			if (err != -ENOENT && err != -EACCES)
+				ring_error(cmd, names[i], err);
+			continue;
+		}
+		if (!dry) {
+			err = ringcast_ring_remove(names[i]);
+			if (err == -ENOENT)
+				continue; /* removed meanwhile */
+			if (err < 0) {
+				ret = ring_error(cmd, names[i], err);
+				continue;
+			}
+		}
+		printf("%s %s (%s, publisher %" PRId32 ", %" PRIu64 " bytes)\n",
+		       dry ? "would remove" : "removed", names[i], why,
+		       info.publisher_pid, info.size);
+		bytes += info.size;
+		rings++;
+	}
+	printf("%s %" PRIu64 " ring%s, %" PRIu64 " bytes%s\n",
+	       dry ? "would remove" : "removed", rings, rings == 1 ? "" : "s",
+	       bytes, dry ? "" : " freed");
+	free_names(&list);
+	err = finish_output(cmd);
+	return err ? err : ret;
+}
+
+/* ----------------------------------------------------------------------
  * The table
  */
 
@@ -2272,6 +2409,21 @@ static const char top_help[] =
 	"Rates need two snapshots: the first shows '-'.\n"
 	"Exit status: 0, 1 error, 2 usage.\n";
 
+static const char gc_help[] =
+	"Usage: ringcast gc [NAME...] [--dry-run]\n"
+	"\n"
+	"Remove the rings (every ring, or those named) whose publisher\n"
+	"died without closing them and that have no live subscriber\n"
+	"left: they hold their whole size in /dev/shm for nothing.  A\n"
+	"ring waiting for its first publisher is kept, and so is a\n"
+	"closed ring (a normal end of stream: 'ringcast rm' removes it).\n"
+	"Prints a line per ring removed and the bytes freed.\n"
+	"\n"
+	"  --dry-run  say what would be removed; remove nothing\n"
+	"\n"
+	"Exit status: 0, 1 a ring named could not be read or a ring\n"
+	"could not be removed, 2 usage.\n";
+
 static const char help_help[] = "Usage: ringcast help [COMMAND]\n";
 
 static int cmd_help(const struct command *cmd, int argc, char **argv);
@@ -2286,6 +2438,8 @@ static const struct command commands[] = {
 	{ "ls", "list the rings", ls_help, cmd_ls },
 	{ "top", "watch rings and subscribers live", top_help, cmd_top },
 	{ "rm", "remove a ring", rm_help, cmd_rm },
+	{ "gc", "remove rings whose publisher and subscribers died", gc_help,
+	  cmd_gc },
 	{ "help", "show the help of a command", help_help, cmd_help },
 };
 
