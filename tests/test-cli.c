@@ -1430,6 +1430,36 @@ START_TEST(test_cli_gc)
 }
 END_TEST
 
+/* bench runs the driver RINGCAST_BENCH names, with every argument. */
+START_TEST(test_cli_bench)
+{
+	static const char echo[] = "/bin/echo";
+	struct proc p;
+
+	if (access(echo, X_OK))
+		return; /* nothing to stand in for the driver */
+	setenv("RINGCAST_BENCH", echo, 1);
+	ck_assert_int_eq(RUN(&p, NULL, "bench", "--size", "64", "x"), 0);
+	ck_assert_str_eq(p.obuf, "--size 64 x\n");
+	proc_free(&p);
+	/* (echo alone with --help would print its own help.) */
+	ck_assert_int_eq(RUN(&p, NULL, "bench", "--", "--help", "y"), 0);
+	ck_assert_str_eq(p.obuf, "--help y\n");
+	proc_free(&p);
+	/* Its own help, without the driver. */
+	ck_assert_int_eq(RUN(&p, NULL, "bench", "--help"), 0);
+	ck_assert_ptr_nonnull(strstr(p.obuf, "RINGCAST_BENCH"));
+	proc_free(&p);
+
+	setenv("RINGCAST_BENCH", "/nonexistent/ringcast-bench", 1);
+	ck_assert_int_eq(RUN(&p, NULL, "bench"), 1);
+	ck_assert_msg(strstr(p.ebuf, "/nonexistent/ringcast-bench"), "%s",
+		      p.ebuf);
+	proc_free(&p);
+	unsetenv("RINGCAST_BENCH");
+}
+END_TEST
+
 START_TEST(test_cli_ls_rm)
 {
 	const char *name = t_name("cli-ls");
@@ -1487,6 +1517,7 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, test_cli_demoted);
 	tcase_add_test(tc, test_cli_top_snapshots);
 	tcase_add_test(tc, test_cli_gc);
+	tcase_add_test(tc, test_cli_bench);
 	tcase_add_test(tc, test_cli_ls_rm);
 	suite_add_tcase(s, tc);
 	return s;

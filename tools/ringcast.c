@@ -2252,6 +2252,58 @@ static int cmd_gc(const struct command *cmd, int argc, char **argv)
 }
 
 /* ----------------------------------------------------------------------
+ * bench
+ */
+
+#ifndef RINGCAST_LIBEXECDIR
+#define RINGCAST_LIBEXECDIR "/usr/local/libexec"
+#endif
+/* The benchmark driver, installed beside the benchmarks it runs. */
+#define BENCH_DRIVER RINGCAST_LIBEXECDIR "/ringcast/ringcast-bench"
+
+/*
+ * Run the benchmark driver with our arguments: RINGCAST_BENCH, when set,
+ * names it (a build tree's), else the installed one.  Only --help (or -h)
+ * alone is ours; '--' first passes even that on.
+ */
+static int cmd_bench(const struct command *cmd, int argc, char **argv)
+{
+	const char *driver = getenv("RINGCAST_BENCH");
+	char **args;
+	int first = 1, i, n = 1, err;
+
+	if (argc == 2 &&
+	    (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		print_help(cmd, stdout);
+		return EXIT_SUCCESS;
+	}
+	if (argc > 1 && !strcmp(argv[1], "--"))
+		first = 2;
+	if (!driver || !*driver)
+		driver = BENCH_DRIVER;
+
+	args = calloc((size_t)argc + 1, sizeof(*args));
+	if (!args)
+		return fail(cmd, NULL, "%s", strerror(ENOMEM));
+	args[0] = (char *)driver;
+	for (i = first; i < argc; i++)
+		args[n++] = argv[i];
+	args[n] = NULL;
+	/* An ignored SIGPIPE would be inherited across exec. */
+	signal(SIGPIPE, SIG_DFL);
+	fflush(NULL);
+	execv(driver, args);
+	err = errno;
+	free(args);
+	if (err == ENOENT)
+		return fail(cmd, NULL,
+			    "no benchmark driver at %s (not installed? "
+			    "RINGCAST_BENCH names another)",
+			    driver);
+	return fail(cmd, NULL, "cannot run %s: %s", driver, strerror(err));
+}
+
+/* ----------------------------------------------------------------------
  * The table
  */
 
@@ -2424,6 +2476,18 @@ static const char gc_help[] =
 	"Exit status: 0, 1 a ring named could not be read or a ring\n"
 	"could not be removed, 2 usage.\n";
 
+static const char bench_help[] =
+	"Usage: ringcast bench [ARGS...]\n"
+	"       ringcast bench -- --help\n"
+	"\n"
+	"Run the benchmark driver (ringcast-bench, installed under\n"
+	"LIBEXECDIR/ringcast, or the program the environment variable\n"
+	"RINGCAST_BENCH names, for a build tree) with ARGS: it measures\n"
+	"ringcast against the other transports installed, one row per\n"
+	"configuration.  Every argument is the driver's; its own help\n"
+	"is 'ringcast bench -- --help'.\n"
+	"Exit status: the driver's; 1 when there is no driver to run.\n";
+
 static const char help_help[] = "Usage: ringcast help [COMMAND]\n";
 
 static int cmd_help(const struct command *cmd, int argc, char **argv);
@@ -2440,6 +2504,7 @@ static const struct command commands[] = {
 	{ "rm", "remove a ring", rm_help, cmd_rm },
 	{ "gc", "remove rings whose publisher and subscribers died", gc_help,
 	  cmd_gc },
+	{ "bench", "run the benchmarks", bench_help, cmd_bench },
 	{ "help", "show the help of a command", help_help, cmd_help },
 };
 
