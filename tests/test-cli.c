@@ -1005,6 +1005,28 @@ START_TEST(test_cli_pub_wait_subscribers)
 }
 END_TEST
 
+/* A reliable subscriber needs a table entry: a full table is an error. */
+START_TEST(test_cli_reliable_table_full)
+{
+	const char *name = t_name("cli-table-full");
+	struct proc first, p;
+	int code;
+
+	EXPECT_EXIT(0, "create", name, "--max-subscribers", "1");
+	proc_start(&first,
+		   (const char *const[]){ "sub", name, "--reliable", NULL });
+	ck_assert(wait_ring(name, subscribers_at_least, 1));
+	ck_assert_int_eq(RUN(&p, NULL, "sub", name, "--reliable"), 1);
+	ck_assert_msg(strstr(p.ebuf, "subscriber table is full"), "%s", p.ebuf);
+	proc_free(&p);
+	kill(first.pid, SIGTERM);
+	code = proc_finish(&first, NULL, CLI_MS);
+	ck_assert(code != -1 && WIFSIGNALED(code));
+	proc_free(&first);
+	t_assert_clean();
+}
+END_TEST
+
 /*
  * The issue's scenario: three reliable 'ringcast sub' of a 64-slot ring,
  * one of them read by a deliberately slow consumer, then 'seq 1 N |
@@ -1510,6 +1532,7 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, test_cli_stat_subscribers);
 	tcase_add_test(tc, test_cli_create_demote_after);
 	tcase_add_test(tc, test_cli_pub_wait_subscribers);
+	tcase_add_test(tc, test_cli_reliable_table_full);
 	tcase_add_test(tc, test_cli_reliable_three);
 	tcase_add_test(tc, test_cli_publisher_killed_subs);
 	tcase_add_test(tc, test_cli_reliable_sub_killed);

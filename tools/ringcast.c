@@ -1218,6 +1218,15 @@ static int cmd_sub(const struct command *cmd, int argc, char **argv)
 	if (err == -ETIMEDOUT)
 		return fail(cmd, a.name, "did not appear within %s seconds",
 			    a.timeout);
+	/* What a reliable subscriber needs that a lossy one does not. */
+	if (err == -EACCES && (a.opts.flags & RINGCAST_SUB_RELIABLE))
+		return fail(cmd, a.name,
+			    "--reliable needs write permission on the ring");
+	if (err == -EUSERS)
+		return fail(
+			cmd, a.name,
+			"the subscriber table is full (--reliable needs "
+			"an entry; see 'ringcast create --max-subscribers')");
 	if (err < 0)
 		return ring_error(cmd, a.name, err);
 
