@@ -1145,7 +1145,7 @@ END_TEST
 START_TEST(test_cli_reliable_sub_killed)
 {
 	const char *name = t_name("cli-sub-killed");
-	struct proc stuck, good, pub;
+	struct proc stuck, good, pub, p;
 	size_t len;
 	char *lines;
 	uint64_t t0, ms;
@@ -1169,6 +1169,10 @@ START_TEST(test_cli_reliable_sub_killed)
 		      "the publisher did not block a ring ahead");
 	ck_assert_msg(proc_wait_output(&good, "\n64\n", CLI_MS),
 		      "the first 64 did not arrive: %s", good.ebuf);
+	/* top points at the one that holds the publisher back. */
+	ck_assert_int_eq(RUN(&p, NULL, "top", name, "--iterations", "1"), 0);
+	ck_assert_msg(strstr(p.obuf, "holds the publisher"), "%s", p.obuf);
+	proc_free(&p);
 
 	kill(stuck.pid, SIGKILL);
 	t0 = t_now_ns();

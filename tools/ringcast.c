@@ -1882,12 +1882,17 @@ static void top_ring(FILE *f, struct top *t, const char *name, int64_t now)
 
 		fprintf(f,
 			"  %4" PRIu32 " %7" PRId32 " %-5s %-8s %10" PRIu64
-			" %8s %10" PRIu64 " %8" PRIu64 "\n",
+			" %8s %10" PRIu64 " %8" PRIu64 "%s\n",
 			si->id, si->pid, alive_name(si->alive, false),
 			sub_mode(si), si->lag,
 			top_rate(b3, sizeof(b3), ps, ps ? ps->delivered : 0,
 				 si->delivered, dt),
-			si->delivered, si->lost);
+			si->delivered, si->lost,
+			/* A whole ring behind: the publisher waits for it. */
+			(si->flags & RINGCAST_SUBINFO_RELIABLE) &&
+					si->lag >= info.slots ?
+				"  holds the publisher" :
+				"");
 	}
 	fputc('\n', f);
 
