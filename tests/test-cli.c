@@ -1260,8 +1260,9 @@ START_TEST(test_cli_pub_blocked_ends)
 END_TEST
 
 /*
- * create --demote-after: a stopped reliable subscriber is demoted, stat
- * shows it, and once it runs again it says so and goes on as lossy.
+ * create --demote-after (_i 0), or the subscriber's own sub --demote-after
+ * (_i 1): a stopped reliable subscriber is demoted, stat shows it, and
+ * once it runs again it says so and goes on as lossy.
  */
 START_TEST(test_cli_demoted)
 {
@@ -1273,10 +1274,19 @@ START_TEST(test_cli_demoted)
 	char *lines;
 	int code;
 
-	EXPECT_EXIT(0, "create", name, "--slots", "64", "--demote-after",
-		    "0.2");
-	proc_start(&stuck, (const char *const[]){ "sub", name, "--reliable",
+	if (_i == 0) {
+		EXPECT_EXIT(0, "create", name, "--slots", "64",
+			    "--demote-after", "0.2");
+		proc_start(&stuck,
+			   (const char *const[]){ "sub", name, "--reliable",
 						  "--from", "oldest", NULL });
+	} else {
+		EXPECT_EXIT(0, "create", name, "--slots", "64");
+		proc_start(&stuck,
+			   (const char *const[]){ "sub", name, "--reliable",
+						  "--demote-after", "0.2",
+						  "--from", "oldest", NULL });
+	}
 	ck_assert(wait_ring(name, subscribers_at_least, 1));
 	kill(stuck.pid, SIGSTOP);
 
@@ -1541,7 +1551,7 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, test_cli_publisher_killed_subs);
 	tcase_add_test(tc, test_cli_reliable_sub_killed);
 	tcase_add_test(tc, test_cli_pub_blocked_ends);
-	tcase_add_test(tc, test_cli_demoted);
+	tcase_add_loop_test(tc, test_cli_demoted, 0, 2);
 	tcase_add_test(tc, test_cli_top_snapshots);
 	tcase_add_test(tc, test_cli_gc);
 	tcase_add_test(tc, test_cli_bench);
