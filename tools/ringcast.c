@@ -784,6 +784,9 @@ static int pub_wait_subs(const struct command *cmd, const struct pub_args *a,
 			    "fewer than %" PRIu32
 			    " subscribers attached within %s seconds",
 			    a->wait_subs, a->timeout);
+	if (err == -EPIPE)
+		return fail(cmd, a->name,
+			    "closed while waiting for subscribers");
 	return pub_error(cmd, a, err);
 }
 
