@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * harness.h - the benchmark harness shared by ringcast-bench and its peers.
+ *
+ * One harness per metric, every transport plugged into each (Concurrency
+ * Kit's layout): a transport is a table of small operations on a "link"
+ * (one publisher to N subscribers), and the harness owns the processes,
+ * the clock, the verification of every message and the report.
+ *
+ * Processes.  The runner process is the publisher (ping-pong: the pinger);
+ * it forks one process per subscriber (ping-pong: the ponger).  Each side
+ * opens its end of the link (non-blocking), then waits until the link is
+ * connected (sub_sync before pub_sync in every process, so no transport can
+ * deadlock on the order), then the publisher sends warm + count messages
+ * and ends the stream.
+ *
+ * Messages.  Message i carries i in its first 8 bytes and, when it is at
+ * least 24 bytes long, i ^ TAIL_MAGIC in its last 8; the one-way metric puts
+ * the publisher's TSC in bytes 8-15.  Receivers check the length, both
+ * words and the order of every message: indexes never seen are losses
+ * (those the transport declared, like ringcast's -EOVERFLOW, are counted
+ * apart), an index lower than expected or a bad word is a corruption.
+ *
+ * Clocks.  Throughput and fan-out read CLOCK_MONOTONIC twice per receiver
+ * (at the first message after the warm-up and at the last), never per
+ * message; ping-pong reads it twice in the pinger.  The one-way
+ * distribution reads the TSC at the send and at the receipt of every
+ * message (the TSC is invariant and synchronised across CPUs here, see the
+ * machine description), converted with a rate calibrated against
+ * CLOCK_MONOTONIC.
+ */
+#ifndef RINGCAST_BENCH_HARNESS_H
+#define RINGCAST_BENCH_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum bench_metric {
+	METRIC_THROUGHPUT, /* 1 -> 1, messages/s */
+	METRIC_PINGPONG, /* RTT/2 in ns, busy readers */
+	METRIC_ONEWAY, /* one-way latency distribution at a fixed rate */
+	METRIC_FANOUT, /* 1 -> N, deliveries/s in total */
+	METRIC_COUNT,
+};
+
+/* Transport flags. */
+#define T_BUSY 0x1u /* readers always poll (never sleep) */
+#define T_SLEEP 0x2u /* readers always use their spin-then-sleep wait */
+#define T_FAST 0x4u /* shared-memory ring: calibrate with more messages */
+#define T_LOSSY 0x8u /* may lose messages by design (declares them) */
+#define T_EXIT 0x10u /* its processes must end with exit(), not _exit() */
+#define T_P2P 0x20u /* one channel per subscriber */
+
+/* Quantiles of the one-way distribution that a result carries. */
+#define NQ 18
+extern const double bench_quantiles[NQ];
+
+#define TAIL_MAGIC 0x5a5aa5a5c3c33c3cull
+#define MAX_SUBS 64u
+#define MAX_BATCH 256u
+
+struct bench_cfg {
+	uint32_t metric;
+	uint32_t size; /* payload bytes, >= 8 (one-way: >= 16) */
+	uint32_t nsubs;
+	uint32_t batch; /* messages per send call where a transport batches */
+	uint64_t count; /* messages (round trips) timed */
+	uint64_t warm; /* messages (round trips) before the clock starts */
+	uint32_t rate; /* one-way: messages per second */
+	bool busy; /* readers poll */
+	bool pin; /* one CPU per process */
+	bool mlock; /* mlockall() in every process */
+	double tsc_per_ns;
+	uint32_t timeout_s; /* the runner gives up after this */
+	char tag[48]; /* unique per run: names of rings, queues, sockets */
+};
+
+enum bench_status { RES_OK = 0, RES_SKIP = 1, RES_FAIL = 2 };
+
+struct bench_result {
+	int status;
+	double value; /* msg/s, deliveries/s or ns */
+	uint64_t received; /* deliveries, all subscribers */
+	uint64_t lost; /* indexes never delivered, all subscribers */
+	uint64_t declared; /* of which the transport declared */
+	uint64_t bad; /* corrupted or out of order */
+	double wakes_per_event; /* futex wakes the publisher made; < 0: n/a */
+	double q[NQ]; /* one-way latency quantiles, ns */
+	char reason[240];
+};
+
+/* What a receiver hands the harness. */
+struct rx {
+	const void *data;
+	size_t len;
+	uint64_t lost; /* with -EOVERFLOW */
+};
+
+/* What the publisher hands a transport (the layout of ringcast_msg). */
+struct txmsg {
+	uint32_t type;
+	uint32_t len;
+	const void *data;
+};
+
+/*
+ * struct transport - one transport plugged into the harness
+ *
+ * Every operation returns 0 or a negative errno.  create() runs in the
+ * runner before any fork (names, shared mappings, descriptors); the open
+ * and sync calls run in the process that takes that role (@tag names
+ * the link, unique on the machine); recv() blocks
+ * (or polls, with cfg->busy) until a message, -EOVERFLOW with the count
+ * lost, or -EPIPE at the end of the stream.  reserve()/commit() replace
+ * send() for zero-copy publishers, release() ends a zero-copy receive
+ * (-EOVERFLOW: what was read must be discarded).  destroy() frees this
+ * process's part; the creator also removes names.  skip() says why the
+ * transport cannot run a configuration; run() replaces the harness for a
+ * transport that is not a message channel (the physical limit).
+ */
+struct transport {
+	const char *name;
+	unsigned int flags;
+	const char *(*skip)(const struct bench_cfg *cfg, char *buf, size_t len);
+	int (*run)(const struct bench_cfg *cfg, struct bench_result *res);
+	int (*create)(void **lp, const struct bench_cfg *cfg, const char *tag,
+		      unsigned int nsubs);
+	int (*sub_open)(void *l, unsigned int idx);
+	int (*sub_sync)(void *l, unsigned int idx);
+	int (*pub_open)(void *l);
+	int (*pub_sync)(void *l);
+	int (*send)(void *l, const struct txmsg *msgs, unsigned int n);
+	int (*reserve)(void *l, size_t len, void **buf);
+	int (*commit)(void *l, size_t len);
+	int (*recv)(void *l, unsigned int idx, struct rx *m);
+	int (*release)(void *l, unsigned int idx, struct rx *m);
+	int (*pub_close)(void *l);
+	void (*sub_close)(void *l, unsigned int idx);
+	void (*destroy)(void *l, bool creator);
+	/* Publisher side, after pub_close(): fill wakes_per_event. */
+	void (*stats)(void *l, struct bench_result *res);
+};
+
+/* Built-in transports (the driver's own). */
+extern const struct transport t_ringcast_lossy_busy;
+extern const struct transport t_ringcast_lossy_sleep;
+extern const struct transport t_ringcast_reliable;
+extern const struct transport t_ringcast_zero_copy;
+extern const struct transport t_pipe;
+extern const struct transport t_unix_stream;
+extern const struct transport t_unix_seqpacket;
+extern const struct transport t_mq;
+extern const struct transport t_eventfd;
+extern const struct transport t_physical_limit;
+extern const struct transport t_bare_ring;
+extern const struct transport t_bare_ring_futex;
+/* Peers, each in its own executable. */
+extern const struct transport t_zeromq;
+extern const struct transport t_iceoryx;
+
+/* Run one measurement; never returns an error: res->status says. */
+void bench_run(const struct transport *t, const struct bench_cfg *cfg,
+	       struct bench_result *res);
+
+/* One line "RESULT ..." describing @res, and its parser. */
+void bench_result_print(const struct bench_result *res, int fd);
+int bench_result_parse(const char *line, struct bench_result *res);
+
+/* The command-line form of a configuration (for peers), and its parser. */
+int bench_cfg_to_args(const struct bench_cfg *cfg, char *buf, size_t len);
+int bench_cfg_parse(int argc, char **argv, struct bench_cfg *cfg,
+		    const char **transport);
+
+/* Small helpers. */
+uint64_t now_ns(void);
+double tsc_calibrate(void);
+int read_full(int fd, void *buf, size_t len);
+int write_full(int fd, const void *buf, size_t len);
+void bench_fail(struct bench_result *res, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int pin_to_cpu(unsigned int cpu);
+
+static inline uint64_t rdtsc(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	return __builtin_ia32_rdtsc();
+#else
+	return now_ns();
+#endif
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+#define cpu_relax() __builtin_ia32_pause()
+#elif defined(__aarch64__)
+#define cpu_relax() __asm__ __volatile__("yield" ::: "memory")
+#else
+#define cpu_relax() __asm__ __volatile__("" ::: "memory")
+#endif
+
+#endif /* RINGCAST_BENCH_HARNESS_H */

@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: MIT
+/*
+ * t_ringcast.c - ringcast as the harness sees it, four ways:
+ *
+ *   ringcast-lossy-busy   lossy subscribers, RINGCAST_WAIT_BUSY
+ *   ringcast-lossy-sleep  lossy subscribers, the default wait (spin about
+ *                         20 us, then sleep on the futex)
+ *   ringcast-reliable     RINGCAST_SUB_RELIABLE: lossless, the publisher is
+ *                         gated; busy where the harness asks for busy
+ *                         readers, the default wait elsewhere
+ *   ringcast-zero-copy    reliable, filled in place (reserve/commit) and
+ *                         read in place (borrow/release)
+ *
+ * Copying publishers send in batches (ringcast_pub_publish_batch()) of
+ * the harness's --batch; timestamps stay on (the default coarse clock).
+ * Geometry: slots of the smallest power of two that holds the payload and
+ * the 32-byte slot header, 65536 of them (4096 for latency runs), fewer
+ * so that the ring stays within 64 MiB.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ringcast.h"
+#include "harness.h"
+
+_Static_assert(sizeof(struct txmsg) == sizeof(struct ringcast_msg) &&
+		       offsetof(struct txmsg, len) ==
+			       offsetof(struct ringcast_msg, len) &&
+		       offsetof(struct txmsg, data) ==
+			       offsetof(struct ringcast_msg, data),
+	       "struct txmsg has the layout of struct ringcast_msg");
+
+#define RC_MAX_RING_BYTES (64ull << 20)
+
+enum rc_mode { RC_LOSSY_BUSY, RC_LOSSY_SLEEP, RC_RELIABLE, RC_ZERO_COPY };
+
+struct rc_link {
+	const struct bench_cfg *cfg;
+	enum rc_mode mode;
+	unsigned int nsubs;
+	bool made;
+	char name[64];
+	struct ringcast_pub *pub;
+	struct ringcast_sub *sub;
+	double wakes;
+};
+
+static uint32_t slot_size_for(uint32_t size)
+{
+	uint32_t s = RINGCAST_MIN_SLOT_SIZE;
+
+	while (s < (uint64_t)size + RINGCAST_SLOT_HEADER)
+		s <<= 1;
+	return s;
+}
+
+static const char *rc_skip(const struct bench_cfg *cfg, char *buf, size_t len)
+{
+	if ((uint64_t)cfg->size + RINGCAST_SLOT_HEADER >
+	    RINGCAST_MAX_SLOT_SIZE) {
+		snprintf(buf, len, "payload above the largest slot");
+		return buf;
+	}
+	return NULL;
+}
+
+static int rc_create(void **lp, const struct bench_cfg *cfg, const char *tag,
+		     enum rc_mode mode, unsigned int nsubs)
+{
+	struct ringcast_ring_opts ro = {
+		.slot_size = slot_size_for(cfg->size),
+		.max_subscribers = nsubs + 2,
+		.mode = 0600,
+	};
+	struct rc_link *l;
+	int ret;
+
+	ro.slots = cfg->metric == METRIC_PINGPONG ||
+				   cfg->metric == METRIC_ONEWAY ?
+			   4096 :
+			   65536;
+	while (ro.slots > 16 &&
+	       (uint64_t)ro.slots * ro.slot_size > RC_MAX_RING_BYTES)
+		ro.slots /= 2;
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	l->cfg = cfg;
+	l->mode = mode;
+	l->nsubs = nsubs;
+	l->wakes = -1;
+	snprintf(l->name, sizeof(l->name), "%s", tag);
+	ret = ringcast_ring_create(l->name, &ro, RINGCAST_CREATE_EXCL);
+	if (ret < 0) {
+		free(l);
+		return ret;
+	}
+	l->made = true;
+	*lp = l;
+	return 0;
+}
+
+#define RC_CREATE(fn, mode)                                                    \
+	static int fn(void **lp, const struct bench_cfg *cfg, const char *tag, \
+		      unsigned int nsubs)                                      \
+	{                                                                      \
+		return rc_create(lp, cfg, tag, mode, nsubs);                   \
+	}
+RC_CREATE(rc_create_lossy_busy, RC_LOSSY_BUSY)
+RC_CREATE(rc_create_lossy_sleep, RC_LOSSY_SLEEP)
+RC_CREATE(rc_create_reliable, RC_RELIABLE)
+RC_CREATE(rc_create_zero_copy, RC_ZERO_COPY)
+
+static int rc_sub_open(void *lp, unsigned int idx)
+{
+	struct rc_link *l = lp;
+	struct ringcast_sub_opts so = { .from = RINGCAST_FROM_OLDEST };
+
+	switch (l->mode) {
+	case RC_LOSSY_BUSY:
+		so.wait = RINGCAST_WAIT_BUSY;
+		break;
+	case RC_LOSSY_SLEEP:
+		so.wait = RINGCAST_WAIT_SPIN;
+		break;
+	case RC_RELIABLE:
+	case RC_ZERO_COPY:
+		so.flags = RINGCAST_SUB_RELIABLE;
+		so.wait = l->cfg->busy ? RINGCAST_WAIT_BUSY :
+					 RINGCAST_WAIT_SPIN;
+		break;
+	}
+	return ringcast_sub_attach(l->name, &so, &l->sub, NULL);
+}
+
+static int rc_pub_open(void *lp)
+{
+	struct rc_link *l = lp;
+
+	return ringcast_pub_attach(l->name, 0, &l->pub);
+}
+
+static int rc_pub_sync(void *lp)
+{
+	struct rc_link *l = lp;
+	int ret;
+
+	ret = ringcast_pub_wait_subscribers(l->pub, l->nsubs,
+					    10ll * 1000 * 1000 * 1000);
+	return ret < 0 ? ret : 0;
+}
+
+static int rc_send(void *lp, const struct txmsg *msgs, unsigned int n)
+{
+	struct rc_link *l = lp;
+	int ret;
+
+	if (n == 1)
+		ret = ringcast_pub_publish(l->pub, msgs[0].type, msgs[0].data,
+					   msgs[0].len);
+	else
+		ret = ringcast_pub_publish_batch(
+			l->pub, (const struct ringcast_msg *)msgs, n);
+	return ret < 0 ? ret : 0;
+}
+
+static int rc_reserve(void *lp, size_t len, void **buf)
+{
+	struct rc_link *l = lp;
+
+	return ringcast_pub_reserve(l->pub, len, buf);
+}
+
+static int rc_commit(void *lp, size_t len)
+{
+	struct rc_link *l = lp;
+	int ret = ringcast_pub_commit(l->pub, 1, len);
+
+	return ret < 0 ? ret : 0;
+}
+
+static int rc_recv(void *lp, unsigned int idx, struct rx *m)
+{
+	struct rc_link *l = lp;
+	struct ringcast_event ev;
+	int ret;
+
+	if (l->mode == RC_ZERO_COPY)
+		ret = ringcast_sub_borrow(l->sub, &ev, -1);
+	else
+		ret = ringcast_sub_next(l->sub, &ev, -1);
+	if (ret == -EOVERFLOW)
+		m->lost = ev.lost;
+	if (ret < 0)
+		return ret;
+	m->data = ev.data;
+	m->len = ev.len;
+	return 0;
+}
+
+static int rc_release(void *lp, unsigned int idx, struct rx *m)
+{
+	struct rc_link *l = lp;
+	struct ringcast_event ev = { 0 };
+	int ret = ringcast_sub_release(l->sub, &ev);
+
+	if (ret == -EOVERFLOW)
+		m->lost = ev.lost;
+	return ret;
+}
+
+static int rc_pub_close(void *lp)
+{
+	struct rc_link *l = lp;
+	struct ringcast_ring_info info;
+	int ret;
+
+	if (!l->pub)
+		return 0;
+	if (!ringcast_ring_stat(l->name, &info) && info.published)
+		l->wakes = (double)info.wakes / (double)info.published;
+	ret = ringcast_pub_close(l->pub);
+	l->pub = NULL;
+	return ret;
+}
+
+static void rc_sub_close(void *lp, unsigned int idx)
+{
+	struct rc_link *l = lp;
+
+	ringcast_sub_detach(l->sub);
+	l->sub = NULL;
+}
+
+static void rc_destroy(void *lp, bool creator)
+{
+	struct rc_link *l = lp;
+
+	if (l->pub)
+		ringcast_pub_detach(l->pub);
+	ringcast_sub_detach(l->sub);
+	if (creator && l->made)
+		ringcast_ring_remove(l->name);
+	free(l);
+}
+
+static void rc_stats(void *lp, struct bench_result *res)
+{
+	struct rc_link *l = lp;
+
+	res->wakes_per_event = l->wakes;
+}
+
+#define RC_COMMON                                                            \
+	.skip = rc_skip, .sub_open = rc_sub_open, .pub_open = rc_pub_open,   \
+	.pub_sync = rc_pub_sync, .recv = rc_recv, .pub_close = rc_pub_close, \
+	.sub_close = rc_sub_close, .destroy = rc_destroy, .stats = rc_stats
+
+const struct transport t_ringcast_lossy_busy = {
+	.name = "ringcast-lossy-busy",
+	.flags = T_BUSY | T_FAST | T_LOSSY,
+	.create = rc_create_lossy_busy,
+	.send = rc_send,
+	RC_COMMON,
+};
+
+const struct transport t_ringcast_lossy_sleep = {
+	.name = "ringcast-lossy-sleep",
+	.flags = T_SLEEP | T_FAST | T_LOSSY,
+	.create = rc_create_lossy_sleep,
+	.send = rc_send,
+	RC_COMMON,
+};
+
+const struct transport t_ringcast_reliable = {
+	.name = "ringcast-reliable",
+	.flags = T_FAST,
+	.create = rc_create_reliable,
+	.send = rc_send,
+	RC_COMMON,
+};
+
+const struct transport t_ringcast_zero_copy = {
+	.name = "ringcast-zero-copy",
+	.flags = T_FAST,
+	.create = rc_create_zero_copy,
+	.reserve = rc_reserve,
+	.commit = rc_commit,
+	.release = rc_release,
+	RC_COMMON,
+};
