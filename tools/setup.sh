@@ -26,6 +26,8 @@ packages=(
 	iceoryx
 	libiceoryx-binding-c-dev
 	gnuplot-nox
+	nats-server
+	libnats-dev
 )
 
 missing=()
