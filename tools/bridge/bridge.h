@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ringcast-bridge: forward a ring to NATS (out) and NATS to a ring (in).
+ *
+ * Subjects.  Event of type T of ring NAME goes to PREFIX.NAME.T, NAME with
+ * every '.' written "%2E" ('%' is not allowed in ring names, so the
+ * mapping is one-to-one).  Headers (all decimal unless said):
+ *
+ *   Ringcast-Seq      the event's sequence number in the origin ring
+ *   Ringcast-Count    how many events of this type the out bridge has read
+ *                     (1 for the first), sent or not: a receiver that sees
+ *                     it jump by more than one lost exactly the difference
+ *                     less one, whatever subjects it filters on
+ *   Ringcast-Type     the type tag
+ *   Ringcast-Ts       the origin's timestamp (CLOCK_MONOTONIC ns there)
+ *   Ringcast-Epoch    the origin ring's epoch, 16 hex digits
+ *   Ringcast-Host     the origin host's name (or --host)
+ *   Ringcast-Session  the out bridge's random id, 16 hex digits: a new one
+ *                     restarts every count
+ *   Ringcast-Dropped  (only once non-zero) events the out bridge lost
+ *                     before reading them, so of unknown types: laps of
+ *                     its subscription once it let the publisher go
+ *
+ * Status.  Each bridge keeps /dev/shm/ringcast-bridge.DIR.NAME (DIR out or
+ * in) up to date, "key value" lines, replaced atomically (rename), removed
+ * when it exits; `ringcast-bridge stat NAME` prints them.
+ */
+#ifndef RINGCAST_BRIDGE_H
+#define RINGCAST_BRIDGE_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <signal.h>
+#include <stdatomic.h>
+
+#include <nats/nats.h>
+
+#include "ringcast.h"
+
+#define BRIDGE_PROG "ringcast-bridge"
+#define BRIDGE_STATUS_DIR "/dev/shm"
+#define BRIDGE_STATUS_PREFIX "ringcast-bridge."
+#define BRIDGE_DEFAULT_PREFIX "ringcast"
+#define BRIDGE_DEFAULT_URL "nats://127.0.0.1:4222"
+/* Connection retries: from 50 ms, doubling, up to --max-backoff. */
+#define BRIDGE_BACKOFF_MIN_MS 50
+#define BRIDGE_BACKOFF_MAX_MS 2000
+/* The out side holds the ring's publisher back this long by default. */
+#define BRIDGE_HOLD_NS (2LL * 1000 * 1000 * 1000)
+/* Status file refresh while something changes. */
+#define BRIDGE_STATUS_NS (200LL * 1000 * 1000)
+/* Subjects: PREFIX + '.' + NAME (each '.' three bytes) + '.' + 10 digits. */
+#define BRIDGE_SUBJECT_MAX 1024
+
+#define H_SEQ "Ringcast-Seq"
+#define H_COUNT "Ringcast-Count"
+#define H_TYPE "Ringcast-Type"
+#define H_TS "Ringcast-Ts"
+#define H_EPOCH "Ringcast-Epoch"
+#define H_HOST "Ringcast-Host"
+#define H_SESSION "Ringcast-Session"
+#define H_DROPPED "Ringcast-Dropped"
+
+/**
+ * struct bridge - one bridge process: options and the NATS connection
+ *
+ * The connection callbacks run on the NATS library's threads and touch
+ * only the fields under @lock; everything else belongs to the main thread.
+ */
+struct bridge {
+	/* Options. */
+	const char *dir; /* "out" or "in" */
+	const char *name; /* the local ring */
+	const char *url;
+	const char *subject; /* out: the prefix; in: the pattern */
+	char host[256];
+	int64_t hold_ns; /* out: < 0 for ever, 0 lossy */
+	uint32_t from; /* out: enum ringcast_from */
+	bool wait_ring; /* out: wait for the ring to be created */
+	struct ringcast_ring_opts geo; /* in: a new ring's geometry */
+	int64_t backoff_max_ms;
+	char status_path[PATH_MAX];
+	char subj_buf[BRIDGE_SUBJECT_MAX];
+	uint64_t session;
+
+	/* NATS. */
+	natsOptions *opts;
+	natsConnection *nc;
+	int64_t max_payload;
+
+	/* Shared with the NATS callbacks. */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool connected;
+	bool closed;
+	bool closing; /* we close it: no more reports */
+	uint64_t conn_gen; /* bumped at every (re)connection */
+	uint64_t disconnects;
+	uint64_t reconnects;
+	uint64_t retries; /* reconnection attempts that failed */
+	char last_error[256];
+};
+
+extern volatile sig_atomic_t bridge_stop;
+
+void bridge_log(const struct bridge *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Parse a duration in seconds ("0.5", "for ever" is "-1"); -EINVAL. */
+int bridge_parse_seconds(const char *s, int64_t *ns);
+int bridge_parse_u32(const char *s, uint32_t *v);
+
+/* NAME with '.' written %2E, into @buf; -ENAMETOOLONG. */
+int bridge_encode_name(const char *name, char *buf, size_t size);
+
+/* Set up signals: SIGINT, SIGTERM, SIGHUP set bridge_stop and call @hook. */
+void bridge_signals(void (*hook)(void));
+
+/*
+ * bridge_connect() - connect, retrying with capped backoff until it works
+ * or bridge_stop; later losses reconnect the same way, for ever.
+ *
+ * Return: 0, -EINTR (stopped), -ENOMEM, -EINVAL (a bad URL).
+ */
+int bridge_connect(struct bridge *b);
+void bridge_disconnect(struct bridge *b);
+
+/*
+ * bridge_wait_connected() - wait until connected, stopped, or @timeout_ms
+ *
+ * Return: true when connected.
+ */
+bool bridge_wait_connected(struct bridge *b, int timeout_ms);
+
+/* A snapshot of the connection state, taken under the lock. */
+struct bridge_conn {
+	bool connected;
+	bool closed;
+	uint64_t gen;
+	uint64_t disconnects;
+	uint64_t reconnects;
+};
+void bridge_conn_state(struct bridge *b, struct bridge_conn *c);
+
+/* Write @text as the status file, atomically; errors are reported once. */
+void bridge_status_write(struct bridge *b, const char *text, size_t len);
+void bridge_status_remove(struct bridge *b);
+int bridge_status_path(char *buf, size_t size, const char *dir,
+		       const char *name);
+
+uint64_t bridge_now_ns(void);
+uint64_t bridge_random64(void);
+
+/*
+ * struct u64map - open addressing, uint64_t keys to uint64_t values
+ *
+ * Grows by doubling; at most BRIDGE_MAP_MAX entries (-ENOSPC beyond).
+ */
+#define BRIDGE_MAP_MAX (1u << 22)
+struct u64map {
+	uint64_t *keys; /* key + 1; 0 is a free slot */
+	uint64_t *vals;
+	size_t cap;
+	size_t n;
+};
+
+/* Return: the value's address (0 when new), or NULL: -ENOMEM/-ENOSPC. */
+uint64_t *u64map_get(struct u64map *m, uint64_t key, bool *created);
+void u64map_clear(struct u64map *m);
+void u64map_free(struct u64map *m);
+
+int bridge_out(struct bridge *b);
+int bridge_in(struct bridge *b);
+
+#endif

@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ringcast-bridge - forward rings across hosts over NATS.
+ *
+ *   ringcast-bridge out NAME --nats URL [--subject PREFIX] [options]
+ *   ringcast-bridge in NAME --nats URL [--subject PATTERN] [options]
+ *   ringcast-bridge stat NAME
+ *
+ * A program of its own, installed under LIBEXECDIR/ringcast, so that the
+ * ringcast tool does not link the NATS client; `ringcast bridge out|in`
+ * runs it with the same arguments.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bridge.h"
+
+static const char usage_text[] =
+	"Usage: ringcast-bridge out NAME [--nats URL] [--subject PREFIX]\n"
+	"                           [--hold SECONDS|forever]\n"
+	"                           [--from newest|oldest] [--wait]\n"
+	"       ringcast-bridge in NAME [--nats URL] [--subject PATTERN]\n"
+	"                          [--slots N] [--slot-size BYTES]\n"
+	"       ringcast-bridge stat NAME\n"
+	"Common options: [--host NAME] [--max-backoff SECONDS]\n"
+	"\n"
+	"out: subscribe to ring NAME (reliably) and publish every event to\n"
+	"NATS on PREFIX.NAME.TYPE (PREFIX 'ringcast' by default; a '.' in\n"
+	"NAME is written %2E), the payload as is, with headers Ringcast-Seq,\n"
+	"-Count (per type), -Type, -Ts, -Epoch, -Host, -Session, -Dropped.\n"
+	"  --hold SECONDS  while NATS is unreachable, hold the ring's\n"
+	"                  publisher back at most this long (default 2),\n"
+	"                  then let it go and count what could not be sent;\n"
+	"                  0: a lossy subscriber; forever: never let go\n"
+	"  --from WHERE    newest (default) or oldest retained event\n"
+	"  --wait          wait for the ring to be created\n"
+	"Events larger than the server's maximum payload are refused and\n"
+	"counted.  At the ring's end of stream it flushes and exits 0.\n"
+	"\n"
+	"in: create ring NAME if it is missing, subscribe to PATTERN\n"
+	"(default ringcast.NAME.*; ringcast.NAME.7 for type 7 only) and\n"
+	"publish every message into the ring with its type tag.  Gaps are\n"
+	"detected per origin and type, reported on stderr and counted.\n"
+	"  --slots N, --slot-size BYTES  geometry of a ring it creates\n"
+	"\n"
+	"  --nats URL      the server (default nats://127.0.0.1:4222); the\n"
+	"                  first connection and later ones are retried for\n"
+	"                  ever, backing off from 50 ms to --max-backoff\n"
+	"                  (default 2 s)\n"
+	"  --host NAME     the host name announced (default: hostname)\n"
+	"\n"
+	"Each bridge keeps its counters in /dev/shm/ringcast-bridge.DIR.NAME;\n"
+	"'stat NAME' prints them.  SIGINT, SIGTERM, SIGHUP stop it cleanly.\n"
+	"Exit status: 0 stopped or end of stream, 1 error, 2 usage.\n";
+
+static int usage(const char *why)
+{
+	if (why)
+		fprintf(stderr, "%s: %s\n", BRIDGE_PROG, why);
+	fputs(usage_text, stderr);
+	return 2;
+}
+
+static bool valid_name(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (!n || n > RINGCAST_NAME_MAX || s[0] == '.')
+		return false;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		      c == '-'))
+			return false;
+	}
+	return true;
+}
+
+static int cmd_stat(const char *name)
+{
+	static const char *const dirs[] = { "out", "in" };
+	char path[PATH_MAX], buf[4096];
+	int found = 0;
+	size_t i;
+
+	if (!valid_name(name))
+		return usage("bad ring name");
+	for (i = 0; i < 2; i++) {
+		FILE *f;
+		size_t n;
+
+		if (bridge_status_path(path, sizeof(path), dirs[i], name))
+			continue;
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		n = fread(buf, 1, sizeof(buf), f);
+		fclose(f);
+		if (found++)
+			putchar('\n');
+		fwrite(buf, 1, n, stdout);
+	}
+	if (!found) {
+		fprintf(stderr, "%s: no bridge of ring %s\n", BRIDGE_PROG,
+			name);
+		return 1;
+	}
+	return 0;
+}
+
+enum {
+	OPT_NATS = 1,
+	OPT_SUBJECT,
+	OPT_HOLD,
+	OPT_FROM,
+	OPT_WAIT,
+	OPT_SLOTS,
+	OPT_SLOT_SIZE,
+	OPT_HOST,
+	OPT_BACKOFF,
+	OPT_HELP,
+};
+
+static const struct option longopts[] = {
+	{ "nats", required_argument, NULL, OPT_NATS },
+	{ "subject", required_argument, NULL, OPT_SUBJECT },
+	{ "hold", required_argument, NULL, OPT_HOLD },
+	{ "from", required_argument, NULL, OPT_FROM },
+	{ "wait", no_argument, NULL, OPT_WAIT },
+	{ "slots", required_argument, NULL, OPT_SLOTS },
+	{ "slot-size", required_argument, NULL, OPT_SLOT_SIZE },
+	{ "host", required_argument, NULL, OPT_HOST },
+	{ "max-backoff", required_argument, NULL, OPT_BACKOFF },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int parse(struct bridge *b, int argc, char **argv)
+{
+	bool out = !strcmp(b->dir, "out");
+	int64_t ns;
+	int c;
+
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_NATS:
+			b->url = optarg;
+			break;
+		case OPT_SUBJECT:
+			if (!*optarg)
+				return usage("empty --subject");
+			b->subject = optarg;
+			break;
+		case OPT_HOLD:
+			if (!out || bridge_parse_seconds(optarg, &b->hold_ns))
+				return usage("bad --hold");
+			break;
+		case OPT_FROM:
+			if (!out)
+				return usage("--from is for out");
+			if (!strcmp(optarg, "newest"))
+				b->from = RINGCAST_FROM_NEWEST;
+			else if (!strcmp(optarg, "oldest"))
+				b->from = RINGCAST_FROM_OLDEST;
+			else
+				return usage("bad --from");
+			break;
+		case OPT_WAIT:
+			if (!out)
+				return usage("--wait is for out");
+			b->wait_ring = true;
+			break;
+		case OPT_SLOTS:
+			if (out || bridge_parse_u32(optarg, &b->geo.slots))
+				return usage("bad --slots");
+			break;
+		case OPT_SLOT_SIZE:
+			if (out || bridge_parse_u32(optarg, &b->geo.slot_size))
+				return usage("bad --slot-size");
+			break;
+		case OPT_HOST:
+			if (!*optarg || strlen(optarg) >= sizeof(b->host))
+				return usage("bad --host");
+			strcpy(b->host, optarg);
+			break;
+		case OPT_BACKOFF:
+			if (bridge_parse_seconds(optarg, &ns) || ns < 1000000)
+				return usage("bad --max-backoff");
+			b->backoff_max_ms = ns / 1000000;
+			break;
+		case OPT_HELP:
+			fputs(usage_text, stdout);
+			exit(0);
+		default:
+			return usage(NULL);
+		}
+	}
+	if (optind != argc - 1)
+		return usage("one ring NAME expected");
+	b->name = argv[optind];
+	if (!valid_name(b->name))
+		return usage("bad ring name");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct bridge b;
+	pthread_condattr_t ca;
+	char enc[BRIDGE_SUBJECT_MAX / 2];
+	natsStatus s;
+	int r;
+
+	if (argc < 2)
+		return usage(NULL);
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "stat"))
+		return argc == 3 ? cmd_stat(argv[2]) : usage("stat NAME");
+	if (strcmp(argv[1], "out") && strcmp(argv[1], "in"))
+		return usage("out, in or stat expected");
+
+	b.dir = argv[1];
+	b.url = BRIDGE_DEFAULT_URL;
+	b.hold_ns = BRIDGE_HOLD_NS;
+	b.backoff_max_ms = BRIDGE_BACKOFF_MAX_MS;
+	r = parse(&b, argc, argv);
+	if (r)
+		return r;
+	if (!b.host[0] && gethostname(b.host, sizeof(b.host) - 1))
+		strcpy(b.host, "localhost");
+	if (!b.subject) {
+		if (!strcmp(b.dir, "out")) {
+			b.subject = BRIDGE_DEFAULT_PREFIX;
+		} else {
+			if (bridge_encode_name(b.name, enc, sizeof(enc)))
+				return usage("ring name too long");
+			snprintf(b.subj_buf, sizeof(b.subj_buf), "%s.%s.*",
+				 BRIDGE_DEFAULT_PREFIX, enc);
+			b.subject = b.subj_buf;
+		}
+	}
+	if (bridge_status_path(b.status_path, sizeof(b.status_path), b.dir,
+			       b.name))
+		return usage("ring name too long");
+	b.session = bridge_random64();
+	pthread_mutex_init(&b.lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&b.cond, &ca);
+	pthread_condattr_destroy(&ca);
+
+	s = nats_Open(-1);
+	if (s != NATS_OK) {
+		fprintf(stderr, "%s: cannot start the NATS library: %s\n",
+			BRIDGE_PROG, natsStatus_GetText(s));
+		return 1;
+	}
+	r = !strcmp(b.dir, "out") ? bridge_out(&b) : bridge_in(&b);
+	nats_CloseAndWait(2000);
+	return r ? 1 : 0;
+}

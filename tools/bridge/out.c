@@ -1,0 +1,470 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ringcast-bridge out: a subscriber of the ring that publishes every event
+ * to NATS, on PREFIX.NAME.TYPE with the headers of bridge.h.
+ *
+ * Holding the publisher back.  The subscriber is reliable, with the
+ * ring's demotion limit shortened to --hold: while NATS is unreachable the
+ * bridge stops reading, so the ring's publisher waits for it (nothing is
+ * lost) until it has waited --hold, when the library demotes the bridge
+ * to lossy and the publisher goes on.  Once NATS is back, the bridge reads
+ * again: it is told it was demoted (-ESTALE), subscribes reliably again
+ * from where it was, and learns exactly how many events it lost
+ * (-EOVERFLOW): it counts them (dropped), reports them, and tells the
+ * receivers in Ringcast-Dropped, since their types are unknown.  --hold 0
+ * makes it a lossy subscriber from the start; "forever" never lets go.
+ *
+ * Events larger than the server's maximum payload (headers included) are
+ * refused: counted, reported, never truncated; their per-type count is
+ * still taken, so receivers see the gap too.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bridge.h"
+
+/* A report that may come in floods: the first at once, then once a second. */
+struct note {
+	uint64_t last_ns;
+	uint64_t pending;
+};
+
+struct out {
+	struct bridge *b;
+	struct ringcast_sub *sub;
+	bool reliable;
+	struct u64map counts; /* type -> events of that type read */
+	char subj[BRIDGE_SUBJECT_MAX];
+	size_t subj_len; /* of "PREFIX.NAME." */
+	char session[17];
+	uint64_t conn_gen;
+
+	uint64_t read;
+	uint64_t sent;
+	uint64_t refused;
+	uint64_t dropped;
+	uint64_t demotions;
+	uint64_t epoch;
+	uint32_t epoch_low;
+	bool epoch_known;
+	uint64_t last_seq;
+	bool pending; /* an event read and not sent yet */
+
+	struct note refused_note;
+	struct note dropped_note;
+	uint64_t status_ns;
+	bool dirty;
+};
+
+static _Atomic(struct ringcast_sub *) signal_sub;
+
+static void out_interrupt(void)
+{
+	struct ringcast_sub *sub = atomic_load(&signal_sub);
+
+	if (sub)
+		ringcast_sub_interrupt(sub);
+}
+
+/* Signals blocked while the subscriber the handler may use changes. */
+static void set_signal_sub(struct ringcast_sub *sub)
+{
+	sigset_t all, old;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	atomic_store(&signal_sub, sub);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+static int out_attach(struct out *o, uint32_t from, uint64_t seq,
+		      uint64_t *first)
+{
+	struct bridge *b = o->b;
+	struct ringcast_sub_opts so = {
+		.from = from,
+		.seq = seq,
+		.flags = RINGCAST_SUB_RESUBSCRIBE,
+	};
+	bool told = false;
+	int r;
+
+	if (b->hold_ns) {
+		so.flags |= RINGCAST_SUB_RELIABLE;
+		if (b->hold_ns > 0)
+			so.demote_ns = (uint64_t)b->hold_ns;
+	}
+	for (;;) {
+		r = ringcast_sub_attach(b->name, &so, &o->sub, first);
+		if (r != -ENOENT || !b->wait_ring || bridge_stop)
+			break;
+		if (!told) {
+			bridge_log(b, "waiting for the ring to be created");
+			told = true;
+		}
+		usleep(50 * 1000);
+	}
+	if (r) {
+		const char *d = ringcast_errdetail();
+
+		bridge_log(b, "cannot subscribe to the ring: %s%s%s",
+			   ringcast_strerror(r), *d ? ": " : "", d);
+		return r;
+	}
+	o->reliable = so.flags & RINGCAST_SUB_RELIABLE;
+	set_signal_sub(o->sub);
+	return 0;
+}
+
+/* Demoted: subscribe reliably again from where we were. */
+static int out_reattach(struct out *o)
+{
+	struct ringcast_sub_stats st;
+	uint64_t first;
+	int r;
+
+	ringcast_sub_stats(o->sub, &st);
+	set_signal_sub(NULL);
+	ringcast_sub_detach(o->sub);
+	o->sub = NULL;
+	r = out_attach(o, RINGCAST_FROM_SEQ, st.cursor, &first);
+	if (!r)
+		bridge_log(o->b, "reliable again from sequence %" PRIu64,
+			   st.cursor);
+	o->dirty = true;
+	return r;
+}
+
+static void note_flush(struct out *o, struct note *n, const char *what,
+		       uint64_t now, bool force)
+{
+	if (!n->pending || (!force && now - n->last_ns < 1000000000ull))
+		return;
+	bridge_log(o->b, "%" PRIu64 " more events %s", n->pending, what);
+	n->pending = 0;
+	n->last_ns = now;
+}
+
+static void out_status(struct out *o, uint64_t now)
+{
+	struct bridge *b = o->b;
+	struct bridge_conn c;
+	char buf[2048];
+	int n;
+
+	bridge_conn_state(b, &c);
+	n = snprintf(buf, sizeof(buf),
+		     "pid %d\ndirection out\nring %s\nnats %s\nsubject %s\n"
+		     "host %s\nsession %s\nconnected %d\ndisconnects %" PRIu64
+		     "\nreconnects %" PRIu64 "\nmax_payload %lld\n"
+		     "hold_ns %lld\nreliable %d\nread %" PRIu64
+		     "\nsent %" PRIu64 "\nrefused %" PRIu64 "\ndropped %" PRIu64
+		     "\ndemotions %" PRIu64 "\nepoch %016" PRIx64
+		     "\nlast_seq %" PRIu64 "\n",
+		     (int)getpid(), b->name, b->url, b->subject, b->host,
+		     o->session, c.connected, c.disconnects, c.reconnects,
+		     (long long)b->max_payload, (long long)b->hold_ns,
+		     o->reliable, o->read, o->sent, o->refused, o->dropped,
+		     o->demotions, o->epoch, o->last_seq);
+	if (n > 0 && (size_t)n < sizeof(buf))
+		bridge_status_write(b, buf, (size_t)n);
+	o->status_ns = now;
+	o->dirty = false;
+}
+
+/* Status and deferred reports, about every BRIDGE_STATUS_NS. */
+static void out_periodic(struct out *o, bool force)
+{
+	uint64_t now = bridge_now_ns();
+
+	if (!force && now - o->status_ns < BRIDGE_STATUS_NS)
+		return;
+	note_flush(o, &o->refused_note,
+		   "refused: larger than the server's maximum payload", now,
+		   force);
+	note_flush(o, &o->dropped_note, "lost before they could be read", now,
+		   force);
+	out_status(o, now);
+}
+
+static void out_epoch(struct out *o, uint32_t low)
+{
+	struct ringcast_ring_info info;
+	uint64_t epoch = low;
+
+	if (!ringcast_ring_stat(o->b->name, &info) &&
+	    (uint32_t)info.epoch == low)
+		epoch = info.epoch;
+	if (o->epoch_known)
+		bridge_log(o->b,
+			   "the ring's epoch changed from %016" PRIx64
+			   " to %016" PRIx64 " (a new publisher)",
+			   o->epoch, epoch);
+	o->epoch = epoch;
+	o->epoch_low = low;
+	o->epoch_known = true;
+	o->dirty = true;
+}
+
+struct hdr {
+	const char *key;
+	char val[24];
+};
+
+/*
+ * Publish one event.  Return: 0 sent; -EMSGSIZE too large for the server;
+ * -EAGAIN not now (disconnected, reconnect buffer full); -EPIPE the
+ * connection is closed for good; -ENOMEM.
+ */
+static int out_send(struct out *o, const struct ringcast_event *ev,
+		    uint64_t count)
+{
+	struct bridge *b = o->b;
+	struct hdr h[8];
+	size_t i, nh = 7, hdr_len;
+	natsMsg *m = NULL;
+	natsStatus s;
+	int n;
+
+	n = snprintf(o->subj + o->subj_len, sizeof(o->subj) - o->subj_len,
+		     "%" PRIu32, ev->type);
+	if (n < 0 || (size_t)n >= sizeof(o->subj) - o->subj_len)
+		return -ENAMETOOLONG;
+	h[0].key = H_SEQ;
+	snprintf(h[0].val, sizeof(h[0].val), "%" PRIu64, ev->seq);
+	h[1].key = H_COUNT;
+	snprintf(h[1].val, sizeof(h[1].val), "%" PRIu64, count);
+	h[2].key = H_TYPE;
+	snprintf(h[2].val, sizeof(h[2].val), "%" PRIu32, ev->type);
+	h[3].key = H_TS;
+	snprintf(h[3].val, sizeof(h[3].val), "%" PRIu64, ev->ts);
+	h[4].key = H_EPOCH;
+	snprintf(h[4].val, sizeof(h[4].val), "%016" PRIx64, o->epoch);
+	h[5].key = H_SESSION;
+	memcpy(h[5].val, o->session, sizeof(o->session));
+	h[6].key = H_DROPPED;
+	snprintf(h[6].val, sizeof(h[6].val), "%" PRIu64, o->dropped);
+	if (!o->dropped)
+		nh = 6;
+
+	/*
+	 * The server counts the headers in its maximum payload, and closes
+	 * the connection of a client that sends more: check first.
+	 * "NATS/1.0\r\n", "Key: value\r\n" each, "\r\n".
+	 */
+	hdr_len = 10 + 2 + strlen(H_HOST) + 4 + strlen(b->host);
+	for (i = 0; i < nh; i++)
+		hdr_len += strlen(h[i].key) + 4 + strlen(h[i].val);
+	hdr_len += 2;
+	if ((int64_t)(hdr_len + ev->len) > b->max_payload)
+		return -EMSGSIZE;
+
+	s = natsMsg_Create(&m, o->subj, NULL, (const char *)ev->data,
+			   (int)ev->len);
+	for (i = 0; s == NATS_OK && i < nh; i++)
+		s = natsMsgHeader_Set(m, h[i].key, h[i].val);
+	if (s == NATS_OK)
+		s = natsMsgHeader_Set(m, H_HOST, b->host);
+	if (s == NATS_OK)
+		s = natsConnection_PublishMsg(b->nc, m);
+	natsMsg_Destroy(m);
+	switch (s) {
+	case NATS_OK:
+		return 0;
+	case NATS_MAX_PAYLOAD:
+		return -EMSGSIZE;
+	case NATS_CONNECTION_CLOSED:
+		return -EPIPE;
+	case NATS_NO_MEMORY:
+		return -ENOMEM;
+	default:
+		return -EAGAIN;
+	}
+}
+
+static void out_refused(struct out *o, const struct ringcast_event *ev)
+{
+	uint64_t now = bridge_now_ns();
+
+	o->refused++;
+	o->dirty = true;
+	if (now - o->refused_note.last_ns < 1000000000ull) {
+		o->refused_note.pending++;
+		return;
+	}
+	o->refused_note.last_ns = now;
+	bridge_log(o->b,
+		   "event %" PRIu64 " (type %" PRIu32 ", %" PRIu32
+		   " bytes) is larger than the server's maximum payload "
+		   "(%lld bytes with headers): refused",
+		   ev->seq, ev->type, ev->len, (long long)o->b->max_payload);
+}
+
+static void out_dropped(struct out *o, uint64_t lost)
+{
+	uint64_t now = bridge_now_ns();
+
+	o->dropped += lost;
+	o->dirty = true;
+	if (now - o->dropped_note.last_ns < 1000000000ull) {
+		o->dropped_note.pending += lost;
+		return;
+	}
+	o->dropped_note.last_ns = now;
+	bridge_log(o->b,
+		   "lost %" PRIu64 " events of the ring before reading them "
+		   "(%" PRIu64 " in all): the publisher was let go",
+		   lost, o->dropped);
+}
+
+/* The main loop.  Return: 0 at end of stream or when stopped, or < 0. */
+static int out_run(struct out *o)
+{
+	struct bridge *b = o->b;
+	struct ringcast_event ev;
+	uint64_t count = 0;
+	int r;
+
+	while (!bridge_stop) {
+		struct bridge_conn c;
+
+		if (o->dirty)
+			out_periodic(o, false);
+		bridge_conn_state(b, &c);
+		if (c.closed) {
+			bridge_log(b, "the NATS connection was closed");
+			return -EPIPE;
+		}
+		if (!c.connected) {
+			/* Hold: what is not read stays in the ring. */
+			o->dirty = true;
+			bridge_wait_connected(b, 100);
+			continue;
+		}
+		if (c.gen != o->conn_gen) {
+			o->conn_gen = c.gen;
+			b->max_payload = natsConnection_GetMaxPayload(b->nc);
+			o->dirty = true;
+		}
+		if (!o->pending) {
+			r = ringcast_sub_next(o->sub, &ev, 100 * 1000 * 1000);
+			switch (r) {
+			case 0:
+				break;
+			case -EAGAIN:
+			case -ETIMEDOUT:
+			case -EINTR:
+				out_periodic(o, false);
+				continue;
+			case -EOVERFLOW:
+				out_dropped(o, ev.lost);
+				continue;
+			case -ESTALE:
+				o->demotions++;
+				bridge_log(b,
+					   "let the publisher go after holding "
+					   "it back %.3f s",
+					   (double)b->hold_ns / 1e9);
+				r = out_reattach(o);
+				if (r)
+					return r;
+				continue;
+			case -EPIPE:
+				bridge_log(b, "end of stream");
+				return 0;
+			default:
+				bridge_log(b, "reading the ring: %s",
+					   ringcast_strerror(r));
+				return r;
+			}
+			if (!o->epoch_known || ev.epoch != o->epoch_low)
+				out_epoch(o, ev.epoch);
+			{
+				bool created;
+				uint64_t *v = u64map_get(&o->counts, ev.type,
+							 &created);
+
+				if (!v) {
+					bridge_log(b, "too many types");
+					return -ENOMEM;
+				}
+				count = ++*v;
+			}
+			o->read++;
+			o->last_seq = ev.seq;
+			o->pending = true;
+		}
+		r = out_send(o, &ev, count);
+		if (!r) {
+			o->sent++;
+			o->pending = false;
+			o->dirty = true;
+		} else if (r == -EMSGSIZE) {
+			out_refused(o, &ev);
+			o->pending = false;
+		} else if (r == -EAGAIN) {
+			/* Keep it; wait for the connection. */
+			bridge_wait_connected(b, 20);
+		} else {
+			bridge_log(b, "publishing to NATS: %s", strerror(-r));
+			return r;
+		}
+	}
+	return 0;
+}
+
+int bridge_out(struct bridge *b)
+{
+	struct out o = { .b = b };
+	char enc[BRIDGE_SUBJECT_MAX];
+	uint64_t first = 0;
+	int n, r;
+
+	r = bridge_encode_name(b->name, enc, sizeof(enc));
+	if (r)
+		return r;
+	n = snprintf(o.subj, sizeof(o.subj), "%s.%s.", b->subject, enc);
+	if (n < 0 || (size_t)n + 11 >= sizeof(o.subj))
+		return -ENAMETOOLONG;
+	o.subj_len = (size_t)n;
+	snprintf(o.session, sizeof(o.session), "%016" PRIx64, b->session);
+
+	bridge_signals(out_interrupt);
+	r = out_attach(&o, b->from, 0, &first);
+	if (r)
+		return r;
+	bridge_log(b,
+		   "%s subscriber from sequence %" PRIu64 "; publishing to %s*",
+		   o.reliable ? "reliable" : "lossy", first, o.subj);
+	out_periodic(&o, true);
+
+	r = bridge_connect(b);
+	if (!r) {
+		out_periodic(&o, true);
+		r = out_run(&o);
+	}
+	if (r == -EINTR)
+		r = 0;
+	if (o.pending)
+		bridge_log(b, "event %" PRIu64 " was read and never sent",
+			   o.last_seq);
+	if (b->nc && natsConnection_FlushTimeout(b->nc, 2000) != NATS_OK &&
+	    o.sent)
+		bridge_log(b, "could not flush the last events to NATS");
+	out_periodic(&o, true);
+	bridge_log(b,
+		   "read %" PRIu64 " events: sent %" PRIu64 ", refused %" PRIu64
+		   "; dropped %" PRIu64 " unread",
+		   o.read, o.sent, o.refused, o.dropped);
+	set_signal_sub(NULL);
+	ringcast_sub_detach(o.sub);
+	u64map_free(&o.counts);
+	bridge_disconnect(b);
+	bridge_status_remove(b);
+	return r;
+}
