@@ -279,18 +279,23 @@ static mode_t rc_lock_mode(mode_t mode)
 /*
  * Open (or, with create_mode != 0, create) the lock object.  An existing
  * object is opened without O_CREAT first, so one of another owner is never
- * taken over by creating.
+ * taken over by creating; and one that does not belong to the ring's owner
+ * (uid) is refused: another user could have made it before the ring, to
+ * hold the lease or make the dead look alive.
  */
-static int rc_lock_open(const char *name, mode_t create_mode)
+static int rc_lock_open(const char *name, mode_t create_mode, uid_t uid)
 {
 	char path[RINGCAST_NAME_MAX + 32];
+	struct stat st;
 	int fd, tries;
 
 	rc_path(path, sizeof(path), RC_LOCK_PREFIX, name);
 	for (tries = 0; tries < 4; tries++) {
 		fd = shm_open(path, O_RDWR | O_CLOEXEC, 0);
-		if (fd >= 0 || errno != ENOENT || !create_mode)
-			return fd >= 0 ? fd : -errno;
+		if (fd >= 0)
+			goto check_owner;
+		if (errno != ENOENT || !create_mode)
+			return -errno;
 		fd = shm_open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
 			      create_mode);
 		if (fd >= 0) {
@@ -301,6 +306,15 @@ static int rc_lock_open(const char *name, mode_t create_mode)
 			return -errno;
 	}
 	return -EEXIST;
+
+check_owner:
+	if (fstat(fd, &st) < 0 || st.st_uid != uid) {
+		close(fd);
+		rc_set_detail("the lock object of '%s' belongs to another user",
+			      name);
+		return -EACCES;
+	}
+	return fd;
 }
 
 static int rc_probe_open(int lock_fd)
@@ -347,6 +361,11 @@ int rc_map_open(const char *name, bool want_write, struct rc_map *m)
 			rc_set_detail("no ring named '%s'", name);
 		else if (r == -EACCES)
 			rc_set_detail("no permission to open ring '%s'", name);
+		else if (r == -ELOOP) {
+			/* shm_open() never follows a link: nor do we. */
+			rc_set_detail("not a ringcast ring (a symbolic link)");
+			r = -EPROTO;
+		}
 		return r;
 	}
 	if (fstat(m->fd, &st) < 0) {
@@ -421,11 +440,18 @@ int rc_map_open(const char *name, bool want_write, struct rc_map *m)
 	 */
 	pthread_mutex_lock(&rc_maps_lock);
 	if (m->writable) {
-		m->lock_fd = rc_lock_open(name, rc_lock_mode(h.mode & 0777));
+		/* Only the ring's owner makes a missing one again. */
+		m->lock_fd = rc_lock_open(name,
+					  geteuid() == st.st_uid ?
+						  rc_lock_mode(h.mode & 0777) :
+						  0,
+					  st.st_uid);
 		if (m->lock_fd < 0) {
 			r = m->lock_fd;
-			rc_set_detail("cannot open the lock object of '%s'",
-				      name);
+			if (r != -EACCES)
+				rc_set_detail("cannot open the lock object "
+					      "of '%s'",
+					      name);
 			goto err_unlock;
 		}
 		m->probe_fd = rc_probe_open(m->lock_fd);
@@ -484,6 +510,14 @@ static int rc_policy_matches(const struct rc_map *m,
 	       m->multi == !!(flags & RINGCAST_CREATE_MULTI_PUB);
 }
 
+/* Does the mapped ring belong to another user than us? */
+static bool rc_foreign(const struct rc_map *m)
+{
+	struct stat st;
+
+	return fstat(m->fd, &st) < 0 || st.st_uid != geteuid();
+}
+
 RINGCAST_API int ringcast_ring_create(const char *name,
 				      const struct ringcast_ring_opts *opts,
 				      unsigned int flags)
@@ -526,6 +560,13 @@ RINGCAST_API int ringcast_ring_create(const char *name,
 		if (!(flags & RINGCAST_CREATE_EXCL)) {
 			/* Open without O_CREAT first: never reuse blindly. */
 			r = rc_map_open(name, false, &m);
+			if (r == 0 && rc_foreign(&m)) {
+				rc_set_detail("ring '%s' exists and belongs to "
+					      "another user",
+					      name);
+				rc_map_close(&m);
+				return -EEXIST;
+			}
 			if (r == 0) {
 				r = rc_geom_matches(&m, &g) ? 1 : -EEXIST;
 				if (r < 0)
@@ -574,7 +615,7 @@ RINGCAST_API int ringcast_ring_create(const char *name,
 				      (unsigned long long)g.total);
 		goto err_unlink;
 	}
-	lock_fd = rc_lock_open(name, rc_lock_mode(o.mode));
+	lock_fd = rc_lock_open(name, rc_lock_mode(o.mode), geteuid());
 	if (lock_fd < 0) {
 		r = lock_fd;
 		goto err_unlink;
