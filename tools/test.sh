@@ -7,8 +7,10 @@
 #   build-asan  AddressSanitizer + UBSan, no recovery; every suite
 #   build-tsan  ThreadSanitizer; only the suite 'threads' (TSan sees one
 #               process, so only the tests that race threads mean anything)
+#   build-fuzz  clang, ASan + UBSan + libFuzzer coverage; only the suite
+#               'fuzz': each harness (tests/fuzz) for FUZZ_SECONDS, 60 s
 #
-# Usage: tools/test.sh [plain] [asan] [tsan]   (default: all three)
+# Usage: tools/test.sh [plain] [asan] [tsan] [fuzz]   (default: all four)
 #
 # A build directory is set up only when it does not exist yet; after that
 # ninja (run by us, then by meson test) picks up any change, meson.build
@@ -29,7 +31,7 @@ tools/setup.sh || {
 }
 
 kinds=("$@")
-[ ${#kinds[@]} -eq 0 ] && kinds=(plain asan tsan)
+[ ${#kinds[@]} -eq 0 ] && kinds=(plain asan tsan fuzz)
 
 jobs=2
 # Check scales its own per-test timeouts (tcase_set_timeout) by this;
@@ -155,7 +157,7 @@ EOF
 # run_kind KIND - set up, build and test one build directory
 run_kind()
 {
-	local kind=$1 dir label ck_mult=${CK_TIMEOUT_MULTIPLIER:-}
+	local kind=$1 dir label ck_mult=${CK_TIMEOUT_MULTIPLIER:-} setup_cc=
 	local -a setup_opts test_opts env_opts=()
 
 	case $kind in
@@ -181,9 +183,17 @@ run_kind()
 		test_opts=(--timeout-multiplier "$tsan_mult" --suite threads)
 		env_opts=("CK_TIMEOUT_MULTIPLIER=${ck_mult:-$tsan_mult}")
 		;;
+	fuzz)
+		dir=build-fuzz
+		setup_cc=clang
+		setup_opts=('-Db_sanitize=address,undefined' -Db_lundef=false
+			    '-Dc_args=-fsanitize=fuzzer-no-link -fno-sanitize-recover=all'
+			    -Dc_link_args=-fno-sanitize-recover=all)
+		test_opts=(--suite fuzz)
+		;;
 	*)
 		echo "test.sh: unknown build kind '$kind'" \
-		     "(plain, asan, tsan)" >&2
+		     "(plain, asan, tsan, fuzz)" >&2
 		status=1
 		echo "0 1 0" >>"$totals"
 		summaries+=("$kind: unknown build kind")
@@ -193,7 +203,8 @@ run_kind()
 	label=$dir
 
 	local build_rc=0 test_rc=0
-	if ! setup_dir "$dir" "${setup_opts[@]}"; then
+	if ! (if [ -n "$setup_cc" ]; then export CC=$setup_cc; fi
+	      setup_dir "$dir" "${setup_opts[@]}"); then
 		build_rc=1
 	else
 		echo "==> ninja -C $dir"

@@ -37,7 +37,7 @@
 #include "fuzz.h"
 
 #define FZ_CLI_MAX_ARGS 64
-#define FZ_CLI_BUDGET 1000
+#define FZ_CLI_BUDGET 64
 
 int ringcast_main(int argc, char **argv);
 

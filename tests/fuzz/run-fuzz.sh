@@ -7,12 +7,13 @@
 # rings the harness made are removed afterwards, also when it crashed.
 #
 # Usage: run-fuzz.sh HARNESS SEED-CORPUS SECONDS ARTIFACTS [LIBFUZZER-ARGS...]
+# (FUZZ_SECONDS in the environment overrides SECONDS)
 #
 # Exit status: libFuzzer's (0 when it found nothing).  The last lines of
 # its output say how many executions it ran (stat::number_of_executed_units).
 set -u
 
-exe=$1 seeds=$2 secs=$3 artifacts=$4
+exe=$1 seeds=$2 secs=${FUZZ_SECONDS:-$3} artifacts=$4
 shift 4
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/ringcast-fuzz.XXXXXX") || exit 1
