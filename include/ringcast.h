@@ -749,6 +749,8 @@ RINGCAST_API int ringcast_sub_borrow(struct ringcast_sub *sub,
  *
  * Return: 0 when the borrowed event was not overwritten while borrowed;
  * -EOVERFLOW when it was (whatever was read from it must be discarded);
+ * -ESTALE when a reliable subscriber was demoted meanwhile (discard it too;
+ * the loss comes with the next read); -EBADMSG on a corrupted slot;
  * -EINVAL when nothing is borrowed.
  */
 RINGCAST_API int ringcast_sub_release(struct ringcast_sub *sub,

@@ -23,7 +23,13 @@
  * in order by itself, and a locked RMW is its full barrier.  This variant
  * is for TSan runs on x86 only.
  */
-static _Atomic unsigned int rc_tsan_fence_word __attribute__((unused));
+/*
+ * Thread-local: a locked RMW on any word is a full barrier on x86, and one
+ * no other thread touches gives TSan no happens-before edge that could hide
+ * a race.
+ */
+static _Thread_local _Atomic unsigned int rc_tsan_fence_word
+	__attribute__((unused));
 #define smp_mb()                                                 \
 	((void)atomic_fetch_add_explicit(&rc_tsan_fence_word, 0, \
 					 memory_order_seq_cst))

@@ -104,6 +104,8 @@ struct ringcast_pub {
 	uint64_t quarter; /* a quarter ring, at least 1 */
 	uint64_t low; /* lowest reliable cursor at the last scan */
 	int slowest; /* its entry, or -1 when none */
+	uint64_t gate_woke_low; /* its cursor at our last gate wake */
+	uint64_t gate_woke_ns; /* and when that was (coarse clock) */
 	uint32_t gate_gen; /* table generation the list was made at */
 	uint32_t ngates;
 	struct rc_gate *gates; /* table_cap of them */
@@ -291,8 +293,11 @@ RINGCAST_API int ringcast_pub_attach(const char *name, unsigned int flags,
 	pub->registered = rc_table_count(&pub->m);
 	/* Limits never go down, also across publishers (gating table). */
 	pub->limit = READ_ONCE(hdr->limit);
-	if (pub->limit > RC_SEQ_MAX)
-		pub->limit = RC_SEQ_MAX;
+	/* A limit more than a ring ahead was never stored by a publisher. */
+	if (pub->limit > head + pub->m.slot_count) {
+		pub->limit = head + pub->m.slot_count;
+		WRITE_ONCE(hdr->limit, pub->limit);
+	}
 	pub->allowed = 0; /* the first publish scans */
 	pub->quarter = pub->m.slot_count >= 4 ? pub->m.slot_count / 4 : 1;
 	pub->slowest = -1;
@@ -409,15 +414,31 @@ static bool rc_pub_scan(struct ringcast_pub *pub, uint64_t base, uint64_t want)
 		low = RC_SEQ_MAX; /* none, or a cursor no sequence reaches */
 	pub->allowed = low + n < lim ? low + n : lim;
 	/*
-	 * The slowest is type-filtered, half a ring behind and asleep (its
-	 * bits are set): events of other types do not wake it, so wake its
-	 * gate bit, and it skips them.  A sleeper that sets its bits after
-	 * this load re-checks the head and does not sleep.
+	 * The slowest is type-filtered and half a ring behind (or in our
+	 * way): events of other types do not wake it, so if it sleeps (its
+	 * bits are set), wake its gate bit, and it skips them.  A sleeper
+	 * that sets its bits after this load re-checks the head and does not
+	 * sleep; on a multi-publisher ring it re-checks a slot another
+	 * publisher may still be committing, so there the bits are not
+	 * looked at.  At most one such wake per move of the slowest cursor,
+	 * or per millisecond.
 	 */
-	if (slowest >= 0 && pub->gates[slowest].wake && low + n / 2 <= base)
-		wake = READ_ONCE(hdr->wake_bits) & pub->gates[slowest].wake;
-	if (wake)
+	if (slowest >= 0 && pub->gates[slowest].wake &&
+	    (low + n / 2 <= base || want > pub->allowed)) {
+		wake = pub->multi ||
+		       (READ_ONCE(hdr->wake_bits) & pub->gates[slowest].wake);
+		if (wake && low == pub->gate_woke_low) {
+			uint64_t t = rc_coarse_ns();
+
+			if (t - pub->gate_woke_ns < 1000000)
+				wake = 0;
+		}
+	}
+	if (wake) {
+		pub->gate_woke_low = low;
+		pub->gate_woke_ns = rc_coarse_ns();
 		rc_wake_seq(hdr, RC_WAKE_GATE);
+	}
 	return want <= pub->allowed;
 }
 
@@ -455,23 +476,31 @@ static bool rc_pub_reap(struct ringcast_pub *pub, uint64_t want)
 	return freed;
 }
 
-/* Demote the reliable entry idx to lossy: it stayed stuck too long. */
-static void rc_pub_demote(struct ringcast_pub *pub, uint32_t idx)
+/*
+ * Demote the reliable entry idx to lossy: it stayed at cursor for too long.
+ * Only if it is still the entry our last scan saw (no claim or free since:
+ * the table generation is the one we listed at) and still at that cursor,
+ * so a subscriber that just took the entry over is not demoted.  The
+ * subscriber learns it from its state (rc_sub_demoted()); the smp_mb() [H]
+ * of the scan that follows, before any overwrite, publishes it.
+ */
+static bool rc_pub_demote(struct ringcast_pub *pub, uint32_t idx,
+			  uint64_t cursor)
 {
 	struct rc_entry *e = &pub->m.table[idx];
 	uint32_t st = RC_ENTRY_RELIABLE;
 
-	atomic_fetch_or(&e->flags, RC_EF_DEMOTED);
-	/*
-	 * Release CAS: the flag is visible with the new state.  It fails if
-	 * the owner freed the entry meanwhile: nothing to demote then.
-	 */
+	if (atomic_load(&pub->m.hdr->table_gen) != pub->gate_gen ||
+	    READ_ONCE(e->cursor) != cursor)
+		return false;
 	if (!atomic_compare_exchange_strong_explicit(
 		    &e->state, &st, RC_ENTRY_LOSSY, memory_order_acq_rel,
 		    memory_order_acquire))
-		return;
+		return false;
+	atomic_fetch_or(&e->flags, RC_EF_DEMOTED);
 	atomic_fetch_add(&pub->m.hdr->demotions, 1);
 	atomic_fetch_add(&pub->m.hdr->table_gen, 1);
+	return true;
 }
 
 /*
@@ -526,11 +555,20 @@ static int rc_pub_block(struct ringcast_pub *pub, uint64_t base, uint64_t want)
 			uint64_t d =
 				rc_pub_demote_ns(pub, &pub->m.table[stuck]);
 
+			/* Saturating: a huge limit means never. */
 			if (d)
-				demote_at = stuck_since + d;
+				demote_at = d < UINT64_MAX - stuck_since ?
+						    stuck_since + d :
+						    UINT64_MAX;
 		}
 		if (now >= demote_at) {
-			rc_pub_demote(pub, (uint32_t)stuck);
+			if (!rc_pub_demote(pub, (uint32_t)stuck,
+					   stuck_cursor)) {
+				/* Not the one we saw: look again, from now. */
+				pub->gate_gen =
+					atomic_load(&hdr->table_gen) - 1;
+				stuck = -1;
+			}
 			if (rc_pub_scan(pub, base, want))
 				break;
 			now = rc_now_ns();

@@ -42,7 +42,7 @@ static int rc_sub_join(struct ringcast_sub *sub, struct rc_join *j,
 		       uint64_t *start)
 {
 	struct rc_hdr *hdr = sub->m.hdr;
-	uint64_t lim, floor;
+	uint64_t lim, floor, head;
 
 	if (!sub->m.writable) {
 		rc_set_detail("a reliable subscriber needs write access to "
@@ -67,6 +67,14 @@ static int rc_sub_join(struct ringcast_sub *sub, struct rc_join *j,
 	smp_mb();
 	lim = READ_ONCE(hdr->limit);
 	floor = lim > sub->m.slot_count ? lim - sub->m.slot_count : 0;
+	/*
+	 * A limit is at most a ring ahead of the head when it is stored, and
+	 * the head read after it is no lower: a floor past it was never
+	 * stored by a publisher (a corrupted header).  Start at the head.
+	 */
+	head = smp_load_acquire(&hdr->head);
+	if (floor > head)
+		floor = head;
 	if (floor > *start)
 		*start = floor;
 	return 0;
@@ -121,11 +129,14 @@ static inline void rc_sub_sync(struct ringcast_sub *sub)
 {
 	struct rc_entry *e = sub->e;
 	uint64_t c = sub->cursor;
+	/* A loss not reported yet is a loss already (stat's delivered). */
+	uint64_t lost = sub->st.lost + sub->pending_lost;
 
-	if (!e || c == sub->synced)
+	if (!e || (c == sub->synced && lost == sub->synced_lost))
 		return;
+	sub->synced_lost = lost;
 	WRITE_ONCE(e->skipped, sub->st.skipped);
-	WRITE_ONCE(e->lost, sub->st.lost);
+	WRITE_ONCE(e->lost, lost);
 	WRITE_ONCE(e->aborted, sub->st.aborted);
 	/* Pairs with smp_load_acquire() [K] in rc_pub_scan(). */
 	smp_store_release(&e->cursor, c);
@@ -134,14 +145,25 @@ static inline void rc_sub_sync(struct ringcast_sub *sub)
 	sub->synced = c;
 }
 
-/* Were we demoted to lossy by a publisher we held back too long? */
+/*
+ * Were we demoted to lossy by a publisher we held back too long?  Then
+ * -ESTALE is owed to the caller: rc_sub_get() or release returns it, once,
+ * before anything else (a peek by wait-any or a descriptor leaves it).
+ */
 static bool rc_sub_demoted(struct ringcast_sub *sub)
 {
+	/*
+	 * Orders the stamp we found overwritten (a relaxed load, in a lap)
+	 * before this load: pairs with the smp_mb() [H] of the publisher's
+	 * scan after its demotion CAS, which comes before any overwrite.
+	 */
+	smp_rmb();
 	if (likely(READ_ONCE(sub->e->state) == RC_ENTRY_RELIABLE))
 		return false;
 	sub->reliable = false;
 	sub->st.reliable = 0;
 	sub->st.demoted++;
+	sub->stale = true;
 	return true;
 }
 
@@ -640,6 +662,12 @@ static int rc_sub_wait(struct ringcast_sub *sub, struct ringcast_event *ev,
 		}
 		if (r == -EINPROGRESS)
 			continue;
+		/*
+		 * Skipped events (filtered out, or holes) moved the cursor:
+		 * a publisher must see it before we spin, or it may wait
+		 * for us while we wait for it.
+		 */
+		rc_sub_sync(sub);
 		switch (sub->wait) {
 		case RINGCAST_WAIT_BUSY:
 			rc_sub_spin(sub, 256);
@@ -661,6 +689,31 @@ static int rc_sub_wait(struct ringcast_sub *sub, struct ringcast_event *ev,
 	}
 }
 
+/*
+ * What an error returned to the caller changes: an -ESTALE is told; at
+ * the end of the stream a reliable subscriber stops gating, so that a
+ * later publisher of the ring is not held back by a reader that is done.
+ */
+static void rc_sub_after(struct ringcast_sub *sub, int r)
+{
+	uint32_t st = RC_ENTRY_RELIABLE;
+
+	if (r == -ESTALE)
+		sub->stale = false;
+	if ((r != -EPIPE && r != -EOWNERDEAD) || !sub->reliable)
+		return;
+	sub->reliable = false;
+	sub->st.reliable = 0;
+	/* Release: our reads happen before a publisher sees us lossy. */
+	if (atomic_compare_exchange_strong_explicit(
+		    &sub->e->state, &st, RC_ENTRY_LOSSY, memory_order_acq_rel,
+		    memory_order_acquire)) {
+		/* Seq-cst: the publisher lists its gates again. */
+		atomic_fetch_add(&sub->m.hdr->table_gen, 1);
+		rc_pub_wake(sub->m.hdr);
+	}
+}
+
 static int rc_sub_get(struct ringcast_sub *sub, struct ringcast_event *ev,
 		      int64_t timeout_ns, int how)
 {
@@ -672,11 +725,16 @@ static int rc_sub_get(struct ringcast_sub *sub, struct ringcast_event *ev,
 		return -ECHILD;
 	if (unlikely(sub->borrowed))
 		return -EINVAL;
-	if (unlikely(sub->reliable) && unlikely(rc_sub_demoted(sub))) {
+	if (unlikely(sub->reliable))
+		rc_sub_demoted(sub);
+	if (unlikely(sub->stale)) {
+		sub->stale = false;
 		ev->lost = 0;
 		return -ESTALE;
 	}
 	r = rc_sub_wait(sub, ev, timeout_ns, how);
+	if (unlikely(r < 0))
+		rc_sub_after(sub, r);
 	rc_sub_sync(sub);
 	/* Nothing to read: its descriptor (if any) stops being readable. */
 	if (unlikely(sub->fdw) && (r == -EAGAIN || r == -ETIMEDOUT))
@@ -721,6 +779,7 @@ RINGCAST_API int ringcast_sub_release(struct ringcast_sub *sub,
 		return 0;
 	}
 	r = rc_sub_stamp(sub, sub->cursor, s2, ev);
+	rc_sub_after(sub, r);
 	rc_sub_sync(sub);
 	return r == -EAGAIN ? rc_sub_corrupt_slot(sub, sub->cursor,
 						  "stamp went back") :
@@ -947,6 +1006,10 @@ RINGCAST_API int ringcast_sub_attach(const char *name,
 	if (sub->entry >= 0) {
 		sub->e = &sub->m.table[sub->entry];
 		WRITE_ONCE(sub->e->first, acct);
+		/* What it cannot have is lost already, for stat. */
+		WRITE_ONCE(sub->e->lost, sub->pending_lost);
+		sub->synced_lost = sub->pending_lost;
+		/* Pairs with smp_load_acquire() [K] in rc_pub_scan(). */
 		smp_store_release(&sub->e->cursor, start);
 		/* A publisher may sleep on the lower cursor we joined with. */
 		if (sub->reliable)

@@ -47,6 +47,8 @@ struct ringcast_sub {
 	_Atomic uint32_t intr;
 	_Atomic uint32_t intr_word;
 	uint64_t hole_seq; /* a claimed sequence pending at the cursor */
+	uint64_t synced_lost; /* the loss count last stored in the entry */
+	bool stale; /* demoted, and not told yet (-ESTALE) */
 	uint64_t hole_since;
 	struct ringcast_sub_stats st;
 	unsigned char *buf;

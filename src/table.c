@@ -192,6 +192,9 @@ int rc_table_join(struct rc_map *m, const struct rc_join *j)
 			    memory_order_acquire)) {
 			/* Dead owner: the entry is ours now. */
 			smp_store_release(&e->state, j->state);
+			/* A publisher may wait for the dead reliable one. */
+			if (st == RC_ENTRY_RELIABLE)
+				rc_pub_wake(m->hdr);
 		}
 		/* Seq-cst: the publisher rebuilds its list of reliable ones. */
 		atomic_fetch_add(&m->hdr->table_gen, 1);

@@ -116,9 +116,11 @@ void rc_wake_all(struct rc_map *m)
  *                                           CAS(pub_wait, w, w + 1)
  *                                           FUTEX_WAKE(pub_wait)
  *
- * [S] pairs with the seq-cst read-modify-write [P] (a store-buffering
- * pattern): either the publisher's scan sees the new cursor, or this load
- * sees SLEEPING, and then the CAS changes the value the publisher waits on
+ * [S] pairs with the seq-cst read-modify-write [P], and with the full
+ * barrier [H] of the scan that follows it, which is what orders the
+ * publisher's cursor loads after [P] in C11 (a store-buffering pattern):
+ * either the publisher's scan sees the new cursor, or this load sees
+ * SLEEPING, and then the CAS changes the value the publisher waits on
  * (w + 1 clears the bit).  A failed CAS means another waker changed it.
  */
 void rc_pub_wake(struct rc_hdr *hdr)
