@@ -692,6 +692,79 @@ START_TEST(test_cli_pipeline)
 }
 END_TEST
 
+static bool publishers_at_least(const struct ringcast_ring_info *info,
+				uint64_t n)
+{
+	return info->publishers >= n;
+}
+
+/*
+ * Two `ringcast pub` on a multi-publisher ring: the first to reach the end
+ * of its input leaves, the last closes; a JSON subscriber sees both
+ * streams, each in its order, with the writer's table entry.
+ */
+START_TEST(test_cli_multi_publisher)
+{
+	const char *name = t_name("cli-multi");
+	struct proc sub, a, b, st;
+	char *input_a, *input_b, *line, *save = NULL;
+	unsigned int next_a = 1, next_b = 1, i;
+	size_t n = 0, m = 0;
+	int code;
+
+	input_a = malloc(16 * 300 + 1);
+	input_b = malloc(16 * 300 + 1);
+	for (i = 1; i <= 300; i++) {
+		n += (size_t)sprintf(input_a + n, "a%u\n", i);
+		m += (size_t)sprintf(input_b + m, "b%u\n", i);
+	}
+	EXPECT_EXIT(0, "create", name, "--multi-publisher");
+	ck_assert_int_eq(RUN(&st, NULL, "stat", name), 0);
+	ck_assert_ptr_nonnull(strstr(st.obuf, "multi_publisher: yes"));
+	proc_free(&st);
+	proc_start(&sub, (const char *const[]){ "sub", name, "--from", "oldest",
+						"--format", "json", NULL });
+	ck_assert(wait_ring(name, subscribers_at_least, 1));
+	/* b attaches and waits on its standard input. */
+	proc_start(&b, (const char *const[]){ "pub", name, NULL });
+	ck_assert(wait_ring(name, publishers_at_least, 1));
+	code = run(&a, input_a, CLI_MS,
+		   (const char *const[]){ "pub", name, NULL });
+	ck_assert_msg(code == 0, "pub a: exit %d: %s", code, a.ebuf);
+	/* a left; b is still there, so the ring is live. */
+	ck_assert_int_eq(RUN(&st, NULL, "stat", name), 0);
+	ck_assert_ptr_nonnull(strstr(st.obuf, "state: live"));
+	proc_free(&st);
+	code = proc_finish(&b, input_b, CLI_MS);
+	ck_assert_msg(exited(code, 0), "pub b: status %#x: %s", code, b.ebuf);
+	code = proc_finish(&sub, NULL, CLI_MS);
+	ck_assert_msg(exited(code, 0), "sub: status %#x: %s", code, sub.ebuf);
+	for (line = strtok_r(sub.obuf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char want[32];
+
+		ck_assert_ptr_nonnull(strstr(line, "\"publisher\":"));
+		if (strstr(line, "\"data\":\"a")) {
+			snprintf(want, sizeof(want), "\"data\":\"a%u\"",
+				 next_a++);
+		} else {
+			snprintf(want, sizeof(want), "\"data\":\"b%u\"",
+				 next_b++);
+		}
+		ck_assert_msg(strstr(line, want), "%s: expected %s", line,
+			      want);
+	}
+	ck_assert_uint_eq(next_a, 301);
+	ck_assert_uint_eq(next_b, 301);
+	proc_free(&sub);
+	proc_free(&a);
+	proc_free(&b);
+	free(input_a);
+	free(input_b);
+	t_assert_clean();
+}
+END_TEST
+
 START_TEST(test_cli_sub_count)
 {
 	const char *name = t_name("cli-count");
@@ -1539,6 +1612,7 @@ static Suite *cli_suite(void)
 			    DAMAGE_VERSION + 1);
 	tcase_add_test(tc, test_cli_pub_long_line);
 	tcase_add_test(tc, test_cli_pipeline);
+	tcase_add_test(tc, test_cli_multi_publisher);
 	tcase_add_test(tc, test_cli_sub_count);
 	tcase_add_test(tc, test_cli_sub_timeout);
 	tcase_add_test(tc, test_cli_publisher_killed);

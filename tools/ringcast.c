@@ -512,10 +512,12 @@ static int cmd_create(const struct command *cmd, int argc, char **argv)
 		{ "max-subscribers", required_argument, NULL, 'S' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "demote-after", required_argument, NULL, 'D' },
+		{ "multi-publisher", no_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ringcast_ring_opts geo = { 0 };
+	unsigned int flags = RINGCAST_CREATE_EXCL;
 	const char *name;
 	int c, err;
 
@@ -524,6 +526,10 @@ static int cmd_create(const struct command *cmd, int argc, char **argv)
 			print_help(cmd, stdout);
 			return EXIT_SUCCESS;
 		}
+		if (c == 'M') {
+			flags |= RINGCAST_CREATE_MULTI_PUB;
+			continue;
+		}
 		if (c == '?' || opt_geometry(cmd, c, optarg, &geo))
 			return EXIT_USAGE;
 	}
@@ -531,7 +537,7 @@ static int cmd_create(const struct command *cmd, int argc, char **argv)
 	if (!name)
 		return EXIT_USAGE;
 
-	err = ringcast_ring_create(name, &geo, RINGCAST_CREATE_EXCL);
+	err = ringcast_ring_create(name, &geo, flags);
 	if (err < 0)
 		return ring_error(cmd, name, err);
 	return EXIT_SUCCESS;
@@ -890,7 +896,8 @@ out_close:
 		ringcast_pub_detach(pub);
 		return exit_by_signal(caught_signal);
 	}
-	err = ringcast_pub_close(pub);
+	/* The last publisher of a multi-publisher ring closes it. */
+	err = ringcast_pub_finish(pub);
 	if (err < 0 && ret == EXIT_SUCCESS)
 		ret = pub_error(cmd, &a, err);
 	return ret;
@@ -1109,8 +1116,11 @@ static void print_event(const struct ringcast_event *ev, bool json)
 	}
 	fprintf(stdout,
 		"{\"seq\":%" PRIu64 ",\"type\":%" PRIu32 ",\"ts\":%" PRIu64
-		",\"len\":%" PRIu32 ",",
-		ev->seq, ev->type, ev->ts, ev->len);
+		",\"len\":%" PRIu32 ",\"epoch\":%" PRIu32 ",",
+		ev->seq, ev->type, ev->ts, ev->len, ev->epoch);
+	/* The writer's table entry on a multi-publisher ring. */
+	if (ev->publisher != RINGCAST_PUBLISHER_LEASE)
+		fprintf(stdout, "\"publisher\":%" PRIu32 ",", ev->publisher);
 	if (utf8_valid(data, ev->len)) {
 		fputs_unlocked("\"data\":\"", stdout);
 		json_chars(data, ev->len);
@@ -1407,6 +1417,7 @@ static void print_info_text(const char *name,
 	       "size: %" PRIu64 "\n"
 	       "abi_version: %" PRIu32 "\n"
 	       "features: 0x%" PRIx32 "\n"
+	       "multi_publisher: %s\n"
 	       "epoch: 0x%016" PRIx64 "\n"
 	       "epoch_start: %" PRIu64 "\n"
 	       "head: %" PRIu64 "\n"
@@ -1424,11 +1435,13 @@ static void print_info_text(const char *name,
 	       name, state_name(info->state), info->slots, info->slot_size,
 	       info->capacity, info->max_subscribers, info->subscribers,
 	       info->reliable, info->table_hwm, info->publishers, info->mode,
-	       info->size, info->abi_version, info->features, info->epoch,
-	       info->epoch_start, info->head, info->oldest, retained(info),
-	       info->published, info->refused, info->wakes, info->demote_ns,
-	       info->blocked, info->blocked_ns, info->demotions,
-	       info->publisher_pid, alive_name(info->publisher_alive, false));
+	       info->size, info->abi_version, info->features,
+	       info->features & RINGCAST_FEAT_MULTI_PUB ? "yes" : "no",
+	       info->epoch, info->epoch_start, info->head, info->oldest,
+	       retained(info), info->published, info->refused, info->wakes,
+	       info->demote_ns, info->blocked, info->blocked_ns,
+	       info->demotions, info->publisher_pid,
+	       alive_name(info->publisher_alive, false));
 }
 
 /*
@@ -1508,7 +1521,8 @@ static void print_info_json(const char *name,
 	       ",\"reliable\":%" PRIu32 ",\"table_hwm\":%" PRIu32
 	       ",\"publishers\":%" PRIu32 ",\"mode\":\"0%03" PRIo32 "\""
 	       ",\"size\":%" PRIu64 ",\"abi_version\":%" PRIu32
-	       ",\"features\":%" PRIu32 ",\"epoch\":\"0x%016" PRIx64 "\""
+	       ",\"features\":%" PRIu32 ",\"multi_publisher\":%s"
+	       ",\"epoch\":\"0x%016" PRIx64 "\""
 	       ",\"epoch_start\":%" PRIu64 ",\"head\":%" PRIu64
 	       ",\"oldest\":%" PRIu64 ",\"retained\":%" PRIu64
 	       ",\"published\":%" PRIu64 ",\"refused\":%" PRIu64
@@ -1519,7 +1533,8 @@ static void print_info_json(const char *name,
 	       state_name(info->state), info->slots, info->slot_size,
 	       info->capacity, info->max_subscribers, info->reliable,
 	       info->table_hwm, info->publishers, info->mode, info->size,
-	       info->abi_version, info->features, info->epoch,
+	       info->abi_version, info->features,
+	       json_bool(info->features & RINGCAST_FEAT_MULTI_PUB), info->epoch,
 	       info->epoch_start, info->head, info->oldest, retained(info),
 	       info->published, info->refused, info->wakes, info->demote_ns,
 	       info->blocked, info->blocked_ns, info->demotions,
@@ -2345,6 +2360,8 @@ static const char create_help[] =
 	"                       publisher blocked this long (fractions\n"
 	"                       allowed) is demoted to lossy; 0 or absent:\n"
 	"                       wait for it for ever\n"
+	"  --multi-publisher    any number of processes may publish at\n"
+	"                       once ('ringcast pub' on it joins them)\n"
 	"\n"
 	"Sizes take a k, M or G suffix (powers of 1024).\n"
 	"Exit status: 0 created, 1 error (it exists...), 2 usage.\n";
@@ -2356,8 +2373,11 @@ static const char pub_help[] =
 	"\n"
 	"Publish each line of standard input, without its newline, as\n"
 	"one event; at the end of the input close the ring (end of\n"
-	"stream).  The ring is created if it does not exist; if it does,\n"
-	"--slots and --slot-size, when given, must match it.\n"
+	"stream).  On a multi-publisher ring it publishes beside the\n"
+	"others, and at the end of its input closes the ring only if it\n"
+	"is the last publisher attached (else it just leaves).  The ring\n"
+	"is created if it does not exist; if it does, --slots and\n"
+	"--slot-size, when given, must match it.\n"
 	"\n"
 	"  --type T           the events' type tag (default 0)\n"
 	"  --typed            each line is 'TYPE PAYLOAD': a decimal type\n"
