@@ -649,6 +649,14 @@ static int rc_mpub_claim(struct ringcast_pub *pub, uint64_t n)
 			pub->head = c;
 			return 0;
 		}
+		/*
+		 * Lost: withdraw the announcement at once, so it never
+		 * covers, while we wait for room, a sequence another
+		 * publisher won and died with (rc_claim_abort() leaves a
+		 * sequence a live announcement covers).
+		 */
+		smp_store_release(&pub->e->claim_seq,
+				  READ_ONCE(pub->e->claim_end));
 	}
 }
 

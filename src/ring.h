@@ -82,7 +82,7 @@ uint32_t rc_table_live(struct rc_map *m);
 uint32_t rc_table_count(const struct rc_map *m);
 uint32_t rc_table_reliable(const struct rc_map *m);
 uint32_t rc_table_publishers(struct rc_map *m);
-void rc_claim_abort(struct rc_map *m, uint32_t idx);
+bool rc_claim_abort(struct rc_map *m, uint32_t idx);
 int rc_entry_reclaim(struct rc_map *m, uint32_t idx);
 bool rc_entry_info(struct rc_map *m, uint32_t idx, uint64_t head,
 		   struct ringcast_sub_info *si);

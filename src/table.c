@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -64,34 +65,101 @@ int rc_entry_reclaim(struct rc_map *m, uint32_t idx)
 	if (r < 0)
 		return r;
 	/* A dead publisher's claim becomes a hole before its entry goes. */
-	if (READ_ONCE(e->state) == RC_ENTRY_PUBLISHER)
-		rc_claim_abort(m, idx);
+	if (READ_ONCE(e->state) == RC_ENTRY_PUBLISHER &&
+	    !rc_claim_abort(m, idx)) {
+		rc_lock_drop(m, RC_LOCK_ENTRY0 + (int)idx);
+		return 0; /* not yet: kept for the next look */
+	}
 	rc_entry_free(m, e);
 	rc_lock_drop(m, RC_LOCK_ENTRY0 + (int)idx);
 	return 1;
 }
 
+/* A claim announced by a live publisher, other than entry idx. */
+struct rc_claim {
+	uint64_t seq, end;
+};
+
+static uint32_t rc_live_claims(struct rc_map *m, uint32_t idx,
+			       struct rc_claim *c)
+{
+	uint32_t i, n = 0;
+
+	for (i = 0; i < m->table_cap; i++) {
+		const struct rc_entry *e = &m->table[i];
+		uint64_t seq, end;
+
+		if (i == idx || READ_ONCE(e->state) != RC_ENTRY_PUBLISHER)
+			continue;
+		/*
+		 * Acquire: pairs with the release store of claim_seq by its
+		 * owner (rc_mpub_claim(), rc_pub_advance()): a cleared claim
+		 * comes with the commits before it.  claim_end is stored
+		 * before claim_seq, so the pair read is never less than the
+		 * claim.
+		 */
+		seq = smp_load_acquire(&e->claim_seq);
+		end = READ_ONCE(e->claim_end);
+		if (end <= seq)
+			continue;
+		if ((int)i != m->own &&
+		    rc_lock_probe(m, RC_LOCK_ENTRY0 + (int)i) == 0)
+			continue; /* dead: its own reclaim deals with it */
+		c[n].seq = seq;
+		c[n].end = end;
+		n++;
+	}
+	return n;
+}
+
 /*
  * Mark aborted every sequence that the publisher of entry idx claimed and
- * did not commit; its owner is dead (we hold its lock).  The claim was made
- * with room for it (pub.c), so no reliable subscriber still needs what the
+ * did not commit; its owner is dead (we hold its lock).  Its announcement
+ * may cover sequences it never won (its CAS failed, or never came): only
+ * sequences below the head were claimed (the claim's seq-cst CAS happened
+ * before its death, so before our load of the head), and one that a live
+ * publisher announces is that one's to commit.  The claim was made with
+ * room for it (pub.c), so no reliable subscriber still needs what the
  * slots held; a compare-and-swap per slot, so a commit is never undone and
  * a racing abort by another process does no harm.  Then wake every sleeper:
  * someone may wait at the hole.
+ *
+ * Returns false when a sequence was left to a live publisher's
+ * announcement: that one may be stale (its CAS about to fail), so the dead
+ * entry is kept, and looked at again by the next reclaim.
  */
-void rc_claim_abort(struct rc_map *m, uint32_t idx)
+bool rc_claim_abort(struct rc_map *m, uint32_t idx)
 {
 	struct rc_entry *e = &m->table[idx];
 	uint64_t seq = READ_ONCE(e->claim_seq), end = READ_ONCE(e->claim_end);
-	bool any = false;
+	struct rc_claim *live = NULL;
+	uint32_t nlive = 0, i;
+	bool any = false, done = true;
+	uint64_t head;
 
 	/* A claim is never longer than a ring; a longer one is not ours. */
 	if (end <= seq || end - seq > m->slot_count || end > RC_SEQ_MAX)
 		goto out;
-	for (; seq < end; seq++) {
+	/* Seq-cst: pairs with the claims' compare-and-swap in pub.c. */
+	head = atomic_load(&m->hdr->head);
+	live = calloc(m->table_cap, sizeof(*live));
+	if (!live)
+		return false; /* try again later */
+	nlive = rc_live_claims(m, idx, live);
+	for (; seq < end && seq < head; seq++) {
 		_Atomic uint64_t *stamp = &rc_slot_at(m, seq)->stamp;
-		uint64_t st = READ_ONCE(*stamp), x = st & ~RC_STAMP_FLAGS;
+		uint64_t st, x;
+		bool covered = false;
 
+		for (i = 0; i < nlive; i++)
+			if (seq >= live[i].seq && seq < live[i].end)
+				covered = true;
+		if (covered) {
+			done = false;
+			continue;
+		}
+		st = smp_load_acquire(stamp);
+		x = st & ~RC_STAMP_FLAGS;
 		/* Committed, aborted already, or a later event: leave it. */
 		if (st == seq + 1 || x > seq + 1 ||
 		    st == ((seq + 1) | RC_STAMP_ABORTED))
@@ -105,10 +173,15 @@ void rc_claim_abort(struct rc_map *m, uint32_t idx)
 			    memory_order_release, memory_order_relaxed))
 			any = true;
 	}
+	free(live);
+	if (!done)
+		goto wake;
 out:
 	WRITE_ONCE(e->claim_seq, READ_ONCE(e->claim_end));
+wake:
 	if (any)
 		rc_wake_all(m);
+	return done;
 }
 
 /* Reclaim the entries of dead owners; returns the subscribers in use. */
