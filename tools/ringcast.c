@@ -2293,14 +2293,18 @@ static int cmd_gc(const struct command *cmd, int argc, char **argv)
 /* The benchmark driver, installed beside the benchmarks it runs. */
 #define BENCH_DRIVER RINGCAST_LIBEXECDIR "/ringcast/ringcast-bench"
 
+/* The NATS bridge, installed where libnats was found at build time. */
+#define BRIDGE_PROGRAM RINGCAST_LIBEXECDIR "/ringcast/ringcast-bridge"
+
 /*
- * Run the benchmark driver with our arguments: RINGCAST_BENCH, when set,
- * names it (a build tree's), else the installed one.  Only --help (or -h)
- * alone is ours; '--' first passes even that on.
+ * Run a helper program with our arguments: the environment variable @env,
+ * when set, names it (a build tree's), else @installed.  Only --help (or
+ * -h) alone is ours; '--' first passes even that on.
  */
-static int cmd_bench(const struct command *cmd, int argc, char **argv)
+static int exec_helper(const struct command *cmd, int argc, char **argv,
+		       const char *env, const char *installed, const char *what)
 {
-	const char *driver = getenv("RINGCAST_BENCH");
+	const char *prog = getenv(env);
 	char **args;
 	int first = 1, i, n = 1, err;
 
@@ -2311,28 +2315,41 @@ static int cmd_bench(const struct command *cmd, int argc, char **argv)
 	}
 	if (argc > 1 && !strcmp(argv[1], "--"))
 		first = 2;
-	if (!driver || !*driver)
-		driver = BENCH_DRIVER;
+	if (!prog || !*prog)
+		prog = installed;
 
 	args = calloc((size_t)argc + 1, sizeof(*args));
 	if (!args)
 		return fail(cmd, NULL, "%s", strerror(ENOMEM));
-	args[0] = (char *)driver;
+	args[0] = (char *)prog;
 	for (i = first; i < argc; i++)
 		args[n++] = argv[i];
 	args[n] = NULL;
 	/* An ignored SIGPIPE would be inherited across exec. */
 	signal(SIGPIPE, SIG_DFL);
 	fflush(NULL);
-	execv(driver, args);
+	execv(prog, args);
 	err = errno;
 	free(args);
 	if (err == ENOENT)
 		return fail(cmd, NULL,
-			    "no benchmark driver at %s (not installed? "
-			    "RINGCAST_BENCH names another)",
-			    driver);
-	return fail(cmd, NULL, "cannot run %s: %s", driver, strerror(err));
+			    "no %s at %s (not installed? %s names "
+			    "another)",
+			    what, prog, env);
+	return fail(cmd, NULL, "cannot run %s: %s", prog, strerror(err));
+}
+
+static int cmd_bench(const struct command *cmd, int argc, char **argv)
+{
+	return exec_helper(cmd, argc, argv, "RINGCAST_BENCH", BENCH_DRIVER,
+			   "benchmark driver");
+}
+
+static int cmd_bridge(const struct command *cmd, int argc, char **argv)
+{
+	return exec_helper(
+		cmd, argc, argv, "RINGCAST_BRIDGE", BRIDGE_PROGRAM,
+		"NATS bridge (built where libnats-dev is installed)");
 }
 
 /* ----------------------------------------------------------------------
@@ -2525,6 +2542,19 @@ static const char bench_help[] =
 	"is 'ringcast bench -- --help'.\n"
 	"Exit status: the driver's; 1 when there is no driver to run.\n";
 
+static const char bridge_help[] =
+	"Usage: ringcast bridge out NAME --nats URL [--subject PREFIX] ...\n"
+	"       ringcast bridge in NAME --nats URL [--subject PATTERN] ...\n"
+	"       ringcast bridge -- --help\n"
+	"\n"
+	"Forward a ring to NATS (out: a reliable subscriber of NAME\n"
+	"publishing each event to PREFIX.NAME.TYPE) or from NATS into a\n"
+	"local ring (in), by running ringcast-bridge (installed under\n"
+	"LIBEXECDIR/ringcast where the NATS C client was found, or the\n"
+	"program the environment variable RINGCAST_BRIDGE names) with\n"
+	"ARGS.  Its own help is 'ringcast bridge -- --help'.\n"
+	"Exit status: the bridge's; 1 when there is no bridge to run.\n";
+
 static const char help_help[] = "Usage: ringcast help [COMMAND]\n";
 
 static int cmd_help(const struct command *cmd, int argc, char **argv);
@@ -2542,6 +2572,7 @@ static const struct command commands[] = {
 	{ "gc", "remove rings whose publisher and subscribers died", gc_help,
 	  cmd_gc },
 	{ "bench", "run the benchmarks", bench_help, cmd_bench },
+	{ "bridge", "forward rings over NATS", bridge_help, cmd_bridge },
 	{ "help", "show the help of a command", help_help, cmd_help },
 };
 
