@@ -36,6 +36,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -291,6 +292,8 @@ struct chaos {
 	pid_t pid[R_NROLES];
 	uint64_t faults[R_NROLES][PH_NPHASES];
 	uint64_t nfaults, rounds, violations;
+	uint64_t pub_blocked; /* publisher killed in a publish, ring full */
+	uint64_t sub_blocking; /* slowest reliable killed, ring full */
 	uint64_t killed_committed; /* most a killed publisher reported */
 };
 
@@ -322,11 +325,42 @@ static void violation(struct chaos *c, const char *fmt, ...)
 	c->violations++;
 }
 
+/*
+ * Is the ring full, held back by a reliable subscriber (the publisher is
+ * blocked, or about to be)?  *slowest is set to its pid.
+ */
+static bool ring_full(pid_t *slowest)
+{
+	struct ringcast_sub_info si[16];
+	struct ringcast_ring_info info;
+	uint64_t low = UINT64_MAX;
+	int i, n;
+
+	*slowest = 0;
+	if (ringcast_ring_stat(ring, &info) < 0)
+		return false;
+	n = ringcast_ring_subscribers(ring, si, 16);
+	for (i = 0; i < n && i < 16; i++) {
+		if (!(si[i].flags & RINGCAST_SUBINFO_RELIABLE) ||
+		    si[i].cursor >= low)
+			continue;
+		low = si[i].cursor;
+		*slowest = si[i].pid;
+	}
+	return low != UINT64_MAX && info.head - low >= SLOTS;
+}
+
 static void kill_one(struct chaos *c, enum role role)
 {
 	int status;
 	enum phase ph = atomic_load(&sh->r[role].phase);
+	pid_t slowest;
+	bool full = ring_full(&slowest);
 
+	if (full && role == R_PUB && ph == PH_PUBLISH)
+		c->pub_blocked++;
+	if (full && slowest == c->pid[role])
+		c->sub_blocking++;
 	kill(c->pid[role], SIGKILL);
 	status = t_wait(c->pid[role], T_CHILD_MS);
 	c->pid[role] = 0;
@@ -468,6 +502,10 @@ START_TEST(test_chaos)
 	printf("# chaos: %llu rounds, %llu faults injected, %llu violations\n",
 	       (unsigned long long)c.rounds, (unsigned long long)c.nfaults,
 	       (unsigned long long)c.violations);
+	printf("#   of which: publisher killed in a publish on a full ring "
+	       "%llu, slowest reliable subscriber killed on a full ring %llu\n",
+	       (unsigned long long)c.pub_blocked,
+	       (unsigned long long)c.sub_blocking);
 	for (role = 0; role < R_NROLES; role++) {
 		printf("#   %-14s", role_names[role]);
 		for (ph = 0; ph < PH_NPHASES; ph++)
