@@ -201,7 +201,9 @@ struct ringcast_ring_opts {
  * /dev/shm fails here with -ENOSPC and never later.  The object becomes
  * visible to attachers only once its header is complete: until then they
  * see -ENOENT.  An existing object is never followed or reused unless it is
- * a valid ring of the same geometry.
+ * a valid ring of the same geometry and of the same owner (another user's
+ * ring of that name is -EEXIST, a link -EPROTO), and a lock object of
+ * another owner than the ring's is refused (-EACCES).
  *
  * Return: 0 when created, 1 when a matching ring already existed (flags
  * without RINGCAST_CREATE_EXCL), or -EINVAL, -EEXIST, -EACCES, -ENOSPC,
