@@ -448,6 +448,8 @@ struct cpu_sample {
 
 static unsigned int ncpu;
 static double tsc_per_ns;
+static double start_load; /* foreign load at start, in CPUs */
+#define PIN_MAX_LOAD 0.5
 
 static void cpu_sample(struct cpu_sample *s)
 {
@@ -729,6 +731,7 @@ static void run_one(const struct options *o, struct row *rw, uint64_t count,
 		.mlock = o->mlock,
 		.tsc_per_ns = tsc_per_ns,
 		.timeout_s = o->timeout_s,
+		.limit_ms = (uint32_t)(o->run_time * 4000) + 100,
 	};
 	uint64_t deadline;
 	size_t len = 0;
@@ -861,8 +864,8 @@ static uint64_t first_count(const struct row *rw)
 
 	if (rw->cf.metric == METRIC_PINGPONG)
 		n = 5000;
-	else if (f & T_FAST)
-		n = rw->cf.metric == METRIC_FANOUT ? 50000 : 500000;
+	else if (f & T_RING)
+		n = 8 * STREAM_SLOTS; /* a ring ahead is no steady state */
 	else
 		n = rw->cf.metric == METRIC_FANOUT ? 5000 : 20000;
 	if (n > cap)
@@ -904,7 +907,13 @@ static void plan(const struct options *o)
 			procs = rw->cf.metric == METRIC_PINGPONG ?
 					2 :
 					rw->cf.nsubs + 1;
-			rw->pin = o->pin == 1 || (o->pin < 0 && procs <= ncpu);
+			/*
+			 * Pinned where every process has a CPU of its own,
+			 * unless other processes use the CPUs: then a pinned
+			 * process could not move away from them.
+			 */
+			rw->pin = o->pin == 1 || (o->pin < 0 && procs <= ncpu &&
+						  start_load < PIN_MAX_LOAD);
 			if (tps[k].unavailable) {
 				rw->status = RES_SKIP;
 				snprintf(rw->reason, sizeof(rw->reason), "%s",
@@ -927,6 +936,22 @@ static const char *row_label(const struct row *rw, char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * Messages before the clock starts: a fifth of the run, and for rings at
+ * least two rings' worth, so that the timed part starts in the steady
+ * state (a publisher a ring ahead of its readers) rather than with a
+ * reader catching up at memory speed.
+ */
+static uint64_t warm_for(const struct row *rw, uint64_t count)
+{
+	uint64_t w = count / 5 + 16;
+
+	if (rw->cf.metric != METRIC_PINGPONG &&
+	    (tp_flags(&tps[rw->tp]) & T_RING) && w < 2 * STREAM_SLOTS)
+		w = 2 * STREAM_SLOTS;
+	return w;
+}
+
 /* The sizing run: warms up and fixes the messages per run. */
 static void first_run(const struct options *o, struct row *rw)
 {
@@ -946,8 +971,9 @@ static void first_run(const struct options *o, struct row *rw)
 		rw->warm = o->count / 5;
 		return;
 	}
+	/* (Fixed counts are for smoke tests: no steady state needed.) */
 	n = first_count(rw);
-	run_one(o, rw, n, n / 5, &res);
+	run_one(o, rw, n, warm_for(rw, n), &res);
 	vlog(o, "  sizing %s: status %d value %.4g %s\n",
 	     row_label(rw, label, sizeof(label)), res.status, res.value,
 	     res.reason);
@@ -957,7 +983,7 @@ static void first_run(const struct options *o, struct row *rw)
 		return;
 	}
 	rw->count = size_run(o, rw, res.value);
-	rw->warm = rw->count / 5 + 16;
+	rw->warm = warm_for(rw, rw->count);
 }
 
 /* ----------------------------------------------------------------------
@@ -1236,7 +1262,15 @@ static void print_table(const struct options *o, const struct machine *m,
 		printf(" %s", argv[a]);
 	printf("\n# machine: %s, %u CPUs online, %s, TSC %s, %s\n", m->cpu,
 	       ncpu, m->kernel, m->tsc, m->compiler);
-	printf("# load average at start %.2f; ", m->loadavg);
+	printf("# load average at start %.2f; pinning %s (foreign load at "
+	       "start %.2f CPUs)\n# ",
+	       m->loadavg,
+	       o->pin == 1 ? "on" :
+	       o->pin == 0 ? "off" :
+	       start_load < PIN_MAX_LOAD ?
+			     "auto: on where each process has a CPU" :
+			     "auto: off, the machine is loaded",
+	       start_load);
 	print_load(stdout, o, "");
 	printf("# %u repetitions, interleaved; median (min-max) over them; "
 	       "x pipe and x ref: ratios within each repetition, median "
@@ -1425,7 +1459,8 @@ static void print_json(const struct options *o, const struct machine *m,
 	json_str(f, m->tsc);
 	fprintf(f, ", \"compiler\": ");
 	json_str(f, m->compiler);
-	fprintf(f, ", \"load_average\": %.2f", m->loadavg);
+	fprintf(f, ", \"load_average\": %.2f, \"foreign_load_at_start\": %.3f",
+		m->loadavg, start_load);
 	memcpy(fl, load_before, sizeof(fl));
 	stat3(fl, o->reps, &s);
 	fprintf(f,
@@ -1724,6 +1759,7 @@ int main(int argc, char **argv)
 	find_self_dir();
 	tsc_per_ns = tsc_calibrate();
 	machine_describe(&m);
+	start_load = sample_idle_load(300);
 	find_peers(&o);
 	plan(&o);
 
@@ -1753,17 +1789,23 @@ int main(int argc, char **argv)
 		for (i = 0; i < nrows; i++) {
 			struct row *rw = &rows[i];
 			char label[128];
+			uint64_t t_run;
 
 			if (rw->status != RES_OK)
 				continue;
+			t_run = now_ns();
 			run_one(&o, rw, rw->count, rw->warm, &rw->res[r]);
+			t_run = now_ns() - t_run;
 			rw->valid[r] = rw->res[r].status == RES_OK;
+			if (rw->res[r].status == RES_SKIP)
+				rw->status = RES_SKIP;
 			if (!rw->valid[r])
 				snprintf(rw->reason, sizeof(rw->reason), "%s",
 					 rw->res[r].reason);
-			vlog(&o, "\n  %s: %.4g%s%s",
+			vlog(&o, "\n  %s: %.4g (%" PRIu64 " msgs, %.2f s)%s%s",
 			     row_label(rw, label, sizeof(label)),
-			     rw->res[r].value, rw->valid[r] ? "" : " FAILED ",
+			     rw->res[r].value, rw->count, (double)t_run / 1e9,
+			     rw->valid[r] ? "" : " FAILED ",
 			     rw->valid[r] ? "" : rw->res[r].reason);
 		}
 		cpu_sample(&b);

@@ -561,6 +561,15 @@ out_destroy:
  * Ping-pong: two links, RTT/2
  */
 
+double pingpong_value(const struct bench_cfg *cfg, uint64_t trips,
+		      uint64_t t_begin, uint64_t t0, uint64_t t1)
+{
+	/* Stopped by the limit before the warm-up ended: time them all. */
+	if (trips <= cfg->warm)
+		return trips ? (double)(t1 - t_begin) / (double)trips / 2 : 0;
+	return (double)(t1 - t0) / (double)(trips - cfg->warm) / 2;
+}
+
 static void __attribute__((noreturn))
 ponger(const struct transport *t, void *fwd, void *back,
        const struct bench_cfg *cfg, int ctl)
@@ -617,7 +626,8 @@ fail:
 static void run_pingpong(const struct transport *t, const struct bench_cfg *cfg,
 			 struct bench_result *res)
 {
-	uint64_t total = cfg->warm + cfg->count, i, t0 = 0, t1;
+	uint64_t total = cfg->warm + cfg->count, i, t0 = 0, t1, t_begin = 0;
+	uint64_t deadline;
 	void *fwd = NULL, *back = NULL;
 	char tag[64], c;
 	unsigned char *buf;
@@ -678,11 +688,18 @@ static void run_pingpong(const struct transport *t, const struct bench_cfg *cfg,
 		goto out_kill;
 	}
 
+	t_begin = now_ns();
+	deadline = cfg->limit_ms ? rdtsc() + (uint64_t)(cfg->limit_ms * 1e6 *
+							cfg->tsc_per_ns) :
+				   UINT64_MAX;
 	for (i = 0; i < total; i++) {
 		uint64_t j;
 
 		if (i == cfg->warm)
 			t0 = now_ns();
+		/* A loaded machine may make trips slow: stop in time. */
+		if (!(i & 15) && rdtsc() > deadline)
+			break;
 		ret = send_one(t, fwd, cfg, buf, i);
 		if (ret < 0) {
 			bench_fail(res, RES_FAIL, "send %" PRIu64 ": %s", i,
@@ -709,7 +726,7 @@ static void run_pingpong(const struct transport *t, const struct bench_cfg *cfg,
 		res->received++;
 	}
 	t1 = now_ns();
-	res->value = (double)(t1 - t0) / (double)cfg->count / 2;
+	res->value = pingpong_value(cfg, i, t_begin, t0, t1);
 	t->pub_close(fwd);
 	/* Drain the ponger's end of stream. */
 	while ((ret = t->recv(back, 0, &m)) == 0)
@@ -842,10 +859,11 @@ int bench_cfg_to_args(const struct bench_cfg *cfg, char *buf, size_t len)
 	int n = snprintf(buf, len,
 			 "metric=%u size=%u nsubs=%u batch=%u count=%" PRIu64
 			 " warm=%" PRIu64 " rate=%u busy=%d pin=%d mlock=%d "
-			 "tsc=%.9g timeout=%u tag=%s",
+			 "tsc=%.9g timeout=%u limit=%u tag=%s",
 			 cfg->metric, cfg->size, cfg->nsubs, cfg->batch,
 			 cfg->count, cfg->warm, cfg->rate, cfg->busy, cfg->pin,
-			 cfg->mlock, cfg->tsc_per_ns, cfg->timeout_s, cfg->tag);
+			 cfg->mlock, cfg->tsc_per_ns, cfg->timeout_s,
+			 cfg->limit_ms, cfg->tag);
 
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
@@ -874,7 +892,8 @@ int bench_cfg_parse(int argc, char **argv, struct bench_cfg *cfg,
 		    sscanf(a, "pin=%d", &pin) == 1 ||
 		    sscanf(a, "mlock=%d", &mlk) == 1 ||
 		    sscanf(a, "tsc=%lg", &cfg->tsc_per_ns) == 1 ||
-		    sscanf(a, "timeout=%u", &cfg->timeout_s) == 1)
+		    sscanf(a, "timeout=%u", &cfg->timeout_s) == 1 ||
+		    sscanf(a, "limit=%u", &cfg->limit_ms) == 1)
 			continue;
 		if (!strncmp(a, "tag=", 4)) {
 			snprintf(cfg->tag, sizeof(cfg->tag), "%s", a + 4);

@@ -51,6 +51,10 @@ enum bench_metric {
 #define T_LOSSY 0x8u /* may lose messages by design (declares them) */
 #define T_EXIT 0x10u /* its processes must end with exit(), not _exit() */
 #define T_P2P 0x20u /* one channel per subscriber */
+#define T_RING 0x40u /* buffers a ring of STREAM_SLOTS: warm up past it */
+
+/* Slots of the rings of throughput and fan-out runs (latency: 4096). */
+#define STREAM_SLOTS 16384u
 
 /* Quantiles of the one-way distribution that a result carries. */
 #define NQ 18
@@ -73,6 +77,7 @@ struct bench_cfg {
 	bool mlock; /* mlockall() in every process */
 	double tsc_per_ns;
 	uint32_t timeout_s; /* the runner gives up after this */
+	uint32_t limit_ms; /* ping-pong: stop timing after this (0: never) */
 	char tag[48]; /* unique per run: names of rings, queues, sockets */
 };
 
@@ -171,6 +176,10 @@ int bench_result_parse(const char *line, struct bench_result *res);
 int bench_cfg_to_args(const struct bench_cfg *cfg, char *buf, size_t len);
 int bench_cfg_parse(int argc, char **argv, struct bench_cfg *cfg,
 		    const char **transport);
+
+/* RTT/2 of @trips round trips, the first cfg->warm untimed. */
+double pingpong_value(const struct bench_cfg *cfg, uint64_t trips,
+		      uint64_t t_begin, uint64_t t0, uint64_t t1);
 
 /* Small helpers. */
 uint64_t now_ns(void);

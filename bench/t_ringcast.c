@@ -14,7 +14,7 @@
  * Copying publishers send in batches (ringcast_pub_publish_batch()) of
  * the harness's --batch; timestamps stay on (the default coarse clock).
  * Geometry: slots of the smallest power of two that holds the payload and
- * the 32-byte slot header, 65536 of them (4096 for latency runs), fewer
+ * the 32-byte slot header, STREAM_SLOTS of them (4096 for latency runs), fewer
  * so that the ring stays within 64 MiB.
  */
 #include <errno.h>
@@ -80,7 +80,7 @@ static int rc_create(void **lp, const struct bench_cfg *cfg, const char *tag,
 	ro.slots = cfg->metric == METRIC_PINGPONG ||
 				   cfg->metric == METRIC_ONEWAY ?
 			   4096 :
-			   65536;
+			   STREAM_SLOTS;
 	while (ro.slots > 16 &&
 	       (uint64_t)ro.slots * ro.slot_size > RC_MAX_RING_BYTES)
 		ro.slots /= 2;
@@ -260,7 +260,7 @@ static void rc_stats(void *lp, struct bench_result *res)
 
 const struct transport t_ringcast_lossy_busy = {
 	.name = "ringcast-lossy-busy",
-	.flags = T_BUSY | T_FAST | T_LOSSY,
+	.flags = T_BUSY | T_FAST | T_RING | T_LOSSY,
 	.create = rc_create_lossy_busy,
 	.send = rc_send,
 	RC_COMMON,
@@ -268,7 +268,7 @@ const struct transport t_ringcast_lossy_busy = {
 
 const struct transport t_ringcast_lossy_sleep = {
 	.name = "ringcast-lossy-sleep",
-	.flags = T_SLEEP | T_FAST | T_LOSSY,
+	.flags = T_SLEEP | T_FAST | T_RING | T_LOSSY,
 	.create = rc_create_lossy_sleep,
 	.send = rc_send,
 	RC_COMMON,
@@ -276,7 +276,7 @@ const struct transport t_ringcast_lossy_sleep = {
 
 const struct transport t_ringcast_reliable = {
 	.name = "ringcast-reliable",
-	.flags = T_FAST,
+	.flags = T_FAST | T_RING,
 	.create = rc_create_reliable,
 	.send = rc_send,
 	RC_COMMON,
@@ -284,7 +284,7 @@ const struct transport t_ringcast_reliable = {
 
 const struct transport t_ringcast_zero_copy = {
 	.name = "ringcast-zero-copy",
-	.flags = T_FAST,
+	.flags = T_FAST | T_RING,
 	.create = rc_create_zero_copy,
 	.reserve = rc_reserve,
 	.commit = rc_commit,

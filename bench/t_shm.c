@@ -21,7 +21,8 @@
  *                    read(2)s it (blocking); a full ring waits on a second
  *                    eventfd
  *
- * Geometry as ringcast's (same slots, same slot size), so the rows differ
+ * Geometry as ringcast's (STREAM_SLOTS slots, or 4096 for latency
+ * runs, of the same slot size), so the rows differ
  * only in what the rings do.  The mappings are shared and anonymous,
  * made before the fork, prefaulted (MAP_POPULATE).
  *
@@ -39,7 +40,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -49,6 +52,7 @@
 #define SPIN_NS 20000u
 #define SHM_MAX_RING_BYTES (64ull << 20)
 #define HDR_BYTES 8192u
+#define PHYS_STOP UINT64_MAX
 
 enum shm_kind { SHM_BARE, SHM_FUTEX, SHM_EVENTFD };
 
@@ -131,7 +135,7 @@ static int shm_create(void **lp, const struct bench_cfg *cfg,
 	l->nslots = cfg->metric == METRIC_PINGPONG ||
 				    cfg->metric == METRIC_ONEWAY ?
 			    4096 :
-			    65536;
+			    STREAM_SLOTS;
 	while (l->nslots > 16 &&
 	       (uint64_t)l->nslots * l->slot_size > SHM_MAX_RING_BYTES)
 		l->nslots /= 2;
@@ -491,21 +495,21 @@ static void shm_stats(void *lp, struct bench_result *res)
 
 const struct transport t_bare_ring = {
 	.name = "bare-ring",
-	.flags = T_BUSY | T_FAST,
+	.flags = T_BUSY | T_FAST | T_RING,
 	.create = shm_create_bare,
 	SHM_COMMON,
 };
 
 const struct transport t_bare_ring_futex = {
 	.name = "bare-ring-futex",
-	.flags = T_SLEEP | T_FAST,
+	.flags = T_SLEEP | T_FAST | T_RING,
 	.create = shm_create_futex,
 	SHM_COMMON,
 };
 
 const struct transport t_eventfd = {
 	.name = "eventfd",
-	.flags = T_P2P,
+	.flags = T_P2P | T_RING,
 	.create = shm_create_eventfd,
 	SHM_COMMON,
 };
@@ -526,7 +530,8 @@ static const char *phys_skip(const struct bench_cfg *cfg, char *buf, size_t len)
 
 static int phys_run(const struct bench_cfg *cfg, struct bench_result *res)
 {
-	uint64_t total = cfg->warm + cfg->count, i, t0 = 0, t1;
+	uint64_t total = cfg->warm + cfg->count, i, t0 = 0, t1, t_begin = 0;
+	uint64_t deadline;
 	_Atomic uint64_t *line;
 	int status;
 	pid_t pid;
@@ -544,31 +549,46 @@ static int phys_run(const struct bench_cfg *cfg, struct bench_result *res)
 		return -1;
 	}
 	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (cfg->pin)
 			pin_to_cpu(1);
 		for (i = 0; i < total; i++) {
-			while (atomic_load_explicit(
-				       line, memory_order_acquire) != 2 * i + 1)
+			uint64_t v;
+
+			while ((v = atomic_load_explicit(
+					line, memory_order_acquire)) !=
+			       2 * i + 1) {
+				if (v == PHYS_STOP)
+					_exit(0);
 				cpu_relax();
+			}
 			atomic_store_explicit(line, 2 * i + 2,
 					      memory_order_release);
 		}
 		_exit(0);
 	}
+	t_begin = now_ns();
+	deadline = cfg->limit_ms ? rdtsc() + (uint64_t)(cfg->limit_ms * 1e6 *
+							cfg->tsc_per_ns) :
+				   UINT64_MAX;
 	for (i = 0; i < total; i++) {
 		if (i == cfg->warm)
 			t0 = now_ns();
+		/* A loaded machine may make trips slow: stop in time. */
+		if (!(i & 15) && rdtsc() > deadline)
+			break;
 		atomic_store_explicit(line, 2 * i + 1, memory_order_release);
 		while (atomic_load_explicit(line, memory_order_acquire) !=
 		       2 * i + 2)
 			cpu_relax();
 	}
 	t1 = now_ns();
+	atomic_store_explicit(line, PHYS_STOP, memory_order_release);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	munmap((void *)line, 4096);
-	res->received = total;
-	res->value = (double)(t1 - t0) / (double)cfg->count / 2;
+	res->received = i;
+	res->value = pingpong_value(cfg, i, t_begin, t0, t1);
 	return 0;
 }
 

@@ -2,11 +2,14 @@
 /*
  * t_zmq.c - ZeroMQ PUB/SUB over ipc:// (the zeromq peer executable).
  *
- * Each subscriber binds a SUB socket on its own ipc:// endpoint in /tmp and
- * subscribes to everything; the publisher's XPUB socket connects to all of
- * them and, before the first message, waits until it has received every
- * subscription (XPUB_VERBOSE), so that no message is dropped by a slow
- * join.  High-water marks are 0 (unlimited) on both sides, so PUB/SUB does
+ * The publisher's XPUB socket binds an ipc:// endpoint in /tmp; each
+ * subscriber's SUB socket connects to it (retrying every millisecond until
+ * it is bound) and subscribes to everything.  Before the first message the
+ * publisher waits until it has received every subscription (XPUB_VERBOSE),
+ * so that no message is dropped by a slow join.  (The other way round, SUB
+ * binding and XPUB connecting, a SUB whose thread is busy elsewhere never
+ * sends its subscription: a socket handles a new connection only when its
+ * own thread calls it.)  High-water marks are 0 (unlimited) on both sides, so PUB/SUB does
  * not drop messages: the comparison is lossless, as for pipes.  One
  * zmq_send() per message (ZeroMQ batches internally); the end of the stream
  * is an empty message.  Busy readers poll with ZMQ_DONTWAIT.
@@ -23,7 +26,7 @@
 struct zmq_link {
 	const struct bench_cfg *cfg;
 	unsigned int n;
-	char ep[MAX_SUBS][96];
+	char ep[96];
 	void *ctx;
 	void *pub;
 	void *sub;
@@ -35,16 +38,13 @@ static int zmq_create(void **lp, const struct bench_cfg *cfg, const char *tag,
 		      unsigned int nsubs)
 {
 	struct zmq_link *l;
-	unsigned int k;
 
 	l = calloc(1, sizeof(*l));
 	if (!l)
 		return -ENOMEM;
 	l->cfg = cfg;
 	l->n = nsubs;
-	for (k = 0; k < nsubs; k++)
-		snprintf(l->ep[k], sizeof(l->ep[k]), "ipc:///tmp/%s-%u.ipc",
-			 tag, k);
+	snprintf(l->ep, sizeof(l->ep), "ipc:///tmp/%s.ipc", tag);
 	*lp = l;
 	return 0;
 }
@@ -57,7 +57,7 @@ static int zerr(void)
 static int zmq_sub_open(void *lp, unsigned int idx)
 {
 	struct zmq_link *l = lp;
-	int zero = 0;
+	int zero = 0, ivl = 1;
 
 	l->ctx = zmq_ctx_new();
 	if (!l->ctx)
@@ -67,8 +67,9 @@ static int zmq_sub_open(void *lp, unsigned int idx)
 		return zerr();
 	if (zmq_setsockopt(l->sub, ZMQ_RCVHWM, &zero, sizeof(zero)) < 0 ||
 	    zmq_setsockopt(l->sub, ZMQ_LINGER, &zero, sizeof(zero)) < 0 ||
-	    zmq_bind(l->sub, l->ep[idx]) < 0 ||
-	    zmq_setsockopt(l->sub, ZMQ_SUBSCRIBE, "", 0) < 0)
+	    zmq_setsockopt(l->sub, ZMQ_RECONNECT_IVL, &ivl, sizeof(ivl)) < 0 ||
+	    zmq_setsockopt(l->sub, ZMQ_SUBSCRIBE, "", 0) < 0 ||
+	    zmq_connect(l->sub, l->ep) < 0)
 		return zerr();
 	return 0;
 }
@@ -76,8 +77,7 @@ static int zmq_sub_open(void *lp, unsigned int idx)
 static int zmq_pub_open(void *lp)
 {
 	struct zmq_link *l = lp;
-	int zero = 0, one = 1, ivl = 1, tmo = 10000;
-	unsigned int k;
+	int zero = 0, one = 1, tmo = 10000;
 
 	l->ctx = zmq_ctx_new();
 	if (!l->ctx)
@@ -87,12 +87,9 @@ static int zmq_pub_open(void *lp)
 		return zerr();
 	if (zmq_setsockopt(l->pub, ZMQ_SNDHWM, &zero, sizeof(zero)) < 0 ||
 	    zmq_setsockopt(l->pub, ZMQ_XPUB_VERBOSE, &one, sizeof(one)) < 0 ||
-	    zmq_setsockopt(l->pub, ZMQ_RECONNECT_IVL, &ivl, sizeof(ivl)) < 0 ||
-	    zmq_setsockopt(l->pub, ZMQ_RCVTIMEO, &tmo, sizeof(tmo)) < 0)
+	    zmq_setsockopt(l->pub, ZMQ_RCVTIMEO, &tmo, sizeof(tmo)) < 0 ||
+	    zmq_bind(l->pub, l->ep) < 0)
 		return zerr();
-	for (k = 0; k < l->n; k++)
-		if (zmq_connect(l->pub, l->ep[k]) < 0)
-			return zerr();
 	return 0;
 }
 
@@ -171,7 +168,6 @@ static void zmq_sub_close(void *lp, unsigned int idx)
 static void zmq_destroy(void *lp, bool creator)
 {
 	struct zmq_link *l = lp;
-	unsigned int k;
 
 	if (l->have_msg)
 		zmq_msg_close(&l->msg);
@@ -182,8 +178,7 @@ static void zmq_destroy(void *lp, bool creator)
 	if (l->ctx)
 		zmq_ctx_term(l->ctx);
 	if (creator)
-		for (k = 0; k < l->n; k++)
-			unlink(l->ep[k] + strlen("ipc://"));
+		unlink(l->ep + strlen("ipc://"));
 	free(l);
 }
 
