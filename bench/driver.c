@@ -973,6 +973,12 @@ static void first_run(const struct options *o, struct row *rw)
 	}
 	/* (Fixed counts are for smoke tests: no steady state needed.) */
 	n = first_count(rw);
+	if (o->quick) {
+		/* Quick: fixed counts, no sizing run (each run warms up). */
+		rw->count = n;
+		rw->warm = warm_for(rw, n);
+		return;
+	}
 	run_one(o, rw, n, warm_for(rw, n), &res);
 	vlog(o, "  sizing %s: status %d value %.4g %s\n",
 	     row_label(rw, label, sizeof(label)), res.status, res.value,
@@ -1549,11 +1555,85 @@ static void print_targets(const struct options *o)
  * Plots
  */
 
+/*
+ * One data file per transport and chart (DIR/CHART-TRANSPORT.dat), "x y"
+ * per line; a plot clause for each file that has points.
+ */
+static void plot_series(const struct options *o, FILE *g, const char *chart,
+			unsigned int metric, bool *first)
+{
+	char path[PATH_MAX + 128];
+	unsigned int c, k, q, r;
+
+	for (k = 0; k < NTP; k++) {
+		unsigned int points = 0;
+		FILE *f;
+
+		if (!o->want[k])
+			continue;
+		snprintf(path, sizeof(path), "%s/%s-%s.dat", o->plot_dir, chart,
+			 tps[k].name);
+		f = fopen(path, "w");
+		if (!f)
+			continue;
+		for (c = 0; c < nconfigs; c++) {
+			struct row *rw;
+			struct stat3 s;
+
+			if (configs[c].metric != metric)
+				continue;
+			rw = find_row(&configs[c], tps[k].name);
+			if (!rw || rw->status != RES_OK)
+				continue;
+			row_stats(rw, o->reps, metric == METRIC_ONEWAY ? 6 : -1,
+				  &s);
+			if (!s.n)
+				continue;
+			if (metric != METRIC_ONEWAY) {
+				fprintf(f, "%u %g\n",
+					metric == METRIC_FANOUT ?
+						configs[c].nsubs :
+						configs[c].size,
+					s.med);
+				points++;
+				continue;
+			}
+			/* The repetition whose p50 is nearest the median. */
+			{
+				unsigned int best = 0;
+				double d = INFINITY;
+
+				for (r = 0; r < o->reps; r++)
+					if (rw->valid[r] &&
+					    fabs(rw->res[r].q[6] - s.med) < d) {
+						d = fabs(rw->res[r].q[6] -
+							 s.med);
+						best = r;
+					}
+				for (q = 0; q < NQ; q++, points++)
+					fprintf(f, "%g %g\n",
+						rw->res[best].q[q] > 1 ?
+							rw->res[best].q[q] :
+							1,
+						bench_quantiles[q]);
+			}
+		}
+		fclose(f);
+		if (points)
+			fprintf(g, "%s'%s-%s.dat' with linespoints title '%s'",
+				*first ? "plot " : ", ", chart, tps[k].name,
+				tps[k].name);
+		*first = *first && !points;
+	}
+	if (!*first)
+		fprintf(g, "\n");
+}
+
 static int write_plots(const struct options *o)
 {
 	char path[PATH_MAX + 64], cmd[PATH_MAX + 128];
-	unsigned int c, i, k, q;
-	FILE *f, *g;
+	bool first;
+	FILE *g;
 	int ret;
 
 	if (mkdir(o->plot_dir, 0755) < 0 && errno != EEXIST) {
@@ -1565,128 +1645,36 @@ static int write_plots(const struct options *o)
 	g = fopen(path, "w");
 	if (!g)
 		return -1;
-	fprintf(g, "set terminal png size 900,560 font ',10'\n"
-		   "set key outside right top\nset grid\n");
-
-	/* Throughput against payload size. */
-	snprintf(path, sizeof(path), "%s/throughput.dat", o->plot_dir);
-	f = fopen(path, "w");
-	if (f) {
-		fprintf(g, "set output 'throughput.png'\nset logscale xy\n"
-			   "set title 'throughput, 1 -> 1 (median msg/s)'\n"
-			   "set xlabel 'payload bytes'\n"
-			   "set ylabel 'messages/s'\nplot ");
-		for (k = 0, i = 0; k < NTP; k++) {
-			fprintf(f, "# %s\n", tps[k].name);
-			for (c = 0; c < nconfigs; c++) {
-				struct row *rw;
-				struct stat3 s;
-
-				if (configs[c].metric != METRIC_THROUGHPUT)
-					continue;
-				rw = find_row(&configs[c], tps[k].name);
-				if (!rw || rw->status != RES_OK)
-					continue;
-				row_stats(rw, o->reps, -1, &s);
-				if (s.n)
-					fprintf(f, "%u %g\n", configs[c].size,
-						s.med);
-			}
-			fprintf(f, "\n\n");
-			if (tps[k].t != &t_physical_limit && o->want[k])
-				fprintf(g,
-					"%s'throughput.dat' index %u with "
-					"linespoints title '%s'",
-					i++ ? ", " : "", k, tps[k].name);
-		}
-		fprintf(g, "\n");
-		fclose(f);
+	fprintf(g, "set terminal png size 800,480 font ',9'\n"
+		   "set key outside right top\nset grid\n"
+		   "set style data linespoints\n");
+	if (o->metrics[METRIC_THROUGHPUT]) {
+		fprintf(g,
+			"set output 'throughput.png'\nset logscale xy\n"
+			"set title 'throughput, 1 -> 1 (median messages/s)'\n"
+			"set xlabel 'payload bytes'\n"
+			"set ylabel 'messages/s'\n");
+		first = true;
+		plot_series(o, g, "throughput", METRIC_THROUGHPUT, &first);
 	}
-
-	/* Fan-out against N. */
-	snprintf(path, sizeof(path), "%s/fanout.dat", o->plot_dir);
-	f = fopen(path, "w");
-	if (f) {
+	if (o->metrics[METRIC_FANOUT]) {
 		fprintf(g, "set output 'fanout.png'\nset logscale xy\n"
-			   "set title 'fan-out, 64 B (median deliveries/s, "
-			   "all subscribers)'\n"
-			   "set xlabel 'subscribers'\n"
-			   "set ylabel 'deliveries/s'\nplot ");
-		for (k = 0, i = 0; k < NTP; k++) {
-			fprintf(f, "# %s\n", tps[k].name);
-			for (c = 0; c < nconfigs; c++) {
-				struct row *rw;
-				struct stat3 s;
-
-				if (configs[c].metric != METRIC_FANOUT)
-					continue;
-				rw = find_row(&configs[c], tps[k].name);
-				if (!rw || rw->status != RES_OK)
-					continue;
-				row_stats(rw, o->reps, -1, &s);
-				if (s.n)
-					fprintf(f, "%u %g\n", configs[c].nsubs,
-						s.med);
-			}
-			fprintf(f, "\n\n");
-			if (tps[k].t != &t_physical_limit && o->want[k])
-				fprintf(g,
-					"%s'fanout.dat' index %u with "
-					"linespoints title '%s'",
-					i++ ? ", " : "", k, tps[k].name);
-		}
-		fprintf(g, "\n");
-		fclose(f);
+			   "set title 'fan-out, 64 B (median deliveries/s, all "
+			   "subscribers)'\nset xlabel 'subscribers'\n"
+			   "set ylabel 'deliveries/s'\n");
+		first = true;
+		plot_series(o, g, "fanout", METRIC_FANOUT, &first);
 	}
-
-	/* One-way latency CDFs: the repetition with the median p50. */
-	snprintf(path, sizeof(path), "%s/latency-cdf.dat", o->plot_dir);
-	f = fopen(path, "w");
-	if (f) {
-		struct config ow = { METRIC_ONEWAY, 64, 1 };
-
+	if (o->metrics[METRIC_ONEWAY]) {
 		fprintf(g,
 			"set output 'latency-cdf.png'\nunset logscale\n"
-			"set logscale x\n"
-			"set title 'one-way latency, 64 B, %u msg/s'\n"
-			"set xlabel 'ns'\nset ylabel 'fraction of "
-			"messages'\nset yrange [0:1]\nplot ",
+			"set logscale x\nset title 'one-way latency, 64 B, %u "
+			"msg/s (repetition with the median p50)'\n"
+			"set xlabel 'ns'\nset ylabel 'fraction of messages'\n"
+			"set yrange [0:1]\n",
 			o->rate);
-		for (k = 0, i = 0; k < NTP; k++) {
-			struct row *rw = find_row(&ow, tps[k].name);
-			struct stat3 s;
-			unsigned int r, best = 0;
-			double bestd = INFINITY;
-
-			fprintf(f, "# %s\n", tps[k].name);
-			if (rw && rw->status == RES_OK) {
-				row_stats(rw, o->reps, 6, &s);
-				for (r = 0; r < o->reps; r++)
-					if (rw->valid[r] &&
-					    fabs(rw->res[r].q[6] - s.med) <
-						    bestd) {
-						bestd = fabs(rw->res[r].q[6] -
-							     s.med);
-						best = r;
-					}
-				if (s.n)
-					for (q = 0; q < NQ; q++)
-						fprintf(f, "%g %g\n",
-							rw->res[best].q[q] > 0 ?
-								rw->res[best]
-									.q[q] :
-								1,
-							bench_quantiles[q]);
-			}
-			fprintf(f, "\n\n");
-			if (rw && rw->status == RES_OK)
-				fprintf(g,
-					"%s'latency-cdf.dat' index %u with "
-					"linespoints title '%s'",
-					i++ ? ", " : "", k, tps[k].name);
-		}
-		fprintf(g, "\n");
-		fclose(f);
+		first = true;
+		plot_series(o, g, "latency-cdf", METRIC_ONEWAY, &first);
 	}
 	fclose(g);
 	snprintf(cmd, sizeof(cmd),
@@ -1695,8 +1683,7 @@ static int write_plots(const struct options *o)
 	ret = system(cmd);
 	if (ret != 0) {
 		fprintf(stderr,
-			"ringcast-bench: gnuplot failed (see %s/"
-			"gnuplot.log)\n",
+			"ringcast-bench: gnuplot failed (see %s/gnuplot.log)\n",
 			o->plot_dir);
 		return -1;
 	}
