@@ -44,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -577,7 +578,7 @@ static void roudi_stop(void)
 	if (roudi_pid <= 0)
 		return;
 	kill(roudi_pid, SIGTERM);
-	for (i = 0; i < 300; i++) {
+	for (i = 0; i < 1000; i++) {
 		struct timespec ts = { .tv_nsec = 10000000 };
 
 		if (waitpid(roudi_pid, NULL, WNOHANG) == roudi_pid) {
@@ -591,24 +592,48 @@ static void roudi_stop(void)
 	roudi_pid = 0;
 }
 
+/* Our RouDi holds its lock file: it has started. */
+static bool roudi_ready(void)
+{
+	int lock = open(ROUDI_SOCKET ".lock", O_RDONLY | O_CLOEXEC);
+	bool held;
+
+	if (lock < 0)
+		return false;
+	held = flock(lock, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	if (!held)
+		flock(lock, LOCK_UN);
+	close(lock);
+	return held && !access(ROUDI_SOCKET, F_OK);
+}
+
 /* Start iox-roudi unless one runs; NULL, or why iceoryx cannot run. */
 static const char *roudi_start(void)
 {
 	static char why[160];
 	const char *path = "/usr/bin/iox-roudi";
-	int i, status, devnull;
+	int i, status, devnull, lock;
+	bool busy;
 
 	if (access(path, X_OK) < 0) {
 		snprintf(why, sizeof(why), "%s is not installed", path);
 		return why;
 	}
-	if (!access(ROUDI_SOCKET, F_OK)) {
-		/* Another RouDi (or a stale socket): ours would not start. */
-		snprintf(why, sizeof(why),
-			 "%s exists: another iox-roudi runs (or died without "
-			 "cleaning up)",
-			 ROUDI_SOCKET);
-		return why;
+	/*
+	 * A running RouDi holds an flock() on its lock file; a socket left
+	 * by a RouDi that was killed is not held, and a new one replaces it.
+	 */
+	lock = open(ROUDI_SOCKET ".lock", O_RDONLY | O_CLOEXEC);
+	if (lock >= 0) {
+		busy = flock(lock, LOCK_EX | LOCK_NB) < 0 &&
+		       errno == EWOULDBLOCK;
+		close(lock);
+		if (busy) {
+			snprintf(why, sizeof(why),
+				 "another iox-roudi runs (it holds %s.lock)",
+				 ROUDI_SOCKET);
+			return why;
+		}
 	}
 	roudi_pid = fork();
 	if (roudi_pid < 0) {
@@ -620,6 +645,7 @@ static const char *roudi_start(void)
 		if (devnull >= 0) {
 			dup2(devnull, STDIN_FILENO);
 			dup2(devnull, STDOUT_FILENO);
+			dup2(devnull, STDERR_FILENO);
 		}
 		setpgid(0, 0);
 		execl(path, path, "-m", "off", "-l", "error", (char *)NULL);
@@ -628,7 +654,7 @@ static const char *roudi_start(void)
 	for (i = 0; i < 500; i++) {
 		struct timespec ts = { .tv_nsec = 10000000 };
 
-		if (!access(ROUDI_SOCKET, F_OK))
+		if (roudi_ready())
 			return NULL;
 		if (waitpid(roudi_pid, &status, WNOHANG) == roudi_pid) {
 			roudi_pid = 0;
@@ -944,11 +970,16 @@ static const char *row_label(const struct row *rw, char *buf, size_t len)
  */
 static uint64_t warm_for(const struct row *rw, uint64_t count)
 {
-	uint64_t w = count / 5 + 16;
+	uint64_t w = count / 5 + 16, slots = STREAM_SLOTS, slot = 64;
 
+	/* The rings' geometry (t_ringcast.c, t_shm.c): at most 64 MiB. */
+	while (slot < (uint64_t)rw->cf.size + 32)
+		slot <<= 1;
+	while (slots > 16 && slots * slot > (64ull << 20))
+		slots /= 2;
 	if (rw->cf.metric != METRIC_PINGPONG &&
-	    (tp_flags(&tps[rw->tp]) & T_RING) && w < 2 * STREAM_SLOTS)
-		w = 2 * STREAM_SLOTS;
+	    (tp_flags(&tps[rw->tp]) & T_RING) && w < 2 * slots)
+		w = 2 * slots;
 	return w;
 }
 

@@ -7,7 +7,8 @@
  * publishes it; a subscriber takes the chunk, reads it in place and
  * releases it.  Lossless: the publisher waits for a full subscriber queue
  * (ConsumerTooSlowPolicy_WAIT_FOR_CONSUMER, QueueFullPolicy_BLOCK_PRODUCER),
- * queues of 256 chunks (the most iceoryx allows).  Sleeping readers wait
+ * queues of 256 chunks (the most iceoryx allows); a publisher that finds
+ * RouDi's pool empty yields until readers release chunks.  Sleeping readers wait
  * on a WaitSet (HAS_DATA); busy readers poll iox_sub_take_chunk().
  * Subscribers count themselves in a shared counter once iceoryx reports
  * them subscribed; the publisher starts when all are.  The end of the
@@ -16,6 +17,7 @@
  * is unregistered.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -186,9 +188,16 @@ static int iox_pub_sync(void *lp)
 static int iox_reserve(void *lp, size_t len, void **buf)
 {
 	struct iox_link *l = lp;
+	enum iox_AllocationResult r;
 
-	if (iox_pub_loan_chunk(l->pub, &l->loaned, (uint32_t)len) !=
-	    AllocationResult_SUCCESS)
+	/*
+	 * RouDi's pool of large chunks is smaller than a subscriber queue
+	 * (200 chunks of 128 KiB by default): wait for readers to release.
+	 */
+	while ((r = iox_pub_loan_chunk(l->pub, &l->loaned, (uint32_t)len)) ==
+	       AllocationResult_RUNNING_OUT_OF_CHUNKS)
+		sched_yield();
+	if (r != AllocationResult_SUCCESS)
 		return -ENOBUFS;
 	*buf = l->loaned;
 	return 0;
