@@ -7,7 +7,8 @@
  * publishes it; a subscriber takes the chunk, reads it in place and
  * releases it.  Lossless: the publisher waits for a full subscriber queue
  * (ConsumerTooSlowPolicy_WAIT_FOR_CONSUMER, QueueFullPolicy_BLOCK_PRODUCER),
- * queues of 256 chunks (the most iceoryx allows); a publisher that finds
+ * queues of up to 256 chunks (the most iceoryx allows; fewer for large
+ * payloads, see queue_for()); a publisher that finds
  * RouDi's pool empty yields until readers release chunks.  Sleeping readers wait
  * on a WaitSet (HAS_DATA); busy readers poll iox_sub_take_chunk().
  * Subscribers count themselves in a shared counter once iceoryx reports
@@ -104,6 +105,23 @@ static int iox_create(void **lp, const struct bench_cfg *cfg, const char *tag,
 	return 0;
 }
 
+/*
+ * A subscriber queue that RouDi's default pool can fill: 10000 chunks up
+ * to 128 B, 5000 to 1 KiB, 1000 to 16 KiB, 200 to 128 KiB, 50 to 512 KiB,
+ * 30 to 1 MiB (each with a 40-byte header).  Half the pool at most, so
+ * that the publisher finds a chunk without waiting.
+ */
+static uint64_t queue_for(uint32_t size)
+{
+	if (size <= 16384 - 64)
+		return 256;
+	if (size <= 131072 - 64)
+		return 100;
+	if (size <= 524288 - 64)
+		return 25;
+	return 15;
+}
+
 static int iox_sub_open(void *lp, unsigned int idx)
 {
 	struct iox_link *l = lp;
@@ -111,7 +129,7 @@ static int iox_sub_open(void *lp, unsigned int idx)
 
 	runtime_init();
 	iox_sub_options_init(&o);
-	o.queueCapacity = 256;
+	o.queueCapacity = queue_for(l->cfg->size);
 	o.historyRequest = 0;
 	o.subscribeOnCreate = true;
 	o.queueFullPolicy = QueueFullPolicy_BLOCK_PRODUCER;
