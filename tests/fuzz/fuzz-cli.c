@@ -14,7 +14,10 @@
  * ring is ever created, nothing waits, and every error path is reachable.
  * A run that makes more than FZ_CLI_BUDGET such calls is cut short: the
  * tool loops only where it means to (sub follows a ring for ever, top
- * refreshes for ever).
+ * refreshes for ever).  What the tool allocates (malloc(), calloc(),
+ * realloc(), strdup(), free() are renamed too) is tracked, and what a run
+ * cut short leaves behind is freed after it, so that the harness does not
+ * grow.
  *
  * Input: 4 scenario bytes (cli-stubs.c); then the arguments after
  * "ringcast", each ended by a NUL; an empty argument ends them, and what
@@ -42,6 +45,11 @@
 int ringcast_main(int argc, char **argv);
 
 /* The renamed calls, as the tool sees them. */
+void *fz_cli_malloc(size_t n);
+void *fz_cli_calloc(size_t n, size_t size);
+void *fz_cli_realloc(void *p, size_t n);
+char *fz_cli_strdup(const char *s);
+void fz_cli_free(void *p);
 __attribute__((noreturn)) void fz_cli_exit(int status);
 int fz_cli_raise(int sig);
 int fz_cli_setvbuf(FILE *f, char *buf, int mode, size_t size);
@@ -56,8 +64,112 @@ static unsigned long fz_cli_calls;
 static uint64_t fz_cli_clock;
 static const uint8_t *fz_cli_stdin;
 static size_t fz_cli_stdin_len;
-static char *fz_cli_outbuf; /* what the tool gave setvbuf() */
+static char *fz_cli_outbuf; /* what the tool gave setvbuf(), if anything */
 static char fz_cli_static_buf[BUFSIZ];
+
+/*
+ * The tool's live allocations: an open-addressing set of pointers (a
+ * tombstone marks a removed one).  A run of the tool holds few at once.
+ */
+#define FZ_CLI_TRACK (1u << 14)
+#define FZ_CLI_GONE ((void *)1)
+static void *fz_cli_live[FZ_CLI_TRACK];
+static unsigned int fz_cli_nlive;
+
+static unsigned int fz_cli_slot(const void *p)
+{
+	return (unsigned int)(((uintptr_t)p >> 4) * 0x9e3779b1u) &
+	       (FZ_CLI_TRACK - 1);
+}
+
+static void fz_cli_track(void *p)
+{
+	unsigned int i = fz_cli_slot(p), n;
+
+	if (!p)
+		return;
+	/* Over half full: stop tracking (what is left leaks, no harm). */
+	if (fz_cli_nlive >= FZ_CLI_TRACK / 2)
+		return;
+	for (n = 0; n < FZ_CLI_TRACK; n++, i = (i + 1) & (FZ_CLI_TRACK - 1)) {
+		if (!fz_cli_live[i] || fz_cli_live[i] == FZ_CLI_GONE) {
+			fz_cli_live[i] = p;
+			fz_cli_nlive++;
+			return;
+		}
+	}
+}
+
+static void fz_cli_untrack(void *p)
+{
+	unsigned int i = fz_cli_slot(p), n;
+
+	if (!p)
+		return;
+	for (n = 0; n < FZ_CLI_TRACK && fz_cli_live[i];
+	     n++, i = (i + 1) & (FZ_CLI_TRACK - 1)) {
+		if (fz_cli_live[i] == p) {
+			fz_cli_live[i] = FZ_CLI_GONE;
+			fz_cli_nlive--;
+			return;
+		}
+	}
+}
+
+/* After a run: free what the tool left (a run cut short leaves much). */
+static void fz_cli_free_all(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < FZ_CLI_TRACK; i++) {
+		if (fz_cli_live[i] && fz_cli_live[i] != FZ_CLI_GONE)
+			free(fz_cli_live[i]);
+		fz_cli_live[i] = NULL;
+	}
+	fz_cli_nlive = 0;
+}
+
+void *fz_cli_malloc(size_t n)
+{
+	void *p = malloc(n);
+
+	fz_cli_track(p);
+	return p;
+}
+
+void *fz_cli_calloc(size_t n, size_t size)
+{
+	void *p = calloc(n, size);
+
+	fz_cli_track(p);
+	return p;
+}
+
+void *fz_cli_realloc(void *p, size_t n)
+{
+	void *q;
+
+	/* Untracked first: p is not to be looked at after realloc(). */
+	fz_cli_untrack(p);
+	q = realloc(p, n);
+	fz_cli_track(q); /* on failure the old block leaks, untracked */
+	return q;
+}
+
+char *fz_cli_strdup(const char *s)
+{
+	char *p = strdup(s);
+
+	fz_cli_track(p);
+	return p;
+}
+
+/* Also frees what the C library allocated for the tool (open_memstream). */
+void fz_cli_free(void *p)
+{
+	fz_cli_untrack(p);
+	free(p);
+}
 
 static void fz_cli_count(void)
 {
@@ -207,11 +319,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ringcast_main(argc, args);
 	fz_cli_in_run = false;
 
-	/* Give stdout back its own buffer, then free the tool's. */
+	/* Give stdout back a buffer of ours, then free what the tool left. */
 	fflush(stdout);
-	setvbuf(stdout, fz_cli_static_buf, _IOFBF, sizeof(fz_cli_static_buf));
-	free(fz_cli_outbuf);
+	if (fz_cli_outbuf)
+		setvbuf(stdout, fz_cli_static_buf, _IOFBF,
+			sizeof(fz_cli_static_buf));
 	fz_cli_outbuf = NULL;
+	fz_cli_free_all();
 	fz_cli_stubs_reset();
 	free(copy);
 	return 0;
