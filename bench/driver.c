@@ -193,7 +193,9 @@ static void __attribute__((noreturn)) usage(const char *prog, int status)
 		"  --timeout S          give up a run after S seconds "
 		"(default 60, quick 20)\n"
 		"  --verbose            print every run on stderr\n\n"
-		"Transports:",
+		"The ZeroMQ and iceoryx peers are executables of their own, "
+		"looked for next to\nthis one; iceoryx needs /usr/bin/iox-roudi, "
+		"which is started and stopped here.\nTransports:",
 		prog);
 	for (i = 0; i < NTP; i++)
 		fprintf(f, " %s", tps[i].name);
@@ -1650,6 +1652,8 @@ static void plot_series(const struct options *o, FILE *g, const char *chart,
 			}
 		}
 		fclose(f);
+		if (!points)
+			unlink(path);
 		if (points)
 			fprintf(g, "%s'%s-%s.dat' with linespoints title '%s'",
 				*first ? "plot " : ", ", chart, tps[k].name,
@@ -1717,6 +1721,13 @@ static int write_plots(const struct options *o)
 			"ringcast-bench: gnuplot failed (see %s/gnuplot.log)\n",
 			o->plot_dir);
 		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/gnuplot.log", o->plot_dir);
+	{
+		struct stat st;
+
+		if (!stat(path, &st) && !st.st_size)
+			unlink(path);
 	}
 	fprintf(stderr, "ringcast-bench: plots in %s\n", o->plot_dir);
 	return 0;
