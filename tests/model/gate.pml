@@ -108,6 +108,9 @@ byte gfirst[SUBS];
 byte gread[SUBS];	/* events below it read by subscriber i */
 bit dead[SUBS];
 byte deaths;
+byte gwant;		/* the publisher's want */
+
+
 
 /* Store buffers: process 0 is the publisher, 1 + i subscriber i. */
 #define NP (1 + SUBS)
@@ -190,7 +193,8 @@ inline pub_wake(p)
 #ifndef NO_S
 		MB(p) ->
 #endif
-		load(p, A_PUBWAIT, w)
+		load(p, A_PUBWAIT, w);
+		printf("MSC: process %d reads pub_wait = %d\n", p, w)
 	};
 	if
 	:: w & 1 ->
@@ -278,6 +282,8 @@ inline scan()
 		:: else -> allowed = lim
 		fi;
 		ok = (want <= allowed);
+		printf("MSC: publisher scans for %d: limit %d, low %d, allowed %d\n",
+		       want, lim, low, allowed);
 		i = 0; c = 0; gen = 0; low = 0
 	}
 }
@@ -395,6 +401,9 @@ inline block()
 			pub_sleeps = 1;
 			printf("MSC: publisher sleeps for %d\n", want)
 		   };
+#ifdef IDLE
+end_sleep:
+#endif
 			if
 			:: !pub_sleeps
 #ifndef NO_TIMER
@@ -431,6 +440,7 @@ active proctype publisher()
 	do
 	:: head < E ->
 		want = head + 1;
+		gwant = want;
 		if
 		:: want <= allowed
 		:: else ->
@@ -551,6 +561,7 @@ active [SUBS] proctype sub()
 			if
 			:: s == c + 1 ->
 				got = 1;
+				printf("MSC: subscriber %d reads %d\n", me, c);
 				gread[me] = c + 1;
 				c++;
 				s = 0;
@@ -576,6 +587,11 @@ active [SUBS] proctype sub()
 			s = 0
 		fi
 	:: break		/* leave early */
+#ifdef IDLE
+	:: c < E ->		/* stop reading, stay attached and alive */
+end_idle:
+		false
+#endif
 	od;
 	/* ringcast_sub_detach(): rc_table_leave(). */
 	promised[me] = 0;
@@ -590,3 +606,27 @@ die:
 end:
 	skip
 }
+
+#ifdef IDLE
+/*
+ * With IDLE, a subscriber may stop reading for ever, so a sleeping
+ * publisher may be a rightly blocked one: once nothing can move, it must
+ * not be asleep while it has room.
+ */
+active proctype monitor()
+{
+	byte i;
+
+	timeout ->
+	d_step {
+		i = 0;
+		do
+		:: i < SUBS ->
+			assert(!pub_sleeps || mem[A_STATE(i)] != RELIABLE ||
+			       gwant > mem[A_CUR(i)] + N);
+			i++
+		:: else -> break
+		od
+	}
+}
+#endif
