@@ -453,6 +453,8 @@ static unsigned int ncpu;
 static double tsc_per_ns;
 static double start_load; /* foreign load at start, in CPUs */
 #define PIN_MAX_LOAD 0.5
+/* Targets are judged on runs whose foreign load stayed below this. */
+#define QUIET_MAX_LOAD 0.1
 
 static void cpu_sample(struct cpu_sample *s)
 {
@@ -1560,9 +1562,20 @@ static void print_targets(const struct options *o)
 		if (!a || !b)
 			continue;
 		paired(a, b, o->reps, -1, &s);
-		if (!any)
+		if (!any) {
+			double fl[MAX_REPS];
+			struct stat3 ls;
+
+			memcpy(fl, load_before, sizeof(fl));
+			stat3(fl, o->reps, &ls);
 			printf("\n== targets (paired ratios, median (min-max)) "
 			       "==\n");
+			if (ls.med > QUIET_MAX_LOAD)
+				printf("# the machine was not quiet (foreign "
+				       "load %.2f CPUs): not a run to judge "
+				       "targets on\n",
+				       ls.med);
+		}
 		any = true;
 		fmt_ratio(buf, sizeof(buf), &s);
 		printf("%-11s %3uB N=%-2u %-21s / %-16s %-20s goal %-6s %s\n",
