@@ -100,10 +100,11 @@ static struct tp tps[] = {
 	BUILTIN("mq", t_mq),
 	BUILTIN("eventfd", t_eventfd),
 	PEER("zeromq", "ringcast-bench-zeromq",
-	     "libzmq was not found when ringcast-bench was built"),
+	     "no ringcast-bench-zeromq next to ringcast-bench (it is built "
+	     "only where libzmq is found)"),
 	PEER("iceoryx", "ringcast-bench-iceoryx",
-	     "the iceoryx C binding was not found when ringcast-bench was "
-	     "built"),
+	     "no ringcast-bench-iceoryx next to ringcast-bench (it is built "
+	     "only where the iceoryx C binding is found)"),
 };
 
 #define NTP (sizeof(tps) / sizeof(tps[0]))
