@@ -514,6 +514,7 @@ static int rc_pub_block(struct ringcast_pub *pub, uint64_t base, uint64_t want)
 	uint64_t start, now, probe_at, stuck_since, stuck_cursor = 0;
 	uint64_t demote_at;
 	int stuck = -1, r = 0;
+	uint64_t nap = 0;
 	bool sleeping = false;
 	uint32_t w;
 
@@ -593,6 +594,15 @@ static int rc_pub_block(struct ringcast_pub *pub, uint64_t base, uint64_t want)
 			sleeping = true;
 			if (rc_pub_scan(pub, base, want))
 				break;
+			/*
+			 * Subscribers wake us at quarter boundaries and
+			 * before they sleep; one that stops reading between
+			 * two, with room made, is found by a re-scan: after
+			 * 1 ms, then doubling up to the probe interval.
+			 */
+			nap = nap ? nap * 2 : 1000000;
+			if (wake_at > now + nap)
+				wake_at = now + nap;
 			if (!atomic_load(&pub->intr))
 				rc_futex_wait(&hdr->pub_wait, w,
 					      FUTEX_BITSET_MATCH_ANY,
@@ -803,7 +813,9 @@ RINGCAST_API int ringcast_pub_publish_batch(struct ringcast_pub *pub,
 	 * head (at most one ring long) always finds where a dead publisher
 	 * stopped; and the room a part waits for is always reached at a
 	 * quarter-ring boundary of the slowest cursor, where subscribers
-	 * wake a sleeping publisher (sub.c: rc_sub_sync()).
+	 * wake a sleeping publisher (sub.c: rc_sub_sync()), as long as the
+	 * subscriber reads on; one that stops reading short of it is found
+	 * by the publisher's re-scans (rc_pub_block()).
 	 */
 	for (done = 0; done < n; done += k) {
 		uint32_t bits = 0;

@@ -567,6 +567,15 @@ static void rc_sub_sleep(struct ringcast_sub *sub, int64_t rem)
 	    smp_load_acquire(&hdr->life) != sub->seen_life ||
 	    atomic_load(&sub->intr))
 		return;
+	/*
+	 * A reliable reader whose last moves crossed no quarter boundary
+	 * has not told a sleeping publisher: do it before it sleeps itself
+	 * (one barrier per sleep, which [G] just paid for).
+	 */
+	if (sub->reliable && c != sub->told) {
+		sub->told = c;
+		rc_pub_wake(hdr);
+	}
 	sub->lost_check = 0;
 	sub->st.sleeps++;
 	/* A filtered reliable sleeper is also woken by its gate bit. */

@@ -49,6 +49,7 @@ struct ringcast_sub {
 	uint64_t hole_seq; /* a claimed sequence pending at the cursor */
 	uint64_t synced_lost; /* the loss count last stored in the entry */
 	bool stale; /* demoted, and not told yet (-ESTALE) */
+	uint64_t told; /* the cursor a sleeping publisher was last told of */
 	uint64_t hole_since;
 	struct ringcast_sub_stats st;
 	unsigned char *buf;
