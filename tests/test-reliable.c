@@ -1297,8 +1297,11 @@ START_TEST(test_wait_subscribers)
 	ck_assert_int_eq(ringcast_pub_subscribers(pub), 1);
 	ringcast_sub_detach(sub);
 	ck_assert_int_eq(ringcast_pub_subscribers(pub), 0);
-	ck_assert_int_eq(ringcast_pub_close(pub), 0);
-	/* Closed: nothing to wait for any more. */
+	/* Closed from outside: nothing to wait for any more. */
+	ck_assert_int_eq(ringcast_ring_close(l.name), 0);
+	ck_assert_int_eq(ringcast_pub_wait_subscribers(pub, 1, T_WAIT_NS),
+			 -EPIPE);
+	ck_assert_int_eq(ringcast_pub_close(pub), -EPIPE);
 	t_gate_close(&l.go);
 	t_gate_close(&l.hold);
 	t_assert_clean();
@@ -1761,6 +1764,7 @@ static int dead_sub(void *arg)
 START_TEST(test_full_of_dead)
 {
 	struct dead_ctx x = { .name = rel_ring("full-dead", 16, 2, 0) };
+	struct ringcast_ring_info info;
 	struct ringcast_sub_stats st;
 	struct ringcast_pub *pub;
 	struct ringcast_sub *sub;
@@ -1780,7 +1784,19 @@ START_TEST(test_full_of_dead)
 		ck_assert_int_eq(kill(kids[i], SIGKILL), 0);
 		expect_killed(kids[i]);
 	}
-	/* The attach reclaims them: a reliable subscriber gets an entry. */
+	/* A snapshot reclaims them (ringcast_pub_publish()'s contract). */
+	t_stat(x.name, &info);
+	ck_assert_uint_eq(info.subscribers, 0);
+	ck_assert_uint_eq(info.reliable, 0);
+	/* Again dead, the table full of them... */
+	for (i = 0; i < 2; i++)
+		kids[i] = t_fork(dead_sub, &x);
+	ck_assert_int_eq(t_gate_wait(&x.ready, 2, T_CHILD_MS), 0);
+	for (i = 0; i < 2; i++) {
+		ck_assert_int_eq(kill(kids[i], SIGKILL), 0);
+		expect_killed(kids[i]);
+	}
+	/* ...the attach reclaims them: a reliable subscriber gets an entry. */
 	sub = reliable_sub(x.name, RINGCAST_FROM_NEWEST, NULL);
 	ringcast_sub_stats(sub, &st);
 	ck_assert_int_ge(st.entry, 0);
