@@ -494,7 +494,11 @@ RINGCAST_API int ringcast_pub_publish_batch(struct ringcast_pub *pub,
  * Readers never see a reserved slot; if the publisher dies with it
  * reserved, the next publisher discards it.
  *
- * Return: 0, -EMSGSIZE, -EPIPE, -EBUSY (a reservation is pending), -ECHILD.
+ * Like a publish, it may wait for room while a reliable subscriber is a
+ * whole ring behind.
+ *
+ * Return: 0, -EMSGSIZE, -EPIPE, -EBUSY (a reservation is pending),
+ * -EAGAIN, -ETIMEDOUT, -EINTR (no room: nothing reserved), -ECHILD.
  */
 RINGCAST_API int ringcast_pub_reserve(struct ringcast_pub *pub, size_t len,
 				      void **bufp);
@@ -622,6 +626,9 @@ RINGCAST_API void ringcast_pub_detach(struct ringcast_pub *pub);
  * ring's, or its own shorter @demote_ns), the publisher demotes it: its next
  * read returns -ESTALE once, and it goes on as a lossy subscriber (its next
  * read may then be -EOVERFLOW).  Detaching wakes a publisher blocked on it.
+ * A reliable subscriber that reaches the end of its stream (-EPIPE,
+ * -EOWNERDEAD) stops gating, so a later publisher of the ring is not held
+ * back by a reader that is done.
  */
 
 struct ringcast_sub;

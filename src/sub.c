@@ -870,6 +870,8 @@ RINGCAST_API void ringcast_sub_stats(const struct ringcast_sub *sub,
 	*st = sub->st;
 	st->cursor = sub->cursor;
 	st->entry = sub->entry;
+	/* The cursor is past them already: lost, reported or not. */
+	st->lost += sub->pending_lost;
 }
 
 RINGCAST_API int ringcast_sub_attach(const char *name,

@@ -1246,6 +1246,93 @@ START_TEST(test_reliable_from_seq)
 }
 END_TEST
 
+/*
+ * The accounting holds at every moment, not only after the loss has been
+ * reported: delivered + skipped + lost = cursor - first, in the
+ * subscriber's stats and in its table entry alike.
+ */
+static void check_accounting(const char *name, struct ringcast_sub *sub,
+			     const char *when)
+{
+	struct ringcast_sub_info si[8];
+	struct ringcast_sub_stats st;
+	int n, i;
+
+	ringcast_sub_stats(sub, &st);
+	ck_assert_msg(
+		st.delivered + st.skipped + st.lost == st.cursor - st.first,
+		"%s: stats: delivered %llu + skipped %llu + lost %llu "
+		"!= cursor %llu - first %llu",
+		when, (unsigned long long)st.delivered,
+		(unsigned long long)st.skipped, (unsigned long long)st.lost,
+		(unsigned long long)st.cursor, (unsigned long long)st.first);
+	n = ringcast_ring_subscribers(name, si, 8);
+	for (i = 0; i < n && i < 8; i++) {
+		if ((int32_t)si[i].id != st.entry)
+			continue;
+		ck_assert_msg(si[i].delivered == st.delivered &&
+				      si[i].lost == st.lost &&
+				      si[i].cursor == st.cursor &&
+				      si[i].first == st.first,
+			      "%s: entry: delivered %llu lost %llu cursor "
+			      "%llu first %llu; stats: delivered %llu lost "
+			      "%llu cursor %llu first %llu",
+			      when, (unsigned long long)si[i].delivered,
+			      (unsigned long long)si[i].lost,
+			      (unsigned long long)si[i].cursor,
+			      (unsigned long long)si[i].first,
+			      (unsigned long long)st.delivered,
+			      (unsigned long long)st.lost,
+			      (unsigned long long)st.cursor,
+			      (unsigned long long)st.first);
+		return;
+	}
+	ck_abort_msg("%s: entry %d not listed", when, st.entry);
+}
+
+START_TEST(test_accounting_pending_loss)
+{
+	const char *name = rel_ring("pending-loss", 16, 0, 50 * MS);
+	struct ringcast_sub_opts so = {
+		.from = RINGCAST_FROM_SEQ,
+		.seq = 10,
+		.flags = _i ? RINGCAST_SUB_RELIABLE : 0,
+	};
+	struct ringcast_event ev;
+	struct ringcast_pub *pub;
+	struct ringcast_sub *sub;
+	uint64_t i;
+	int ret;
+
+	pub = t_pub(name, 0);
+	ck_assert_int_eq(ringcast_pub_set_timeout(pub, T_WAIT_NS), 0);
+	for (i = 0; i < 40; i++)
+		ck_assert_int_eq(publish_seq(pub, i, 1), 0);
+	/* Asks for 10; 24..39 are retained. */
+	sub = t_sub(name, &so, NULL);
+	check_accounting(name, sub, "attached below the oldest");
+	ck_assert_int_eq(ringcast_sub_next(sub, &ev, 0), -EOVERFLOW);
+	check_accounting(name, sub, "after the loss was reported");
+	ck_assert_int_eq(ringcast_sub_next(sub, &ev, 0), 0);
+	check_accounting(name, sub, "after a read");
+	if (_i) {
+		/* Demoted while it borrows: told by the release. */
+		ck_assert_int_eq(ringcast_sub_borrow(sub, &ev, 0), 0);
+		for (i = 40; i < 80; i++)
+			ck_assert_int_ge(publish_seq(pub, i, 1), 0);
+		ret = ringcast_sub_release(sub, &ev);
+		ck_assert_msg(ret == -ESTALE || ret == -EOVERFLOW,
+			      "release: %s", ringcast_strerror(ret));
+		check_accounting(name, sub, "after the release");
+		while ((ret = ringcast_sub_next(sub, &ev, 0)) != -EAGAIN)
+			check_accounting(name, sub, "reading on");
+	}
+	ringcast_sub_detach(sub);
+	ck_assert_int_eq(ringcast_pub_close(pub), 0);
+	t_assert_clean();
+}
+END_TEST
+
 /* Waiting for subscribers before the first event. */
 struct late_ctx {
 	const char *name;
@@ -2480,6 +2567,7 @@ static Suite *reliable_suite(void)
 	tcase_add_test(tc, test_publish_no_room);
 	tcase_add_test(tc, test_borrow_reserve_batch);
 	tcase_add_test(tc, test_reliable_from_seq);
+	tcase_add_loop_test(tc, test_accounting_pending_loss, 0, 2);
 	tcase_add_test(tc, test_wait_subscribers);
 	suite_add_tcase(s, tc);
 
