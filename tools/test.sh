@@ -3,8 +3,10 @@
 #
 # The test command: build ringcast three ways and run the tests.
 #
-#   build       normal build, warnings are errors; every suite
-#   build-asan  AddressSanitizer + UBSan, no recovery; every suite
+#   build       normal build, warnings are errors; every suite but
+#               'model-long' (Spin at larger sizes: minutes, on demand)
+#   build-asan  AddressSanitizer + UBSan, no recovery; every suite but the
+#               models and the benchmark smoke test
 #   build-tsan  ThreadSanitizer; only the suite 'threads' (TSan sees one
 #               process, so only the tests that race threads mean anything)
 #   build-fuzz  clang, ASan + UBSan + libFuzzer coverage; only the suite
@@ -164,7 +166,8 @@ run_kind()
 	plain)
 		dir=build
 		setup_opts=(-Dwerror=true)
-		test_opts=()
+		# model-long: minutes per model, on demand (README).
+		test_opts=(--no-suite model-long)
 		# The no-lost-wake-up stress at the size the design asks
 		# for (10^5 sparse publishes, about 10 s); smaller elsewhere.
 		env_opts=("RINGCAST_STRESS_EVENTS=${RINGCAST_STRESS_EVENTS:-100000}")
@@ -174,7 +177,10 @@ run_kind()
 		setup_opts=('-Db_sanitize=address,undefined' -Db_lundef=false
 			    -Dc_args=-fno-sanitize-recover=all
 			    -Dc_link_args=-fno-sanitize-recover=all)
-		test_opts=(--timeout-multiplier "$asan_mult")
+		# The Spin models and the benchmark smoke test run no
+		# library code that a sanitizer could check: once is enough.
+		test_opts=(--timeout-multiplier "$asan_mult" --no-suite model
+			   --no-suite model-long --no-suite bench)
 		env_opts=("CK_TIMEOUT_MULTIPLIER=${ck_mult:-$asan_mult}")
 		;;
 	tsan)
