@@ -1400,6 +1400,36 @@ static int get_subscribers(const char *name, uint32_t hint,
 	return n;
 }
 
+/*
+ * The counters of a NATS bridge of this ring (ringcast-bridge out|in
+ * keeps them in /dev/shm/ringcast-bridge.DIR.NAME, lines 'KEY VALUE'):
+ * shown as bridge_DIR_KEY lines, gaps and lost events included.
+ */
+static void print_bridges_text(const char *name)
+{
+	static const char *const dirs[] = { "out", "in" };
+	char path[RINGCAST_NAME_MAX + 64], line[512];
+	unsigned int i;
+	FILE *f;
+
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "/dev/shm/ringcast-bridge.%s.%s",
+			 dirs[i], name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f)) {
+			char *sp = strchr(line, ' ');
+
+			if (!sp || !strchr(line, '\n'))
+				continue;
+			*sp = '\0';
+			printf("bridge_%s_%s: %s", dirs[i], line, sp + 1);
+		}
+		fclose(f);
+	}
+}
+
 static void print_info_text(const char *name,
 			    const struct ringcast_ring_info *info)
 {
@@ -1609,6 +1639,7 @@ static int cmd_stat(const struct command *cmd, int argc, char **argv)
 		putchar('\n');
 	} else {
 		print_info_text(name, &info);
+		print_bridges_text(name);
 		print_subs_text(&info, subs, nsubs);
 	}
 	free(subs);
