@@ -947,9 +947,22 @@ RINGCAST_API int ringcast_pub_wait_subscribers(struct ringcast_pub *pub,
 }
 
 /* Leave the ring (entry first, then the lease) and free the handle. */
+/*
+ * A multi-publisher ring's reservation that will never be committed: make
+ * it a hole now, or readers would wait at it for ever (a dead publisher's
+ * is aborted by whoever reclaims its entry; ours is left by a free).
+ */
+static void rc_pub_drop_reservation(struct ringcast_pub *pub)
+{
+	if (pub->reserving && pub->multi && pub->entry >= 0)
+		rc_claim_abort(&pub->m, (uint32_t)pub->entry);
+	pub->reserving = false;
+}
+
 static void rc_pub_free(struct ringcast_pub *pub)
 {
 	if (!rc_map_forked(&pub->m)) {
+		rc_pub_drop_reservation(pub);
 		if (pub->entry >= 0)
 			rc_table_leave(&pub->m, pub->entry);
 		rc_lease_drop(&pub->m);
@@ -994,6 +1007,7 @@ RINGCAST_API void ringcast_pub_detach(struct ringcast_pub *pub)
 		return;
 	forked = rc_map_forked(&pub->m);
 	if (!forked) {
+		rc_pub_drop_reservation(pub);
 		if (pub->entry >= 0)
 			rc_table_leave(&pub->m, pub->entry);
 		rc_lease_drop(&pub->m);

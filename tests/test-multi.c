@@ -286,6 +286,38 @@ START_TEST(test_multi_finish_and_close)
 }
 END_TEST
 
+/* Detaching (or closing) with a reservation pending leaves a hole, not a wait. */
+START_TEST(test_multi_detach_reserved)
+{
+	const char *name = mp_ring("multi-detach-reserved", 64);
+	struct ringcast_sub_opts o = { .from = RINGCAST_FROM_OLDEST };
+	struct ringcast_sub_stats st;
+	struct ringcast_pub *a, *b;
+	struct ringcast_event ev;
+	struct ringcast_sub *sub;
+	uint64_t x = 1;
+	void *buf;
+
+	sub = t_sub(name, &o, NULL);
+	a = t_pub(name, 0);
+	b = t_pub(name, 0);
+	ck_assert_int_eq(ringcast_pub_reserve(a, sizeof(x), &buf), 0);
+	ck_assert_int_ge(ringcast_pub_publish(b, 1, &x, sizeof(x)), 0);
+	ringcast_pub_detach(a);
+	ck_assert_int_ge(ringcast_pub_publish(b, 1, &x, sizeof(x)), 0);
+	ck_assert_int_eq(ringcast_sub_next(sub, &ev, T_WAIT_NS), 0);
+	ck_assert_uint_eq(ev.seq, 1);
+	ck_assert_int_eq(ringcast_sub_next(sub, &ev, T_WAIT_NS), 0);
+	ck_assert_uint_eq(ev.seq, 2);
+	ringcast_sub_stats(sub, &st);
+	ck_assert_uint_eq(st.aborted, 1);
+	ck_assert_int_eq(ringcast_pub_finish(b), 1);
+	ck_assert_int_eq(ringcast_sub_next(sub, &ev, T_WAIT_NS), -EPIPE);
+	ringcast_sub_detach(sub);
+	t_assert_clean();
+}
+END_TEST
+
 /* Publisher threads of one process (what TSan checks), reliable readers. */
 struct mp_thread {
 	struct ringcast_pub *pub;
@@ -394,6 +426,7 @@ static Suite *multi_suite(void)
 	tcase_add_test(tc, test_multi_kill_between_claim_and_commit);
 	tcase_add_test(tc, test_multi_all_die);
 	tcase_add_test(tc, test_multi_finish_and_close);
+	tcase_add_test(tc, test_multi_detach_reserved);
 	suite_add_tcase(s, tc);
 
 	/* Alone in the TSan build (CK_RUN_CASE=threads): no fork. */
