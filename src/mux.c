@@ -98,7 +98,6 @@ struct ringcast_mux {
 	struct ringcast_mux_sub *subs;
 	int end; /* the ring's end (-EPIPE, -EOWNERDEAD, ...), or 0 */
 	_Atomic uint64_t ring_lost;
-	_Atomic uint64_t events;
 };
 
 /* The mux whose handler this thread runs, for -EDEADLK. */
@@ -206,7 +205,6 @@ static int rc_mux_deliver(struct ringcast_mux *mux,
 	}
 	rc_delivering = outer;
 	rc_read_unlock();
-	atomic_fetch_add_explicit(&mux->events, 1, memory_order_relaxed);
 	return 0;
 }
 
