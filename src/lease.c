@@ -130,6 +130,15 @@ int rc_publisher_alive(struct rc_map *m)
 	start = READ_ONCE(m->hdr->pub_start);
 	if (pid <= 0)
 		return 0;
+	return rc_pid_alive(pid, start);
+}
+
+/*
+ * Whether process pid, started at start (/proc ticks; 0: unknown), still
+ * runs: 1 or 0.  For those who cannot probe a lock; one PID namespace.
+ */
+int rc_pid_alive(pid_t pid, uint64_t start)
+{
 	if (kill(pid, 0) < 0 && errno == ESRCH)
 		return 0;
 	if (start && rc_proc_start_time(pid) != start)

@@ -64,6 +64,7 @@ void rc_lock_drop(struct rc_map *m, int byte);
 /* 1: held by someone else, 0: free, negative errno: cannot tell */
 int rc_lock_probe(struct rc_map *m, int byte);
 uint64_t rc_proc_start_time(pid_t pid);
+int rc_pid_alive(pid_t pid, uint64_t start);
 int rc_publisher_alive(struct rc_map *m);
 /* Marks a live ring with a dead publisher abandoned; returns the life. */
 uint64_t rc_check_abandoned(struct rc_map *m, uint64_t life);

@@ -17,7 +17,6 @@
  * wakes a publisher that sleeps on it: the entry was perhaps the slowest.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -336,11 +335,7 @@ static int rc_entry_alive(struct rc_map *m, uint32_t idx)
 	start = READ_ONCE(e->start_time);
 	if (pid <= 0)
 		return -1;
-	if (kill(pid, 0) < 0 && errno == ESRCH)
-		return 0;
-	if (start && rc_proc_start_time(pid) != start)
-		return 0;
-	return 1;
+	return rc_pid_alive(pid, start);
 }
 
 /* A snapshot of entry idx; false when it is free. */
