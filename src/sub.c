@@ -161,7 +161,6 @@ static bool rc_sub_demoted(struct ringcast_sub *sub)
 	if (likely(READ_ONCE(sub->e->state) == RC_ENTRY_RELIABLE))
 		return false;
 	sub->reliable = false;
-	sub->st.reliable = 0;
 	sub->st.demoted++;
 	sub->stale = true;
 	return true;
@@ -518,6 +517,44 @@ static void rc_sub_spin(struct ringcast_sub *sub, unsigned int n)
 }
 
 /*
+ * Set our wake bits and re-check, as every sleep does (see the wake table
+ * in pub.c); 1 when we must not sleep.  Also the first half of a wait on
+ * many rings (waitv.c, subfd.c).
+ */
+int rc_sub_arm(struct ringcast_sub *sub, _Atomic uint32_t **word, uint32_t *val)
+{
+	struct rc_hdr *hdr = sub->m.hdr;
+	uint64_t c = sub->cursor;
+	uint32_t g;
+
+	if (!sub->m.writable)
+		return 1;
+	/* A publisher must see how far we skipped before we sleep. */
+	rc_sub_sync(sub);
+	/* Seq-cst, before the fetch_or: see the wake table in pub.c. */
+	g = atomic_load(&hdr->wake_seq);
+	atomic_fetch_or(&hdr->wake_bits, sub->interest);
+	/* [G]: pairs with smp_mb() [F] in rc_pub_advance(). */
+	smp_mb();
+	if (rc_sub_arrived(sub, c) ||
+	    smp_load_acquire(&hdr->life) != sub->seen_life ||
+	    atomic_load(&sub->intr))
+		return 1;
+	/*
+	 * A reliable reader whose last moves crossed no quarter boundary
+	 * has not told a sleeping publisher: do it before it sleeps itself
+	 * (one barrier per sleep, which [G] just paid for).
+	 */
+	if (sub->reliable && c != sub->told) {
+		sub->told = c;
+		rc_pub_wake(hdr);
+	}
+	*word = &hdr->wake_seq;
+	*val = g;
+	return 0;
+}
+
+/*
  * Sleep on the ring's futex word until an event of a wanted type, a state
  * change, an interrupt, the liveness timer or the caller's timeout (rem,
  * < 0 for none).  See the wake table in pub.c.
@@ -528,6 +565,7 @@ static void rc_sub_sleep(struct ringcast_sub *sub, int64_t rem)
 	uint64_t c = sub->cursor, h;
 	uint32_t bits = sub->interest, g, w;
 	int64_t t = (int64_t)sub->liveness_ns;
+	_Atomic uint32_t *word;
 	int r;
 
 	if (!sub->m.writable) {
@@ -556,32 +594,14 @@ static void rc_sub_sleep(struct ringcast_sub *sub, int64_t rem)
 	if (rem >= 0 && rem < t)
 		t = rem;
 
-	/* A publisher must see how far we skipped before we sleep. */
-	rc_sub_sync(sub);
-	/* Seq-cst, before the fetch_or: see the wake table in pub.c. */
-	g = atomic_load(&hdr->wake_seq);
-	atomic_fetch_or(&hdr->wake_bits, bits);
-	/* [G]: pairs with smp_mb() [F] in rc_pub_advance(). */
-	smp_mb();
-	if (rc_sub_arrived(sub, c) ||
-	    smp_load_acquire(&hdr->life) != sub->seen_life ||
-	    atomic_load(&sub->intr))
+	if (rc_sub_arm(sub, &word, &g))
 		return;
-	/*
-	 * A reliable reader whose last moves crossed no quarter boundary
-	 * has not told a sleeping publisher: do it before it sleeps itself
-	 * (one barrier per sleep, which [G] just paid for).
-	 */
-	if (sub->reliable && c != sub->told) {
-		sub->told = c;
-		rc_pub_wake(hdr);
-	}
 	sub->lost_check = 0;
 	sub->st.sleeps++;
 	/* A filtered reliable sleeper is also woken by its gate bit. */
 	if (sub->reliable && sub->ntypes)
 		bits |= RC_WAKE_GATE;
-	r = rc_futex_wait(&hdr->wake_seq, g, bits, t);
+	r = rc_futex_wait(word, g, bits, t);
 	if (r != -ETIMEDOUT)
 		return;
 	sub->st.timed_wakes++;
@@ -612,28 +632,6 @@ int rc_sub_ready(struct ringcast_sub *sub)
 	} while (r == -EINPROGRESS);
 	rc_sub_sync(sub);
 	return r != -EAGAIN;
-}
-
-int rc_sub_arm(struct ringcast_sub *sub, _Atomic uint32_t **word, uint32_t *val)
-{
-	struct rc_hdr *hdr = sub->m.hdr;
-	uint32_t bits = sub->interest, g;
-
-	if (!sub->m.writable)
-		return 1;
-	/* As in rc_sub_sleep(): see the wake table in pub.c. */
-	rc_sub_sync(sub);
-	g = atomic_load(&hdr->wake_seq);
-	atomic_fetch_or(&hdr->wake_bits, bits);
-	/* [G]: pairs with smp_mb() [F] in rc_pub_advance(). */
-	smp_mb();
-	if (rc_sub_arrived(sub, sub->cursor) ||
-	    smp_load_acquire(&hdr->life) != sub->seen_life ||
-	    atomic_load(&sub->intr))
-		return 1;
-	*word = &hdr->wake_seq;
-	*val = g;
-	return 0;
 }
 
 static int rc_sub_wait(struct ringcast_sub *sub, struct ringcast_event *ev,
@@ -712,7 +710,6 @@ static void rc_sub_after(struct ringcast_sub *sub, int r)
 	if ((r != -EPIPE && r != -EOWNERDEAD) || !sub->reliable)
 		return;
 	sub->reliable = false;
-	sub->st.reliable = 0;
 	/* Release: our reads happen before a publisher sees us lossy. */
 	if (atomic_compare_exchange_strong_explicit(
 		    &sub->e->state, &st, RC_ENTRY_LOSSY, memory_order_acq_rel,
@@ -870,6 +867,7 @@ RINGCAST_API void ringcast_sub_stats(const struct ringcast_sub *sub,
 	*st = sub->st;
 	st->cursor = sub->cursor;
 	st->entry = sub->entry;
+	st->reliable = sub->reliable;
 	/* The cursor is past them already: lost, reported or not. */
 	st->lost += sub->pending_lost;
 }
@@ -1026,8 +1024,6 @@ RINGCAST_API int ringcast_sub_attach(const char *name,
 		if (sub->reliable)
 			rc_pub_wake(sub->m.hdr);
 	}
-	sub->st.entry = sub->entry;
-	sub->st.reliable = sub->reliable;
 	if (first)
 		*first = acct;
 	*subp = sub;
