@@ -427,18 +427,20 @@ static bool rc_pub_scan(struct ringcast_pub *pub, uint64_t base, uint64_t want)
 	    (low + n / 2 <= base || want > pub->allowed)) {
 		wake = pub->multi ||
 		       (READ_ONCE(hdr->wake_bits) & pub->gates[slowest].wake);
-		if (wake && low == pub->gate_woke_low) {
+		if (wake) {
 			uint64_t t = rc_coarse_ns();
 
-			if (t - pub->gate_woke_ns < 1000000)
+			if (low == pub->gate_woke_low &&
+			    t - pub->gate_woke_ns < 1000000) {
 				wake = 0;
+			} else {
+				pub->gate_woke_low = low;
+				pub->gate_woke_ns = t;
+			}
 		}
 	}
-	if (wake) {
-		pub->gate_woke_low = low;
-		pub->gate_woke_ns = rc_coarse_ns();
+	if (wake)
 		rc_wake_seq(hdr, RC_WAKE_GATE);
-	}
 	return want <= pub->allowed;
 }
 
@@ -959,6 +961,12 @@ static void rc_pub_drop_reservation(struct ringcast_pub *pub)
 	pub->reserving = false;
 }
 
+/*
+ * Leave the ring (reservation, entry, then the lease), wake every sleeper,
+ * so that they see the new state or find the lease free now rather than
+ * at their timer, and free the handle.  In a forked child only the memory
+ * is freed.
+ */
 static void rc_pub_free(struct ringcast_pub *pub)
 {
 	if (!rc_map_forked(&pub->m)) {
@@ -966,6 +974,7 @@ static void rc_pub_free(struct ringcast_pub *pub)
 		if (pub->entry >= 0)
 			rc_table_leave(&pub->m, pub->entry);
 		rc_lease_drop(&pub->m);
+		rc_wake_all(&pub->m);
 	}
 	rc_map_close(&pub->m);
 	free(pub->gates);
@@ -994,29 +1003,14 @@ RINGCAST_API int ringcast_pub_close(struct ringcast_pub *pub)
 		    RC_LIFE(RC_LIFE_EPOCH(pub->life), RINGCAST_STATE_CLOSED),
 		    memory_order_acq_rel, memory_order_acquire))
 		r = -EPIPE;
-	rc_wake_all(&pub->m);
 	rc_pub_free(pub);
 	return r;
 }
 
 RINGCAST_API void ringcast_pub_detach(struct ringcast_pub *pub)
 {
-	bool forked;
-
-	if (!pub)
-		return;
-	forked = rc_map_forked(&pub->m);
-	if (!forked) {
-		rc_pub_drop_reservation(pub);
-		if (pub->entry >= 0)
-			rc_table_leave(&pub->m, pub->entry);
-		rc_lease_drop(&pub->m);
-		/* Sleepers find the lease free now, not at their timer. */
-		rc_wake_all(&pub->m);
-	}
-	rc_map_close(&pub->m);
-	free(pub->gates);
-	free(pub);
+	if (pub)
+		rc_pub_free(pub);
 }
 
 RINGCAST_API int ringcast_pub_finish(struct ringcast_pub *pub)
