@@ -62,19 +62,26 @@ const char *t_name(const char *tag)
 	return name;
 }
 
+const char *t_ring_opts(const char *tag, const struct ringcast_ring_opts *o,
+			unsigned int flags)
+{
+	const char *name = t_name(tag);
+	int ret;
+
+	ret = ringcast_ring_create(name, o, flags | RINGCAST_CREATE_EXCL);
+	ck_assert_msg(ret == 0, "create %s: %s (%s)", name,
+		      ringcast_strerror(ret), ringcast_errdetail());
+	return name;
+}
+
 const char *t_ring(const char *tag, uint32_t slots, uint32_t slot_size)
 {
 	struct ringcast_ring_opts o = {
 		.slots = slots,
 		.slot_size = slot_size,
 	};
-	const char *name = t_name(tag);
-	int ret;
 
-	ret = ringcast_ring_create(name, &o, RINGCAST_CREATE_EXCL);
-	ck_assert_msg(ret == 0, "create %s: %s (%s)", name,
-		      ringcast_strerror(ret), ringcast_errdetail());
-	return name;
+	return t_ring_opts(tag, &o, 0);
 }
 
 void t_cleanup(void)
@@ -424,6 +431,17 @@ void t_child_ok_at(pid_t pid, const char *file, int line)
 		      (int)pid, t_describe_status(status, buf, sizeof(buf)));
 }
 
+void t_child_killed_at(pid_t pid, int sig, const char *file, int line)
+{
+	int status = t_wait(pid, T_CHILD_MS);
+	char buf[64];
+
+	ck_assert_msg(
+		status != -1 && WIFSIGNALED(status) && WTERMSIG(status) == sig,
+		"%s:%d: child %d: %s, expected signal %d", file, line, (int)pid,
+		t_describe_status(status, buf, sizeof(buf)), sig);
+}
+
 void t_child_fail(const char *file, int line, const char *expr)
 {
 	fprintf(stderr, "child %d: %s:%d: check failed: %s\n", (int)getpid(),
@@ -530,6 +548,16 @@ uint64_t t_env_u64(const char *var, uint64_t def)
 	if (errno || *end)
 		return def;
 	return v;
+}
+
+void *t_shared_alloc(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	ck_assert_msg(p != MAP_FAILED, "mmap: %s", strerror(errno));
+	memset(p, 0, size);
+	return p;
 }
 
 uint64_t t_now_ns(void)

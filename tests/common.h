@@ -58,6 +58,16 @@ const char *t_name(const char *tag);
  */
 const char *t_ring(const char *tag, uint32_t slots, uint32_t slot_size);
 
+/*
+ * t_ring_opts() - create a ring with every option under a fresh name
+ * (asserts success)
+ * @tag:   as for t_name()
+ * @o:     the options (NULL: the defaults)
+ * @flags: RINGCAST_CREATE_* besides RINGCAST_CREATE_EXCL, which is implied
+ */
+const char *t_ring_opts(const char *tag, const struct ringcast_ring_opts *o,
+			unsigned int flags);
+
 /* t_cleanup() - remove every ring this process registered */
 void t_cleanup(void);
 
@@ -159,6 +169,13 @@ int t_wait(pid_t pid, int timeout_ms);
 #define t_child_ok(pid) t_child_ok_at(pid, __FILE__, __LINE__)
 void t_child_ok_at(pid_t pid, const char *file, int line);
 
+/*
+ * t_child_killed() - assert that a child ends by signal @sig in time (not
+ * by another signal, not by exiting, not by t_wait()'s own SIGKILL)
+ */
+#define t_child_killed(pid, sig) t_child_killed_at(pid, sig, __FILE__, __LINE__)
+void t_child_killed_at(pid_t pid, int sig, const char *file, int line);
+
 /* t_describe_status() - "exit 1", "signal 9", "timed out" */
 const char *t_describe_status(int status, char *buf, size_t size);
 
@@ -209,6 +226,12 @@ uint64_t t_rand(uint64_t *state);
 
 /* t_env_u64() - an unsigned number from the environment, or @def */
 uint64_t t_env_u64(const char *var, uint64_t def);
+
+/*
+ * t_shared_alloc() - zeroed memory shared with the children forked after
+ * it (results, times); asserts success.  Free with munmap(p, size).
+ */
+void *t_shared_alloc(size_t size);
 
 /* t_now_ns() - CLOCK_MONOTONIC in nanoseconds */
 uint64_t t_now_ns(void);

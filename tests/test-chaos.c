@@ -489,9 +489,7 @@ START_TEST(test_chaos)
 	rng = seed | 1;
 	printf("# chaos seed %llu (RINGCAST_CHAOS_SEED replays it)\n",
 	       (unsigned long long)seed);
-	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
-		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	ck_assert(sh != MAP_FAILED);
+	sh = t_shared_alloc(sizeof(*sh));
 	ring = t_ring("chaos", SLOTS, 64);
 
 	while (rounds ? c.rounds < rounds : t_now_ns() < deadline) {

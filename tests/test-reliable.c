@@ -47,24 +47,8 @@ static const char *rel_ring(const char *tag, uint32_t slots,
 		.max_subscribers = max_subscribers,
 		.demote_ns = demote_ns,
 	};
-	const char *name = t_name(tag);
-	int ret;
 
-	ret = ringcast_ring_create(name, &o, RINGCAST_CREATE_EXCL);
-	ck_assert_msg(ret == 0, "create %s: %s (%s)", name,
-		      ringcast_strerror(ret), ringcast_errdetail());
-	return name;
-}
-
-/* Memory shared with the children forked after it (results, times). */
-static void *shared_alloc(size_t size)
-{
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-
-	ck_assert_msg(p != MAP_FAILED, "mmap: %s", strerror(errno));
-	memset(p, 0, size);
-	return p;
+	return t_ring_opts(tag, &o, 0);
 }
 
 static void sleep_us(unsigned int us)
@@ -149,17 +133,6 @@ static void stop_child(pid_t pid)
 	ck_assert_int_eq(kill(pid, SIGSTOP), 0);
 	ck_assert_int_eq(waitpid(pid, &status, WUNTRACED), pid);
 	ck_assert(WIFSTOPPED(status));
-}
-
-static void expect_killed(pid_t pid)
-{
-	int status = t_wait(pid, T_CHILD_MS);
-	char why[64];
-
-	ck_assert_msg(status != -1 && WIFSIGNALED(status) &&
-			      WTERMSIG(status) == SIGKILL,
-		      "child %d: %s, expected SIGKILL", (int)pid,
-		      t_describe_status(status, why, sizeof(why)));
 }
 
 /*
@@ -276,6 +249,20 @@ static int reader_child(void *arg)
 	}
 	ringcast_sub_detach(sub);
 	return 0;
+}
+
+/* Read @from..@to - 1 in order, each with its own payload. */
+static void read_range(struct ringcast_sub *sub, uint64_t from, uint64_t to,
+		       int64_t timeout_ns)
+{
+	struct ringcast_event ev;
+	uint64_t i;
+
+	for (i = from; i < to; i++) {
+		ck_assert_int_eq(ringcast_sub_next(sub, &ev, timeout_ns), 0);
+		ck_assert_uint_eq(ev.seq, i);
+		ck_assert(t_payload_ok(&ev));
+	}
 }
 
 static void assert_table_empty(const char *name)
@@ -537,7 +524,7 @@ START_TEST(test_kill_blocking_subscriber)
 	t = wait_head_above(name, 16, RESUME_MAX_NS);
 	fprintf(stderr, "# the publisher resumed %llu ms after the kill\n",
 		(unsigned long long)(t / MS));
-	expect_killed(victim);
+	t_child_killed(victim, SIGKILL);
 	t_child_ok(pub);
 	t_child_ok(readers[0]);
 	t_child_ok(readers[1]);
@@ -676,7 +663,7 @@ START_TEST(test_stopped_subscriber_demoted)
 
 	s.name = rel_ring("stopped", 16, 0, ring_limit[_i]);
 	s.sub_demote_ns = own_limit[_i];
-	s.max_wait_ns = shared_alloc(sizeof(uint64_t));
+	s.max_wait_ns = t_shared_alloc(sizeof(uint64_t));
 	/* The subscriber's own limit counts only when it is shorter. */
 	limit = ring_limit[_i];
 	if (s.sub_demote_ns && (!limit || s.sub_demote_ns < limit))
@@ -838,7 +825,7 @@ START_TEST(test_demote_race)
 	pid_t racers[RACERS];
 	uint64_t i, told = 0;
 
-	d.told = shared_alloc(RACERS * sizeof(uint64_t));
+	d.told = t_shared_alloc(RACERS * sizeof(uint64_t));
 	t_gate_init(&d.ready);
 	for (i = 0; i < RACERS; i++) {
 		d.index = (unsigned int)i;
@@ -966,11 +953,7 @@ START_TEST(test_publish_no_room)
 	ck_assert_uint_eq(info.published, 16);
 
 	/* The subscriber reads exactly the 16 events, nothing after. */
-	for (i = 0; i < 16; i++) {
-		ck_assert_int_eq(ringcast_sub_next(sub, &ev, 0), 0);
-		ck_assert_uint_eq(ev.seq, i);
-		ck_assert(t_payload_ok(&ev));
-	}
+	read_range(sub, 0, 16, 0);
 	ck_assert_int_eq(ringcast_sub_next(sub, &ev, 0), -EAGAIN);
 
 	/* Room again: a publish that may not wait succeeds. */
@@ -1050,11 +1033,7 @@ START_TEST(test_borrow_reserve_batch)
 	ck_assert_int_eq(ringcast_pub_publish_batch(pub, msgs, 2), 1);
 	ck_assert_uint_eq(ringcast_pub_head(pub), 19);
 
-	for (i = 3; i < 19; i++) {
-		ck_assert_int_eq(ringcast_sub_next(sub, &ev, 0), 0);
-		ck_assert_uint_eq(ev.seq, i);
-		ck_assert(t_payload_ok(&ev));
-	}
+	read_range(sub, 3, 19, 0);
 	ck_assert_int_eq(ringcast_sub_next(sub, &ev, 0), -EAGAIN);
 	ringcast_sub_detach(sub);
 	ck_assert_int_eq(ringcast_pub_close(pub), 0);
@@ -1157,7 +1136,7 @@ START_TEST(test_close_wakes_publisher)
 	struct closed_ctx c = { .name = rel_ring("close-blocked", 16, 0, 0) };
 	struct ringcast_event ev;
 	struct ringcast_sub *sub;
-	uint64_t first = 1, i;
+	uint64_t first = 1;
 	pid_t pub;
 
 	sub = reliable_sub(c.name, RINGCAST_FROM_OLDEST, &first);
@@ -1165,11 +1144,7 @@ START_TEST(test_close_wakes_publisher)
 	wait_blocked_at(c.name, 16);
 	ck_assert_int_eq(ringcast_ring_close(c.name), 0);
 	t_child_ok(pub);
-	for (i = 0; i < 16; i++) {
-		ck_assert_int_eq(ringcast_sub_next(sub, &ev, T_WAIT_NS), 0);
-		ck_assert_uint_eq(ev.seq, i);
-		ck_assert(t_payload_ok(&ev));
-	}
+	read_range(sub, 0, 16, T_WAIT_NS);
 	ck_assert_int_eq(ringcast_sub_next(sub, &ev, T_WAIT_NS), -EPIPE);
 	ringcast_sub_detach(sub);
 	t_assert_clean();
@@ -1207,11 +1182,7 @@ START_TEST(test_reliable_from_seq)
 	for (i = 40; i < 66; i++)
 		ck_assert_int_eq(publish_seq(pub, i, 1), 1);
 	ck_assert_int_eq(publish_seq(pub, 66, 1), -EAGAIN);
-	for (i = 50; i < 66; i++) {
-		ck_assert_int_eq(ringcast_sub_next(ahead, &ev, 0), 0);
-		ck_assert_uint_eq(ev.seq, i);
-		ck_assert(t_payload_ok(&ev));
-	}
+	read_range(ahead, 50, 66, 0);
 	ringcast_sub_stats(ahead, &st);
 	ck_assert_uint_eq(st.lost, 0);
 	ck_assert_uint_eq(st.first, 50);
@@ -1227,10 +1198,7 @@ START_TEST(test_reliable_from_seq)
 	ck_assert_uint_ge(ev.lost, 5);
 	ck_assert_uint_le(ev.lost, 21);
 	lost = ev.lost;
-	for (i = 45 + lost; i < 66; i++) {
-		ck_assert_int_eq(ringcast_sub_next(behind, &ev, 0), 0);
-		ck_assert_uint_eq(ev.seq, i);
-	}
+	read_range(behind, 45 + lost, 66, 0);
 	ck_assert_int_eq(ringcast_sub_next(behind, &ev, 0), -EAGAIN);
 	ringcast_sub_stats(behind, &st);
 	ck_assert_uint_eq(st.lost, lost);
@@ -1610,7 +1578,7 @@ START_TEST(test_join_race)
 	unsigned int i;
 
 	j.name = rel_ring("join", j.slots, 0, 0);
-	j.joins = shared_alloc(sizeof(uint64_t));
+	j.joins = t_shared_alloc(sizeof(uint64_t));
 	t_gate_init(&j.ready);
 	pub = t_fork(join_pub, &j);
 	ck_assert_int_eq(t_gate_wait(&j.ready, 1, T_CHILD_MS), 0);
@@ -1848,6 +1816,29 @@ static int dead_sub(void *arg)
 	return 3;
 }
 
+/*
+ * Fill the table of two with subscribers (the first lossy when @mixed,
+ * else both reliable) in children, check that @pub counts both, and kill
+ * them: their entries are left to be reclaimed.
+ */
+static void fill_with_dead(struct dead_ctx *x, struct ringcast_pub *pub,
+			   bool mixed)
+{
+	pid_t kids[2];
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		x->flags = mixed && !i ? 0 : RINGCAST_SUB_RELIABLE;
+		kids[i] = t_fork(dead_sub, x);
+	}
+	ck_assert_int_eq(t_gate_wait(&x->ready, 2, T_CHILD_MS), 0);
+	ck_assert_int_eq(ringcast_pub_subscribers(pub), 2);
+	for (i = 0; i < 2; i++) {
+		ck_assert_int_eq(kill(kids[i], SIGKILL), 0);
+		t_child_killed(kids[i], SIGKILL);
+	}
+}
+
 START_TEST(test_full_of_dead)
 {
 	struct dead_ctx x = { .name = rel_ring("full-dead", 16, 2, 0) };
@@ -1855,34 +1846,17 @@ START_TEST(test_full_of_dead)
 	struct ringcast_sub_stats st;
 	struct ringcast_pub *pub;
 	struct ringcast_sub *sub;
-	pid_t kids[2];
-	unsigned int i;
 
 	t_gate_init(&x.ready);
 	t_gate_init(&x.hold);
 	pub = t_pub(x.name, 0);
-	for (i = 0; i < 2; i++) {
-		x.flags = i ? RINGCAST_SUB_RELIABLE : 0;
-		kids[i] = t_fork(dead_sub, &x);
-	}
-	ck_assert_int_eq(t_gate_wait(&x.ready, 2, T_CHILD_MS), 0);
-	ck_assert_int_eq(ringcast_pub_subscribers(pub), 2);
-	for (i = 0; i < 2; i++) {
-		ck_assert_int_eq(kill(kids[i], SIGKILL), 0);
-		expect_killed(kids[i]);
-	}
+	fill_with_dead(&x, pub, true);
 	/* A snapshot reclaims them (ringcast_pub_publish()'s contract). */
 	t_stat(x.name, &info);
 	ck_assert_uint_eq(info.subscribers, 0);
 	ck_assert_uint_eq(info.reliable, 0);
 	/* Again dead, the table full of them... */
-	for (i = 0; i < 2; i++)
-		kids[i] = t_fork(dead_sub, &x);
-	ck_assert_int_eq(t_gate_wait(&x.ready, 2, T_CHILD_MS), 0);
-	for (i = 0; i < 2; i++) {
-		ck_assert_int_eq(kill(kids[i], SIGKILL), 0);
-		expect_killed(kids[i]);
-	}
+	fill_with_dead(&x, pub, false);
 	/* ...the attach reclaims them: a reliable subscriber gets an entry. */
 	sub = reliable_sub(x.name, RINGCAST_FROM_NEWEST, NULL);
 	ringcast_sub_stats(sub, &st);
@@ -1893,13 +1867,7 @@ START_TEST(test_full_of_dead)
 	ck_assert_int_eq(ringcast_pub_subscribers(pub), 0);
 
 	/* And a publisher's count reclaims them too. */
-	for (i = 0; i < 2; i++)
-		kids[i] = t_fork(dead_sub, &x);
-	ck_assert_int_eq(t_gate_wait(&x.ready, 2, T_CHILD_MS), 0);
-	for (i = 0; i < 2; i++) {
-		ck_assert_int_eq(kill(kids[i], SIGKILL), 0);
-		expect_killed(kids[i]);
-	}
+	fill_with_dead(&x, pub, false);
 	ck_assert_int_eq(ringcast_pub_subscribers(pub), 0);
 	ck_assert_int_eq(publish_seq(pub, 1, 1), 0);
 	ck_assert_int_eq(ringcast_pub_close(pub), 0);
@@ -1993,7 +1961,7 @@ START_TEST(test_fork_orphan)
 		wait_blocked_at(o.name, 16);
 	}
 	ck_assert_int_eq(kill(parent, SIGKILL), 0);
-	expect_killed(parent);
+	t_child_killed(parent, SIGKILL);
 	/* The grandchild is alive: it holds its end of @hold open. */
 
 	switch (_i) {
@@ -2104,7 +2072,7 @@ START_TEST(test_publisher_death)
 	uint64_t first = 1;
 
 	d.name = rel_ring("pub-death", 16, 0, 0);
-	d.times = shared_alloc(2 * sizeof(uint64_t));
+	d.times = t_shared_alloc(2 * sizeof(uint64_t));
 	t_gate_init(&d.ready);
 	t_gate_init(&d.go);
 	if (d.how == PDEATH_BLOCKED)
@@ -2125,7 +2093,7 @@ START_TEST(test_publisher_death)
 	} else {
 		pub = t_fork(pdeath_pub, &d);
 	}
-	expect_killed(pub);
+	t_child_killed(pub, SIGKILL);
 	t_child_ok(subs[0]);
 	t_child_ok(subs[1]);
 	fprintf(stderr, "# -EOWNERDEAD %llu ms after the death\n",
@@ -2139,11 +2107,7 @@ START_TEST(test_publisher_death)
 	/* A late reliable subscriber drains, then hears of the death. */
 	sub = reliable_sub(d.name, RINGCAST_FROM_OLDEST, &first);
 	ck_assert_uint_le(first, d.events);
-	for (; first < d.events; first++) {
-		ck_assert_int_eq(ringcast_sub_next(sub, &ev, T_WAIT_NS), 0);
-		ck_assert_uint_eq(ev.seq, first);
-		ck_assert(t_payload_ok(&ev));
-	}
+	read_range(sub, first, d.events, T_WAIT_NS);
 	ck_assert_int_eq(ringcast_sub_next(sub, &ev, T_WAIT_NS), -EOWNERDEAD);
 	ringcast_sub_detach(sub);
 	assert_table_empty(d.name);
@@ -2255,7 +2219,7 @@ START_TEST(test_takeover_resubscribe)
 	pid_t follower, stop, pub;
 	unsigned int run;
 
-	k.gap_wakes = shared_alloc(2 * sizeof(uint64_t));
+	k.gap_wakes = t_shared_alloc(2 * sizeof(uint64_t));
 	t_gate_init(&k.ready);
 	t_gate_init(&ready);
 	follower = t_fork(resubscriber, &k);
@@ -2269,7 +2233,7 @@ START_TEST(test_takeover_resubscribe)
 			t_child_ok(pub);
 			break;
 		}
-		expect_killed(pub);
+		t_child_killed(pub, SIGKILL);
 		if (run == 0)
 			/* It hears of the death, and leaves. */
 			t_child_ok(stop);
