@@ -156,6 +156,7 @@ START_TEST(test_mux_handler_churn)
 		open_mux(name, RINGCAST_MUX_POST | RINGCAST_MUX_RELIABLE, 0);
 	struct churn_arg c[CHURN_THREADS];
 	struct post_arg p = { .mux = mux };
+	struct ringcast_ring_info info;
 	_Atomic uint64_t bad = 0;
 	pthread_t pt, ct[CHURN_THREADS];
 	uint64_t calls = 0;
@@ -179,6 +180,9 @@ START_TEST(test_mux_handler_churn)
 	pthread_join(pt, NULL);
 	ck_assert_int_eq(p.fail, 0);
 	ck_assert_uint_eq(atomic_load(&bad), 0);
+	/* Every post reached the ring (p.posted only counts the calls). */
+	t_stat(name, &info);
+	ck_assert_uint_eq(info.head, p.posted);
 	ck_assert_uint_gt(p.posted, 0);
 	ck_assert_uint_gt(calls, 0);
 	ck_assert_int_eq(ringcast_mux_close(mux), 0);
@@ -218,6 +222,7 @@ START_TEST(test_mux_stop_waits)
 	struct ringcast_mux_sub *h;
 	struct slow s = { .mux = mux };
 	uint32_t t = TYPE_A;
+	uint64_t entered;
 	int i;
 
 	ck_assert_int_eq(ringcast_mux_handle(mux, &t, 1, slow_fn, &s, &h), 0);
@@ -225,13 +230,12 @@ START_TEST(test_mux_stop_waits)
 		ck_assert_int_ge(ringcast_mux_post(mux, TYPE_A, NULL, 0), 0);
 	ck_assert(wait_for(&s.entered, 1));
 	ck_assert_int_eq(ringcast_mux_stop(mux), 0);
-	/* Stop waited for the handler that was running... */
-	ck_assert_uint_eq(atomic_load(&s.entered), atomic_load(&s.left));
 	atomic_store(&s.stopped, 1);
-	/* ...and nothing runs after it. */
+	entered = atomic_load(&s.entered);
+	/* Stop waited for the handler that was running... */
+	ck_assert_uint_eq(entered, atomic_load(&s.left));
 	ck_assert_int_eq(s.stop_from_inside, -EDEADLK);
-	ck_assert_uint_lt(atomic_load(&s.entered), 5);
-	ck_assert_uint_eq(atomic_load(&s.after_stop), 0);
+	ck_assert_uint_lt(entered, 5);
 
 	/* The documented errors after stop. */
 	ck_assert_int_eq(ringcast_mux_post(mux, TYPE_A, NULL, 0), -ESHUTDOWN);
@@ -239,6 +243,12 @@ START_TEST(test_mux_stop_waits)
 	ck_assert_int_eq(ringcast_mux_unsubscribe(h), 0);
 	ck_assert_int_eq(ringcast_mux_unsubscribe(h), 0);
 	ck_assert_int_eq(ringcast_mux_stop(mux), 0);
+	/*
+	 * ...and nothing ran after it: checked at the end, not at once,
+	 * so that a dispatch that wrongly went on had a window to show.
+	 */
+	ck_assert_uint_eq(atomic_load(&s.entered), entered);
+	ck_assert_uint_eq(atomic_load(&s.after_stop), 0);
 	ringcast_mux_sub_free(h);
 	ck_assert_int_eq(ringcast_mux_close(mux), 0);
 	t_assert_clean();
@@ -514,6 +524,8 @@ START_TEST(test_scope_close_races_track)
 	pthread_join(th, NULL);
 	for (i = 0; i < RACE_SUBS; i++) {
 		if (a.r[i] == 0) {
+			/* Tracked in order: none after a refused one. */
+			ck_assert_uint_eq(out, 0);
 			/* Tracked before the close: closed with it. */
 			in++;
 			ck_assert_int_eq(ringcast_mux_next(a.subs[i], &ev, 0),
