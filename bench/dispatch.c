@@ -19,31 +19,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "ringcast.h"
+#include "harness.h"
 
 #define MAX_HANDLERS 64
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void count_fn(const struct ringcast_event *ev, void *arg)
 {
 	(*(uint64_t *)arg)++;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 /* One configuration: n handlers, spread over types or not. */
@@ -87,8 +72,7 @@ static int run(const char *ring, unsigned int n, int spread, uint32_t events,
 		}
 		ns[k] = (double)(now_ns() - t0) / events;
 	}
-	qsort(ns, runs, sizeof(ns[0]), cmp_double);
-	*median = ns[runs / 2];
+	*median = bench_median(ns, runs);
 	for (i = 0; i < n; i++)
 		ringcast_mux_sub_free(subs[i]);
 	/* Every handler ran once per event of its type. */

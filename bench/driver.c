@@ -119,11 +119,10 @@ static int tp_index(const char *name)
 	return -1;
 }
 
+/* A peer's flags are its executable's: none that the driver reads. */
 static unsigned int tp_flags(const struct tp *tp)
 {
-	if (tp->t)
-		return tp->t->flags;
-	return !strcmp(tp->name, "iceoryx") ? T_EXIT : 0;
+	return tp->t ? tp->t->flags : 0;
 }
 
 /* ----------------------------------------------------------------------
@@ -597,8 +596,11 @@ static void roudi_stop(void)
 	roudi_pid = 0;
 }
 
-/* Our RouDi holds its lock file: it has started. */
-static bool roudi_ready(void)
+/*
+ * A running RouDi holds an flock() on its lock file; a socket left by a
+ * RouDi that was killed is not held, and a new one replaces it.
+ */
+static bool roudi_lock_held(void)
 {
 	int lock = open(ROUDI_SOCKET ".lock", O_RDONLY | O_CLOEXEC);
 	bool held;
@@ -606,10 +608,14 @@ static bool roudi_ready(void)
 	if (lock < 0)
 		return false;
 	held = flock(lock, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
-	if (!held)
-		flock(lock, LOCK_UN);
-	close(lock);
-	return held && !access(ROUDI_SOCKET, F_OK);
+	close(lock); /* drops our lock, if we took it */
+	return held;
+}
+
+/* Our RouDi holds its lock file: it has started. */
+static bool roudi_ready(void)
+{
+	return roudi_lock_held() && !access(ROUDI_SOCKET, F_OK);
 }
 
 /* Start iox-roudi unless one runs; NULL, or why iceoryx cannot run. */
@@ -617,28 +623,17 @@ static const char *roudi_start(void)
 {
 	static char why[160];
 	const char *path = "/usr/bin/iox-roudi";
-	int i, status, devnull, lock;
-	bool busy;
+	int i, status, devnull;
 
 	if (access(path, X_OK) < 0) {
 		snprintf(why, sizeof(why), "%s is not installed", path);
 		return why;
 	}
-	/*
-	 * A running RouDi holds an flock() on its lock file; a socket left
-	 * by a RouDi that was killed is not held, and a new one replaces it.
-	 */
-	lock = open(ROUDI_SOCKET ".lock", O_RDONLY | O_CLOEXEC);
-	if (lock >= 0) {
-		busy = flock(lock, LOCK_EX | LOCK_NB) < 0 &&
-		       errno == EWOULDBLOCK;
-		close(lock);
-		if (busy) {
-			snprintf(why, sizeof(why),
-				 "another iox-roudi runs (it holds %s.lock)",
-				 ROUDI_SOCKET);
-			return why;
-		}
+	if (roudi_lock_held()) {
+		snprintf(why, sizeof(why),
+			 "another iox-roudi runs (it holds %s.lock)",
+			 ROUDI_SOCKET);
+		return why;
 	}
 	roudi_pid = fork();
 	if (roudi_pid < 0) {
@@ -975,13 +970,11 @@ static const char *row_label(const struct row *rw, char *buf, size_t len)
  */
 static uint64_t warm_for(const struct row *rw, uint64_t count)
 {
-	uint64_t w = count / 5 + 16, slots = STREAM_SLOTS, slot = 64;
+	uint64_t w = count / 5 + 16;
+	uint32_t slot_size;
+	uint64_t slots =
+		bench_ring_geometry(rw->cf.metric, rw->cf.size, &slot_size);
 
-	/* The rings' geometry (t_ringcast.c, t_shm.c): at most 64 MiB. */
-	while (slot < (uint64_t)rw->cf.size + 32)
-		slot <<= 1;
-	while (slots > 16 && slots * slot > (64ull << 20))
-		slots /= 2;
 	if (rw->cf.metric != METRIC_PINGPONG &&
 	    (tp_flags(&tps[rw->tp]) & T_RING) && w < 2 * slots)
 		w = 2 * slots;
@@ -1037,22 +1030,23 @@ struct stat3 {
 	double med, min, max;
 };
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 static void stat3(double *v, unsigned int n, struct stat3 *s)
 {
 	s->n = n;
 	if (!n)
 		return;
-	qsort(v, n, sizeof(*v), cmp_double);
+	s->med = bench_median(v, n);
 	s->min = v[0];
 	s->max = v[n - 1];
-	s->med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* The foreign load before the repetitions, over them. */
+static void load_stats(const struct options *o, struct stat3 *s)
+{
+	double v[MAX_REPS];
+
+	memcpy(v, load_before, sizeof(v));
+	stat3(v, o->reps, s);
 }
 
 /* The value a row reports; one-way rows report quantile @qi. */
@@ -1379,21 +1373,17 @@ static void json_num(FILE *f, double v)
 
 static void json_stat(FILE *f, const char *key, const struct stat3 *s)
 {
-	fprintf(f, ", \"%s\": ", key);
-	if (s->n)
-		json_num(f, s->med);
-	else
-		fprintf(f, "null");
-	fprintf(f, ", \"%s_min\": ", key);
-	if (s->n)
-		json_num(f, s->min);
-	else
-		fprintf(f, "null");
-	fprintf(f, ", \"%s_max\": ", key);
-	if (s->n)
-		json_num(f, s->max);
-	else
-		fprintf(f, "null");
+	static const char *const suffix[3] = { "", "_min", "_max" };
+	const double v[3] = { s->med, s->min, s->max };
+	unsigned int i;
+
+	for (i = 0; i < 3; i++) {
+		fprintf(f, ", \"%s%s\": ", key, suffix[i]);
+		if (s->n)
+			json_num(f, v[i]);
+		else
+			fprintf(f, "null");
+	}
 }
 
 static void json_row(FILE *f, const struct options *o, const struct row *rw,
@@ -1476,7 +1466,6 @@ static void print_json(const struct options *o, const struct machine *m,
 	FILE *f = stdout;
 	unsigned int i, r;
 	bool first = true;
-	double fl[MAX_REPS];
 	struct stat3 s;
 	int a, q;
 
@@ -1503,8 +1492,7 @@ static void print_json(const struct options *o, const struct machine *m,
 	json_str(f, m->compiler);
 	fprintf(f, ", \"load_average\": %.2f, \"foreign_load_at_start\": %.3f",
 		m->loadavg, start_load);
-	memcpy(fl, load_before, sizeof(fl));
-	stat3(fl, o->reps, &s);
+	load_stats(o, &s);
 	fprintf(f,
 		",\n    \"foreign_load\": {\"unit\": \"CPUs\", "
 		"\"median\": %.3f, \"max\": %.3f, \"before\": [",
@@ -1564,11 +1552,9 @@ static void print_targets(const struct options *o)
 			continue;
 		paired(a, b, o->reps, -1, &s);
 		if (!any) {
-			double fl[MAX_REPS];
 			struct stat3 ls;
 
-			memcpy(fl, load_before, sizeof(fl));
-			stat3(fl, o->reps, &ls);
+			load_stats(o, &ls);
 			printf("\n== targets (paired ratios, median (min-max)) "
 			       "==\n");
 			if (ls.med > QUIET_MAX_LOAD)

@@ -51,6 +51,19 @@ uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+double bench_median(double *v, unsigned int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 /* TSC ticks per nanosecond, over 20 ms of CLOCK_MONOTONIC. */
 double tsc_calibrate(void)
 {
@@ -557,9 +570,32 @@ out_destroy:
 	t->destroy(l, true);
 }
 
+uint32_t bench_ring_geometry(uint32_t metric, uint32_t size,
+			     uint32_t *slot_size)
+{
+	uint32_t slots = metric == METRIC_PINGPONG || metric == METRIC_ONEWAY ?
+				 4096 :
+				 STREAM_SLOTS;
+	uint64_t slot = 64;
+
+	while (slot < (uint64_t)size + 32)
+		slot <<= 1;
+	while (slots > 16 && slots * slot > (64ull << 20))
+		slots /= 2;
+	*slot_size = (uint32_t)slot;
+	return slots;
+}
+
 /* ----------------------------------------------------------------------
  * Ping-pong: two links, RTT/2
  */
+
+uint64_t pingpong_deadline(const struct bench_cfg *cfg)
+{
+	if (!cfg->limit_ms)
+		return UINT64_MAX;
+	return rdtsc() + (uint64_t)(cfg->limit_ms * 1e6 * cfg->tsc_per_ns);
+}
 
 double pingpong_value(const struct bench_cfg *cfg, uint64_t trips,
 		      uint64_t t_begin, uint64_t t0, uint64_t t1)
@@ -689,9 +725,7 @@ static void run_pingpong(const struct transport *t, const struct bench_cfg *cfg,
 	}
 
 	t_begin = now_ns();
-	deadline = cfg->limit_ms ? rdtsc() + (uint64_t)(cfg->limit_ms * 1e6 *
-							cfg->tsc_per_ns) :
-				   UINT64_MAX;
+	deadline = pingpong_deadline(cfg);
 	for (i = 0; i < total; i++) {
 		uint64_t j;
 

@@ -47,11 +47,8 @@ enum bench_metric {
 /* Transport flags. */
 #define T_BUSY 0x1u /* readers always poll (never sleep) */
 #define T_SLEEP 0x2u /* readers always use their spin-then-sleep wait */
-#define T_FAST 0x4u /* shared-memory ring: calibrate with more messages */
-#define T_LOSSY 0x8u /* may lose messages by design (declares them) */
-#define T_EXIT 0x10u /* its processes must end with exit(), not _exit() */
-#define T_P2P 0x20u /* one channel per subscriber */
-#define T_RING 0x40u /* buffers a ring of STREAM_SLOTS: warm up past it */
+#define T_EXIT 0x4u /* its processes must end with exit(), not _exit() */
+#define T_RING 0x8u /* a ring (bench_ring_geometry()): warm up past it */
 
 /* Slots of the rings of throughput and fan-out runs (latency: 4096). */
 #define STREAM_SLOTS 16384u
@@ -177,12 +174,27 @@ int bench_cfg_to_args(const struct bench_cfg *cfg, char *buf, size_t len);
 int bench_cfg_parse(int argc, char **argv, struct bench_cfg *cfg,
 		    const char **transport);
 
+/*
+ * The geometry of a ring transport's ring (ringcast's and the bare rings'
+ * alike): slots of the smallest power of two from 64 bytes that holds a
+ * @size-byte payload and a 32-byte slot header; STREAM_SLOTS of them
+ * (ping-pong and one-way: 4096), halved while the ring is above 64 MiB.
+ * Returns the slots and sets *@slot_size.
+ */
+uint32_t bench_ring_geometry(uint32_t metric, uint32_t size,
+			     uint32_t *slot_size);
+
+/* Ping-pong: the TSC after which the pinger stops (cfg->limit_ms). */
+uint64_t pingpong_deadline(const struct bench_cfg *cfg);
+
 /* RTT/2 of @trips round trips, the first cfg->warm untimed. */
 double pingpong_value(const struct bench_cfg *cfg, uint64_t trips,
 		      uint64_t t_begin, uint64_t t0, uint64_t t1);
 
-/* Small helpers. */
+/* Small helpers, for the other bench programs too. */
 uint64_t now_ns(void);
+/* Sorts @v (so v[0] and v[n - 1] are the min and max); n >= 1. */
+double bench_median(double *v, unsigned int n);
 double tsc_calibrate(void);
 int read_full(int fd, void *buf, size_t len);
 int write_full(int fd, const void *buf, size_t len);

@@ -34,10 +34,10 @@
 #include <string.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "ringcast.h"
+#include "harness.h"
 
 #define MAX_PUBS 16
 #define MAX_RUNS 64
@@ -68,14 +68,6 @@ static void on_signal(int sig)
 	raise(sig);
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 struct payload {
 	uint32_t pubno;
 	uint32_t pad;
@@ -94,7 +86,8 @@ static int subscriber(const struct cfg *c, unsigned int npubs, int ready,
 	uint64_t next[MAX_PUBS] = { 0 }, got = 0, total;
 	struct ringcast_event ev;
 	struct ringcast_sub *sub;
-	double t0 = 0, t1, rate = -1;
+	uint64_t t0 = 0;
+	double rate = -1;
 	struct payload p;
 	int r;
 
@@ -114,7 +107,7 @@ static int subscriber(const struct cfg *c, unsigned int npubs, int ready,
 			goto out_detach;
 		}
 		if (!got)
-			t0 = now_s();
+			t0 = now_ns();
 		memcpy(&p, ev.data, sizeof(p));
 		if (p.pubno >= npubs || p.n != next[p.pubno]) {
 			fprintf(stderr,
@@ -126,8 +119,7 @@ static int subscriber(const struct cfg *c, unsigned int npubs, int ready,
 		next[p.pubno]++;
 		got++;
 	}
-	t1 = now_s();
-	rate = (double)(got - 1) / (t1 - t0);
+	rate = (double)(got - 1) * 1e9 / (double)(now_ns() - t0);
 out_detach:
 	ringcast_sub_detach(sub);
 out:
@@ -214,13 +206,6 @@ static double run_once(const struct cfg *c, unsigned int npubs, bool multi)
 	close(out[1]);
 	ringcast_ring_remove(ring_name);
 	return failed ? -1 : rate;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 static void usage(FILE *f)
@@ -319,13 +304,13 @@ int main(int argc, char **argv)
 	printf("%-14s %10s %12s %12s %12s\n", "row", "publishers", "median/s",
 	       "min/s", "max/s");
 	for (row = 0; row <= c.nrows; row++) {
-		double *r = rates[row];
+		double *r = rates[row], med;
 		bool bad = false;
 		char label[32];
 
 		for (run = 0; run < c.runs; run++)
 			bad |= r[run] < 0;
-		qsort(r, c.runs, sizeof(*r), cmp_double);
+		med = bench_median(r, c.runs);
 		if (row)
 			snprintf(label, sizeof(label), "multi-pub-%u",
 				 c.npubs[row - 1]);
@@ -338,8 +323,7 @@ int main(int argc, char **argv)
 			continue;
 		}
 		printf("%-14s %10u %12.0f %12.0f %12.0f\n", label,
-		       row ? c.npubs[row - 1] : 1, r[c.runs / 2], r[0],
-		       r[c.runs - 1]);
+		       row ? c.npubs[row - 1] : 1, med, r[0], r[c.runs - 1]);
 	}
 	return 0;
 }

@@ -27,10 +27,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "ringcast.h"
+#include "harness.h"
 
 #define NREL 4
 #define NLOSSY 4
@@ -49,14 +49,6 @@ struct sub_report {
 
 static struct sub_report *reports;
 static const char *ring;
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static uint64_t rss_kb(void)
 {

@@ -218,10 +218,10 @@ static void fd_destroy(void *lp, bool creator)
 	free(l);
 }
 
-#define FD_COMMON                                                         \
-	.flags = T_P2P, .sub_open = fd_sub_open, .pub_open = fd_pub_open, \
-	.send = fd_send, .recv = fd_recv, .pub_close = fd_pub_close,      \
-	.sub_close = fd_sub_close, .destroy = fd_destroy
+#define FD_COMMON                                                              \
+	.sub_open = fd_sub_open, .pub_open = fd_pub_open, .send = fd_send,     \
+	.recv = fd_recv, .pub_close = fd_pub_close, .sub_close = fd_sub_close, \
+	.destroy = fd_destroy
 
 const struct transport t_pipe = {
 	.name = "pipe",

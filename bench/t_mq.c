@@ -201,7 +201,6 @@ static void mq_destroy(void *lp, bool creator)
 
 const struct transport t_mq = {
 	.name = "mq",
-	.flags = T_P2P,
 	.skip = mq_skip,
 	.create = mq_create,
 	.sub_open = mq_sub_open,

@@ -13,9 +13,7 @@
  *
  * Copying publishers send in batches (ringcast_pub_publish_batch()) of
  * the harness's --batch; timestamps stay on (the default coarse clock).
- * Geometry: slots of the smallest power of two that holds the payload and
- * the 32-byte slot header, STREAM_SLOTS of them (4096 for latency runs), fewer
- * so that the ring stays within 64 MiB.
+ * Geometry: bench_ring_geometry(), the bare rings' too.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -31,8 +29,8 @@ _Static_assert(sizeof(struct txmsg) == sizeof(struct ringcast_msg) &&
 		       offsetof(struct txmsg, data) ==
 			       offsetof(struct ringcast_msg, data),
 	       "struct txmsg has the layout of struct ringcast_msg");
-
-#define RC_MAX_RING_BYTES (64ull << 20)
+_Static_assert(RINGCAST_MIN_SLOT_SIZE == 64 && RINGCAST_SLOT_HEADER == 32,
+	       "bench_ring_geometry() sizes ringcast's slots");
 
 enum rc_mode { RC_LOSSY_BUSY, RC_LOSSY_SLEEP, RC_RELIABLE, RC_ZERO_COPY };
 
@@ -46,15 +44,6 @@ struct rc_link {
 	struct ringcast_sub *sub;
 	double wakes;
 };
-
-static uint32_t slot_size_for(uint32_t size)
-{
-	uint32_t s = RINGCAST_MIN_SLOT_SIZE;
-
-	while (s < (uint64_t)size + RINGCAST_SLOT_HEADER)
-		s <<= 1;
-	return s;
-}
 
 static const char *rc_skip(const struct bench_cfg *cfg, char *buf, size_t len)
 {
@@ -70,20 +59,13 @@ static int rc_create(void **lp, const struct bench_cfg *cfg, const char *tag,
 		     enum rc_mode mode, unsigned int nsubs)
 {
 	struct ringcast_ring_opts ro = {
-		.slot_size = slot_size_for(cfg->size),
 		.max_subscribers = nsubs + 2,
 		.mode = 0600,
 	};
 	struct rc_link *l;
 	int ret;
 
-	ro.slots = cfg->metric == METRIC_PINGPONG ||
-				   cfg->metric == METRIC_ONEWAY ?
-			   4096 :
-			   STREAM_SLOTS;
-	while (ro.slots > 16 &&
-	       (uint64_t)ro.slots * ro.slot_size > RC_MAX_RING_BYTES)
-		ro.slots /= 2;
+	ro.slots = bench_ring_geometry(cfg->metric, cfg->size, &ro.slot_size);
 	l = calloc(1, sizeof(*l));
 	if (!l)
 		return -ENOMEM;
@@ -260,7 +242,7 @@ static void rc_stats(void *lp, struct bench_result *res)
 
 const struct transport t_ringcast_lossy_busy = {
 	.name = "ringcast-lossy-busy",
-	.flags = T_BUSY | T_FAST | T_RING | T_LOSSY,
+	.flags = T_BUSY | T_RING,
 	.create = rc_create_lossy_busy,
 	.send = rc_send,
 	RC_COMMON,
@@ -268,7 +250,7 @@ const struct transport t_ringcast_lossy_busy = {
 
 const struct transport t_ringcast_lossy_sleep = {
 	.name = "ringcast-lossy-sleep",
-	.flags = T_SLEEP | T_FAST | T_RING | T_LOSSY,
+	.flags = T_SLEEP | T_RING,
 	.create = rc_create_lossy_sleep,
 	.send = rc_send,
 	RC_COMMON,
@@ -276,7 +258,7 @@ const struct transport t_ringcast_lossy_sleep = {
 
 const struct transport t_ringcast_reliable = {
 	.name = "ringcast-reliable",
-	.flags = T_FAST | T_RING,
+	.flags = T_RING,
 	.create = rc_create_reliable,
 	.send = rc_send,
 	RC_COMMON,
@@ -284,7 +266,7 @@ const struct transport t_ringcast_reliable = {
 
 const struct transport t_ringcast_zero_copy = {
 	.name = "ringcast-zero-copy",
-	.flags = T_FAST | T_RING,
+	.flags = T_RING,
 	.create = rc_create_zero_copy,
 	.reserve = rc_reserve,
 	.commit = rc_commit,

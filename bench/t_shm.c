@@ -21,8 +21,7 @@
  *                    read(2)s it (blocking); a full ring waits on a second
  *                    eventfd
  *
- * Geometry as ringcast's (STREAM_SLOTS slots, or 4096 for latency
- * runs, of the same slot size), so the rows differ
+ * Geometry as ringcast's (bench_ring_geometry()), so the rows differ
  * only in what the rings do.  The mappings are shared and anonymous,
  * made before the fork, prefaulted (MAP_POPULATE).
  *
@@ -64,7 +63,6 @@ static _Thread_local _Atomic unsigned int bench_mb_word;
 #endif
 
 #define SPIN_NS 20000u
-#define SHM_MAX_RING_BYTES (64ull << 20)
 #define HDR_BYTES 8192u
 #define PHYS_STOP UINT64_MAX
 
@@ -143,16 +141,7 @@ static int shm_create(void **lp, const struct bench_cfg *cfg,
 	l->nrings = kind == SHM_EVENTFD ? nsubs : 1;
 	for (k = 0; k < MAX_SUBS; k++)
 		l->data_efd[k] = l->space_efd[k] = -1;
-	l->slot_size = 64;
-	while (l->slot_size < (uint64_t)cfg->size + 32)
-		l->slot_size <<= 1;
-	l->nslots = cfg->metric == METRIC_PINGPONG ||
-				    cfg->metric == METRIC_ONEWAY ?
-			    4096 :
-			    STREAM_SLOTS;
-	while (l->nslots > 16 &&
-	       (uint64_t)l->nslots * l->slot_size > SHM_MAX_RING_BYTES)
-		l->nslots /= 2;
+	l->nslots = bench_ring_geometry(cfg->metric, cfg->size, &l->slot_size);
 	l->ring_bytes = HDR_BYTES + (size_t)l->nslots * l->slot_size;
 	l->map_len = l->ring_bytes * l->nrings;
 	l->map = mmap(NULL, l->map_len, PROT_READ | PROT_WRITE,
@@ -509,21 +498,21 @@ static void shm_stats(void *lp, struct bench_result *res)
 
 const struct transport t_bare_ring = {
 	.name = "bare-ring",
-	.flags = T_BUSY | T_FAST | T_RING,
+	.flags = T_BUSY | T_RING,
 	.create = shm_create_bare,
 	SHM_COMMON,
 };
 
 const struct transport t_bare_ring_futex = {
 	.name = "bare-ring-futex",
-	.flags = T_SLEEP | T_FAST | T_RING,
+	.flags = T_SLEEP | T_RING,
 	.create = shm_create_futex,
 	SHM_COMMON,
 };
 
 const struct transport t_eventfd = {
 	.name = "eventfd",
-	.flags = T_P2P | T_RING,
+	.flags = T_RING,
 	.create = shm_create_eventfd,
 	SHM_COMMON,
 };
@@ -582,9 +571,7 @@ static int phys_run(const struct bench_cfg *cfg, struct bench_result *res)
 		_exit(0);
 	}
 	t_begin = now_ns();
-	deadline = cfg->limit_ms ? rdtsc() + (uint64_t)(cfg->limit_ms * 1e6 *
-							cfg->tsc_per_ns) :
-				   UINT64_MAX;
+	deadline = pingpong_deadline(cfg);
 	for (i = 0; i < total; i++) {
 		if (i == cfg->warm)
 			t0 = now_ns();

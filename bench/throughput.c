@@ -51,30 +51,22 @@
 #include <stdatomic.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "ringcast.h"
+#include "harness.h"
 
 #define DEFAULT_MESSAGES 5000000ull
 #define DEFAULT_SIZE 64u
 #define DEFAULT_RUNS 5u
 #define DEFAULT_BATCH 32u
 #define DEFAULT_SLOTS 65536u
-#define MAX_BATCH 1024u
+#define TP_MAX_BATCH 1024u
 #define MAX_RING_BYTES (256ull << 20)
 #define MAX_RUNS 1000u
 #define TYPE_BENCH 1u
 #define DRAIN_TIMEOUT_NS (10ll * 1000 * 1000 * 1000)
 #define ACK_EVERY 256u
-
-#if defined(__x86_64__) || defined(__i386__)
-#define cpu_relax() __builtin_ia32_pause()
-#elif defined(__aarch64__)
-#define cpu_relax() __asm__ __volatile__("yield" ::: "memory")
-#else
-#define cpu_relax() __asm__ __volatile__("" ::: "memory")
-#endif
 
 enum row {
 	ROW_RC_BUSY,
@@ -159,53 +151,6 @@ static void on_signal(int sig)
 	}
 	signal(sig, SIG_DFL);
 	raise(sig);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-/* Returns 0, -EPIPE at end of file before @len bytes, or -errno. */
-static int read_full(int fd, void *buf, size_t len)
-{
-	char *p = buf;
-
-	while (len) {
-		ssize_t n = read(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -EPIPE;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int write_full(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 static const char *errname(int err)
@@ -327,7 +272,7 @@ static int rc_publish_all(const struct options *o, struct ringcast_pub *pub,
 {
 	/* Half a ring: more than ack_every + a batch (parse_options()). */
 	uint64_t window = o->slots / 2;
-	struct ringcast_msg msgs[MAX_BATCH];
+	struct ringcast_msg msgs[TP_MAX_BATCH];
 	unsigned char *bufs;
 	uint64_t i = 0;
 	uint32_t k;
@@ -639,19 +584,6 @@ static int run_pipe(const struct options *o, struct report *rep)
  * Driver
  */
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, uint32_t n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 static void __attribute__((noreturn)) usage(const char *prog, int status)
 {
 	FILE *f = status ? stderr : stdout;
@@ -749,7 +681,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'b':
 			o->batch = (uint32_t)parse_u64(prog, "batch", optarg, 1,
-						       MAX_BATCH);
+						       TP_MAX_BATCH);
 			break;
 		case 'S':
 			slots = parse_u64(prog, "slots", optarg,
@@ -920,7 +852,7 @@ int main(int argc, char **argv)
 			lost += samples[row][r].lost;
 			sleeps += samples[row][r].sleeps;
 		}
-		med[row] = median(rates, o.runs);
+		med[row] = bench_median(rates, o.runs);
 		lo = rates[0];
 		hi = rates[o.runs - 1];
 		if (row == ROW_PIPE)
