@@ -33,11 +33,9 @@
 #include <unistd.h>
 
 #include "ringcast.h"
+#include "parse.h"
 
 #define EXIT_USAGE 2
-
-#define NSEC_PER_SEC 1000000000LL
-#define NSEC_PER_MSEC 1000000LL
 
 /* How often sub --wait looks for the ring to appear. */
 #define ATTACH_POLL_NS (10 * NSEC_PER_MSEC)
@@ -168,46 +166,6 @@ static int finish_output(const struct command *cmd)
  * Argument parsing
  */
 
-/* Decimal, with an optional binary suffix (k, M, G) when @suffix. */
-static int parse_u64(const char *s, uint64_t max, bool suffix, uint64_t *out)
-{
-	unsigned long long v;
-	uint64_t mult = 1;
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		return -ERANGE;
-	if (suffix && *end) {
-		switch (*end) {
-		case 'k':
-		case 'K':
-			mult = 1ull << 10;
-			break;
-		case 'm':
-		case 'M':
-			mult = 1ull << 20;
-			break;
-		case 'g':
-		case 'G':
-			mult = 1ull << 30;
-			break;
-		default:
-			return -EINVAL;
-		}
-		end++;
-	}
-	if (*end)
-		return -EINVAL;
-	if (v > max / mult)
-		return -ERANGE;
-	*out = v * mult;
-	return 0;
-}
-
 static bool is_pow2(uint64_t v)
 {
 	return v && !(v & (v - 1));
@@ -233,19 +191,19 @@ static int opt_u32(const struct command *cmd, const char *opt, const char *arg,
 	return 0;
 }
 
-/* Seconds, fractions allowed, into nanoseconds. */
-static int parse_seconds(const char *s, int64_t *ns)
+/*
+ * Parse the SECONDS value of option @opt into @ns, at least @min_ns; @what
+ * ends the message.  Return: 0, or EXIT_USAGE after saying what is wrong.
+ */
+static int opt_seconds(const struct command *cmd, const char *opt,
+		       const char *arg, int64_t min_ns, const char *what,
+		       int64_t *ns)
 {
-	double v;
-	char *end;
+	int64_t v;
 
-	if ((*s < '0' || *s > '9') && *s != '.')
-		return -EINVAL;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || *end || !isfinite(v) || v < 0 || v > 1e9)
-		return -EINVAL;
-	*ns = (int64_t)(v * NSEC_PER_SEC + 0.5);
+	if (parse_seconds(arg, &v) || v < min_ns)
+		return usage_error(cmd, "--%s: '%s' is not %s", opt, arg, what);
+	*ns = v;
 	return 0;
 }
 
@@ -482,11 +440,9 @@ static int opt_geometry(const struct command *cmd, int c, const char *arg,
 			       RINGCAST_MAX_SUBSCRIBERS, false,
 			       &geo->max_subscribers);
 	case 'D':
-		if (parse_seconds(arg, &ns))
-			return usage_error(
-				cmd,
-				"--demote-after: '%s' is not a number of seconds",
-				arg);
+		if (opt_seconds(cmd, "demote-after", arg, 0,
+				"a number of seconds", &ns))
+			return EXIT_USAGE;
 		geo->demote_ns = (uint64_t)ns;
 		return 0;
 	case 'm':
@@ -813,7 +769,6 @@ static int cmd_pub(const struct command *cmd, int argc, char **argv)
 	struct ringcast_ring_info info;
 	struct ringcast_pub *pub;
 	int c, err, ret;
-	uint64_t v;
 
 	while ((c = next_opt(cmd, argc, argv, ":h", longopts)) != -1) {
 		switch (c) {
@@ -821,12 +776,9 @@ static int cmd_pub(const struct command *cmd, int argc, char **argv)
 			print_help(cmd, stdout);
 			return EXIT_SUCCESS;
 		case 't':
-			if (parse_u64(optarg, UINT32_MAX, false, &v))
-				return usage_error(
-					cmd,
-					"--type: '%s' is not a number from 0 to %u",
-					optarg, UINT32_MAX);
-			a.type = (uint32_t)v;
+			if (opt_u32(cmd, "type", optarg, 0, UINT32_MAX, false,
+				    &a.type))
+				return EXIT_USAGE;
 			break;
 		case 'T':
 			a.typed = true;
@@ -846,11 +798,9 @@ static int cmd_pub(const struct command *cmd, int argc, char **argv)
 				return EXIT_USAGE;
 			break;
 		case 'o':
-			if (parse_seconds(optarg, &a.timeout_ns))
-				return usage_error(
-					cmd,
-					"--timeout: '%s' is not a number of seconds",
-					optarg);
+			if (opt_seconds(cmd, "timeout", optarg, 0,
+					"a number of seconds", &a.timeout_ns))
+				return EXIT_USAGE;
 			a.timeout = optarg;
 			break;
 		default:
@@ -927,18 +877,14 @@ static int parse_types(const struct command *cmd, const char *arg,
 	for (;;) {
 		char num[24];
 		size_t len = strcspn(p, ",");
-		uint32_t i;
-		uint64_t v;
+		uint32_t i, v;
 
 		if (len == 0 || len >= sizeof(num))
 			return usage_error(cmd, "--types: bad list '%s'", arg);
 		memcpy(num, p, len);
 		num[len] = '\0';
-		if (parse_u64(num, UINT32_MAX, false, &v))
-			return usage_error(
-				cmd,
-				"--types: '%s' is not a number from 0 to %u",
-				num, UINT32_MAX);
+		if (opt_u32(cmd, "types", num, 0, UINT32_MAX, false, &v))
+			return EXIT_USAGE;
 		for (i = 0; i < a->opts.ntypes; i++)
 			if (a->types[i] == v)
 				break;
@@ -947,7 +893,7 @@ static int parse_types(const struct command *cmd, const char *arg,
 				return usage_error(
 					cmd, "--types: more than %u types",
 					RINGCAST_MAX_TYPES);
-			a->types[a->opts.ntypes++] = (uint32_t)v;
+			a->types[a->opts.ntypes++] = v;
 		}
 		p += len;
 		if (!*p)
@@ -1012,11 +958,9 @@ static int parse_sub_args(const struct command *cmd, int argc, char **argv,
 			a->have_count = true;
 			break;
 		case 'T':
-			if (parse_seconds(optarg, &a->timeout_ns))
-				return usage_error(
-					cmd,
-					"--timeout: '%s' is not a number of seconds",
-					optarg);
+			if (opt_seconds(cmd, "timeout", optarg, 0,
+					"a number of seconds", &a->timeout_ns))
+				return EXIT_USAGE;
 			a->timeout = optarg;
 			break;
 		case 'w':
@@ -1050,11 +994,9 @@ static int parse_sub_args(const struct command *cmd, int argc, char **argv,
 			a->opts.flags |= RINGCAST_SUB_RELIABLE;
 			break;
 		case 'D':
-			if (parse_seconds(optarg, &ns) || ns == 0)
-				return usage_error(
-					cmd,
-					"--demote-after: '%s' is not a positive number of seconds",
-					optarg);
+			if (opt_seconds(cmd, "demote-after", optarg, 1,
+					"a positive number of seconds", &ns))
+				return EXIT_USAGE;
 			a->opts.demote_ns = (uint64_t)ns;
 			break;
 		default:
@@ -2115,12 +2057,11 @@ static int cmd_top(const struct command *cmd, int argc, char **argv)
 					optarg);
 			break;
 		case 'i':
-			if (parse_seconds(optarg, &t.interval_ns) ||
-			    t.interval_ns < 10 * NSEC_PER_MSEC)
-				return usage_error(
-					cmd,
-					"--interval: '%s' is not a number of seconds from 0.01",
-					optarg);
+			if (opt_seconds(cmd, "interval", optarg,
+					10 * NSEC_PER_MSEC,
+					"a number of seconds from 0.01",
+					&t.interval_ns))
+				return EXIT_USAGE;
 			break;
 		default:
 			return EXIT_USAGE;

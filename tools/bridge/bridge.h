@@ -100,18 +100,13 @@ struct bridge {
 	uint64_t conn_gen; /* bumped at every (re)connection */
 	uint64_t disconnects;
 	uint64_t reconnects;
-	uint64_t retries; /* reconnection attempts that failed */
-	char last_error[256];
+	bool async_error_said; /* the first asynchronous error was logged */
 };
 
 extern volatile sig_atomic_t bridge_stop;
 
 void bridge_log(const struct bridge *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-
-/* Parse a duration in seconds ("0.5", "for ever" is "-1"); -EINVAL. */
-int bridge_parse_seconds(const char *s, int64_t *ns);
-int bridge_parse_u32(const char *s, uint32_t *v);
 
 /* NAME with '.' written %2E, into @buf; -ENAMETOOLONG. */
 int bridge_encode_name(const char *name, char *buf, size_t size);

@@ -30,36 +30,6 @@ void bridge_log(const struct bridge *b, const char *fmt, ...)
 	fprintf(stderr, "%s: %s %s: %s\n", BRIDGE_PROG, b->dir, b->name, buf);
 }
 
-int bridge_parse_seconds(const char *s, int64_t *ns)
-{
-	char *end;
-	double d;
-
-	if (!strcmp(s, "forever") || !strcmp(s, "-1")) {
-		*ns = -1;
-		return 0;
-	}
-	errno = 0;
-	d = strtod(s, &end);
-	if (errno || end == s || *end || d < 0 || d > 1e9)
-		return -EINVAL;
-	*ns = (int64_t)(d * 1e9);
-	return 0;
-}
-
-int bridge_parse_u32(const char *s, uint32_t *v)
-{
-	unsigned long long x;
-	char *end;
-
-	errno = 0;
-	x = strtoull(s, &end, 0);
-	if (errno || end == s || *end || *s == '-' || x > UINT32_MAX)
-		return -EINVAL;
-	*v = (uint32_t)x;
-	return 0;
-}
-
 int bridge_encode_name(const char *name, char *buf, size_t size)
 {
 	size_t n = 0;
@@ -142,9 +112,6 @@ static int64_t on_reconnect_delay(natsConnection *nc, int attempts,
 	struct bridge *b = closure;
 	int64_t ms = backoff_ms(b, attempts);
 
-	pthread_mutex_lock(&b->lock);
-	b->retries++;
-	pthread_mutex_unlock(&b->lock);
 	bridge_log(b,
 		   "NATS at %s unreachable, retrying in %lld ms (attempt %d)",
 		   b->url, (long long)ms, attempts);
@@ -196,14 +163,12 @@ static void on_async_error(natsConnection *nc, natsSubscription *sub,
 			   natsStatus err, void *closure)
 {
 	struct bridge *b = closure;
-
 	bool first;
 
 	/* Slow consumers show up as gaps of the counts: say it once here. */
 	pthread_mutex_lock(&b->lock);
-	first = !b->last_error[0];
-	snprintf(b->last_error, sizeof(b->last_error), "%s",
-		 natsStatus_GetText(err));
+	first = !b->async_error_said;
+	b->async_error_said = true;
 	pthread_mutex_unlock(&b->lock);
 	if (first)
 		bridge_log(b, "NATS: %s (reported once)",
@@ -297,9 +262,6 @@ int bridge_connect(struct bridge *b)
 			return nats_err(s);
 		}
 		ms = backoff_ms(b, ++attempt);
-		pthread_mutex_lock(&b->lock);
-		b->retries++;
-		pthread_mutex_unlock(&b->lock);
 		bridge_log(b,
 			   "NATS at %s unreachable (%s), retrying in %lld ms "
 			   "(attempt %d)",

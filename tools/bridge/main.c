@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "bridge.h"
+#include "parse.h"
 
 static const char usage_text[] =
 	"Usage: ringcast-bridge out NAME [--nats URL] [--subject PREFIX]\n"
@@ -67,6 +68,10 @@ static int usage(const char *why)
 	return 2;
 }
 
+/*
+ * The library's rule for ring names (rc_name_check(), not exported): the
+ * name is checked before it goes into a status file's path.
+ */
 static bool valid_name(const char *s)
 {
 	size_t n = strlen(s), i;
@@ -143,6 +148,17 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* A geometry option: a number with an optional k, M or G suffix. */
+static int parse_size(const char *s, uint32_t *v)
+{
+	uint64_t x;
+	int r = parse_u64(s, UINT32_MAX, true, &x);
+
+	if (!r)
+		*v = (uint32_t)x;
+	return r;
+}
+
 static int parse(struct bridge *b, int argc, char **argv)
 {
 	bool out = !strcmp(b->dir, "out");
@@ -161,7 +177,11 @@ static int parse(struct bridge *b, int argc, char **argv)
 			b->subject = optarg;
 			break;
 		case OPT_HOLD:
-			if (!out || bridge_parse_seconds(optarg, &b->hold_ns))
+			if (!out)
+				return usage("bad --hold");
+			if (!strcmp(optarg, "forever") || !strcmp(optarg, "-1"))
+				b->hold_ns = -1;
+			else if (parse_seconds(optarg, &b->hold_ns))
 				return usage("bad --hold");
 			break;
 		case OPT_FROM:
@@ -180,11 +200,11 @@ static int parse(struct bridge *b, int argc, char **argv)
 			b->wait_ring = true;
 			break;
 		case OPT_SLOTS:
-			if (out || bridge_parse_u32(optarg, &b->geo.slots))
+			if (out || parse_size(optarg, &b->geo.slots))
 				return usage("bad --slots");
 			break;
 		case OPT_SLOT_SIZE:
-			if (out || bridge_parse_u32(optarg, &b->geo.slot_size))
+			if (out || parse_size(optarg, &b->geo.slot_size))
 				return usage("bad --slot-size");
 			break;
 		case OPT_HOST:
@@ -193,9 +213,9 @@ static int parse(struct bridge *b, int argc, char **argv)
 			strcpy(b->host, optarg);
 			break;
 		case OPT_BACKOFF:
-			if (bridge_parse_seconds(optarg, &ns) || ns < 1000000)
+			if (parse_seconds(optarg, &ns) || ns < NSEC_PER_MSEC)
 				return usage("bad --max-backoff");
-			b->backoff_max_ms = ns / 1000000;
+			b->backoff_max_ms = ns / NSEC_PER_MSEC;
 			break;
 		case OPT_HELP:
 			fputs(usage_text, stdout);

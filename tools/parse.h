@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The number syntax of the command-line programs (ringcast and
+ * ringcast-bridge), so that a size or a number of seconds means the same
+ * to both.  Header-only: the fuzz harness compiles tools/ringcast.c alone.
+ */
+#ifndef RINGCAST_TOOLS_PARSE_H
+#define RINGCAST_TOOLS_PARSE_H
+
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#define NSEC_PER_SEC 1000000000LL
+#define NSEC_PER_MSEC 1000000LL
+
+/*
+ * Decimal, with an optional binary suffix (k, M, G) when @suffix; no sign,
+ * no leading space.  Return: 0, -EINVAL or -ERANGE (above @max).
+ */
+static inline int parse_u64(const char *s, uint64_t max, bool suffix,
+			    uint64_t *out)
+{
+	unsigned long long v;
+	uint64_t mult = 1;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -ERANGE;
+	if (suffix && *end) {
+		switch (*end) {
+		case 'k':
+		case 'K':
+			mult = 1ull << 10;
+			break;
+		case 'm':
+		case 'M':
+			mult = 1ull << 20;
+			break;
+		case 'g':
+		case 'G':
+			mult = 1ull << 30;
+			break;
+		default:
+			return -EINVAL;
+		}
+		end++;
+	}
+	if (*end)
+		return -EINVAL;
+	if (v > max / mult)
+		return -ERANGE;
+	*out = v * mult;
+	return 0;
+}
+
+/*
+ * Seconds, fractions allowed, at most 10^9, into nanoseconds (rounded).
+ * Return: 0 or -EINVAL.
+ */
+static inline int parse_seconds(const char *s, int64_t *ns)
+{
+	double v;
+	char *end;
+
+	if ((*s < '0' || *s > '9') && *s != '.')
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || !isfinite(v) || v < 0 || v > 1e9)
+		return -EINVAL;
+	*ns = (int64_t)(v * NSEC_PER_SEC + 0.5);
+	return 0;
+}
+
+#endif
