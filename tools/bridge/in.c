@@ -179,6 +179,15 @@ static const char *header(natsMsg *m, const char *key)
 	return natsMsgHeader_Get(m, key, &v) == NATS_OK ? v : NULL;
 }
 
+/* Is @o the origin of @host (@hl bytes) and @subj (@subj_len bytes)? */
+static bool origin_is(const struct origin *o, const char *host, size_t hl,
+		      const char *subj, size_t subj_len)
+{
+	return o->host_len == hl && !memcmp(o->key, host, hl) &&
+	       !strncmp(o->key + hl + 1, subj, subj_len) &&
+	       !o->key[hl + 1 + subj_len];
+}
+
 static struct origin *in_origin(struct in *in, const char *host,
 				const char *subj, size_t subj_len,
 				bool *created)
@@ -188,18 +197,11 @@ static struct origin *in_origin(struct in *in, const char *host,
 	char *key;
 
 	*created = false;
-	o = in->last;
-	if (o && o->host_len == hl && !memcmp(o->key, host, hl) &&
-	    !strncmp(o->key + hl + 1, subj, subj_len) &&
-	    !o->key[hl + 1 + subj_len])
-		return o;
-	for (i = 0; i < in->norigins; i++) {
-		o = &in->origins[i];
-		if (o->host_len == hl && !memcmp(o->key, host, hl) &&
-		    !strncmp(o->key + hl + 1, subj, subj_len) &&
-		    !o->key[hl + 1 + subj_len])
-			return in->last = o;
-	}
+	if (in->last && origin_is(in->last, host, hl, subj, subj_len))
+		return in->last;
+	for (i = 0; i < in->norigins; i++)
+		if (origin_is(&in->origins[i], host, hl, subj, subj_len))
+			return in->last = &in->origins[i];
 	if (in->norigins >= IN_ORIGINS_MAX)
 		return NULL;
 	if (in->norigins == in->cap) {
@@ -210,6 +212,7 @@ static struct origin *in_origin(struct in *in, const char *host,
 			return NULL;
 		in->origins = n;
 		in->cap = cap;
+		in->last = NULL; /* pointed into the old array */
 	}
 	key = malloc(hl + 1 + subj_len + 1);
 	if (!key)

@@ -37,11 +37,11 @@ struct note {
 struct out {
 	struct bridge *b;
 	struct ringcast_sub *sub;
-	bool reliable;
 	struct u64map counts; /* type -> events of that type read */
 	char subj[BRIDGE_SUBJECT_MAX];
 	size_t subj_len; /* of "PREFIX.NAME." */
 	char session[17];
+	size_t hdr_fixed; /* header bytes that are the same for every event */
 	uint64_t conn_gen;
 
 	uint64_t read;
@@ -49,8 +49,8 @@ struct out {
 	uint64_t refused;
 	uint64_t dropped;
 	uint64_t demotions;
-	uint64_t epoch;
-	uint32_t epoch_low;
+	uint64_t epoch; /* its low 32 bits are the events' epoch */
+	char epoch_hex[17];
 	bool epoch_known;
 	uint64_t last_seq;
 	bool pending; /* an event read and not sent yet */
@@ -116,7 +116,6 @@ static int out_attach(struct out *o, uint32_t from, uint64_t seq,
 			   ringcast_strerror(r), *d ? ": " : "", d);
 		return r;
 	}
-	o->reliable = so.flags & RINGCAST_SUB_RELIABLE;
 	set_signal_sub(o->sub);
 	return 0;
 }
@@ -138,6 +137,22 @@ static int out_reattach(struct out *o)
 			   st.cursor);
 	o->dirty = true;
 	return r;
+}
+
+/*
+ * Count @n more of a flood report.  Return: true when it may be said now,
+ * else it is left for note_flush().
+ */
+static bool note_take(struct note *nt, uint64_t n)
+{
+	uint64_t now = bridge_now_ns();
+
+	if (now - nt->last_ns < 1000000000ull) {
+		nt->pending += n;
+		return false;
+	}
+	nt->last_ns = now;
+	return true;
 }
 
 static void note_flush(struct out *o, struct note *n, const char *what,
@@ -169,7 +184,7 @@ static void out_status(struct out *o, uint64_t now)
 		     (int)getpid(), b->name, b->url, b->subject, b->host,
 		     o->session, c.connected, c.disconnects, c.reconnects,
 		     (long long)b->max_payload, (long long)b->hold_ns,
-		     o->reliable, o->read, o->sent, o->refused, o->dropped,
+		     b->hold_ns != 0, o->read, o->sent, o->refused, o->dropped,
 		     o->demotions, o->epoch, o->last_seq);
 	if (n > 0 && (size_t)n < sizeof(buf))
 		bridge_status_write(b, buf, (size_t)n);
@@ -206,15 +221,26 @@ static void out_epoch(struct out *o, uint32_t low)
 			   " to %016" PRIx64 " (a new publisher)",
 			   o->epoch, epoch);
 	o->epoch = epoch;
-	o->epoch_low = low;
+	snprintf(o->epoch_hex, sizeof(o->epoch_hex), "%016" PRIx64, epoch);
 	o->epoch_known = true;
 	o->dirty = true;
 }
 
-struct hdr {
-	const char *key;
-	char val[24];
-};
+/* The bytes of "Key: value\r\n", less those of the value. */
+#define HDR_LEN(key) (sizeof(key) - 1 + 4)
+
+/*
+ * The header bytes that are the same for every event (the epoch's only
+ * change with a new publisher, never its length): "NATS/1.0\r\n", the
+ * keys, the values of the epoch, session and host, the final "\r\n", and
+ * two bytes to spare (the count this check always had).
+ */
+static size_t out_hdr_fixed(const struct out *o)
+{
+	return 10 + 2 + HDR_LEN(H_SEQ) + HDR_LEN(H_COUNT) + HDR_LEN(H_TYPE) +
+	       HDR_LEN(H_TS) + HDR_LEN(H_EPOCH) + 16 + HDR_LEN(H_SESSION) + 16 +
+	       HDR_LEN(H_HOST) + strlen(o->b->host) + 2;
+}
 
 /*
  * Publish one event.  Return: 0 sent; -EMSGSIZE too large for the server;
@@ -225,8 +251,18 @@ static int out_send(struct out *o, const struct ringcast_event *ev,
 		    uint64_t count)
 {
 	struct bridge *b = o->b;
-	struct hdr h[8];
-	size_t i, nh = 7, hdr_len;
+	char seq[24], cnt[24], type[16], ts[24], dropped[24];
+	const char *const h[][2] = {
+		{ H_SEQ, seq },
+		{ H_COUNT, cnt },
+		{ H_TYPE, type },
+		{ H_TS, ts },
+		{ H_EPOCH, o->epoch_hex },
+		{ H_SESSION, o->session },
+		{ H_HOST, b->host },
+		{ H_DROPPED, dropped }, /* only once non-zero */
+	};
+	size_t i, nh = o->dropped ? 8 : 7, hdr_len = o->hdr_fixed;
 	natsMsg *m = NULL;
 	natsStatus s;
 	int n;
@@ -235,41 +271,26 @@ static int out_send(struct out *o, const struct ringcast_event *ev,
 		     "%" PRIu32, ev->type);
 	if (n < 0 || (size_t)n >= sizeof(o->subj) - o->subj_len)
 		return -ENAMETOOLONG;
-	h[0].key = H_SEQ;
-	snprintf(h[0].val, sizeof(h[0].val), "%" PRIu64, ev->seq);
-	h[1].key = H_COUNT;
-	snprintf(h[1].val, sizeof(h[1].val), "%" PRIu64, count);
-	h[2].key = H_TYPE;
-	snprintf(h[2].val, sizeof(h[2].val), "%" PRIu32, ev->type);
-	h[3].key = H_TS;
-	snprintf(h[3].val, sizeof(h[3].val), "%" PRIu64, ev->ts);
-	h[4].key = H_EPOCH;
-	snprintf(h[4].val, sizeof(h[4].val), "%016" PRIx64, o->epoch);
-	h[5].key = H_SESSION;
-	memcpy(h[5].val, o->session, sizeof(o->session));
-	h[6].key = H_DROPPED;
-	snprintf(h[6].val, sizeof(h[6].val), "%" PRIu64, o->dropped);
-	if (!o->dropped)
-		nh = 6;
+	hdr_len += (size_t)snprintf(seq, sizeof(seq), "%" PRIu64, ev->seq);
+	hdr_len += (size_t)snprintf(cnt, sizeof(cnt), "%" PRIu64, count);
+	hdr_len += (size_t)snprintf(type, sizeof(type), "%" PRIu32, ev->type);
+	hdr_len += (size_t)snprintf(ts, sizeof(ts), "%" PRIu64, ev->ts);
+	if (o->dropped)
+		hdr_len += HDR_LEN(H_DROPPED) +
+			   (size_t)snprintf(dropped, sizeof(dropped),
+					    "%" PRIu64, o->dropped);
 
 	/*
 	 * The server counts the headers in its maximum payload, and closes
 	 * the connection of a client that sends more: check first.
-	 * "NATS/1.0\r\n", "Key: value\r\n" each, "\r\n".
 	 */
-	hdr_len = 10 + 2 + strlen(H_HOST) + 4 + strlen(b->host);
-	for (i = 0; i < nh; i++)
-		hdr_len += strlen(h[i].key) + 4 + strlen(h[i].val);
-	hdr_len += 2;
 	if ((int64_t)(hdr_len + ev->len) > b->max_payload)
 		return -EMSGSIZE;
 
 	s = natsMsg_Create(&m, o->subj, NULL, (const char *)ev->data,
 			   (int)ev->len);
 	for (i = 0; s == NATS_OK && i < nh; i++)
-		s = natsMsgHeader_Set(m, h[i].key, h[i].val);
-	if (s == NATS_OK)
-		s = natsMsgHeader_Set(m, H_HOST, b->host);
+		s = natsMsgHeader_Set(m, h[i][0], h[i][1]);
 	if (s == NATS_OK)
 		s = natsConnection_PublishMsg(b->nc, m);
 	natsMsg_Destroy(m);
@@ -289,15 +310,10 @@ static int out_send(struct out *o, const struct ringcast_event *ev,
 
 static void out_refused(struct out *o, const struct ringcast_event *ev)
 {
-	uint64_t now = bridge_now_ns();
-
 	o->refused++;
 	o->dirty = true;
-	if (now - o->refused_note.last_ns < 1000000000ull) {
-		o->refused_note.pending++;
+	if (!note_take(&o->refused_note, 1))
 		return;
-	}
-	o->refused_note.last_ns = now;
 	bridge_log(o->b,
 		   "event %" PRIu64 " (type %" PRIu32 ", %" PRIu32
 		   " bytes) is larger than the server's maximum payload "
@@ -307,15 +323,10 @@ static void out_refused(struct out *o, const struct ringcast_event *ev)
 
 static void out_dropped(struct out *o, uint64_t lost)
 {
-	uint64_t now = bridge_now_ns();
-
 	o->dropped += lost;
 	o->dirty = true;
-	if (now - o->dropped_note.last_ns < 1000000000ull) {
-		o->dropped_note.pending += lost;
+	if (!note_take(&o->dropped_note, lost))
 		return;
-	}
-	o->dropped_note.last_ns = now;
 	bridge_log(o->b,
 		   "lost %" PRIu64 " events of the ring before reading them "
 		   "(%" PRIu64 " in all): the publisher was let go",
@@ -382,7 +393,7 @@ static int out_run(struct out *o)
 					   ringcast_strerror(r));
 				return r;
 			}
-			if (!o->epoch_known || ev.epoch != o->epoch_low)
+			if (!o->epoch_known || ev.epoch != (uint32_t)o->epoch)
 				out_epoch(o, ev.epoch);
 			{
 				bool created;
@@ -433,6 +444,7 @@ int bridge_out(struct bridge *b)
 		return -ENAMETOOLONG;
 	o.subj_len = (size_t)n;
 	snprintf(o.session, sizeof(o.session), "%016" PRIx64, b->session);
+	o.hdr_fixed = out_hdr_fixed(&o);
 
 	bridge_signals(out_interrupt);
 	r = out_attach(&o, b->from, 0, &first);
@@ -440,7 +452,7 @@ int bridge_out(struct bridge *b)
 		return r;
 	bridge_log(b,
 		   "%s subscriber from sequence %" PRIu64 "; publishing to %s*",
-		   o.reliable ? "reliable" : "lossy", first, o.subj);
+		   b->hold_ns ? "reliable" : "lossy", first, o.subj);
 	out_periodic(&o, true);
 
 	r = bridge_connect(b);
