@@ -384,6 +384,34 @@ static int rc_sub_try(struct ringcast_sub *sub, struct ringcast_event *ev,
 }
 
 /*
+ * rc_sub_try() where a reader waits for the next event: on a
+ * single-publisher ring it first asks the head, which the publisher stores
+ * once per publish call after its commits, so a reader that has caught up
+ * polls one header line and leaves the slot the publisher is filling alone
+ * (a reader polling that slot's stamp pulls its line away from the writer
+ * once per store, and chases a batch slot by slot).  The drain after an
+ * end of stream or a takeover calls rc_sub_try() itself: a publisher that
+ * died between a commit and its head store left events only the stamps
+ * show.  A head scribbled high only sends us to the stamps, which check
+ * everything as before; one scribbled low is stored again by the next
+ * publish call.
+ */
+static inline int rc_sub_poll(struct ringcast_sub *sub,
+			      struct ringcast_event *ev, int how)
+{
+	if (!sub->m.multi && sub->cursor >= sub->avail &&
+	    likely(!sub->pending_lost)) {
+		/* Pairs with [E] in rc_pub_advance(). */
+		sub->avail = smp_load_acquire(&sub->m.hdr->head);
+		if (sub->cursor >= sub->avail) {
+			ev->lost = 0;
+			return -EAGAIN;
+		}
+	}
+	return rc_sub_try(sub, ev, how);
+}
+
+/*
  * A multi-publisher ring: is the sequence at the cursor claimed but not
  * committed (a publisher is writing it, or died with it)?  Then it is
  * waited for, whatever the state, and once it has been pending for
@@ -503,12 +531,27 @@ static bool rc_sub_arrived(struct ringcast_sub *sub, uint64_t c)
 	       (st & ~RC_STAMP_FLAGS) > c + 1;
 }
 
-/* Spin until the cursor's slot changes, an interrupt, or n rounds. */
+/*
+ * Spin until something may have arrived at the cursor, an interrupt, or n
+ * rounds: the head moved past it (a single-publisher ring, see
+ * rc_sub_poll()), or the cursor's slot changed (a multi-publisher ring,
+ * where the head counts claims).
+ */
 static void rc_sub_spin(struct ringcast_sub *sub, unsigned int n)
 {
 	_Atomic uint64_t *stamp = &rc_slot_at(&sub->m, sub->cursor)->stamp;
-	uint64_t s0 = READ_ONCE(*stamp);
+	uint64_t s0, c = sub->cursor;
 
+	if (!sub->m.multi) {
+		while (n--) {
+			if (READ_ONCE(sub->m.hdr->head) > c ||
+			    READ_ONCE(sub->intr))
+				return;
+			cpu_relax();
+		}
+		return;
+	}
+	s0 = READ_ONCE(*stamp);
 	while (n--) {
 		if (READ_ONCE(*stamp) != s0 || READ_ONCE(sub->intr))
 			return;
@@ -626,7 +669,7 @@ int rc_sub_ready(struct ringcast_sub *sub)
 	if (sub->borrowed)
 		return 1; /* the caller holds an event */
 	do {
-		r = rc_sub_try(sub, &ev, RC_PEEK);
+		r = rc_sub_poll(sub, &ev, RC_PEEK);
 		if (r == -EAGAIN)
 			r = rc_sub_idle(sub, &ev, RC_PEEK);
 	} while (r == -EINPROGRESS);
@@ -643,7 +686,7 @@ static int rc_sub_wait(struct ringcast_sub *sub, struct ringcast_event *ev,
 
 	/* The clock is read only once there is something to wait for. */
 	for (;;) {
-		r = rc_sub_try(sub, ev, how);
+		r = rc_sub_poll(sub, ev, how);
 		if (likely(r != -EAGAIN && r != -EINPROGRESS))
 			return r;
 		if (r == -EAGAIN) {

@@ -22,6 +22,12 @@ enum rc_how {
 struct ringcast_sub {
 	struct rc_map m;
 	uint64_t cursor;
+	/*
+	 * A single-publisher ring: the head last loaded.  Events below it
+	 * are committed, so the read path touches no slot above it and never
+	 * polls a slot line the publisher is writing (rc_sub_poll()).
+	 */
+	uint64_t avail;
 	uint64_t pending_lost; /* FROM_SEQ below the oldest */
 	uint64_t ep_start; /* first sequence of the epoch we follow */
 	uint32_t ep_tag; /* low 32 bits of that epoch */
