@@ -103,7 +103,13 @@ void rc_pub_wake(struct rc_hdr *hdr);
 #define RC_TYPE_BUCKETS 30u
 #define RC_WAKE_GATE (1u << 30)
 #define RC_WAKE_ANY (1u << 31)
-uint32_t rc_type_bucket(uint32_t type);
+
+/* Inline: the publisher computes one for every event it writes. */
+static inline uint32_t rc_type_bucket(uint32_t type)
+{
+	/* Fibonacci hashing, folded onto the 30 type buckets. */
+	return ((uint32_t)(type * 0x9e3779b1u) >> 16) % RC_TYPE_BUCKETS;
+}
 
 static inline uint32_t rc_type_bit(uint32_t type)
 {

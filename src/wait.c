@@ -14,12 +14,6 @@
 #include "compiler.h"
 #include "ring.h"
 
-uint32_t rc_type_bucket(uint32_t type)
-{
-	/* Fibonacci hashing, folded onto the 30 type buckets. */
-	return ((uint32_t)(type * 0x9e3779b1u) >> 16) % RC_TYPE_BUCKETS;
-}
-
 static int rc_futex(_Atomic uint32_t *word, int op, uint32_t val,
 		    const struct timespec *ts, uint32_t bits)
 {
