@@ -28,7 +28,7 @@
 
 static pthread_mutex_t rc_maps_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct rc_map *rc_maps;
-static unsigned int rc_fork_gen;
+unsigned int rc_fork_gen; /* read inline by rc_map_forked() */
 
 static void rc_atfork_prepare(void)
 {
@@ -64,11 +64,6 @@ static void rc_atfork_child(void)
 __attribute__((constructor)) static void rc_init(void)
 {
 	pthread_atfork(rc_atfork_prepare, rc_atfork_parent, rc_atfork_child);
-}
-
-bool rc_map_forked(const struct rc_map *m)
-{
-	return m->fork_gen != rc_fork_gen;
 }
 
 /* Called with rc_maps_lock held. */

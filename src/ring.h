@@ -51,7 +51,15 @@ int rc_name_check(const char *name);
 int rc_map_open(const char *name, bool want_write, struct rc_map *m);
 void rc_map_close(struct rc_map *m);
 void rc_set_detail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-bool rc_map_forked(const struct rc_map *m);
+
+/* Bumped in a forked child: every handle it inherited answers -ECHILD. */
+extern unsigned int rc_fork_gen;
+
+/* Inline: every publish and read call asks. */
+static inline bool rc_map_forked(const struct rc_map *m)
+{
+	return m->fork_gen != rc_fork_gen;
+}
 uint64_t rc_random64(void);
 int rc_life_check(uint64_t life);
 

@@ -763,6 +763,80 @@ static void rc_sub_after(struct ringcast_sub *sub, int r)
 	}
 }
 
+/*
+ * The common read, kept short: a single-publisher ring whose head we have
+ * seen past the cursor (rc_sub_poll()), a registered subscriber with no
+ * type filter, an event of the epoch it follows, nothing owed to the
+ * caller.  Returns 0 with the event, copied out (RC_COPY) or lent
+ * (RC_BORROW); or 1, having changed nothing, for rc_sub_get() to take the
+ * long way: a filter, a lap, a loss or a demotion to report, an epoch
+ * change, a forked or unregistered handle, or no event known to be there.
+ * The same barriers as rc_sub_try() and rc_sub_sync(), in the same order.
+ */
+static inline int rc_sub_fast(struct ringcast_sub *sub,
+			      struct ringcast_event *ev, int how)
+{
+	struct rc_map *m = &sub->m;
+	uint64_t c = sub->cursor, s1, s2, ts;
+	struct rc_entry *e = sub->e;
+	struct rc_slot *s;
+	uint32_t type, len, tag, pid;
+
+	if (c >= sub->avail || !e || sub->ntypes || sub->synced != c ||
+	    sub->st.lost != sub->synced_lost || sub->borrowed || sub->stale ||
+	    sub->pending_lost || sub->lost_check || rc_map_forked(m))
+		return 1;
+	/* As rc_sub_demoted(): pairs with the smp_mb() [H] of a demotion. */
+	smp_rmb();
+	if (sub->reliable && READ_ONCE(e->state) != RC_ENTRY_RELIABLE)
+		return 1;
+	s = rc_slot_at(m, c);
+	/* [B]: pairs with smp_store_release() [D] in rc_slot_end(). */
+	s1 = smp_load_acquire(&s->stamp);
+	if (unlikely(s1 != c + 1))
+		return 1;
+	type = READ_ONCE(s->type);
+	len = READ_ONCE(s->len);
+	ts = READ_ONCE(s->ts);
+	tag = READ_ONCE(s->epoch);
+	pid = READ_ONCE(s->pub_id);
+	if (unlikely(len > m->capacity || tag != sub->ep_tag))
+		return 1;
+	if (how == RC_COPY)
+		rc_copy_out(sub->buf, s->data, len); /* the seqlock's race */
+	/* [C]: pairs with smp_wmb() [A] in rc_slot_begin(). */
+	smp_rmb();
+	s2 = READ_ONCE(s->stamp);
+	if (unlikely(s2 != s1))
+		return 1;
+	ev->seq = c;
+	ev->ts = ts;
+	ev->type = type;
+	ev->len = len;
+	ev->epoch = tag;
+	ev->publisher = pid;
+	ev->lost = 0;
+	if (how == RC_BORROW) {
+		ev->data = s->data;
+		sub->borrowed = true;
+		sub->borrow_stamp = s1;
+		return 0;
+	}
+	ev->data = sub->buf;
+	sub->cursor = c + 1;
+	sub->st.delivered++;
+	/*
+	 * rc_sub_sync() with nothing but the cursor to store: the counters
+	 * did not move since the entry was last synced (synced == c).
+	 * Pairs with smp_load_acquire() [K] in rc_pub_scan().
+	 */
+	smp_store_release(&e->cursor, c + 1);
+	if (sub->reliable && (((c + 1) ^ c) >> sub->quarter_shift))
+		rc_pub_wake(m->hdr);
+	sub->synced = c + 1;
+	return 0;
+}
+
 static int rc_sub_get(struct ringcast_sub *sub, struct ringcast_event *ev,
 		      int64_t timeout_ns, int how)
 {
@@ -795,6 +869,8 @@ RINGCAST_API int ringcast_sub_next(struct ringcast_sub *sub,
 				   struct ringcast_event *ev,
 				   int64_t timeout_ns)
 {
+	if (likely(sub && ev) && likely(!rc_sub_fast(sub, ev, RC_COPY)))
+		return 0;
 	return rc_sub_get(sub, ev, timeout_ns, RC_COPY);
 }
 
@@ -802,6 +878,8 @@ RINGCAST_API int ringcast_sub_borrow(struct ringcast_sub *sub,
 				     struct ringcast_event *ev,
 				     int64_t timeout_ns)
 {
+	if (likely(sub && ev) && likely(!rc_sub_fast(sub, ev, RC_BORROW)))
+		return 0;
 	return rc_sub_get(sub, ev, timeout_ns, RC_BORROW);
 }
 
