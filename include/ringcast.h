@@ -51,6 +51,12 @@
  * hostile: any of them can truncate the object, which no reader survives
  * (SIGBUS), exactly as with any shared mapping.
  *
+ * Memory.  A ring's memory is allocated when it is created
+ * (posix_fallocate(): a full /dev/shm is -ENOSPC then, never a SIGBUS
+ * later), and every handle maps it prefaulted (MAP_POPULATE), so no page
+ * fault lands on the publish or read path; attaching costs a page-table fill
+ * in proportion to the ring's size (about 0.2 ms per MiB here).
+ *
  * Liveness.  The publisher holds a lease: an open-file-description lock on
  * byte 0 of a companion object /dev/shm/ringcast-lock.NAME, which only
  * processes with write access to the ring can open.  The kernel drops the

@@ -405,8 +405,12 @@ int rc_map_open(const char *name, bool want_write, struct rc_map *m)
 	if (r < 0)
 		goto err_close_fd;
 
+	/*
+	 * Prefaulted: a first touch of each page would otherwise be a fault
+	 * on the publish or read path (ringcast.h, "Memory").
+	 */
 	p = mmap(NULL, g.total, PROT_READ | (m->writable ? PROT_WRITE : 0),
-		 MAP_SHARED, m->fd, 0);
+		 MAP_SHARED | MAP_POPULATE, m->fd, 0);
 	if (p == MAP_FAILED) {
 		r = -errno;
 		goto err_close_fd;
