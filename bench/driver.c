@@ -702,6 +702,8 @@ static unsigned int nconfigs;
 static struct row *rows;
 static unsigned int nrows;
 static double load_before[MAX_REPS], load_during[MAX_REPS];
+/* A cache line's transfer between two CPUs (RTT/2, ns) before each one. */
+static double line_before[MAX_REPS];
 static unsigned int run_serial;
 static char self_dir[PATH_MAX];
 
@@ -1205,6 +1207,30 @@ static void fmt_ratio(char *buf, size_t len, const struct stat3 *s)
 		snprintf(buf, len, "%.3f (%.3f-%.3f)", s->med, s->min, s->max);
 }
 
+/*
+ * How far apart the two CPUs are now: a short physical-limit ping-pong.  A
+ * virtual machine's vCPUs move between the host's cores: two threads of
+ * one core pass a line in about 15 ns, two cores of one L3 in 35 ns, two
+ * dies in several times that, and every spinning row follows.  Printed
+ * before each repetition so that a repetition the host moved is seen.
+ */
+static double line_probe(const struct options *o)
+{
+	struct row rw = {
+		.cf = { METRIC_PINGPONG, 64, 1 },
+		.busy = true,
+		.pin = ncpu > 1,
+	};
+	struct bench_result res;
+	int tp = tp_index("physical-limit");
+
+	if (tp < 0 || ncpu < 2)
+		return NAN;
+	rw.tp = (unsigned int)tp;
+	run_one(o, &rw, 20000, 2000, &res);
+	return res.status == RES_OK ? res.value : NAN;
+}
+
 static void print_load(FILE *f, const struct options *o, const char *pfx)
 {
 	unsigned int r;
@@ -1218,6 +1244,10 @@ static void print_load(FILE *f, const struct options *o, const char *pfx)
 	fprintf(f, "; during:");
 	for (r = 0; r < o->reps; r++)
 		fprintf(f, " %.2f", load_during[r]);
+	fprintf(f, "\n# cache-line transfer between the CPUs (ns, RTT/2 of "
+		   "a ping-pong), before each repetition:");
+	for (r = 0; r < o->reps; r++)
+		fprintf(f, " %.0f", line_before[r]);
 	fprintf(f, "\n");
 }
 
@@ -1502,7 +1532,14 @@ static void print_json(const struct options *o, const struct machine *m,
 	fprintf(f, "], \"during\": [");
 	for (r = 0; r < o->reps; r++)
 		fprintf(f, "%s%.3f", r ? ", " : "", load_during[r]);
-	fprintf(f, "]}},\n  \"rows\": [");
+	fprintf(f, "]},\n    \"line_transfer_ns\": [");
+	for (r = 0; r < o->reps; r++) {
+		if (isnan(line_before[r]))
+			fprintf(f, "%snull", r ? ", " : "");
+		else
+			fprintf(f, "%s%.1f", r ? ", " : "", line_before[r]);
+	}
+	fprintf(f, "]},\n  \"rows\": [");
 	for (i = 0; i < nrows; i++) {
 		if (rows[i].cf.metric == METRIC_ONEWAY)
 			for (q = 0; q < 5; q++)
@@ -1812,9 +1849,12 @@ int main(int argc, char **argv)
 		struct cpu_sample a, b;
 
 		load_before[r] = sample_idle_load(o.quick ? 100 : 300);
+		line_before[r] = line_probe(&o);
 		cpu_sample(&a);
-		fprintf(stderr, "repetition %u/%u (foreign load %.2f CPUs) ...",
-			r + 1, o.reps, load_before[r]);
+		fprintf(stderr,
+			"repetition %u/%u (foreign load %.2f CPUs, cache-line "
+			"transfer %.0f ns) ...",
+			r + 1, o.reps, load_before[r], line_before[r]);
 		for (i = 0; i < nrows; i++) {
 			struct row *rw = &rows[i];
 			char label[128];
