@@ -777,10 +777,10 @@ static inline int rc_sub_fast(struct ringcast_sub *sub,
 			      struct ringcast_event *ev, int how)
 {
 	struct rc_map *m = &sub->m;
-	uint64_t c = sub->cursor, s1, s2, ts;
+	uint64_t c = sub->cursor, s1, s2;
 	struct rc_entry *e = sub->e;
 	struct rc_slot *s;
-	uint32_t type, len, tag, pid;
+	uint32_t len, tag;
 
 	if (c >= sub->avail || !e || sub->ntypes || sub->synced != c ||
 	    sub->st.lost != sub->synced_lost || sub->borrowed || sub->stale ||
@@ -795,13 +795,20 @@ static inline int rc_sub_fast(struct ringcast_sub *sub,
 	s1 = smp_load_acquire(&s->stamp);
 	if (unlikely(s1 != c + 1))
 		return 1;
-	type = READ_ONCE(s->type);
-	len = READ_ONCE(s->len);
-	ts = READ_ONCE(s->ts);
-	tag = READ_ONCE(s->epoch);
-	pid = READ_ONCE(s->pub_id);
+	/*
+	 * Straight into the caller's event, which the long way fills again
+	 * if a check below fails: the fields then need no saved registers
+	 * across the copy's call.
+	 */
+	ev->len = len = READ_ONCE(s->len);
+	ev->epoch = tag = READ_ONCE(s->epoch);
 	if (unlikely(len > m->capacity || tag != sub->ep_tag))
 		return 1;
+	ev->seq = c;
+	ev->ts = READ_ONCE(s->ts);
+	ev->type = READ_ONCE(s->type);
+	ev->publisher = READ_ONCE(s->pub_id);
+	ev->lost = 0;
 	if (how == RC_COPY)
 		rc_copy_out(sub->buf, s->data, len); /* the seqlock's race */
 	/* [C]: pairs with smp_wmb() [A] in rc_slot_begin(). */
@@ -809,13 +816,6 @@ static inline int rc_sub_fast(struct ringcast_sub *sub,
 	s2 = READ_ONCE(s->stamp);
 	if (unlikely(s2 != s1))
 		return 1;
-	ev->seq = c;
-	ev->ts = ts;
-	ev->type = type;
-	ev->len = len;
-	ev->epoch = tag;
-	ev->publisher = pid;
-	ev->lost = 0;
 	if (how == RC_BORROW) {
 		ev->data = s->data;
 		sub->borrowed = true;
