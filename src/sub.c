@@ -384,31 +384,61 @@ static int rc_sub_try(struct ringcast_sub *sub, struct ringcast_event *ev,
 }
 
 /*
- * rc_sub_try() where a reader waits for the next event: on a
- * single-publisher ring it first asks the head, which the publisher stores
- * once per publish call after its commits, so a reader that has caught up
- * polls one header line and leaves the slot the publisher is filling alone
- * (a reader polling that slot's stamp pulls its line away from the writer
- * once per store, and chases a batch slot by slot).  The drain after an
- * end of stream or a takeover calls rc_sub_try() itself: a publisher that
- * died between a commit and its head store left events only the stamps
- * show.  A head scribbled high only sends us to the stamps, which check
- * everything as before; one scribbled low is stored again by the next
- * publish call.
+ * Does the head say what is committed?  On a single-publisher ring the
+ * publisher stores it once per publish call, after its commits, so a
+ * reader that has caught up polls that one header line and leaves alone
+ * the slot the publisher is filling (polling that slot's stamp pulls its
+ * line away from the writer once per store, and chases a batch slot by
+ * slot).  Only while the last look saw the ring live: a reader that saw
+ * the publisher dead, or the ring closed, drains along the stamps at once,
+ * since a publisher that died between a commit and its head store left
+ * events only they show (and a read-only reader cannot mark the ring
+ * abandoned for the others).  On a multi-publisher ring the head counts
+ * claims: the stamps always decide there.
+ */
+static inline bool rc_sub_gated(const struct ringcast_sub *sub)
+{
+	return !sub->m.multi && !sub->past_head &&
+	       RC_LIFE_STATE(sub->seen_life) == RINGCAST_STATE_LIVE;
+}
+
+/*
+ * rc_sub_try() where a reader waits for the next event: the head first,
+ * where it says (rc_sub_gated()).  The head is a hint and the stamps
+ * decide: a head that says an event is committed where its stamp says it
+ * is not was scribbled high, and is forgotten; one scribbled low is looked
+ * past once per probe interval (rc_sub_idle()), and a reader that finds an
+ * event there reads along the stamps until it has caught up, so such a
+ * head holds no reader, nor a publisher blocked on that reader that would
+ * store it again.
  */
 static inline int rc_sub_poll(struct ringcast_sub *sub,
 			      struct ringcast_event *ev, int how)
 {
+	int r;
+
+	/*
+	 * The head is loaded whatever the gate says: what it shows committed
+	 * is what rc_sub_fast() reads, also for a reader that has not waited
+	 * since it attached, before the publisher did.
+	 */
 	if (!sub->m.multi && sub->cursor >= sub->avail &&
 	    likely(!sub->pending_lost)) {
 		/* Pairs with [E] in rc_pub_advance(). */
 		sub->avail = smp_load_acquire(&sub->m.hdr->head);
-		if (sub->cursor >= sub->avail) {
+		if (sub->cursor >= sub->avail && rc_sub_gated(sub)) {
 			ev->lost = 0;
 			return -EAGAIN;
 		}
 	}
-	return rc_sub_try(sub, ev, how);
+	r = rc_sub_try(sub, ev, how);
+	if (unlikely(r == -EAGAIN)) {
+		/* Caught up along the stamps: the head decides again. */
+		sub->past_head = false;
+		if (sub->cursor < sub->avail)
+			sub->avail = sub->cursor;
+	}
+	return r;
 }
 
 /*
@@ -453,6 +483,7 @@ static int rc_sub_idle(struct ringcast_sub *sub, struct ringcast_event *ev,
 		       int how)
 {
 	struct rc_hdr *hdr = sub->m.hdr;
+	bool probed = false;
 	uint64_t life, now;
 	uint32_t state;
 	int r;
@@ -473,6 +504,7 @@ static int rc_sub_idle(struct ringcast_sub *sub, struct ringcast_event *ev,
 			sub->last_probe_ns = now;
 			life = rc_check_abandoned(&sub->m, life);
 			state = RC_LIFE_STATE(life);
+			probed = true;
 		}
 	}
 	sub->seen_life = life;
@@ -499,8 +531,19 @@ static int rc_sub_idle(struct ringcast_sub *sub, struct ringcast_event *ev,
 	/* A claim in progress: its commit (or its abort) comes, whatever the state. */
 	if (rc_sub_claimed(sub))
 		return -EAGAIN;
-	if (state == RINGCAST_STATE_LIVE)
-		return -EAGAIN;
+	/*
+	 * Live: once per probe interval look at the slot itself, past a head
+	 * that may lie; an event there, and we read along the stamps until
+	 * caught up (rc_sub_poll()).
+	 */
+	if (state == RINGCAST_STATE_LIVE) {
+		if (!probed)
+			return -EAGAIN;
+		r = rc_sub_try(sub, ev, how);
+		if (r != -EAGAIN)
+			sub->past_head = true;
+		return r;
+	}
 	/* Closed or abandoned: drain what was committed before. */
 	r = rc_sub_try(sub, ev, how);
 	if (r != -EAGAIN)
@@ -533,16 +576,15 @@ static bool rc_sub_arrived(struct ringcast_sub *sub, uint64_t c)
 
 /*
  * Spin until something may have arrived at the cursor, an interrupt, or n
- * rounds: the head moved past it (a single-publisher ring, see
- * rc_sub_poll()), or the cursor's slot changed (a multi-publisher ring,
- * where the head counts claims).
+ * rounds: the head moved past it where the head says so (rc_sub_gated()),
+ * or else the cursor's slot changed.
  */
 static void rc_sub_spin(struct ringcast_sub *sub, unsigned int n)
 {
 	_Atomic uint64_t *stamp = &rc_slot_at(&sub->m, sub->cursor)->stamp;
 	uint64_t s0, c = sub->cursor;
 
-	if (!sub->m.multi) {
+	if (rc_sub_gated(sub)) {
 		while (n--) {
 			if (READ_ONCE(sub->m.hdr->head) > c ||
 			    READ_ONCE(sub->intr))
@@ -768,8 +810,9 @@ static void rc_sub_after(struct ringcast_sub *sub, int r)
  * seen past the cursor (rc_sub_poll()), a registered subscriber with no
  * type filter, an event of the epoch it follows, nothing owed to the
  * caller.  Returns 0 with the event, copied out (RC_COPY) or lent
- * (RC_BORROW); or 1, having changed nothing, for rc_sub_get() to take the
- * long way: a filter, a lap, a loss or a demotion to report, an epoch
+ * (RC_BORROW); or 1, having changed nothing but fields of the caller's
+ * event (filled only on success, as the header says), for rc_sub_get() to
+ * take the long way: a filter, a lap, a loss or a demotion to report, an epoch
  * change, a forked or unregistered handle, or no event known to be there.
  * The same barriers as rc_sub_try() and rc_sub_sync(), in the same order.
  */

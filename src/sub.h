@@ -28,6 +28,7 @@ struct ringcast_sub {
 	 * polls a slot line the publisher is writing (rc_sub_poll()).
 	 */
 	uint64_t avail;
+	bool past_head; /* found an event the head did not show */
 	uint64_t pending_lost; /* FROM_SEQ below the oldest */
 	uint64_t ep_start; /* first sequence of the epoch we follow */
 	uint32_t ep_tag; /* low 32 bits of that epoch */

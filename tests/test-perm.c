@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "layout.h"
 
 #define OTHER_UID 65534
 
@@ -452,6 +453,67 @@ START_TEST(test_other_0644)
 }
 END_TEST
 
+/*
+ * A publisher that died between its commits and its head store left
+ * events only the slots' stamps show.  A reader without write access
+ * cannot mark the ring abandoned for everyone: it must still read them at
+ * once, then learn of the death, not get one event per liveness probe.
+ */
+#define DRAIN_N 48
+
+static int publish_and_die(void *arg)
+{
+	unsigned char buf[T_PAYLOAD_LEN];
+	struct ringcast_pub *pub = NULL;
+	int i;
+
+	CHILD_ASSERT_EQ(ringcast_pub_attach(arg, 0, &pub), 0);
+	for (i = 0; i < DRAIN_N; i++) {
+		t_payload((uint64_t)i, buf);
+		CHILD_ASSERT(ringcast_pub_publish(pub, 1, buf, sizeof(buf)) >=
+			     0);
+	}
+	return 0; /* no close: the lease goes with the process */
+}
+
+static int readonly_drain(const char *name)
+{
+	struct ringcast_sub_opts o = { .from = RINGCAST_FROM_OLDEST };
+	struct ringcast_sub *sub = NULL;
+	struct ringcast_event ev;
+	uint64_t t0 = t_now_ns();
+	int i, r;
+
+	CHILD_ASSERT_EQ(ringcast_sub_attach(name, &o, &sub, NULL), 0);
+	for (i = 0; (r = ringcast_sub_next(sub, &ev, T_WAIT_NS)) == 0; i++) {
+		CHILD_ASSERT_EQ(ev.seq, i);
+		CHILD_ASSERT(t_payload_ok(&ev));
+	}
+	CHILD_ASSERT_EQ(r, -EOWNERDEAD);
+	CHILD_ASSERT_EQ(i, DRAIN_N);
+	/* A probe or two (100 ms each), not one per event (4.8 s). */
+	CHILD_ASSERT(t_now_ns() - t0 < 2000000000ull);
+	ringcast_sub_detach(sub);
+	return 0;
+}
+
+START_TEST(test_readonly_drain_dead)
+{
+	const char *name = ring_mode("drain", 0644);
+	struct rc_hdr *h;
+	size_t size;
+
+	t_child_ok(t_fork(publish_and_die, (void *)name));
+	/* As if it had died after its commits, before its head store. */
+	h = t_map(name, &size);
+	ck_assert_uint_eq(atomic_load(&h->head), DRAIN_N);
+	atomic_store(&h->head, 0);
+	t_unmap(h, size);
+	run_as(OTHER_UID, OTHER_UID, readonly_drain, name);
+	t_assert_clean();
+}
+END_TEST
+
 static int group_reader(const char *name)
 {
 	struct ringcast_sub_opts o = { .from = RINGCAST_FROM_OLDEST };
@@ -679,6 +741,7 @@ int main(void)
 	tcase_add_test(tc, test_default_mode);
 	tcase_add_test(tc, test_other_0600);
 	tcase_add_test(tc, test_other_0644);
+	tcase_add_test(tc, test_readonly_drain_dead);
 	tcase_add_test(tc, test_0640_group);
 	tcase_add_test(tc, test_borrow_write_faults);
 	tcase_add_test(tc, test_no_reuse_foreign);

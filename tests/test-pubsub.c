@@ -1210,6 +1210,56 @@ START_TEST(test_batch)
 }
 END_TEST
 
+/*
+ * The head is a waiting reader's hint, the stamps decide: a head scribbled
+ * low must hold neither a reliable reader nor the publisher it gates,
+ * which stores the head again as soon as it may publish.
+ */
+START_TEST(test_head_scribbled_low)
+{
+	const char *name = t_ring("lowhead", 64, 0);
+	struct ringcast_sub_opts o = { .from = RINGCAST_FROM_OLDEST,
+				       .flags = RINGCAST_SUB_RELIABLE };
+	struct ringcast_sub *sub = t_sub(name, &o, NULL);
+	struct ringcast_pub *pub = t_pub(name, 0);
+	unsigned char buf[T_PAYLOAD_LEN];
+	struct ringcast_event ev;
+	struct rc_hdr *h;
+	uint64_t t0;
+	size_t size;
+	int i;
+
+	for (i = 0; i < 64; i++) {
+		t_payload((uint64_t)i, buf);
+		ck_assert_int_ge(ringcast_pub_publish(pub, 1, buf, sizeof(buf)),
+				 0);
+	}
+	ck_assert_int_eq(ringcast_pub_set_timeout(pub, 0), 0);
+	ck_assert_int_eq(ringcast_pub_publish(pub, 1, buf, sizeof(buf)),
+			 -EAGAIN);
+	h = t_map(name, &size);
+	atomic_store(&h->head, 0);
+	t0 = t_now_ns();
+	for (i = 0; i < 64; i++) {
+		ck_assert_int_eq(ringcast_sub_next(sub, &ev, T_WAIT_NS), 0);
+		ck_assert_uint_eq(ev.seq, (uint64_t)i);
+		ck_assert(t_payload_ok(&ev));
+	}
+	/* One look past the head per probe interval (100 ms), not per event. */
+	ck_assert_uint_lt(t_now_ns() - t0, 3000000000ull);
+	t_payload(64, buf);
+	ck_assert_int_ge(ringcast_pub_publish(pub, 1, buf, sizeof(buf)), 0);
+	ck_assert_uint_eq(atomic_load(&h->head), 65);
+	ck_assert_int_eq(ringcast_sub_next(sub, &ev, T_WAIT_NS), 0);
+	ck_assert_uint_eq(ev.seq, 64);
+	ck_assert(t_payload_ok(&ev));
+	t_unmap(h, size);
+	ringcast_sub_detach(sub);
+	ringcast_pub_close(pub);
+	t_assert_clean();
+}
+END_TEST
+
 /* A batch longer than the ring: every event still goes out, in order. */
 START_TEST(test_batch_wraps)
 {
@@ -1517,6 +1567,7 @@ static Suite *pubsub_suite(void)
 	tcase_add_test(tc, test_second_publisher);
 	tcase_add_test(tc, test_batch);
 	tcase_add_test(tc, test_batch_wraps);
+	tcase_add_test(tc, test_head_scribbled_low);
 	tcase_add_test(tc, test_reserve_commit);
 	tcase_add_test(tc, test_publish_returns_subscribers);
 	suite_add_tcase(s, tc);
