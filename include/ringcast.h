@@ -479,12 +479,12 @@ struct ringcast_msg {
  * timestamp; the head is published and sleepers are checked once for the
  * batch (once per part, below), and subscribers of a single-publisher ring
  * read a part's events once its head is published, all of them at once (a
- * reader that waits polls the head, not the slots being written).  A batch is written in parts of at most
- * three quarters of the ring's slots; with reliable subscribers each part
- * waits until it fits and is written whole or not at all, so a batch that
- * fits in one part is all or nothing, and if a wait fails between two parts
- * the call returns that error with the earlier parts published
- * (ringcast_pub_head() says how far).
+ * reader that waits polls the head, not the slots being written).  A batch
+ * is written in parts of at most three quarters of the ring's slots; with
+ * reliable subscribers each part waits until it fits and is written whole
+ * or not at all, so a batch that fits in one part is all or nothing, and if
+ * a wait fails between two parts the call returns that error with the
+ * earlier parts published (ringcast_pub_head() says how far).
  *
  * Return: as ringcast_pub_publish().
  */

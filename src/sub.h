@@ -24,8 +24,9 @@ struct ringcast_sub {
 	uint64_t cursor;
 	/*
 	 * A single-publisher ring: the head last loaded.  Events below it
-	 * are committed, so the read path touches no slot above it and never
-	 * polls a slot line the publisher is writing (rc_sub_poll()).
+	 * are committed: rc_sub_fast() reads them, and a reader that has
+	 * caught up polls the head, not a slot the publisher is writing
+	 * (rc_sub_poll()).
 	 */
 	uint64_t avail;
 	bool past_head; /* found an event the head did not show */
