@@ -575,27 +575,16 @@ static bool rc_sub_arrived(struct ringcast_sub *sub, uint64_t c)
 }
 
 /*
- * Spin until something may have arrived at the cursor, an interrupt, or n
- * rounds: the head moved past it where the head says so (rc_sub_gated()),
- * or else the cursor's slot changed.
+ * Spin until something arrived at the cursor (rc_sub_arrived(): the head on
+ * a single-publisher ring, so that a waiting reader leaves alone the slot
+ * being written), an interrupt, or n rounds.
  */
 static void rc_sub_spin(struct ringcast_sub *sub, unsigned int n)
 {
-	_Atomic uint64_t *stamp = &rc_slot_at(&sub->m, sub->cursor)->stamp;
-	uint64_t s0, c = sub->cursor;
+	uint64_t c = sub->cursor;
 
-	if (rc_sub_gated(sub)) {
-		while (n--) {
-			if (READ_ONCE(sub->m.hdr->head) > c ||
-			    READ_ONCE(sub->intr))
-				return;
-			cpu_relax();
-		}
-		return;
-	}
-	s0 = READ_ONCE(*stamp);
 	while (n--) {
-		if (READ_ONCE(*stamp) != s0 || READ_ONCE(sub->intr))
+		if (rc_sub_arrived(sub, c) || READ_ONCE(sub->intr))
 			return;
 		cpu_relax();
 	}
