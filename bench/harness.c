@@ -584,7 +584,7 @@ uint32_t bench_ring_geometry(uint32_t metric, uint32_t size,
 
 	while (slot < (uint64_t)size + 32)
 		slot <<= 1;
-	while (slots > 16 && slots * slot > (64ull << 20))
+	while (slots > 16 && slots * slot > RING_BYTES_MAX)
 		slots /= 2;
 	*slot_size = (uint32_t)slot;
 	return slots;

@@ -52,6 +52,8 @@ enum bench_metric {
 
 /* Slots of the rings of throughput and fan-out runs (latency: 4096). */
 #define STREAM_SLOTS 16384u
+/* Bytes of slots a ring transport's ring stays within (down to 16 slots). */
+#define RING_BYTES_MAX (2u << 20)
 
 /* Quantiles of the one-way distribution that a result carries. */
 #define NQ 18
@@ -178,7 +180,9 @@ int bench_cfg_parse(int argc, char **argv, struct bench_cfg *cfg,
  * The geometry of a ring transport's ring (ringcast's and the bare rings'
  * alike): slots of the smallest power of two from 64 bytes that holds a
  * @size-byte payload and a 32-byte slot header; STREAM_SLOTS of them
- * (ping-pong and one-way: 4096), halved while the ring is above 64 MiB.
+ * (ping-pong and one-way: 4096), halved while the ring is above
+ * RING_BYTES_MAX: a ring larger than the caches measures the memory, not
+ * the transport (ringcast's default ring is 1 MiB, a pipe's 64 KiB).
  * Returns the slots and sets *@slot_size.
  */
 uint32_t bench_ring_geometry(uint32_t metric, uint32_t size,

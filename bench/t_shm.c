@@ -312,7 +312,7 @@ static int shm_send(void *lp, const struct txmsg *msgs, unsigned int n)
 	struct shm_link *l = lp;
 	struct ring_hdr *h;
 	uint64_t one = 1;
-	unsigned int i, r;
+	unsigned int i, k, r;
 	int ret;
 
 	if (l->kind == SHM_EVENTFD) {
@@ -334,15 +334,20 @@ static int shm_send(void *lp, const struct txmsg *msgs, unsigned int n)
 		return 0;
 	}
 	h = ring_of(l, 0);
-	ret = wait_room(l, 0, n);
-	if (ret < 0)
-		return ret;
-	for (i = 0; i < n; i++)
-		put(l, 0, &msgs[i]);
-	/* Pairs with the load-acquire of head in shm_recv(). */
-	atomic_store_explicit(&h->head, l->head[0], memory_order_release);
-	if (l->kind == SHM_FUTEX)
-		wake_readers(l, h, false);
+	/* In parts of at most half a ring, like ringcast's batches. */
+	for (; n; msgs += k, n -= k) {
+		k = n < l->nslots / 2 ? n : l->nslots / 2;
+		ret = wait_room(l, 0, k);
+		if (ret < 0)
+			return ret;
+		for (i = 0; i < k; i++)
+			put(l, 0, &msgs[i]);
+		/* Pairs with the load-acquire of head in shm_recv(). */
+		atomic_store_explicit(&h->head, l->head[0],
+				      memory_order_release);
+		if (l->kind == SHM_FUTEX)
+			wake_readers(l, h, false);
+	}
 	return 0;
 }
 
