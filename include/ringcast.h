@@ -518,11 +518,60 @@ RINGCAST_API int ringcast_pub_reserve(struct ringcast_pub *pub, size_t len,
  * @type: the event's type tag
  * @len:  bytes actually written, at most what was reserved
  *
- * Return: as ringcast_pub_publish(); -EINVAL if nothing is reserved or @len
- * is larger than the reservation.
+ * Return: as ringcast_pub_publish(); -EINVAL if nothing is reserved, a
+ * batch of more than one slot is (ringcast_pub_commit_batch()), or @len is
+ * larger than the reservation.
  */
 RINGCAST_API int ringcast_pub_commit(struct ringcast_pub *pub, uint32_t type,
 				     size_t len);
+
+/**
+ * ringcast_pub_reserve_batch() - reserve several slots to fill in place
+ * @pub:  the publisher
+ * @n:    how many, from 1 to three quarters of the ring's slots (the
+ *        largest part of a batch, as in ringcast_pub_publish_batch())
+ * @len:  bytes that will be written into each, at most the capacity
+ * @bufs: n pointers, set to the payload areas of the slots of sequences
+ *        ringcast_pub_head() to ringcast_pub_head() + n - 1, in order
+ *
+ * The zero-copy form of ringcast_pub_publish_batch() (a Disruptor's
+ * next(n)/publish(lo, hi)): the n slots are reserved at once, all or
+ * nothing, and ringcast_pub_commit_batch() publishes them at once, with
+ * one head store and one wake check, where reserve/commit pairs would
+ * make one each per event.  ringcast_pub_reserve() is this call with
+ * n = 1.  Until the commit the publisher may not publish anything else;
+ * readers never see a reserved slot, and if the publisher dies with slots
+ * reserved, the next publisher discards them all.
+ *
+ * Like a publish, it may wait for room for all n while a reliable
+ * subscriber is behind.
+ *
+ * Return: 0; -EINVAL (@n is 0 or above three quarters of the ring: nothing
+ * reserved), -EMSGSIZE, -EPIPE, -EBUSY (a reservation is pending), -EAGAIN,
+ * -ETIMEDOUT, -EINTR (no room: nothing reserved), -ECHILD.
+ */
+RINGCAST_API int ringcast_pub_reserve_batch(struct ringcast_pub *pub,
+					    unsigned int n, size_t len,
+					    void **bufs);
+
+/**
+ * ringcast_pub_commit_batch() - publish the reserved slots
+ * @pub:  the publisher
+ * @msgs: one entry per reserved slot, in order: its event's type and the
+ *        bytes actually written (at most the reserved @len); data is not
+ *        read
+ * @n:    exactly the number reserved
+ *
+ * The events share one timestamp and become readable all at once, when
+ * the head is published.  Nothing is published on -EINVAL, and the
+ * reservation stays pending.
+ *
+ * Return: as ringcast_pub_publish(); -EINVAL if nothing is reserved, @n is
+ * not the number reserved, or a length is larger than the reservation.
+ */
+RINGCAST_API int ringcast_pub_commit_batch(struct ringcast_pub *pub,
+					   const struct ringcast_msg *msgs,
+					   unsigned int n);
 
 /**
  * ringcast_pub_head() - the next sequence this publisher will write

@@ -95,7 +95,8 @@ struct ringcast_pub {
 	uint32_t flags;
 	uint32_t table_gen; /* table generation last counted */
 	uint32_t registered; /* entries in use at that generation */
-	size_t reserved; /* bytes reserved, or 0 */
+	size_t reserved; /* bytes reserved per slot, or 0 */
+	unsigned int reserved_n; /* slots reserved from head on */
 	bool reserving;
 
 	/* Reliable gating: see the gating table above. */
@@ -843,43 +844,81 @@ RINGCAST_API int ringcast_pub_publish_batch(struct ringcast_pub *pub,
 	return (int)rc_pub_registered(pub);
 }
 
-RINGCAST_API int ringcast_pub_reserve(struct ringcast_pub *pub, size_t len,
-				      void **bufp)
+RINGCAST_API int ringcast_pub_reserve_batch(struct ringcast_pub *pub,
+					    unsigned int n, size_t len,
+					    void **bufs)
 {
-	struct rc_slot *s;
+	unsigned int i;
 	int r;
 
-	if (!pub || !bufp)
+	if (!pub || !bufs || !n)
 		return -EINVAL;
 	r = rc_pub_check(pub);
 	if (r < 0)
 		return r;
 	if (len > pub->m.capacity)
 		return rc_pub_refuse(pub, -EMSGSIZE);
-	r = rc_pub_take(pub, 1);
+	/* All or nothing: what one part of a batch may be (publish_batch). */
+	if (n > pub->m.slot_count - pub->quarter) {
+		rc_set_detail("%u slots: a reservation is at most %u", n,
+			      (unsigned int)(pub->m.slot_count - pub->quarter));
+		return -EINVAL;
+	}
+	r = rc_pub_take(pub, n);
 	if (r < 0)
 		return r;
-	s = rc_slot_begin(pub, pub->head);
+	for (i = 0; i < n; i++)
+		bufs[i] = rc_slot_begin(pub, pub->head + i)->data;
 	pub->reserving = true;
 	pub->reserved = len;
-	*bufp = s->data;
+	pub->reserved_n = n;
 	return 0;
+}
+
+RINGCAST_API int ringcast_pub_reserve(struct ringcast_pub *pub, size_t len,
+				      void **bufp)
+{
+	return ringcast_pub_reserve_batch(pub, 1, len, bufp);
+}
+
+RINGCAST_API int ringcast_pub_commit_batch(struct ringcast_pub *pub,
+					   const struct ringcast_msg *msgs,
+					   unsigned int n)
+{
+	uint32_t bits = 0;
+	unsigned int i;
+	uint64_t ts;
+
+	if (!pub || !msgs)
+		return -EINVAL;
+	if (rc_map_forked(&pub->m))
+		return -ECHILD;
+	if (!pub->reserving || n != pub->reserved_n)
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		if (msgs[i].len > pub->reserved)
+			return -EINVAL;
+	pub->reserving = false;
+	ts = rc_pub_ts(pub);
+	for (i = 0; i < n; i++) {
+		uint64_t seq = pub->head + i;
+
+		rc_slot_end(pub, rc_slot_at(&pub->m, seq), seq, msgs[i].type,
+			    msgs[i].len, ts);
+		bits |= rc_type_bit(msgs[i].type);
+	}
+	rc_pub_advance(pub, n, bits | RC_WAKE_ANY);
+	return (int)rc_pub_registered(pub);
 }
 
 RINGCAST_API int ringcast_pub_commit(struct ringcast_pub *pub, uint32_t type,
 				     size_t len)
 {
-	if (!pub)
+	struct ringcast_msg msg = { .type = type, .len = (uint32_t)len };
+
+	if (len > UINT32_MAX)
 		return -EINVAL;
-	if (rc_map_forked(&pub->m))
-		return -ECHILD;
-	if (!pub->reserving || len > pub->reserved)
-		return -EINVAL;
-	pub->reserving = false;
-	rc_slot_end(pub, rc_slot_at(&pub->m, pub->head), pub->head, type,
-		    (uint32_t)len, rc_pub_ts(pub));
-	rc_pub_advance(pub, 1, rc_type_bit(type) | RC_WAKE_ANY);
-	return (int)rc_pub_registered(pub);
+	return ringcast_pub_commit_batch(pub, &msg, 1);
 }
 
 RINGCAST_API uint64_t ringcast_pub_head(const struct ringcast_pub *pub)

@@ -133,7 +133,6 @@ static int publisher(void *arg)
 	while (!atomic_load(&me->stop)) {
 		uint64_t head = ringcast_pub_head(pub), x = t_rand(&seed);
 		unsigned int i, n;
-		void *p;
 
 		switch (x % 4) {
 		case 0: {
@@ -150,18 +149,34 @@ static int publisher(void *arg)
 			r = ringcast_pub_publish_batch(pub, m, n);
 			break;
 		}
-		case 1:
+		case 1: {
+			/* A reserved slot, or a reserved batch of up to 8. */
+			struct ringcast_msg m[8];
+			void *p[8];
+
+			n = x & 0x200 ? 1 + (unsigned int)(x >> 24) % 8 : 1;
 			set_phase(R_PUB, PH_PUBLISH);
-			r = ringcast_pub_reserve(pub, T_PAYLOAD_LEN, &p);
+			r = n == 1 ? ringcast_pub_reserve(pub, T_PAYLOAD_LEN,
+							  p) :
+				     ringcast_pub_reserve_batch(
+					     pub, n, T_PAYLOAD_LEN, p);
 			if (r < 0)
 				break;
 			set_phase(R_PUB, PH_RESERVED);
-			t_payload(head, p);
+			for (i = 0; i < n; i++) {
+				t_payload(head + i, p[i]);
+				m[i] = (struct ringcast_msg){
+					.type = 1, .len = T_PAYLOAD_LEN
+				};
+			}
 			/* Linger between reserve and commit now and then. */
 			if (x & 0x100)
 				spin_us(50);
-			r = ringcast_pub_commit(pub, 1, T_PAYLOAD_LEN);
+			r = n == 1 ?
+				    ringcast_pub_commit(pub, 1, T_PAYLOAD_LEN) :
+				    ringcast_pub_commit_batch(pub, m, n);
 			break;
+		}
 		default:
 			t_payload(head, buf[0]);
 			set_phase(R_PUB, PH_PUBLISH);

@@ -311,6 +311,72 @@ START_TEST(test_multi_detach_reserved)
 }
 END_TEST
 
+/*
+ * Reserved batches of two publishers interleave whole: each claims its
+ * sequences at the reservation, readers see each batch in order once the
+ * head passes it, and a batch detached uncommitted is one hole per slot.
+ */
+START_TEST(test_multi_reserve_batch)
+{
+	const char *name = mp_ring("multi-reserve-batch", 64);
+	struct ringcast_sub_opts o = { .from = RINGCAST_FROM_OLDEST };
+	struct ringcast_msg msgs[3] = { { 1, 8, NULL },
+					{ 2, 8, NULL },
+					{ 3, 8, NULL } };
+	void *abuf[3], *bbuf[2], *cbuf[3];
+	struct ringcast_pub *a, *b, *c;
+	struct ringcast_sub_stats st;
+	struct ringcast_event ev;
+	struct ringcast_sub *sub;
+	uint64_t v, i;
+
+	sub = t_sub(name, &o, NULL);
+	a = t_pub(name, 0);
+	b = t_pub(name, 0);
+	c = t_pub(name, 0);
+	ck_assert_int_eq(ringcast_pub_reserve_batch(a, 3, 8, abuf), 0);
+	ck_assert_int_eq(ringcast_pub_reserve_batch(b, 2, 8, bbuf), 0);
+	ck_assert_int_eq(ringcast_pub_reserve_batch(c, 3, 8, cbuf), 0);
+	for (i = 0; i < 3; i++) {
+		v = 100 + i;
+		memcpy(abuf[i], &v, 8);
+		v = 300 + i;
+		memcpy(cbuf[i], &v, 8);
+	}
+	for (i = 0; i < 2; i++) {
+		v = 200 + i;
+		memcpy(bbuf[i], &v, 8);
+	}
+	/* B's batch (3, 4) waits behind A's uncommitted one. */
+	ck_assert_int_ge(ringcast_pub_commit_batch(b, msgs, 2), 0);
+	ck_assert_int_eq(ringcast_sub_next(sub, &ev, 0), -EAGAIN);
+	ck_assert_int_ge(ringcast_pub_commit_batch(a, msgs, 3), 0);
+	/* C leaves with its batch (5-7) reserved: three holes. */
+	ringcast_pub_detach(c);
+	v = 400;
+	ck_assert_int_ge(ringcast_pub_publish(b, 9, &v, sizeof(v)), 0);
+	for (i = 0; i < 6; i++) {
+		uint64_t seq = i < 5 ? i : 8;
+		uint64_t want = i < 3 ? 100 + i : i < 5 ? 200 + i - 3 : 400;
+
+		ck_assert_int_eq(ringcast_sub_next(sub, &ev, T_WAIT_NS), 0);
+		ck_assert_uint_eq(ev.seq, seq);
+		ck_assert_uint_eq(ev.len, 8);
+		memcpy(&v, ev.data, 8);
+		ck_assert_uint_eq(v, want);
+		ck_assert_uint_eq(ev.type,
+				  i < 5 ? msgs[i < 3 ? i : i - 3].type : 9);
+	}
+	ringcast_sub_stats(sub, &st);
+	ck_assert_uint_eq(st.aborted, 3);
+	ringcast_pub_detach(a);
+	ck_assert_int_eq(ringcast_pub_finish(b), 1);
+	ck_assert_int_eq(ringcast_sub_next(sub, &ev, T_WAIT_NS), -EPIPE);
+	ringcast_sub_detach(sub);
+	t_assert_clean();
+}
+END_TEST
+
 /* Publisher threads of one process (what TSan checks), reliable readers. */
 struct mp_thread {
 	struct ringcast_pub *pub;
@@ -420,6 +486,7 @@ static Suite *multi_suite(void)
 	tcase_add_test(tc, test_multi_all_die);
 	tcase_add_test(tc, test_multi_finish_and_close);
 	tcase_add_test(tc, test_multi_detach_reserved);
+	tcase_add_test(tc, test_multi_reserve_batch);
 	suite_add_tcase(s, tc);
 
 	/* Alone in the TSan build (CK_RUN_CASE=threads): no fork. */

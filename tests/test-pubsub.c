@@ -748,6 +748,7 @@ enum death {
 	DEATH_MID_RESERVE, /* kill -9 itself with a slot reserved */
 	DEATH_KILLED, /* killed by the test while idle */
 	DEATH_DETACH, /* ringcast_pub_detach(): looks the same */
+	DEATH_MID_RESERVE_BATCH, /* kill -9 itself with 5 slots reserved */
 };
 
 struct death_ctx {
@@ -774,6 +775,17 @@ static int death_pub(void *arg)
 			     0);
 	}
 	switch (d->how) {
+	case DEATH_MID_RESERVE_BATCH: {
+		void *bufs[5];
+
+		CHILD_ASSERT_EQ(ringcast_pub_reserve_batch(pub, 5,
+							   T_PAYLOAD_LEN, bufs),
+				0);
+		for (i = 0; i < 5; i++)
+			memset(bufs[i], 0xab, T_PAYLOAD_LEN);
+		kill(getpid(), SIGKILL);
+		break;
+	}
 	case DEATH_MID_RESERVE:
 		CHILD_ASSERT_EQ(ringcast_pub_reserve(pub, T_PAYLOAD_LEN, &slot),
 				0);
@@ -878,7 +890,7 @@ START_TEST(test_publisher_death)
 	ck_assert_int_eq(ringcast_sub_next(sub, &ev, 0), 0);
 	ck_assert_uint_eq(ev.seq, d.events - 1);
 	ck_assert_uint_eq(ev.epoch, (uint32_t)dead.epoch);
-	/* Event K is the new publisher's, never the reserved slot. */
+	/* Event K is the new publisher's, never a reserved slot. */
 	ck_assert_int_eq(ringcast_sub_next(sub, &ev, 0), 0);
 	ck_assert_uint_eq(ev.seq, d.events);
 	ck_assert(t_payload_ok(&ev));
@@ -1329,6 +1341,93 @@ START_TEST(test_reserve_commit)
 }
 END_TEST
 
+/*
+ * A reserved batch: all or nothing, invisible until committed, then
+ * readable at once, in order, with the types and lengths committed.
+ */
+START_TEST(test_reserve_batch)
+{
+	struct ringcast_sub_opts so = { .from = RINGCAST_FROM_OLDEST };
+	const char *name = t_ring("reserve-batch", 16, 64);
+	struct ringcast_pub *pub = t_pub(name, 0);
+	struct ringcast_sub *sub = t_sub(name, &so, NULL);
+	struct ringcast_msg msgs[12];
+	struct ringcast_event ev;
+	uint64_t ts = 0;
+	void *bufs[13], *slot;
+	uint32_t i;
+
+	/* 0 slots, more than three quarters of 16, more than the capacity. */
+	ck_assert_int_eq(ringcast_pub_reserve_batch(pub, 0, 8, bufs), -EINVAL);
+	ck_assert_int_eq(ringcast_pub_reserve_batch(pub, 13, 8, bufs), -EINVAL);
+	ck_assert_int_eq(ringcast_pub_reserve_batch(pub, 2, 33, bufs),
+			 -EMSGSIZE);
+	ck_assert_int_eq(ringcast_pub_reserve_batch(pub, 2, 8, NULL), -EINVAL);
+	ck_assert_uint_eq(ringcast_pub_head(pub), 0);
+
+	ck_assert_int_eq(ringcast_pub_reserve_batch(pub, 5, 8, bufs), 0);
+	for (i = 0; i < 5; i++) {
+		ck_assert_ptr_nonnull(bufs[i]);
+		if (i)
+			ck_assert_ptr_ne(bufs[i], bufs[i - 1]);
+		memset(bufs[i], 'a' + (int)i, 8);
+		msgs[i] = (struct ringcast_msg){ .type = 10 + i, .len = i + 1 };
+	}
+	/* Nothing readable, nothing else publishable, until the commit. */
+	ck_assert_int_eq(ringcast_sub_next(sub, &ev, 0), -EAGAIN);
+	ck_assert_int_eq(ringcast_sub_read_at(sub, 0, &ev), -EAGAIN);
+	ck_assert_int_eq(ringcast_pub_reserve(pub, 4, &slot), -EBUSY);
+	ck_assert_int_eq(ringcast_pub_publish(pub, 1, "x", 1), -EBUSY);
+	/* The wrong count, the single commit, a length too large: -EINVAL. */
+	ck_assert_int_eq(ringcast_pub_commit(pub, 1, 1), -EINVAL);
+	ck_assert_int_eq(ringcast_pub_commit_batch(pub, msgs, 4), -EINVAL);
+	msgs[3].len = 9;
+	ck_assert_int_eq(ringcast_pub_commit_batch(pub, msgs, 5), -EINVAL);
+	ck_assert_int_eq(ringcast_sub_next(sub, &ev, 0), -EAGAIN);
+	msgs[3].len = 4;
+	ck_assert_int_ge(ringcast_pub_commit_batch(pub, msgs, 5), 0);
+	ck_assert_uint_eq(ringcast_pub_head(pub), 5);
+	ck_assert_int_eq(ringcast_pub_commit_batch(pub, msgs, 5), -EINVAL);
+
+	for (i = 0; i < 5; i++) {
+		ck_assert_int_eq(ringcast_sub_next(sub, &ev, 0), 0);
+		ck_assert_uint_eq(ev.seq, i);
+		ck_assert_uint_eq(ev.type, 10 + i);
+		ck_assert_uint_eq(ev.len, i + 1);
+		ck_assert_int_eq(((const char *)ev.data)[0], 'a' + (int)i);
+		if (i)
+			ck_assert_uint_eq(ev.ts, ts);
+		ts = ev.ts;
+	}
+	ck_assert_int_eq(ringcast_sub_next(sub, &ev, 0), -EAGAIN);
+
+	/* Three quarters of the ring, across the wrap, full capacity. */
+	ck_assert_int_eq(ringcast_pub_reserve_batch(pub, 12, 32, bufs), 0);
+	for (i = 0; i < 12; i++) {
+		memset(bufs[i], 'A' + (int)i, 32);
+		msgs[i] = (struct ringcast_msg){ .type = 1, .len = 32 };
+	}
+	ck_assert_int_ge(ringcast_pub_commit_batch(pub, msgs, 12), 0);
+	ck_assert_uint_eq(ringcast_pub_head(pub), 17);
+	for (i = 0; i < 12; i++) {
+		ck_assert_int_eq(ringcast_sub_next(sub, &ev, 0), 0);
+		ck_assert_uint_eq(ev.seq, 5 + i);
+		ck_assert_uint_eq(ev.len, 32);
+		ck_assert_int_eq(((const char *)ev.data)[31], 'A' + (int)i);
+	}
+	/* ringcast_pub_reserve() is a batch of one. */
+	ck_assert_int_eq(ringcast_pub_reserve(pub, 8, &slot), 0);
+	ck_assert_int_eq(ringcast_pub_commit_batch(pub, msgs, 1), -EINVAL);
+	msgs[0].len = 8;
+	ck_assert_int_eq(ringcast_pub_commit_batch(pub, msgs, 1), 1);
+	ck_assert_int_eq(ringcast_sub_next(sub, &ev, 0), 0);
+	ck_assert_uint_eq(ev.seq, 17);
+	ringcast_sub_detach(sub);
+	ringcast_pub_close(pub);
+	t_assert_clean();
+}
+END_TEST
+
 /* ----------------------------------------------------------------------
  * fork()
  */
@@ -1569,6 +1668,7 @@ static Suite *pubsub_suite(void)
 	tcase_add_test(tc, test_batch_wraps);
 	tcase_add_test(tc, test_head_scribbled_low);
 	tcase_add_test(tc, test_reserve_commit);
+	tcase_add_test(tc, test_reserve_batch);
 	tcase_add_test(tc, test_publish_returns_subscribers);
 	suite_add_tcase(s, tc);
 
@@ -1576,7 +1676,7 @@ static Suite *pubsub_suite(void)
 	t_add_cleanup(tc);
 	tcase_set_timeout(tc, T_CASE_TIMEOUT);
 	tcase_add_loop_test(tc, test_publisher_death, DEATH_AFTER_PUBLISH,
-			    DEATH_DETACH + 1);
+			    DEATH_MID_RESERVE_BATCH + 1);
 	tcase_add_test(tc, test_resubscribe);
 	tcase_add_test(tc, test_end_code_after_takeovers);
 	tcase_add_test(tc, test_huge_liveness_keeps_timeout);

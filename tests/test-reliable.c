@@ -979,9 +979,9 @@ START_TEST(test_publish_no_room)
 END_TEST
 
 /*
- * A borrowed event is not overwritten; a reservation and a batch wait for
- * room like a publish, and a batch that fits in one part is all or
- * nothing.
+ * A borrowed event is not overwritten; a reservation, a batch and a
+ * reserved batch wait for room like a publish, and a batch that fits in
+ * one part is all or nothing.
  */
 START_TEST(test_borrow_reserve_batch)
 {
@@ -992,7 +992,7 @@ START_TEST(test_borrow_reserve_batch)
 	struct ringcast_pub *pub;
 	struct ringcast_sub *sub;
 	uint64_t first = 1, i;
-	void *slot;
+	void *slot, *bufs[3];
 
 	sub = reliable_sub(name, RINGCAST_FROM_OLDEST, &first);
 	ck_assert_uint_eq(first, 0);
@@ -1033,7 +1033,26 @@ START_TEST(test_borrow_reserve_batch)
 	ck_assert_int_eq(ringcast_pub_publish_batch(pub, msgs, 2), 1);
 	ck_assert_uint_eq(ringcast_pub_head(pub), 19);
 
-	read_range(sub, 3, 19, 0);
+	/* A reserved batch waits for room for all of it, like a batch. */
+	ck_assert_int_eq(ringcast_pub_reserve_batch(pub, 1, T_PAYLOAD_LEN,
+						    bufs),
+			 -EAGAIN);
+	read_range(sub, 3, 5, 0);
+	ck_assert_int_eq(ringcast_pub_reserve_batch(pub, 3, T_PAYLOAD_LEN,
+						    bufs),
+			 -EAGAIN);
+	/* Nothing was left reserved: a batch of two fits. */
+	ck_assert_int_eq(
+		ringcast_pub_reserve_batch(pub, 2, T_PAYLOAD_LEN, bufs), 0);
+	for (i = 0; i < 2; i++) {
+		t_payload(19 + i, bufs[i]);
+		msgs[i] = (struct ringcast_msg){ .type = 1,
+						 .len = T_PAYLOAD_LEN };
+	}
+	ck_assert_int_eq(ringcast_pub_commit_batch(pub, msgs, 2), 1);
+	ck_assert_uint_eq(ringcast_pub_head(pub), 21);
+
+	read_range(sub, 5, 21, 0);
 	ck_assert_int_eq(ringcast_sub_next(sub, &ev, 0), -EAGAIN);
 	ringcast_sub_detach(sub);
 	ck_assert_int_eq(ringcast_pub_close(pub), 0);
