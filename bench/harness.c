@@ -392,10 +392,18 @@ static int publish_stream(const struct transport *t, void *l,
 	uint64_t interval = 0;
 	int ret = 0;
 
-	if (cfg->metric == METRIC_ONEWAY || t->reserve)
+	if (cfg->metric == METRIC_ONEWAY || (t->reserve && !t->reserve_batch))
 		batch = 1;
 	if (batch > MAX_BATCH)
 		batch = MAX_BATCH;
+	if (t->reserve_batch && batch > 1) {
+		/* A reservation is at most three quarters of the ring. */
+		uint32_t slot_size, slots = bench_ring_geometry(
+					    cfg->metric, cfg->size, &slot_size);
+
+		if (batch > slots / 2)
+			batch = slots / 2;
+	}
 	bufs = calloc(batch, cfg->size);
 	if (!bufs)
 		return -ENOMEM;
@@ -423,6 +431,15 @@ static int publish_stream(const struct transport *t, void *l,
 		}
 		if (n == 1) {
 			ret = send_one(t, l, cfg, bufs, i);
+		} else if (t->reserve_batch) {
+			void *p[MAX_BATCH];
+
+			ret = t->reserve_batch(l, n, cfg->size, p);
+			if (ret < 0)
+				break;
+			for (k = 0; k < n; k++)
+				fill(p[k], cfg->size, i + k, 0);
+			ret = t->commit_batch(l, n, cfg->size);
 		} else {
 			for (k = 0; k < n; k++)
 				fill(bufs + (size_t)k * cfg->size, cfg->size,

@@ -117,7 +117,8 @@ struct txmsg {
  * the link, unique on the machine); recv() blocks
  * (or polls, with cfg->busy) until a message, -EOVERFLOW with the count
  * lost, or -EPIPE at the end of the stream.  reserve()/commit() replace
- * send() for zero-copy publishers, release() ends a zero-copy receive
+ * send() for zero-copy publishers (reserve_batch()/commit_batch() for a
+ * batch of them), release() ends a zero-copy receive
  * (-EOVERFLOW: what was read must be discarded).  destroy() frees this
  * process's part; the creator also removes names.  skip() says why the
  * transport cannot run a configuration; run() replaces the harness for a
@@ -137,6 +138,9 @@ struct transport {
 	int (*send)(void *l, const struct txmsg *msgs, unsigned int n);
 	int (*reserve)(void *l, size_t len, void **buf);
 	int (*commit)(void *l, size_t len);
+	/* Optional, with reserve(): n slots at once, filled, committed. */
+	int (*reserve_batch)(void *l, unsigned int n, size_t len, void **bufs);
+	int (*commit_batch)(void *l, unsigned int n, size_t len);
 	int (*recv)(void *l, unsigned int idx, struct rx *m);
 	int (*release)(void *l, unsigned int idx, struct rx *m);
 	int (*pub_close)(void *l);

@@ -8,11 +8,13 @@
  *   ringcast-reliable     RINGCAST_SUB_RELIABLE: lossless, the publisher is
  *                         gated; busy where the harness asks for busy
  *                         readers, the default wait elsewhere
- *   ringcast-zero-copy    reliable, filled in place (reserve/commit) and
- *                         read in place (borrow/release)
+ *   ringcast-zero-copy    reliable, filled in place (reserve/commit, or
+ *                         reserve_batch/commit_batch) and read in place
+ *                         (borrow/release)
  *
- * Copying publishers send in batches (ringcast_pub_publish_batch()) of
- * the harness's --batch; timestamps stay on (the default coarse clock).
+ * Publishers send in batches of the harness's --batch
+ * (ringcast_pub_publish_batch(), or a reserved batch for zero-copy: at
+ * most half the ring); timestamps stay on (the default coarse clock).
  * Geometry: bench_ring_geometry(), the bare rings' too.
  */
 #include <errno.h>
@@ -163,6 +165,27 @@ static int rc_commit(void *lp, size_t len)
 	return ret < 0 ? ret : 0;
 }
 
+static int rc_reserve_batch(void *lp, unsigned int n, size_t len, void **bufs)
+{
+	struct rc_link *l = lp;
+
+	return ringcast_pub_reserve_batch(l->pub, n, len, bufs);
+}
+
+static int rc_commit_batch(void *lp, unsigned int n, size_t len)
+{
+	struct rc_link *l = lp;
+	struct ringcast_msg msgs[MAX_BATCH];
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < n; i++)
+		msgs[i] = (struct ringcast_msg){ .type = 1,
+						 .len = (uint32_t)len };
+	ret = ringcast_pub_commit_batch(l->pub, msgs, n);
+	return ret < 0 ? ret : 0;
+}
+
 static int rc_recv(void *lp, unsigned int idx, struct rx *m)
 {
 	struct rc_link *l = lp;
@@ -270,6 +293,8 @@ const struct transport t_ringcast_zero_copy = {
 	.create = rc_create_zero_copy,
 	.reserve = rc_reserve,
 	.commit = rc_commit,
+	.reserve_batch = rc_reserve_batch,
+	.commit_batch = rc_commit_batch,
 	.release = rc_release,
 	RC_COMMON,
 };
