@@ -131,6 +131,7 @@ static unsigned int tp_flags(const struct tp *tp)
 
 struct options {
 	bool quick, json, verbose, mlock;
+	bool idle_poll; /* hold /dev/cpu_dma_latency at 0 while running */
 	int pin; /* -1 auto, 0 off, 1 on */
 	const char *plot_dir;
 	bool want[NTP];
@@ -190,6 +191,10 @@ static void __attribute__((noreturn)) usage(const char *prog, int status)
 		"fit)\n"
 		"  --mlock              mlockall() in every process "
 		"(prefault and lock)\n"
+		"  --idle system|poll   poll: idle CPUs poll instead of "
+		"halting while the\n"
+		"                       harness runs (holds /dev/cpu_dma_latency "
+		"at 0; root)\n"
 		"  --timeout S          give up a run after S seconds "
 		"(default 60, quick 20)\n"
 		"  --verbose            print every run on stderr\n\n"
@@ -309,6 +314,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "batch", required_argument, NULL, 'b' },
 		{ "pin", required_argument, NULL, 'P' },
 		{ "mlock", no_argument, NULL, 'L' },
+		{ "idle", required_argument, NULL, 'I' },
 		{ "timeout", required_argument, NULL, 'O' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -389,6 +395,14 @@ static void parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'L':
 			o->mlock = true;
+			break;
+		case 'I':
+			if (!strcmp(optarg, "system"))
+				o->idle_poll = false;
+			else if (!strcmp(optarg, "poll"))
+				o->idle_poll = true;
+			else
+				usage(prog, 2);
 			break;
 		case 'O':
 			o->timeout_s = (uint32_t)parse_num(prog, "timeout",
@@ -524,8 +538,54 @@ struct machine {
 	char kernel[256];
 	char compiler[64];
 	char tsc[64];
+	char idle[160];
 	double loadavg;
 };
+
+/*
+ * How an idle CPU waits for work decides what a sleeping reader's wake-up
+ * costs.  A CPU that halts (in a virtual machine, a vCPU that exits to the
+ * host) is woken by an interrupt the host delivers: tens of microseconds
+ * or a few, depending on whether the host happens to poll for it, which
+ * the guest can neither see nor set.  With --idle poll the harness holds a
+ * PM QoS request of zero exit latency (/dev/cpu_dma_latency, as tuned's
+ * latency-performance profile does) for as long as it runs, so idle CPUs
+ * poll and a wake-up costs what the kernel's and the transport's own paths
+ * cost.  The request ends when the descriptor closes, at exit.
+ */
+static int idle_fd = -1;
+
+static void idle_hold(void)
+{
+	int32_t zero = 0;
+	int e;
+
+	idle_fd = open("/dev/cpu_dma_latency", O_WRONLY | O_CLOEXEC);
+	if (idle_fd >= 0 &&
+	    write(idle_fd, &zero, sizeof(zero)) == (ssize_t)sizeof(zero))
+		return;
+	e = errno;
+	fprintf(stderr,
+		"ringcast-bench: --idle poll: /dev/cpu_dma_latency: %s%s\n",
+		strerror(e), e == EACCES ? " (it needs root)" : "");
+	exit(2);
+}
+
+static void idle_describe(struct machine *m)
+{
+	char drv[64] = "none";
+	FILE *f = fopen("/sys/devices/system/cpu/cpuidle/current_driver", "r");
+
+	if (f) {
+		if (fgets(drv, sizeof(drv), f))
+			drv[strcspn(drv, "\n")] = 0;
+		fclose(f);
+	}
+	snprintf(m->idle, sizeof(m->idle), "%s (cpuidle driver %s)",
+		 idle_fd >= 0 ? "poll: /dev/cpu_dma_latency held at 0" :
+				"system: as the machine is set",
+		 drv);
+}
 
 static void machine_describe(struct machine *m)
 {
@@ -1328,6 +1388,7 @@ static void print_table(const struct options *o, const struct machine *m,
 		printf(" %s", argv[a]);
 	printf("\n# machine: %s, %u CPUs online, %s, TSC %s, %s\n", m->cpu,
 	       ncpu, m->kernel, m->tsc, m->compiler);
+	printf("# idle CPUs: %s\n", m->idle);
 	printf("# load average at start %.2f; pinning %s (foreign load at "
 	       "start %.2f CPUs)\n# ",
 	       m->loadavg,
@@ -1520,6 +1581,8 @@ static void print_json(const struct options *o, const struct machine *m,
 	json_str(f, m->tsc);
 	fprintf(f, ", \"compiler\": ");
 	json_str(f, m->compiler);
+	fprintf(f, ", \"idle\": ");
+	json_str(f, m->idle);
 	fprintf(f, ", \"load_average\": %.2f, \"foreign_load_at_start\": %.3f",
 		m->loadavg, start_load);
 	load_stats(o, &s);
@@ -1823,8 +1886,11 @@ int main(int argc, char **argv)
 	signal(SIGHUP, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 	find_self_dir();
+	if (o.idle_poll)
+		idle_hold();
 	tsc_per_ns = tsc_calibrate();
 	machine_describe(&m);
+	idle_describe(&m);
 	start_load = sample_idle_load(300);
 	find_peers(&o);
 	plan(&o);
