@@ -38,6 +38,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
+#include <mqueue.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -730,8 +731,66 @@ static const char *roudi_start(void)
 	return why;
 }
 
+/*
+ * What a run leaves behind when it dies before its own clean-up (killed at
+ * its deadline, or by a signal that reached every process): the names of
+ * its rings, queues and sockets, all derived from the run's tag.  They are
+ * worked out before the run starts, so that the signal handler only has
+ * to call unlink() and mq_unlink().
+ */
+#define CLEAN_MAX (3 * (3 + MAX_SUBS))
+
+static char clean_name[CLEAN_MAX][128];
+static bool clean_is_mq[CLEAN_MAX];
+static unsigned int clean_n;
+static volatile pid_t run_pid;
+
+static char *clean_add(bool mq)
+{
+	clean_is_mq[clean_n] = mq;
+	return clean_name[clean_n++];
+}
+
+static void clean_prepare(const char *tag, unsigned int nsubs)
+{
+	static const char *const sfx[] = { "", "-f", "-b" };
+	const size_t len = sizeof(clean_name[0]);
+	char t[80];
+	unsigned int i, k;
+
+	clean_n = 0;
+	for (i = 0; i < 3; i++) {
+		snprintf(t, sizeof(t), "%s%s", tag, sfx[i]);
+		snprintf(clean_add(false), len, "/dev/shm/ringcast.%s", t);
+		snprintf(clean_add(false), len, "/dev/shm/ringcast-lock.%s", t);
+		snprintf(clean_add(false), len, "/tmp/%s.ipc", t);
+		for (k = 0; k < nsubs && k < MAX_SUBS; k++)
+			snprintf(clean_add(true), len, "/%s-%u", t, k);
+	}
+}
+
+/* Async-signal-safe: unlink() and mq_unlink() of names made beforehand. */
+static void clean_run(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < clean_n; i++) {
+		if (clean_is_mq[i])
+			mq_unlink(clean_name[i]);
+		else
+			unlink(clean_name[i]);
+	}
+}
+
 static void on_signal(int sig)
 {
+	pid_t pid = run_pid;
+
+	if (pid > 0) {
+		kill(-pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		clean_run();
+	}
 	if (roudi_pid > 0)
 		kill(roudi_pid, SIGTERM);
 	signal(sig, SIG_DFL);
@@ -830,6 +889,7 @@ static void run_one(const struct options *o, struct row *rw, uint64_t count,
 	memset(res, 0, sizeof(*res));
 	snprintf(cfg.tag, sizeof(cfg.tag), "rcb-%d-%u", (int)getpid(),
 		 ++run_serial);
+	clean_prepare(cfg.tag, cfg.nsubs);
 	if (pipe2(fds, O_CLOEXEC) < 0) {
 		bench_fail(res, RES_FAIL, "pipe: %s", strerror(errno));
 		return;
@@ -872,6 +932,7 @@ static void run_one(const struct options *o, struct row *rw, uint64_t count,
 		_exit(127);
 	}
 	setpgid(pid, pid);
+	run_pid = pid;
 	close(fds[1]);
 	deadline = now_ns() + (uint64_t)(o->timeout_s + 5) * 1000000000ull;
 	for (;;) {
@@ -907,6 +968,8 @@ static void run_one(const struct options *o, struct row *rw, uint64_t count,
 	kill(-pid, SIGKILL); /* leftovers of a failed run */
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	run_pid = 0;
+	clean_run(); /* names a killed run left; none after a good one */
 	if (res->status != RES_OK)
 		return;
 	for (line = strtok_r(out, "\n", &save); line;
