@@ -11,14 +11,24 @@ bench=$1
 mark=$(mktemp -d)
 drv=
 leftovers() { ls /dev/shm | grep -F "rcb-$drv-" || true; }
+# $mark is on every process's command line (the run and its subscribers
+# are forks of the driver): it tells which processes are this test's.
+ours() {
+	for p in /proc/[0-9]*; do
+		if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF -- "$mark"; then
+			echo "${p#/proc/}"
+		fi
+	done
+}
+# Whatever happened, no process and no ring of this test outlives it.
 cleanup() {
+	kill -KILL $(ours) 2>/dev/null || true
+	sleep 0.2
 	[ -n "$drv" ] && for n in $(leftovers); do rm -f "/dev/shm/$n"; done
 	rm -rf "$mark"
 }
 trap cleanup EXIT
 
-# $mark is on every process's command line (the run and its subscribers
-# are forks of the driver): it tells which processes are this test's.
 "$bench" --transports ringcast-reliable --metrics fanout --subscribers 2 \
 	--count 1000000000 --repetitions 1 --timeout 120 --plot "$mark" \
 	>/dev/null 2>&1 &
@@ -34,13 +44,6 @@ until [ -n "$(leftovers)" ]; do
 	sleep 0.1
 done
 
-ours() {
-	for p in /proc/[0-9]*; do
-		if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF -- "$mark"; then
-			echo "${p#/proc/}"
-		fi
-	done
-}
 pids=$(ours)
 echo "killing $(echo $pids | wc -w) processes: $(echo $pids)"
 kill -TERM $pids 2>/dev/null || true
@@ -51,7 +54,6 @@ while [ -n "$(ours)" ]; do
 	i=$((i + 1))
 	if [ $i -gt 100 ]; then
 		echo "processes left: $(ours)" >&2
-		kill -KILL $(ours) 2>/dev/null || true
 		exit 1
 	fi
 	sleep 0.1
