@@ -549,10 +549,10 @@ struct machine {
  * host) is woken by an interrupt the host delivers: tens of microseconds
  * or a few, depending on whether the host happens to poll for it, which
  * the guest can neither see nor set.  With --idle poll the harness holds a
- * PM QoS request of zero exit latency (/dev/cpu_dma_latency, as tuned's
- * latency-performance profile does) for as long as it runs, so idle CPUs
- * poll and a wake-up costs what the kernel's and the transport's own paths
- * cost.  The request ends when the descriptor closes, at exit.
+ * PM QoS request of zero exit latency (/dev/cpu_dma_latency, the interface
+ * tuned's latency-performance profile uses) for as long as it runs, so
+ * idle CPUs poll and a wake-up costs what the kernel's and the transport's
+ * own paths cost.  The request ends when the descriptor closes, at exit.
  */
 static int idle_fd = -1;
 
