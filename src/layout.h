@@ -64,6 +64,13 @@
 #define RC_LOCK_LEASE 0
 /* Byte of the lock object held by table entry i: RC_LOCK_ENTRY0 + i. */
 #define RC_LOCK_ENTRY0 1
+/*
+ * Bytes past every table entry (4096 at most, RINGCAST_MAX_SUBSCRIBERS):
+ * held by the one publisher of a multi-publisher ring that takes it over
+ * (pub.c), and by the process creating the ring (ring.c).
+ */
+#define RC_LOCK_TAKEOVER (RC_LOCK_ENTRY0 + 4096)
+#define RC_LOCK_CREATE (RC_LOCK_TAKEOVER + 1)
 
 struct rc_hdr {
 	/*
