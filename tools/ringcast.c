@@ -877,7 +877,7 @@ static int parse_types(const struct command *cmd, const char *arg,
 	for (;;) {
 		char num[24];
 		size_t len = strcspn(p, ",");
-		uint32_t i, v;
+		uint32_t i, v = 0;
 
 		if (len == 0 || len >= sizeof(num))
 			return usage_error(cmd, "--types: bad list '%s'", arg);

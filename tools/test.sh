@@ -11,12 +11,19 @@
 #               process, so only the tests that race threads mean anything)
 #   build-fuzz  clang, ASan + UBSan + libFuzzer coverage; only the suite
 #               'fuzz': each harness (tests/fuzz) for FUZZ_SECONDS, 60 s
+#   build-release, build-release-clang
+#               --buildtype=release (-O3) with gcc and with clang, built
+#               only: what packagers build, where -O3 finds warnings the
+#               other trees do not; each counts as one test
 #
-# Usage: tools/test.sh [plain] [asan] [tsan] [fuzz]   (default: all four)
+# Usage: tools/test.sh [plain] [asan] [tsan] [fuzz] [release] [release-clang]
+# (default: all six)
 #
-# A build directory is set up only when it does not exist yet; after that
-# ninja (run by us, then by meson test) picks up any change, meson.build
-# included.  Meson's own closing block counts test executables, not Check
+# Warnings are errors in every tree: -Dwerror=true is passed here, never
+# a default of meson.build (packagers build with their own flags).  A
+# build directory that exists is reconfigured with the same options, so a
+# tree set up by hand or by an older test.sh gets them too; ninja (run by
+# us, then by meson test) picks up any change, meson.build included.  Meson's own closing block counts test executables, not Check
 # test cases, so the totals come from each run's testlog.junit.xml (one
 # testcase per TAP line) plus testlog.json (an executable that crashed,
 # timed out or failed after its last TAP line counts as one failure).  The
@@ -33,7 +40,7 @@ tools/setup.sh || {
 }
 
 kinds=("$@")
-[ ${#kinds[@]} -eq 0 ] && kinds=(plain asan tsan fuzz)
+[ ${#kinds[@]} -eq 0 ] && kinds=(plain asan tsan fuzz release release-clang)
 
 jobs=2
 # Check scales its own per-test timeouts (tcase_set_timeout) by this;
@@ -51,14 +58,21 @@ shm_snapshot()
 		sort
 }
 
-# setup_dir DIR MESON-OPTIONS... - set DIR up unless it is set up already
+# setup_dir DIR MESON-OPTIONS... - set DIR up, or reconfigure it with
+# these options when it is set up already
 setup_dir()
 {
 	local dir=$1
 	shift
 
 	if [ -f "$dir/meson-private/coredata.dat" ]; then
-		return 0
+		echo "==> meson setup --reconfigure $dir $*"
+		meson setup --reconfigure "$dir" "$@" >/dev/null && return 0
+		echo "test.sh: reconfiguring $dir failed; setting it up anew" >&2
+		rm -rf "$dir"
+		echo "==> meson setup $dir $*"
+		meson setup "$dir" "$@"
+		return
 	fi
 	if [ -e "$dir" ]; then
 		# A setup that failed half-way leaves a directory meson will
@@ -161,6 +175,7 @@ run_kind()
 {
 	local kind=$1 dir label ck_mult=${CK_TIMEOUT_MULTIPLIER:-} setup_cc=
 	local -a setup_opts test_opts env_opts=()
+	local build_only=false
 
 	case $kind in
 	plain)
@@ -174,7 +189,8 @@ run_kind()
 		;;
 	asan)
 		dir=build-asan
-		setup_opts=('-Db_sanitize=address,undefined' -Db_lundef=false
+		setup_opts=(-Dwerror=true
+			    '-Db_sanitize=address,undefined' -Db_lundef=false
 			    -Dc_args=-fno-sanitize-recover=all
 			    -Dc_link_args=-fno-sanitize-recover=all)
 		# The Spin models and the benchmark smoke test run no
@@ -185,17 +201,29 @@ run_kind()
 		;;
 	tsan)
 		dir=build-tsan
-		setup_opts=(-Db_sanitize=thread -Db_lundef=false)
+		setup_opts=(-Dwerror=true -Db_sanitize=thread -Db_lundef=false)
 		test_opts=(--timeout-multiplier "$tsan_mult" --suite threads)
 		env_opts=("CK_TIMEOUT_MULTIPLIER=${ck_mult:-$tsan_mult}")
 		;;
 	fuzz)
 		dir=build-fuzz
 		setup_cc=clang
-		setup_opts=('-Db_sanitize=address,undefined' -Db_lundef=false
+		setup_opts=(-Dwerror=true
+			    '-Db_sanitize=address,undefined' -Db_lundef=false
 			    '-Dc_args=-fsanitize=fuzzer-no-link -fno-sanitize-recover=all'
 			    -Dc_link_args=-fno-sanitize-recover=all)
 		test_opts=(--suite fuzz)
+		;;
+	release)
+		dir=build-release
+		setup_opts=(-Dwerror=true --buildtype=release)
+		build_only=true
+		;;
+	release-clang)
+		dir=build-release-clang
+		setup_cc=clang
+		setup_opts=(-Dwerror=true --buildtype=release)
+		build_only=true
 		;;
 	*)
 		echo "test.sh: unknown build kind '$kind'" \
@@ -215,6 +243,19 @@ run_kind()
 	else
 		echo "==> ninja -C $dir"
 		ninja -C "$dir" || build_rc=$?
+	fi
+
+	if $build_only; then
+		local what="release build ($dir)"
+		if [ "$build_rc" -eq 0 ]; then
+			summaries+=("$label: 1 passed, 0 failed: $what")
+			echo "1 0 0" >>"$totals"
+		else
+			status=1
+			summaries+=("$label: 0 passed, 1 failed: $what failed")
+			echo "0 1 0" >>"$totals"
+		fi
+		return
 	fi
 
 	if [ "$build_rc" -eq 0 ]; then
