@@ -46,11 +46,19 @@
 /* Epoch endings remembered in the header. */
 #define RC_ENDED_MAX 8
 
-/* Table entry states. */
+/*
+ * A table entry's state word: its kind in the low 8 bits, and in the upper
+ * 24 a claim generation that every claim of the entry increments, so that
+ * a compare-and-swap from a word seen earlier fails on an entry freed and
+ * claimed again since (a publisher's demotion, pub.c).
+ */
 #define RC_ENTRY_FREE 0u
 #define RC_ENTRY_LOSSY 1u /* registered, does not gate the publisher */
 #define RC_ENTRY_RELIABLE 2u /* its cursor gates the publisher */
 #define RC_ENTRY_PUBLISHER 3u /* a publisher of a multi-publisher ring */
+#define RC_ENTRY_KIND(w) ((uint32_t)(w)&0xffu)
+#define RC_ENTRY_GEN(w) ((uint32_t)(w) >> 8)
+#define RC_ENTRY_WORD(kind, gen) ((uint32_t)(gen) << 8 | (kind))
 
 /* Table entry flags. */
 #define RC_EF_FILTERED 0x1u /* reads some types only */
@@ -186,7 +194,7 @@ struct rc_entry {
 	_Atomic uint64_t aborted; /* holes of dead publishers it skipped */
 	uint8_t reserved0[8];
 
-	_Atomic uint32_t state __attribute__((aligned(64))); /* RC_ENTRY_* */
+	_Atomic uint32_t state __attribute__((aligned(64))); /* RC_ENTRY_WORD */
 	_Atomic uint32_t flags; /* RC_EF_* */
 	_Atomic uint32_t interest; /* wake buckets of its filter */
 	_Atomic int32_t pid;

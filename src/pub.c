@@ -85,6 +85,7 @@
 struct rc_gate {
 	uint32_t idx;
 	uint32_t wake; /* its interest if it is type-filtered, else 0 */
+	uint32_t word; /* its state word: RELIABLE and its claim generation */
 };
 
 struct ringcast_pub {
@@ -152,14 +153,54 @@ static uint64_t rc_pub_find_head(struct rc_map *m)
 	return h;
 }
 
-/* Remember how the epoch we take over ended (see rc_sub_end_code()). */
-static void rc_pub_record_end(struct rc_hdr *hdr, uint64_t life)
+/*
+ * Remember how the epoch we take over ended (see rc_sub_end_code()), in
+ * the slot *at of ended[] (-1: a new one).  A takeover whose
+ * compare-and-swap is retried after the life word changed under it (a
+ * close, an abandonment: the same epoch, another state) rewrites its own
+ * slot, so an epoch is never recorded twice: a reader takes the first
+ * match.  Readers look only once they see the new epoch, after our
+ * release compare-and-swap, so the rewrite is never seen half done.
+ */
+static void rc_pub_record_end(struct rc_hdr *hdr, uint64_t life, int *at)
 {
-	uint32_t i = READ_ONCE(hdr->ended_next) % RC_ENDED_MAX;
+	uint32_t i;
 
+	if (*at >= 0 &&
+	    READ_ONCE(hdr->ended[*at].tag) == (uint32_t)RC_LIFE_EPOCH(life)) {
+		WRITE_ONCE(hdr->ended[*at].state, RC_LIFE_STATE(life));
+		return;
+	}
+	i = READ_ONCE(hdr->ended_next) % RC_ENDED_MAX;
 	WRITE_ONCE(hdr->ended[i].tag, (uint32_t)RC_LIFE_EPOCH(life));
 	WRITE_ONCE(hdr->ended[i].state, RC_LIFE_STATE(life));
 	WRITE_ONCE(hdr->ended_next, i + 1);
+	*at = (int)i;
+}
+
+/*
+ * The takeover of a multi-publisher ring is one publisher's: the lock
+ * byte RC_LOCK_TAKEOVER, held across the stores of the takeover and the
+ * compare-and-swap of the life word, and dropped by the kernel if its
+ * holder dies.  Held for a few stores, so a short wait; its cap only
+ * bounds a holder stopped by a signal or a debugger.
+ */
+#define RC_TAKEOVER_WAIT_NS 2000000000ull
+
+static int rc_takeover_lock(struct rc_map *m)
+{
+	struct timespec nap = { .tv_nsec = 50000 };
+	uint64_t start = rc_now_ns();
+	int r;
+
+	for (;;) {
+		r = rc_lock_try(m, RC_LOCK_TAKEOVER);
+		if (r != -EBUSY)
+			return r;
+		if (rc_now_ns() - start >= RC_TAKEOVER_WAIT_NS)
+			return -EBUSY;
+		nanosleep(&nap, NULL);
+	}
 }
 
 RINGCAST_API int ringcast_pub_attach(const char *name, unsigned int flags,
@@ -168,8 +209,9 @@ RINGCAST_API int ringcast_pub_attach(const char *name, unsigned int flags,
 	struct ringcast_pub *pub;
 	struct rc_hdr *hdr;
 	uint64_t life, epoch, head;
+	int r, tries, ended_at = -1;
+	bool locked = false;
 	uint32_t state;
-	int r, tries;
 
 	rc_set_detail("%s", "");
 	if (!pubp || (flags & ~(RINGCAST_PUB_REOPEN | RINGCAST_PUB_PRECISE)))
@@ -240,13 +282,41 @@ RINGCAST_API int ringcast_pub_attach(const char *name, unsigned int flags,
 			/*
 			 * Join the live epoch: we hold a share of the lease,
 			 * so no subscriber can mark the ring abandoned now.
+			 * The acquire load of life that saw it live pairs
+			 * with the release CAS of whoever took it over: its
+			 * epoch_start and ended[] come with it.
 			 */
 			pub->life = life;
 			epoch = RC_LIFE_EPOCH(life);
 			head = atomic_load(&hdr->head);
 			break;
 		}
-		/* The claims are the head of a multi-publisher ring. */
+		if (pub->multi && !locked) {
+			/*
+			 * Only one publisher takes a multi-publisher ring
+			 * over: the others wait here, then find it live and
+			 * join.  Look at the life word again under the lock.
+			 */
+			r = rc_takeover_lock(&pub->m);
+			if (r < 0) {
+				if (r == -EBUSY)
+					rc_set_detail("another publisher of "
+						      "'%s' is stuck taking "
+						      "it over",
+						      name);
+				goto err_drop;
+			}
+			locked = true;
+			life = smp_load_acquire(&hdr->life);
+			continue;
+		}
+		/*
+		 * A multi-publisher ring's head is its claims: never stored
+		 * here, so it never moves back under a claim another
+		 * publisher made.  A single publisher's head may lag a slot
+		 * committed just before its predecessor died: found along
+		 * the stamps, and stored (we hold the lease alone).
+		 */
 		head = pub->multi ? atomic_load(&hdr->head) :
 				    rc_pub_find_head(&pub->m);
 		if (head > RC_SEQ_MAX - pub->m.slot_count)
@@ -268,16 +338,19 @@ RINGCAST_API int ringcast_pub_attach(const char *name, unsigned int flags,
 		 */
 		WRITE_ONCE(hdr->epoch_start, head);
 		if (state != RINGCAST_STATE_CREATED)
-			rc_pub_record_end(hdr, life);
+			rc_pub_record_end(hdr, life, &ended_at);
 		WRITE_ONCE(hdr->pub_pid, (int32_t)getpid());
 		WRITE_ONCE(hdr->pub_start, rc_proc_start_time(getpid()));
-		smp_store_release(&hdr->head, head);
+		if (!pub->multi)
+			smp_store_release(&hdr->head, head);
 		pub->life = RC_LIFE(epoch, RINGCAST_STATE_LIVE);
 		/*
 		 * Release: the fields above (and ended[]) are visible to a
 		 * reader that sees the new epoch (its smp_load_acquire() of
-		 * life, or of a stamp this epoch commits).  Only
-		 * subscribers marking the ring abandoned race with us here.
+		 * life, or of a stamp this epoch commits).  We are the only
+		 * publisher here (the lease, or the takeover lock); only a
+		 * subscriber marking the ring abandoned and
+		 * ringcast_ring_close() race with us: then look again.
 		 */
 		if (atomic_compare_exchange_strong_explicit(
 			    &hdr->life, &life, pub->life, memory_order_acq_rel,
@@ -288,16 +361,27 @@ RINGCAST_API int ringcast_pub_attach(const char *name, unsigned int flags,
 			goto err_drop;
 		}
 	}
+	if (locked)
+		rc_lock_drop(&pub->m, RC_LOCK_TAKEOVER);
+	locked = false;
 	pub->head = head;
 	pub->epoch_tag = (uint32_t)epoch;
 	pub->table_gen = READ_ONCE(hdr->table_gen);
 	pub->registered = rc_table_count(&pub->m);
 	/* Limits never go down, also across publishers (gating table). */
 	pub->limit = READ_ONCE(hdr->limit);
-	/* A limit more than a ring ahead was never stored by a publisher. */
+	/*
+	 * A limit more than a ring ahead was never stored by a publisher:
+	 * the sole publisher of a ring stores it back within bounds.  On a
+	 * multi-publisher ring another publisher may have stored it from a
+	 * head later than the one we read: keep it (only our own copy is
+	 * bounded), or a reliable subscriber that started from it would be
+	 * overwritten under a lower limit.
+	 */
 	if (pub->limit > head + pub->m.slot_count) {
 		pub->limit = head + pub->m.slot_count;
-		WRITE_ONCE(hdr->limit, pub->limit);
+		if (!pub->multi)
+			WRITE_ONCE(hdr->limit, pub->limit);
 	}
 	pub->allowed = 0; /* the first publish scans */
 	pub->quarter = pub->m.slot_count >= 4 ? pub->m.slot_count / 4 : 1;
@@ -308,6 +392,8 @@ RINGCAST_API int ringcast_pub_attach(const char *name, unsigned int flags,
 	return 0;
 
 err_drop:
+	if (locked)
+		rc_lock_drop(&pub->m, RC_LOCK_TAKEOVER);
 	if (pub->entry >= 0)
 		rc_table_leave(&pub->m, pub->entry);
 	rc_lease_drop(&pub->m);
@@ -347,14 +433,16 @@ static void rc_pub_list_gates(struct ringcast_pub *pub, uint32_t gen)
 	pub->gate_gen = gen;
 	for (i = 0; i < m->table_cap; i++) {
 		const struct rc_entry *e = &m->table[i];
-
 		/*
 		 * Acquire: pairs with the release CAS of a claim in
 		 * rc_table_join(), so the cursor read after is the joiner's.
 		 */
-		if (smp_load_acquire(&e->state) != RC_ENTRY_RELIABLE)
+		uint32_t w = smp_load_acquire(&e->state);
+
+		if (RC_ENTRY_KIND(w) != RC_ENTRY_RELIABLE)
 			continue;
 		pub->gates[n].idx = i;
+		pub->gates[n].word = w;
 		pub->gates[n].wake = READ_ONCE(e->flags) & RC_EF_FILTERED ?
 					     READ_ONCE(e->interest) :
 					     0;
@@ -387,14 +475,32 @@ static bool rc_pub_scan(struct ringcast_pub *pub, uint64_t base, uint64_t want)
 	if (!pub->multi) {
 		WRITE_ONCE(hdr->limit, lim);
 	} else {
-		/* Several publishers: the shared limit is their maximum. */
-		uint64_t old = READ_ONCE(hdr->limit);
+		/*
+		 * Several publishers: the shared limit is their maximum,
+		 * and every write of it is this read-modify-write, so it
+		 * only moves up.  An RMW even when the limit is already high
+		 * enough (it then writes back what it read): see [H].
+		 */
+		uint64_t old = READ_ONCE(hdr->limit), nv;
 
-		while (old < lim &&
-		       !atomic_compare_exchange_weak(&hdr->limit, &old, lim))
-			;
+		do {
+			nv = old > lim ? old : lim;
+		} while (!atomic_compare_exchange_weak(&hdr->limit, &old, nv));
 	}
-	/* [H]: pairs with smp_mb() [J] in rc_sub_join(). */
+	/*
+	 * [H]: pairs with smp_mb() [J] in rc_sub_join().  In C11 terms:
+	 * our write W of the limit is sequenced before fence [H], the
+	 * joiner's load of the limit after fence [J].  If [H] precedes [J]
+	 * in the single order of seq-cst fences, that load reads W or a
+	 * write after W in the limit's modification order; since every
+	 * write of it is a store of the sole publisher or, on a
+	 * multi-publisher ring, a max RMW, that is a limit at least ours.
+	 * Otherwise our loads after [H] see the joiner's table_gen bump and
+	 * its entry.  The argument needs a write of our own before [H]:
+	 * having only read a high enough limit that another publisher
+	 * stored gives the joiner no such guarantee on a weakly ordered
+	 * CPU, hence the RMW above even when it changes nothing.
+	 */
 	smp_mb();
 	gen = smp_load_acquire(&hdr->table_gen);
 	if (gen != pub->gate_gen)
@@ -481,9 +587,11 @@ static bool rc_pub_reap(struct ringcast_pub *pub, uint64_t want)
 
 /*
  * Demote the reliable entry idx to lossy: it stayed at cursor for too long.
- * Only if it is still the entry our last scan saw (no claim or free since:
- * the table generation is the one we listed at) and still at that cursor,
- * so a subscriber that just took the entry over is not demoted.  The
+ * Only the claim our list saw stuck, in one atomic step: a compare-and-swap
+ * from the exact state word we listed (its claim generation included), so
+ * that an entry whose stuck owner died and which a new subscriber claimed
+ * since, at whatever cursor, is not demoted.  The cursor is looked at
+ * first only to spare a subscriber that moved at the last moment.  The
  * subscriber learns it from its state (rc_sub_demoted()); the smp_mb() [H]
  * of the scan that follows, before any overwrite, publishes it.
  */
@@ -491,14 +599,17 @@ static bool rc_pub_demote(struct ringcast_pub *pub, uint32_t idx,
 			  uint64_t cursor)
 {
 	struct rc_entry *e = &pub->m.table[idx];
-	uint32_t st = RC_ENTRY_RELIABLE;
+	uint32_t i, st;
 
-	if (atomic_load(&pub->m.hdr->table_gen) != pub->gate_gen ||
-	    READ_ONCE(e->cursor) != cursor)
+	for (i = 0; i < pub->ngates && pub->gates[i].idx != idx; i++)
+		;
+	if (i == pub->ngates || READ_ONCE(e->cursor) != cursor)
 		return false;
+	st = pub->gates[i].word;
 	if (!atomic_compare_exchange_strong_explicit(
-		    &e->state, &st, RC_ENTRY_LOSSY, memory_order_acq_rel,
-		    memory_order_acquire))
+		    &e->state, &st,
+		    RC_ENTRY_WORD(RC_ENTRY_LOSSY, RC_ENTRY_GEN(st)),
+		    memory_order_acq_rel, memory_order_acquire))
 		return false;
 	atomic_fetch_or(&e->flags, RC_EF_DEMOTED);
 	atomic_fetch_add(&pub->m.hdr->demotions, 1);
@@ -1074,7 +1185,8 @@ RINGCAST_API int ringcast_pub_finish(struct ringcast_pub *pub)
 		const struct rc_entry *e = &m->table[i];
 
 		if ((int)i == pub->entry ||
-		    atomic_load(&e->state) != RC_ENTRY_PUBLISHER ||
+		    RC_ENTRY_KIND(atomic_load(&e->state)) !=
+			    RC_ENTRY_PUBLISHER ||
 		    (atomic_load(&e->flags) & RC_EF_LEAVING))
 			continue;
 		if (rc_lock_probe(m, RC_LOCK_ENTRY0 + (int)i) == 0)

@@ -158,7 +158,8 @@ static bool rc_sub_demoted(struct ringcast_sub *sub)
 	 * scan after its demotion CAS, which comes before any overwrite.
 	 */
 	smp_rmb();
-	if (likely(READ_ONCE(sub->e->state) == RC_ENTRY_RELIABLE))
+	if (likely(RC_ENTRY_KIND(READ_ONCE(sub->e->state)) ==
+		   RC_ENTRY_RELIABLE))
 		return false;
 	sub->reliable = false;
 	sub->st.demoted++;
@@ -777,17 +778,21 @@ static int rc_sub_wait(struct ringcast_sub *sub, struct ringcast_event *ev,
  */
 static void rc_sub_after(struct ringcast_sub *sub, int r)
 {
-	uint32_t st = RC_ENTRY_RELIABLE;
+	uint32_t st;
 
 	if (r == -ESTALE)
 		sub->stale = false;
 	if ((r != -EPIPE && r != -EOWNERDEAD) || !sub->reliable)
 		return;
 	sub->reliable = false;
+	/* Our own entry: only a demotion changes its word under us. */
+	st = RC_ENTRY_WORD(RC_ENTRY_RELIABLE,
+			   RC_ENTRY_GEN(READ_ONCE(sub->e->state)));
 	/* Release: our reads happen before a publisher sees us lossy. */
 	if (atomic_compare_exchange_strong_explicit(
-		    &sub->e->state, &st, RC_ENTRY_LOSSY, memory_order_acq_rel,
-		    memory_order_acquire)) {
+		    &sub->e->state, &st,
+		    RC_ENTRY_WORD(RC_ENTRY_LOSSY, RC_ENTRY_GEN(st)),
+		    memory_order_acq_rel, memory_order_acquire)) {
 		/* Seq-cst: the publisher lists its gates again. */
 		atomic_fetch_add(&sub->m.hdr->table_gen, 1);
 		rc_pub_wake(sub->m.hdr);
@@ -820,7 +825,8 @@ static inline int rc_sub_fast(struct ringcast_sub *sub,
 		return 1;
 	/* As rc_sub_demoted(): pairs with the smp_mb() [H] of a demotion. */
 	smp_rmb();
-	if (sub->reliable && READ_ONCE(e->state) != RC_ENTRY_RELIABLE)
+	if (sub->reliable &&
+	    RC_ENTRY_KIND(READ_ONCE(e->state)) != RC_ENTRY_RELIABLE)
 		return 1;
 	s = rc_slot_at(m, c);
 	/* [B]: pairs with smp_store_release() [D] in rc_slot_end(). */

@@ -30,17 +30,19 @@ static void rc_entry_free(struct rc_map *m, struct rc_entry *e)
 {
 	uint32_t st = READ_ONCE(e->state);
 
-	if (st == RC_ENTRY_FREE)
+	if (RC_ENTRY_KIND(st) == RC_ENTRY_FREE)
 		return;
 	/*
 	 * Release: our last use of the entry happens before it is seen free.
 	 * Only the lock holder and a demoting publisher write a state; a
-	 * demotion racing with the free only turns RELIABLE into LOSSY, and
-	 * the store below wins either way.
+	 * demotion racing with the free only turns RELIABLE into LOSSY of
+	 * the same generation, and the store below wins either way.  The
+	 * generation stays: the next claim increments it.
 	 */
-	smp_store_release(&e->state, RC_ENTRY_FREE);
+	smp_store_release(&e->state,
+			  RC_ENTRY_WORD(RC_ENTRY_FREE, RC_ENTRY_GEN(st)));
 	atomic_fetch_add(&m->hdr->table_gen, 1);
-	if (st == RC_ENTRY_RELIABLE)
+	if (RC_ENTRY_KIND(st) == RC_ENTRY_RELIABLE)
 		rc_pub_wake(m->hdr);
 }
 
@@ -53,7 +55,7 @@ int rc_entry_reclaim(struct rc_map *m, uint32_t idx)
 	struct rc_entry *e = &m->table[idx];
 	int r;
 
-	if (READ_ONCE(e->state) == RC_ENTRY_FREE)
+	if (RC_ENTRY_KIND(READ_ONCE(e->state)) == RC_ENTRY_FREE)
 		return 1;
 	/* A description does not see its own lock: ours is alive. */
 	if ((int)idx == m->own)
@@ -64,7 +66,7 @@ int rc_entry_reclaim(struct rc_map *m, uint32_t idx)
 	if (r < 0)
 		return r;
 	/* A dead publisher's claim becomes a hole before its entry goes. */
-	if (READ_ONCE(e->state) == RC_ENTRY_PUBLISHER &&
+	if (RC_ENTRY_KIND(READ_ONCE(e->state)) == RC_ENTRY_PUBLISHER &&
 	    !rc_claim_abort(m, idx)) {
 		rc_lock_drop(m, RC_LOCK_ENTRY0 + (int)idx);
 		return 0; /* not yet: kept for the next look */
@@ -88,7 +90,8 @@ static uint32_t rc_live_claims(struct rc_map *m, uint32_t idx,
 		const struct rc_entry *e = &m->table[i];
 		uint64_t seq, end;
 
-		if (i == idx || READ_ONCE(e->state) != RC_ENTRY_PUBLISHER)
+		if (i == idx ||
+		    RC_ENTRY_KIND(READ_ONCE(e->state)) != RC_ENTRY_PUBLISHER)
 			continue;
 		/*
 		 * Acquire: pairs with the release store of claim_seq by its
@@ -190,7 +193,8 @@ static uint32_t rc_table_reclaim(struct rc_map *m)
 
 	for (i = 0; i < m->table_cap; i++)
 		if (rc_entry_reclaim(m, i) == 0 &&
-		    READ_ONCE(m->table[i].state) != RC_ENTRY_PUBLISHER)
+		    RC_ENTRY_KIND(READ_ONCE(m->table[i].state)) !=
+			    RC_ENTRY_PUBLISHER)
 			used++;
 	return used;
 }
@@ -201,7 +205,8 @@ uint32_t rc_table_publishers(struct rc_map *m)
 	uint32_t i, n = 0;
 
 	for (i = 0; i < m->table_cap; i++) {
-		if (READ_ONCE(m->table[i].state) != RC_ENTRY_PUBLISHER)
+		if (RC_ENTRY_KIND(READ_ONCE(m->table[i].state)) !=
+		    RC_ENTRY_PUBLISHER)
 			continue;
 		if (m->writable && m->lock_fd >= 0 &&
 		    rc_entry_reclaim(m, i) != 0)
@@ -235,12 +240,16 @@ int rc_table_join(struct rc_map *m, const struct rc_join *j)
 	rc_table_reclaim(m);
 	for (i = 0; i < m->table_cap; i++) {
 		struct rc_entry *e = &m->table[i];
-		uint32_t st = RC_ENTRY_FREE;
+		uint32_t st, word;
 
-		if (READ_ONCE(e->state) != RC_ENTRY_FREE)
+		if (RC_ENTRY_KIND(READ_ONCE(e->state)) != RC_ENTRY_FREE)
 			continue;
 		if (rc_lock_try(m, RC_LOCK_ENTRY0 + (int)i) < 0)
 			continue;
+		/* A new claim: a new generation (wraps after 2^24). */
+		st = READ_ONCE(e->state);
+		word = RC_ENTRY_WORD(j->state,
+				     (RC_ENTRY_GEN(st) + 1) & 0xffffffu);
 		WRITE_ONCE(e->cursor, j->cursor);
 		WRITE_ONCE(e->first, j->cursor);
 		WRITE_ONCE(e->lost, 0);
@@ -255,19 +264,18 @@ int rc_table_join(struct rc_map *m, const struct rc_join *j)
 		WRITE_ONCE(e->demote_ns, j->demote_ns);
 		/*
 		 * Release: the fields above (the cursor above all) are
-		 * visible to a publisher that sees the entry in use.  The CAS
-		 * fails only if the entry was claimed and its owner died
-		 * between our look and our lock.
+		 * visible to a publisher that sees the entry in use.  The
+		 * entry was claimed and its owner died between our look and
+		 * our lock if st is not free; the CAS fails only if a
+		 * publisher demoted that dead owner meanwhile.
 		 */
 		if (!atomic_compare_exchange_strong_explicit(
-			    &e->state, &st, j->state, memory_order_acq_rel,
-			    memory_order_acquire)) {
-			/* Dead owner: the entry is ours now. */
-			smp_store_release(&e->state, j->state);
-			/* A publisher may wait for the dead reliable one. */
-			if (st == RC_ENTRY_RELIABLE)
-				rc_pub_wake(m->hdr);
-		}
+			    &e->state, &st, word, memory_order_acq_rel,
+			    memory_order_acquire))
+			smp_store_release(&e->state, word);
+		/* A publisher may wait for the dead reliable one. */
+		if (RC_ENTRY_KIND(st) == RC_ENTRY_RELIABLE)
+			rc_pub_wake(m->hdr);
 		/* Seq-cst: the publisher rebuilds its list of reliable ones. */
 		atomic_fetch_add(&m->hdr->table_gen, 1);
 		rc_table_note_hwm(m);
@@ -301,7 +309,7 @@ uint32_t rc_table_count(const struct rc_map *m)
 	uint32_t i, used = 0;
 
 	for (i = 0; i < m->table_cap; i++) {
-		uint32_t st = READ_ONCE(m->table[i].state);
+		uint32_t st = RC_ENTRY_KIND(READ_ONCE(m->table[i].state));
 
 		if (st != RC_ENTRY_FREE && st != RC_ENTRY_PUBLISHER)
 			used++;
@@ -314,7 +322,8 @@ uint32_t rc_table_reliable(const struct rc_map *m)
 	uint32_t i, n = 0;
 
 	for (i = 0; i < m->table_cap; i++)
-		if (READ_ONCE(m->table[i].state) == RC_ENTRY_RELIABLE)
+		if (RC_ENTRY_KIND(READ_ONCE(m->table[i].state)) ==
+		    RC_ENTRY_RELIABLE)
 			n++;
 	return n;
 }
@@ -343,7 +352,7 @@ bool rc_entry_info(struct rc_map *m, uint32_t idx, uint64_t head,
 		   struct ringcast_sub_info *si)
 {
 	const struct rc_entry *e = &m->table[idx];
-	uint32_t st = smp_load_acquire(&e->state), fl;
+	uint32_t st = RC_ENTRY_KIND(smp_load_acquire(&e->state)), fl;
 	uint64_t first, cursor, lost, skipped, aborted, done, gone;
 
 	if (st == RC_ENTRY_FREE || st == RC_ENTRY_PUBLISHER)
