@@ -556,19 +556,28 @@ static int rc_sub_idle(struct ringcast_sub *sub, struct ringcast_event *ev,
 }
 
 /*
- * Has something arrived at sequence c since we found nothing there?  The
- * head says so on a single-publisher ring (stored after the commits); on a
+ * Has something arrived at sequence c since we found nothing there?  On a
  * multi-publisher ring the head counts claims, so the slot's own stamp
- * says it: committed, aborted, or overwritten by a later event.
+ * says it: committed, aborted, or overwritten by a later event.  On a
+ * single-publisher ring the head says so first (stored after the commits),
+ * so a waiting reader leaves alone the slot being written; but the head
+ * is a hint and the stamps decide (rc_sub_poll()): a head past c whose
+ * stamp does not agree was scribbled high, and believing it would turn
+ * every wait into a spin until the timeout.  The stamp is read only once
+ * the head says c is done, when the publisher has left that slot.
  */
 static bool rc_sub_arrived(struct ringcast_sub *sub, uint64_t c)
 {
 	uint64_t st;
 
 	/* Pairs with [E] in rc_pub_advance(). */
-	if (!sub->m.multi)
-		return smp_load_acquire(&sub->m.hdr->head) > c;
-	/* Pairs with [D] in rc_slot_end() and the CAS in rc_claim_abort(). */
+	if (!sub->m.multi && smp_load_acquire(&sub->m.hdr->head) <= c)
+		return false;
+	/*
+	 * Pairs with [D] in rc_slot_end() and the CAS in rc_claim_abort().
+	 * On a single-publisher ring the stamp was stored before the head
+	 * we saw: a head not scribbled shows it here.
+	 */
 	st = smp_load_acquire(&rc_slot_at(&sub->m, c)->stamp);
 	return st == c + 1 || st == ((c + 1) | RC_STAMP_ABORTED) ||
 	       (st & ~RC_STAMP_FLAGS) > c + 1;
@@ -685,10 +694,11 @@ static void rc_sub_sleep(struct ringcast_sub *sub, int64_t rem)
 	 * after), yet no waker bumped wake_seq, so no publisher saw our bits.
 	 * rc_sub_try() counts it if one of those events is one we want.  The
 	 * head is read first: a publisher bumps wake_seq just after storing
-	 * the head, so only that instant could be miscounted.
+	 * the head, so only that instant could be miscounted.  The stamp at
+	 * the cursor confirms it: a head scribbled high is no event.
 	 */
 	h = smp_load_acquire(&hdr->head);
-	if (h > c && atomic_load(&hdr->wake_seq) == g)
+	if (h > c && atomic_load(&hdr->wake_seq) == g && rc_sub_arrived(sub, c))
 		sub->lost_check = h;
 }
 
