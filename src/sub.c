@@ -483,9 +483,9 @@ static int rc_sub_idle(struct ringcast_sub *sub, struct ringcast_event *ev,
 		       int how)
 {
 	struct rc_hdr *hdr = sub->m.hdr;
-	bool probed = false;
+	bool probed = false, woken;
 	uint64_t life, now;
-	uint32_t state;
+	uint32_t state, wa;
 	int r;
 
 	/*
@@ -497,10 +497,19 @@ static int rc_sub_idle(struct ringcast_sub *sub, struct ringcast_event *ev,
 	r = rc_life_check(life);
 	if (r < 0)
 		return r;
+	/*
+	 * A wake of all since we last looked (a publisher left, say): probe
+	 * now, whatever the rate limit.  Seq-cst, as the increment in
+	 * rc_wake_all(), which comes after the lease was dropped: a probe
+	 * after this load sees it free.
+	 */
+	wa = atomic_load(&hdr->wake_all_seq);
+	woken = wa != sub->seen_wake_all;
+	sub->seen_wake_all = wa;
 	state = RC_LIFE_STATE(life);
 	if (state == RINGCAST_STATE_LIVE) {
 		now = rc_coarse_ns();
-		if (now - sub->last_probe_ns >= RC_PROBE_NS) {
+		if (woken || now - sub->last_probe_ns >= RC_PROBE_NS) {
 			sub->last_probe_ns = now;
 			life = rc_check_abandoned(&sub->m, life);
 			state = RC_LIFE_STATE(life);
@@ -619,8 +628,14 @@ int rc_sub_arm(struct ringcast_sub *sub, _Atomic uint32_t **word, uint32_t *val)
 	atomic_fetch_or(&hdr->wake_bits, sub->interest);
 	/* [G]: pairs with smp_mb() [F] in rc_pub_advance(). */
 	smp_mb();
+	/*
+	 * A wake of all since the last idle check (rc_sub_idle()) must be
+	 * looked at: the waker bumped wake_all_seq before wake_seq, which
+	 * we read above.
+	 */
 	if (rc_sub_arrived(sub, c) ||
 	    smp_load_acquire(&hdr->life) != sub->seen_life ||
+	    atomic_load(&hdr->wake_all_seq) != sub->seen_wake_all ||
 	    atomic_load(&sub->intr))
 		return 1;
 	/*
@@ -1141,6 +1156,7 @@ RINGCAST_API int ringcast_sub_attach(const char *name,
 		rc_sub_adopt(sub, (uint32_t)RC_LIFE_EPOCH(life),
 			     READ_ONCE(sub->m.hdr->epoch_start));
 	sub->seen_life = life;
+	sub->seen_wake_all = atomic_load(&sub->m.hdr->wake_all_seq);
 	/* Pairs with [E] in rc_pub_advance(). */
 	head = smp_load_acquire(&sub->m.hdr->head);
 	if (head > RC_SEQ_MAX) {
