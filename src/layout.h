@@ -113,7 +113,15 @@ struct rc_hdr {
 	_Atomic uint64_t pub_start; /* publisher's start time (/proc ticks) */
 	_Atomic int32_t pub_pid;
 	_Atomic uint32_t ended_next; /* next slot of ended[] to write */
-	uint8_t reserved2[32];
+	/*
+	 * Bumped by every wake of all sleepers (rc_wake_all(): a publisher
+	 * leaving, a close, an abandonment, a dead publisher's claims
+	 * aborted) before it wakes them: a woken reader that finds it moved
+	 * probes the lease at once, past its probe rate limit (sub.c,
+	 * rc_sub_idle()).
+	 */
+	_Atomic uint32_t wake_all_seq;
+	uint8_t reserved2[28];
 
 	/*
 	 * Line 3: written by the publisher only (by every publisher of a
@@ -216,6 +224,8 @@ struct rc_slot {
 static_assert(sizeof(struct rc_hdr) == RC_HDR_SIZE, "header size is ABI");
 static_assert(offsetof(struct rc_hdr, checksum) == 120, "checksum offset");
 static_assert(offsetof(struct rc_hdr, life) == 128, "life offset");
+static_assert(offsetof(struct rc_hdr, wake_all_seq) == 160,
+	      "wake_all_seq offset");
 static_assert(offsetof(struct rc_hdr, head) == 192, "head offset");
 static_assert(offsetof(struct rc_hdr, wake_bits) == 256, "wake offset");
 static_assert(offsetof(struct rc_hdr, wake_seq) == 260, "wake_seq offset");

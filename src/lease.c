@@ -113,8 +113,36 @@ uint64_t rc_proc_start_time(pid_t pid)
 }
 
 /*
- * 1 if the publisher holding the lease is alive, 0 if there is none,
- * -1 if this process cannot tell.
+ * For those who cannot probe a lock: is a publisher of a multi-publisher
+ * ring alive, by the pid and start time of each entry that says it is a
+ * publisher's (rc_table_join() stores them before the state, with
+ * release)?  The header's pid is only the one that took the ring over,
+ * which may have left while others go on.  A publisher that died without
+ * its entry reclaimed is found dead here; one between its share of the
+ * lease and its entry is not seen.
+ */
+static int rc_publishers_alive(struct rc_map *m)
+{
+	uint32_t i;
+
+	for (i = 0; i < m->table_cap; i++) {
+		const struct rc_entry *e = &m->table[i];
+		int32_t pid;
+
+		/* Pairs with the release CAS of the state in rc_table_join(). */
+		if (smp_load_acquire(&e->state) != RC_ENTRY_PUBLISHER)
+			continue;
+		pid = READ_ONCE(e->pid);
+		if (pid > 0 && rc_pid_alive(pid, READ_ONCE(e->start_time)))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * 1 if the publisher holding the lease is alive (any of them, on a
+ * multi-publisher ring), 0 if there is none, -1 if this process cannot
+ * tell.
  */
 int rc_publisher_alive(struct rc_map *m)
 {
@@ -125,6 +153,8 @@ int rc_publisher_alive(struct rc_map *m)
 	r = rc_lock_probe(m, RC_LOCK_LEASE);
 	if (r >= 0)
 		return r;
+	if (m->multi)
+		return rc_publishers_alive(m);
 	/* Read-only: fall back on the pid and start time in the header. */
 	pid = READ_ONCE(m->hdr->pub_pid);
 	start = READ_ONCE(m->hdr->pub_start);

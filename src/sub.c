@@ -484,9 +484,9 @@ static int rc_sub_idle(struct ringcast_sub *sub, struct ringcast_event *ev,
 		       int how)
 {
 	struct rc_hdr *hdr = sub->m.hdr;
-	bool probed = false;
+	bool probed = false, woken;
 	uint64_t life, now;
-	uint32_t state;
+	uint32_t state, wa;
 	int r;
 
 	/*
@@ -498,10 +498,19 @@ static int rc_sub_idle(struct ringcast_sub *sub, struct ringcast_event *ev,
 	r = rc_life_check(life);
 	if (r < 0)
 		return r;
+	/*
+	 * A wake of all since we last looked (a publisher left, say): probe
+	 * now, whatever the rate limit.  Seq-cst, as the increment in
+	 * rc_wake_all(), which comes after the lease was dropped: a probe
+	 * after this load sees it free.
+	 */
+	wa = atomic_load(&hdr->wake_all_seq);
+	woken = wa != sub->seen_wake_all;
+	sub->seen_wake_all = wa;
 	state = RC_LIFE_STATE(life);
 	if (state == RINGCAST_STATE_LIVE) {
 		now = rc_coarse_ns();
-		if (now - sub->last_probe_ns >= RC_PROBE_NS) {
+		if (woken || now - sub->last_probe_ns >= RC_PROBE_NS) {
 			sub->last_probe_ns = now;
 			life = rc_check_abandoned(&sub->m, life);
 			state = RC_LIFE_STATE(life);
@@ -557,19 +566,28 @@ static int rc_sub_idle(struct ringcast_sub *sub, struct ringcast_event *ev,
 }
 
 /*
- * Has something arrived at sequence c since we found nothing there?  The
- * head says so on a single-publisher ring (stored after the commits); on a
+ * Has something arrived at sequence c since we found nothing there?  On a
  * multi-publisher ring the head counts claims, so the slot's own stamp
- * says it: committed, aborted, or overwritten by a later event.
+ * says it: committed, aborted, or overwritten by a later event.  On a
+ * single-publisher ring the head says so first (stored after the commits),
+ * so a waiting reader leaves alone the slot being written; but the head
+ * is a hint and the stamps decide (rc_sub_poll()): a head past c whose
+ * stamp does not agree was scribbled high, and believing it would turn
+ * every wait into a spin until the timeout.  The stamp is read only once
+ * the head says c is done, when the publisher has left that slot.
  */
 static bool rc_sub_arrived(struct ringcast_sub *sub, uint64_t c)
 {
 	uint64_t st;
 
 	/* Pairs with [E] in rc_pub_advance(). */
-	if (!sub->m.multi)
-		return smp_load_acquire(&sub->m.hdr->head) > c;
-	/* Pairs with [D] in rc_slot_end() and the CAS in rc_claim_abort(). */
+	if (!sub->m.multi && smp_load_acquire(&sub->m.hdr->head) <= c)
+		return false;
+	/*
+	 * Pairs with [D] in rc_slot_end() and the CAS in rc_claim_abort().
+	 * On a single-publisher ring the stamp was stored before the head
+	 * we saw: a head not scribbled shows it here.
+	 */
 	st = smp_load_acquire(&rc_slot_at(&sub->m, c)->stamp);
 	return st == c + 1 || st == ((c + 1) | RC_STAMP_ABORTED) ||
 	       (st & ~RC_STAMP_FLAGS) > c + 1;
@@ -611,8 +629,14 @@ int rc_sub_arm(struct ringcast_sub *sub, _Atomic uint32_t **word, uint32_t *val)
 	atomic_fetch_or(&hdr->wake_bits, sub->interest);
 	/* [G]: pairs with smp_mb() [F] in rc_pub_advance(). */
 	smp_mb();
+	/*
+	 * A wake of all since the last idle check (rc_sub_idle()) must be
+	 * looked at: the waker bumped wake_all_seq before wake_seq, which
+	 * we read above.
+	 */
 	if (rc_sub_arrived(sub, c) ||
 	    smp_load_acquire(&hdr->life) != sub->seen_life ||
+	    atomic_load(&hdr->wake_all_seq) != sub->seen_wake_all ||
 	    atomic_load(&sub->intr))
 		return 1;
 	/*
@@ -686,10 +710,11 @@ static void rc_sub_sleep(struct ringcast_sub *sub, int64_t rem)
 	 * after), yet no waker bumped wake_seq, so no publisher saw our bits.
 	 * rc_sub_try() counts it if one of those events is one we want.  The
 	 * head is read first: a publisher bumps wake_seq just after storing
-	 * the head, so only that instant could be miscounted.
+	 * the head, so only that instant could be miscounted.  The stamp at
+	 * the cursor confirms it: a head scribbled high is no event.
 	 */
 	h = smp_load_acquire(&hdr->head);
-	if (h > c && atomic_load(&hdr->wake_seq) == g)
+	if (h > c && atomic_load(&hdr->wake_seq) == g && rc_sub_arrived(sub, c))
 		sub->lost_check = h;
 }
 
@@ -1137,6 +1162,7 @@ RINGCAST_API int ringcast_sub_attach(const char *name,
 		rc_sub_adopt(sub, (uint32_t)RC_LIFE_EPOCH(life),
 			     READ_ONCE(sub->m.hdr->epoch_start));
 	sub->seen_life = life;
+	sub->seen_wake_all = atomic_load(&sub->m.hdr->wake_all_seq);
 	/* Pairs with [E] in rc_pub_advance(). */
 	head = smp_load_acquire(&sub->m.hdr->head);
 	if (head > RC_SEQ_MAX) {

@@ -49,6 +49,7 @@ struct ringcast_sub {
 	uint64_t liveness_ns;
 	uint64_t seen_life; /* the life word the last idle check saw */
 	uint64_t last_probe_ns;
+	uint32_t seen_wake_all; /* hdr->wake_all_seq at the last idle check */
 	uint64_t backoff_ns;
 	uint64_t borrow_stamp;
 	uint64_t lost_check; /* see rc_sub_sleep() */

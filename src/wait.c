@@ -81,14 +81,23 @@ void rc_wake_seq(struct rc_hdr *hdr, uint32_t bits)
 }
 
 /*
- * Wake every sleeper of the ring (a state change: close, abandonment).
- * Clearing every bit and bumping wake_seq means a reader between its
- * check and its FUTEX_WAIT finds a different value and does not sleep.
+ * Wake every sleeper of the ring (a state change: close, abandonment, a
+ * publisher leaving).  Clearing every bit and bumping wake_seq means a
+ * reader between its check and its FUTEX_WAIT finds a different value and
+ * does not sleep.
+ *
+ * wake_all_seq is bumped first, and after whatever the caller changed (a
+ * lease dropped, a life word swapped), so a woken reader that sees it
+ * moved probes now, not at its next probe interval: a detach is visible
+ * at once at the cost of one load per wake.  Both increments are seq-cst:
+ * a reader that read the new wake_seq in rc_sub_arm() sees the new
+ * wake_all_seq in its re-check there, and does not sleep.
  */
 void rc_wake_all(struct rc_map *m)
 {
 	if (!m->writable)
 		return;
+	atomic_fetch_add(&m->hdr->wake_all_seq, 1);
 	/* Pairs with the atomic_fetch_or() + smp_mb() [G] in rc_sub_sleep(). */
 	atomic_exchange(&m->hdr->wake_bits, 0);
 	rc_wake_seq(m->hdr, FUTEX_BITSET_MATCH_ANY);

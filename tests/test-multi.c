@@ -10,11 +10,13 @@
  * publisher of the big test (250000 by default: 10^6 in all).
  */
 #include <errno.h>
+#include <grp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "common.h"
@@ -279,6 +281,162 @@ START_TEST(test_multi_finish_and_close)
 }
 END_TEST
 
+/*
+ * A read-only reader of a multi-publisher ring: the first publisher, the
+ * one that took the ring over (its pid is the header's), finishes while
+ * the second goes on.
+ */
+#define RO_FIRST 5
+#define RO_SECOND 40
+
+struct ro_ctx {
+	const char *name;
+	struct t_gate a_ready, a_go, r_ready, r_go, r_probed;
+};
+
+static int ro_first_pub(void *arg)
+{
+	struct ro_ctx *c = arg;
+	struct ringcast_pub *pub;
+	uint64_t i;
+
+	CHILD_ASSERT_EQ(ringcast_pub_attach(c->name, 0, &pub), 0);
+	for (i = 0; i < RO_FIRST; i++) {
+		struct mp_msg m = { 0, mp_check(0, i), i };
+
+		CHILD_ASSERT(ringcast_pub_publish(pub, 7, &m, sizeof(m)) >= 0);
+	}
+	t_gate_post(&c->a_ready);
+	CHILD_ASSERT_EQ(t_gate_wait(&c->a_go, 1, T_CHILD_MS), 0);
+	/* The other publisher goes on: a detach, not a close. */
+	CHILD_ASSERT_EQ(ringcast_pub_finish(pub), 0);
+	return 0;
+}
+
+static void ro_expect(struct ringcast_sub *sub, uint64_t seq, uint32_t pubno,
+		      uint64_t n)
+{
+	struct ringcast_event ev;
+	struct mp_msg m;
+	int r;
+
+	r = ringcast_sub_next(sub, &ev, T_WAIT_NS);
+	if (r)
+		fprintf(stderr, "read-only reader at %llu: %s\n",
+			(unsigned long long)seq, ringcast_strerror(r));
+	CHILD_ASSERT_EQ(r, 0);
+	CHILD_ASSERT_EQ(ev.seq, seq);
+	CHILD_ASSERT_EQ(ev.len, sizeof(m));
+	memcpy(&m, ev.data, sizeof(m));
+	CHILD_ASSERT_EQ(m.pubno, pubno);
+	CHILD_ASSERT_EQ(m.n, n);
+	CHILD_ASSERT_EQ(m.check, mp_check(pubno, n));
+}
+
+static int ro_reader(void *arg)
+{
+	struct ro_ctx *c = arg;
+	struct ringcast_sub_opts o = { .from = RINGCAST_FROM_OLDEST };
+	struct ringcast_sub_stats st;
+	struct ringcast_event ev;
+	struct ringcast_sub *sub;
+	char path[512];
+	uint64_t i;
+	int r;
+
+	/* No write access: another user, or the owner of a 0444 object. */
+	if (geteuid() == 0) {
+		CHILD_ASSERT(setgroups(0, NULL) == 0);
+		CHILD_ASSERT(setresgid(65534, 65534, 65534) == 0);
+		CHILD_ASSERT(setresuid(65534, 65534, 65534) == 0);
+	} else {
+		t_shm_path(path, sizeof(path), c->name);
+		CHILD_ASSERT(chmod(path, 0444) == 0);
+	}
+	CHILD_ASSERT_EQ(ringcast_sub_attach(c->name, &o, &sub, NULL), 0);
+	ringcast_sub_stats(sub, &st);
+	CHILD_ASSERT_EQ(st.entry, -1); /* read-only: unregistered */
+	for (i = 0; i < RO_FIRST; i++)
+		ro_expect(sub, i, 0, i);
+	t_gate_post(&c->r_ready);
+	CHILD_ASSERT_EQ(t_gate_wait(&c->r_go, 1, T_CHILD_MS), 0);
+	/*
+	 * The first publisher is gone, the second lives: a look at the
+	 * publishers (the first idle check probes at once) finds one.
+	 */
+	r = ringcast_sub_next(sub, &ev, 0);
+	if (r != -EAGAIN)
+		fprintf(stderr, "read-only reader: %s\n", ringcast_strerror(r));
+	CHILD_ASSERT_EQ(r, -EAGAIN);
+	t_gate_post(&c->r_probed);
+	for (i = 0; i < RO_SECOND; i++)
+		ro_expect(sub, RO_FIRST + i, 1, i);
+	CHILD_ASSERT_EQ(ringcast_sub_next(sub, &ev, T_WAIT_NS), -EPIPE);
+	ringcast_sub_stats(sub, &st);
+	CHILD_ASSERT_EQ(st.delivered, RO_FIRST + RO_SECOND);
+	ringcast_sub_detach(sub);
+	return 0;
+}
+
+/* Wait for a child's gate; a child that failed fails the test at once. */
+static void ro_gate(struct t_gate *g, pid_t pid)
+{
+	int r = t_gate_wait(g, 1, T_CHILD_MS);
+
+	if (r)
+		t_child_ok(pid); /* fails, saying why the child did */
+	ck_assert_int_eq(r, 0);
+}
+
+START_TEST(test_multi_readonly_reader)
+{
+	struct ringcast_ring_opts o = { .slots = 64,
+					.slot_size = 64,
+					.mode = 0644 };
+	struct ro_ctx c = { 0 };
+	struct ringcast_pub *b;
+	char path[512];
+	pid_t a, rd;
+	uint64_t i;
+
+	c.name = t_ring_opts("multi-ro", &o, RINGCAST_CREATE_MULTI_PUB);
+	t_gate_init(&c.a_ready);
+	t_gate_init(&c.a_go);
+	t_gate_init(&c.r_ready);
+	t_gate_init(&c.r_go);
+	t_gate_init(&c.r_probed);
+	a = t_fork(ro_first_pub, &c);
+	close(c.a_ready.wr);
+	c.a_ready.wr = -1;
+	ro_gate(&c.a_ready, a);
+	b = t_pub(c.name, 0);
+	rd = t_fork(ro_reader, &c);
+	close(c.r_ready.wr);
+	close(c.r_probed.wr);
+	c.r_ready.wr = c.r_probed.wr = -1;
+	ro_gate(&c.r_ready, rd);
+	t_gate_post(&c.a_go);
+	t_child_ok(a);
+	t_gate_post(&c.r_go);
+	ro_gate(&c.r_probed, rd);
+	for (i = 0; i < RO_SECOND; i++) {
+		struct mp_msg m = { 1, mp_check(1, i), i };
+
+		ck_assert_int_ge(ringcast_pub_publish(b, 7, &m, sizeof(m)), 0);
+	}
+	ck_assert_int_eq(ringcast_pub_finish(b), 1); /* the last: closes */
+	t_child_ok(rd);
+	t_shm_path(path, sizeof(path), c.name);
+	ck_assert_int_eq(chmod(path, 0644), 0);
+	t_gate_close(&c.a_ready);
+	t_gate_close(&c.a_go);
+	t_gate_close(&c.r_ready);
+	t_gate_close(&c.r_go);
+	t_gate_close(&c.r_probed);
+	t_assert_clean();
+}
+END_TEST
+
 /* Detaching (or closing) with a reservation pending leaves a hole, not a wait. */
 START_TEST(test_multi_detach_reserved)
 {
@@ -485,6 +643,7 @@ static Suite *multi_suite(void)
 	tcase_add_test(tc, test_multi_kill_between_claim_and_commit);
 	tcase_add_test(tc, test_multi_all_die);
 	tcase_add_test(tc, test_multi_finish_and_close);
+	tcase_add_test(tc, test_multi_readonly_reader);
 	tcase_add_test(tc, test_multi_detach_reserved);
 	tcase_add_test(tc, test_multi_reserve_batch);
 	suite_add_tcase(s, tc);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1272,6 +1273,100 @@ START_TEST(test_head_scribbled_low)
 }
 END_TEST
 
+/* CPU time this process has used, user and system, in nanoseconds. */
+static uint64_t cpu_ns(void)
+{
+	struct rusage ru;
+
+	CHILD_ASSERT(getrusage(RUSAGE_SELF, &ru) == 0);
+	return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) *
+		       1000000000ull +
+	       (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000ull;
+}
+
+struct high_head {
+	const char *name;
+	struct t_gate caught_up, scribbled, timed_out;
+};
+
+static int high_head_reader(void *arg)
+{
+	struct high_head *hh = arg;
+	struct ringcast_sub_opts o = { .from = RINGCAST_FROM_OLDEST };
+	struct ringcast_sub_stats st;
+	struct ringcast_sub *sub;
+	struct ringcast_event ev;
+	uint64_t t0, used;
+	int i;
+
+	CHILD_ASSERT_EQ(ringcast_sub_attach(hh->name, &o, &sub, NULL), 0);
+	for (i = 0; i < 3; i++) {
+		CHILD_ASSERT_EQ(ringcast_sub_next(sub, &ev, T_WAIT_NS), 0);
+		CHILD_ASSERT_EQ(ev.seq, i);
+	}
+	t_gate_post(&hh->caught_up);
+	CHILD_ASSERT_EQ(t_gate_wait(&hh->scribbled, 1, T_CHILD_MS), 0);
+	t0 = cpu_ns();
+	/* Nothing comes for a second: a wait, not a spinning CPU. */
+	CHILD_ASSERT_EQ(ringcast_sub_next(sub, &ev, 1000000000), -ETIMEDOUT);
+	used = cpu_ns() - t0;
+	fprintf(stderr, "# a second's wait under a high head: %llu us of CPU\n",
+		(unsigned long long)(used / 1000));
+	CHILD_ASSERT(used < 200000000ull);
+	t_gate_post(&hh->timed_out);
+	/* The publisher's next store of the head heals it. */
+	CHILD_ASSERT_EQ(ringcast_sub_next(sub, &ev, T_WAIT_NS), 0);
+	CHILD_ASSERT_EQ(ev.seq, 3);
+	CHILD_ASSERT(t_payload_ok(&ev));
+	/* Nor did the scribbled head pass for a lost wake-up. */
+	ringcast_sub_stats(sub, &st);
+	CHILD_ASSERT_EQ(st.timed_wakes_with_data, 0);
+	ringcast_sub_detach(sub);
+	return 0;
+}
+
+/*
+ * A head scribbled far above what is committed: a reader that has caught
+ * up waits (and wakes for the next event), it does not spin on the head
+ * until its timeout.
+ */
+START_TEST(test_head_scribbled_high)
+{
+	struct high_head hh = { .name = t_ring("highhead", 64, 0) };
+	struct ringcast_pub *pub = t_pub(hh.name, 0);
+	uint64_t high = 1000;
+	pid_t pid;
+	int r;
+
+	t_gate_init(&hh.caught_up);
+	t_gate_init(&hh.scribbled);
+	t_gate_init(&hh.timed_out);
+	publish_range(pub, 0, 3);
+	pid = t_fork(high_head_reader, &hh);
+	/* The child's gates: a child that failed gives -EPIPE, not a wait. */
+	close(hh.caught_up.wr);
+	close(hh.timed_out.wr);
+	hh.caught_up.wr = hh.timed_out.wr = -1;
+	r = t_gate_wait(&hh.caught_up, 1, T_CHILD_MS);
+	if (r)
+		t_child_ok(pid); /* fails, saying why the child did */
+	ck_assert_int_eq(r, 0);
+	t_poke(hh.name, offsetof(struct rc_hdr, head), &high, sizeof(high));
+	t_gate_post(&hh.scribbled);
+	r = t_gate_wait(&hh.timed_out, 1, T_CHILD_MS);
+	if (r)
+		t_child_ok(pid); /* fails, saying why the child did */
+	ck_assert_int_eq(r, 0);
+	publish_range(pub, 3, 4);
+	t_child_ok(pid);
+	t_gate_close(&hh.caught_up);
+	t_gate_close(&hh.scribbled);
+	t_gate_close(&hh.timed_out);
+	ringcast_pub_close(pub);
+	t_assert_clean();
+}
+END_TEST
+
 /* A batch longer than the ring: every event still goes out, in order. */
 START_TEST(test_batch_wraps)
 {
@@ -1667,6 +1762,7 @@ static Suite *pubsub_suite(void)
 	tcase_add_test(tc, test_batch);
 	tcase_add_test(tc, test_batch_wraps);
 	tcase_add_test(tc, test_head_scribbled_low);
+	tcase_add_test(tc, test_head_scribbled_high);
 	tcase_add_test(tc, test_reserve_commit);
 	tcase_add_test(tc, test_reserve_batch);
 	tcase_add_test(tc, test_publish_returns_subscribers);

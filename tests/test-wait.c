@@ -12,10 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common.h"
+#include "layout.h"
 
 static const char *const wait_names[] = { "spin", "busy", "sleep" };
 
@@ -109,6 +111,81 @@ START_TEST(test_wake_filtered)
 		ck_assert_int_ge(ringcast_pub_publish(pub, 3, "three", 5), 0);
 	ck_assert_int_eq(ringcast_pub_close(pub), 0);
 	t_child_ok(pid);
+	t_gate_close(&w.ready);
+	t_assert_clean();
+}
+END_TEST
+
+/* The liveness timer of the detach test, and the longest wait it allows. */
+#define DETACH_LIVENESS_NS (20LL * 1000 * 1000 * 1000)
+#define DETACH_WAIT_NS (5LL * 1000 * 1000 * 1000)
+
+static int detach_child(void *arg)
+{
+	struct wake_ctx *w = arg;
+	struct ringcast_sub_opts so = {
+		.from = RINGCAST_FROM_NEWEST,
+		.wait = RINGCAST_WAIT_SLEEP,
+		.liveness_ns = DETACH_LIVENESS_NS,
+	};
+	struct ringcast_sub_stats st;
+	struct ringcast_event ev;
+	struct ringcast_sub *sub = NULL;
+	int ret;
+
+	CHILD_ASSERT_EQ(ringcast_sub_attach(w->name, &so, &sub, NULL), 0);
+	t_gate_post(&w->ready);
+	/*
+	 * Probes the lease (the publisher lives) and sleeps at once: the
+	 * detach comes well inside the probe rate limit, and the liveness
+	 * timer is longer than the wait.
+	 */
+	ret = ringcast_sub_next(sub, &ev, DETACH_WAIT_NS);
+	if (ret != -EOWNERDEAD)
+		fprintf(stderr, "sleeper: %s\n", ringcast_strerror(ret));
+	CHILD_ASSERT_EQ(ret, -EOWNERDEAD);
+	ringcast_sub_stats(sub, &st);
+	CHILD_ASSERT(st.sleeps > 0);
+	/* Told by the detach's wake, not by a timer running out. */
+	CHILD_ASSERT_EQ(st.timed_wakes, 0);
+	ringcast_sub_detach(sub);
+	return 0;
+}
+
+/*
+ * A publisher that detaches wakes every sleeper, and a sleeper that probed
+ * the lease just before learns of it then, not at its liveness timer (nor
+ * at its timeout here, which comes first).
+ */
+START_TEST(test_wake_detach)
+{
+	struct wake_ctx w = { .wait = RINGCAST_WAIT_SLEEP };
+	struct ringcast_pub *pub;
+	struct rc_hdr *h;
+	uint64_t deadline;
+	size_t size;
+	pid_t pid;
+	int r;
+
+	w.name = t_ring("detach", 64, 64);
+	pub = t_pub(w.name, 0);
+	h = t_map(w.name, &size);
+	t_gate_init(&w.ready);
+	pid = t_fork(detach_child, &w);
+	close(w.ready.wr); /* a child that failed gives -EPIPE */
+	w.ready.wr = -1;
+	r = t_gate_wait(&w.ready, 1, T_CHILD_MS);
+	if (r)
+		t_child_ok(pid); /* fails, saying why the child did */
+	ck_assert_int_eq(r, 0);
+	/* Its wake bits are set: it probed and is (about to be) asleep. */
+	deadline = t_now_ns() + T_WAIT_NS;
+	while (!atomic_load(&h->wake_bits) && t_now_ns() < deadline)
+		sched_yield();
+	ck_assert_uint_ne(atomic_load(&h->wake_bits), 0);
+	ringcast_pub_detach(pub);
+	t_child_ok(pid);
+	t_unmap(h, size);
 	t_gate_close(&w.ready);
 	t_assert_clean();
 }
@@ -327,6 +404,7 @@ static Suite *wait_suite(void)
 	tcase_add_loop_test(tc, test_wake_strategy, RINGCAST_WAIT_SPIN,
 			    RINGCAST_WAIT_SLEEP + 1);
 	tcase_add_test(tc, test_wake_filtered);
+	tcase_add_test(tc, test_wake_detach);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("stress");
