@@ -65,7 +65,8 @@
  * lease free while the ring is live mark it abandoned, read every event that
  * was committed, then get -EOWNERDEAD.  A reader without write access cannot
  * probe the lease: it checks the publisher's pid and start time in /proc
- * instead, which works within one PID namespace.
+ * instead (on a multi-publisher ring, every publisher's in the table),
+ * which works within one PID namespace.
  *
  * Threads.  A handle (publisher or subscriber) is used by one thread at a
  * time, except ringcast_sub_interrupt(), which any thread may call at any
