@@ -129,10 +129,10 @@ int main(int argc, char **argv)
 			       counts[i], med);
 		}
 	}
-	ringcast_ring_remove(ring);
+	ringcast_ring_remove_force(ring);
 	return 0;
 fail:
 	fprintf(stderr, "dispatch: %s\n", ringcast_strerror(r));
-	ringcast_ring_remove(ring);
+	ringcast_ring_remove_force(ring);
 	return 1;
 }

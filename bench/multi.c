@@ -58,7 +58,7 @@ static char ring_name[64];
 static void cleanup(void)
 {
 	if (ring_name[0])
-		ringcast_ring_remove(ring_name);
+		ringcast_ring_remove_force(ring_name);
 }
 
 static void on_signal(int sig)
@@ -177,7 +177,7 @@ static double run_once(const struct cfg *c, unsigned int npubs, bool multi)
 	char ch;
 
 	snprintf(ring_name, sizeof(ring_name), "bench-multi-%d", (int)getpid());
-	ringcast_ring_remove(ring_name);
+	ringcast_ring_remove_force(ring_name);
 	if (ringcast_ring_create(ring_name, &ro,
 				 multi ? RINGCAST_CREATE_MULTI_PUB : 0) < 0)
 		return -1;
@@ -204,7 +204,7 @@ static double run_once(const struct cfg *c, unsigned int npubs, bool multi)
 	close(ready[1]);
 	close(out[0]);
 	close(out[1]);
-	ringcast_ring_remove(ring_name);
+	ringcast_ring_remove_force(ring_name);
 	return failed ? -1 : rate;
 }
 

@@ -61,7 +61,7 @@ static int attach_ms(const char *name, double *ms)
 	}
 	*ms = bench_median(t, ATTACHES);
 out_remove:
-	ringcast_ring_remove(name);
+	ringcast_ring_remove_force(name);
 	return r < 0 ? r : 0;
 }
 
@@ -118,7 +118,7 @@ out_pub:
 out_sub:
 	ringcast_sub_detach(sub);
 out_remove:
-	ringcast_ring_remove(name);
+	ringcast_ring_remove_force(name);
 	return r;
 }
 

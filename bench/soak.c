@@ -186,7 +186,7 @@ int main(int argc, char **argv)
 		err = ringcast_pub_attach(ring, 0, &pub);
 	if (err) {
 		fprintf(stderr, "soak: %s: %s\n", ring, ringcast_strerror(err));
-		ringcast_ring_remove(ring);
+		ringcast_ring_remove_force(ring);
 		return 1;
 	}
 	fflush(stdout);
@@ -306,6 +306,6 @@ int main(int argc, char **argv)
 	if (pub_rss_warm && pub_rss > pub_rss_warm + 1024)
 		failed = 1;
 	printf("# %s\n", failed ? "FAILED" : "ok: every check held");
-	ringcast_ring_remove(ring);
+	ringcast_ring_remove_force(ring);
 	return failed;
 }

@@ -247,7 +247,7 @@ static void rc_destroy(void *lp, bool creator)
 		ringcast_pub_detach(l->pub);
 	ringcast_sub_detach(l->sub);
 	if (creator && l->made)
-		ringcast_ring_remove(l->name);
+		ringcast_ring_remove_force(l->name);
 	free(l);
 }
 

@@ -133,14 +133,14 @@ static struct flow *flow;
 static void remove_ring(void)
 {
 	if (ring_made && getpid() == main_pid) {
-		ringcast_ring_remove(ring_name);
+		ringcast_ring_remove_force(ring_name);
 		ring_made = 0;
 	}
 }
 
 /*
  * On a fatal signal: kill the child, remove the ring, die of the signal.
- * ringcast_ring_remove() only formats two names and unlinks them.
+ * ringcast_ring_remove_force() takes no lock and allocates nothing.
  */
 static void on_signal(int sig)
 {

@@ -23,7 +23,8 @@
  *   -EPROTO      not a ringcast object, or an incompatible ABI version
  *   -EBADMSG     the ring is corrupted (inconsistent header, table or slot)
  *   -EMSGSIZE    payload larger than the slot allows; nothing written
- *   -EBUSY       another live publisher holds the lease
+ *   -EBUSY       another live publisher holds the lease; or a live
+ *                participant keeps a ring from being removed
  *   -EUSERS      the subscriber table is full (reliable subscriber)
  *   -EAGAIN      nothing ready / no room, in a non-blocking call
  *   -ETIMEDOUT   a wait timed out
@@ -34,6 +35,7 @@
  *   -ERANGE      the requested sequence is no longer retained
  *   -EPIPE       the ring is closed: end of stream (reader), refused (writer)
  *   -EOWNERDEAD  the publisher died without closing
+ *   -EIDRM       the ring was removed (ringcast_ring_remove_force())
  *   -ESHUTDOWN   the TypeMux was stopped
  *   -EDEADLK     a call that waits for deliveries was made from a delivery
  *   -ECHILD      a handle inherited across fork(): attach again in the child
@@ -49,7 +51,9 @@
  * corrupted ring gives -EBADMSG, never a crash, a hang or an out-of-bounds
  * access.  Processes with write access to a ring are trusted not to be
  * hostile: any of them can truncate the object, which no reader survives
- * (SIGBUS), exactly as with any shared mapping.
+ * (SIGBUS), exactly as with any shared mapping.  So is a ring's owner, by
+ * whoever reads its ring; a publisher refuses a ring of another owner
+ * unless told to trust it (RINGCAST_PUB_ANY_OWNER; SECURITY.md).
  *
  * Memory.  A ring's memory is allocated when it is created
  * (posix_fallocate(): a full /dev/shm is -ENOSPC then, never a SIGBUS
@@ -136,7 +140,9 @@ RINGCAST_API const char *ringcast_strerror(int err);
  *
  * Return: a thread-local string describing the last -EPROTO, -EBADMSG,
  * -EINVAL or -ENOENT this thread got from attaching to or validating a
- * ring, or "" if there is none.  Valid until this thread's next ringcast
+ * ring, the owner named by a publisher's -EACCES (another user's ring),
+ * the participant named by ringcast_ring_remove()'s -EBUSY, or "" if
+ * there is none.  Valid until this thread's next ringcast
  * call.
  */
 RINGCAST_API const char *ringcast_errdetail(void);
@@ -151,6 +157,7 @@ enum ringcast_state {
 	RINGCAST_STATE_LIVE = 1, /* a publisher holds the lease */
 	RINGCAST_STATE_CLOSED = 2, /* end of stream after the last event */
 	RINGCAST_STATE_ABANDONED = 3, /* the publisher died without closing */
+	RINGCAST_STATE_REMOVED = 4, /* removed while attached: -EIDRM */
 };
 
 /* Flags of ringcast_ring_create(). */
@@ -213,24 +220,57 @@ struct ringcast_ring_opts {
  * ring of that name is -EEXIST, a link -EPROTO), and a lock object of
  * another owner than the ring's is refused (-EACCES).
  *
+ * Concurrent creators of one name (processes of the ring's owner) agree:
+ * one creates the ring while holding a lock on the lock object, and the
+ * others, without RINGCAST_CREATE_EXCL, wait until it is done (however
+ * long reserving the memory takes, up to 30 s), then find the ring as an
+ * existing one; with RINGCAST_CREATE_EXCL they get -EEXIST at once.  An
+ * object left without a header by a creator that died is removed and the
+ * ring created in its place.
+ *
  * Return: 0 when created, 1 when a matching ring already existed (flags
  * without RINGCAST_CREATE_EXCL), or -EINVAL, -EEXIST, -EACCES, -ENOSPC,
- * -EPROTO, -EBADMSG.
+ * -EPROTO, -EBADMSG, -ETIMEDOUT (another process was still creating it
+ * after 30 s).
  */
 RINGCAST_API int ringcast_ring_create(const char *name,
 				      const struct ringcast_ring_opts *opts,
 				      unsigned int flags);
 
 /**
- * ringcast_ring_remove() - unlink a ring and its lock object
+ * ringcast_ring_remove() - unlink a ring nobody uses, and its lock object
  * @name: the ring
  *
- * Processes that are attached keep working on their mapping until they
- * detach; new attaches get -ENOENT.
+ * Refuses while a participant is alive: a publisher holding the lease, or
+ * the owner of a table entry (a registered subscriber, a publisher of a
+ * multi-publisher ring); ringcast_errdetail() names it and its pid.  A
+ * process without write access judges liveness by pid and start time, and
+ * does not see read-only readers (they have no entry).  A ring whose
+ * creator is still making it is busy too.  Otherwise the ring is marked
+ * removed (a closed ring stays closed), so that a participant that
+ * attached meanwhile learns it as with ringcast_ring_remove_force(), then
+ * unlinked; new attaches get -ENOENT.  An object that is not a valid ring
+ * (corrupted, another version, left by a dead creator) is just unlinked.
+ *
+ * Return: 0, -EINVAL, -ENOENT, -EACCES, -EBUSY (a live participant).
+ */
+RINGCAST_API int ringcast_ring_remove(const char *name);
+
+/**
+ * ringcast_ring_remove_force() - unlink a ring even while it is in use
+ * @name: the ring
+ *
+ * As ringcast_ring_remove(), without looking for live participants: the
+ * ring is marked removed (unless it was closed) and every sleeper woken.
+ * Its publishers' next publish (or a wait for room) returns -EIDRM; its
+ * subscribers read every event committed before, then get -EIDRM (a
+ * closed ring: -EPIPE, as before).  Processes keep their mapping until
+ * they detach.  It maps only the ring's header, takes no lock and
+ * allocates nothing: a program's fatal-signal handler may call it.
  *
  * Return: 0, -EINVAL, -ENOENT or -EACCES.
  */
-RINGCAST_API int ringcast_ring_remove(const char *name);
+RINGCAST_API int ringcast_ring_remove_force(const char *name);
 
 /**
  * ringcast_ring_close() - end the stream of a ring from outside
@@ -241,7 +281,8 @@ RINGCAST_API int ringcast_ring_remove(const char *name);
  * publisher's next publish gets -EPIPE.  An event that the publisher is
  * writing at that very moment may or may not be delivered.
  *
- * Return: 0, or -EPIPE when it was closed already, or an attach error.
+ * Return: 0, or -EPIPE when it was closed already, -EIDRM when it was
+ * removed, or an attach error.
  */
 RINGCAST_API int ringcast_ring_close(const char *name);
 
@@ -413,7 +454,7 @@ struct ringcast_event {
  * shorter one says.  How long a publish may wait is set with
  * ringcast_pub_set_timeout() (for ever by default); a wait ends early with
  * -EINTR after ringcast_pub_interrupt(), or -EPIPE if the ring is closed
- * from outside.  Lossy subscribers never slow the publisher.
+ * from outside (-EIDRM if it is removed).  Lossy subscribers never slow the publisher.
  */
 
 struct ringcast_pub;
@@ -421,12 +462,19 @@ struct ringcast_pub;
 /* Flags of ringcast_pub_attach(). */
 #define RINGCAST_PUB_REOPEN 0x1u /* take over a closed ring */
 #define RINGCAST_PUB_PRECISE 0x2u /* stamp with the precise clock */
+#define RINGCAST_PUB_ANY_OWNER 0x4u /* trust a ring of another owner */
 
 /**
  * ringcast_pub_attach() - become the ring's publisher
  * @name:  an existing ring
- * @flags: RINGCAST_PUB_REOPEN, RINGCAST_PUB_PRECISE
+ * @flags: RINGCAST_PUB_REOPEN, RINGCAST_PUB_PRECISE, RINGCAST_PUB_ANY_OWNER
  * @pubp:  the new handle on success
+ *
+ * Publishes only into a ring that belongs to the caller's effective uid
+ * (root too): what a publisher writes goes to whoever owns the ring, who
+ * can read it whatever its mode says.  A ring of another owner is -EACCES,
+ * with ringcast_errdetail() naming the owner's uid, unless the caller
+ * trusts that owner with RINGCAST_PUB_ANY_OWNER (SECURITY.md).
  *
  * Takes the lease.  On a ring in state created the sequence starts at 0;
  * on an abandoned ring (or a closed one with RINGCAST_PUB_REOPEN) it is a
@@ -434,8 +482,10 @@ struct ringcast_pub;
  * from the slots themselves), a slot the dead publisher reserved and never
  * committed is discarded, and a new epoch is set.
  *
- * Return: 0, -EINVAL, -ENOENT, -EACCES, -EPROTO, -EBADMSG, -EBUSY (a live
- * publisher holds the lease), -EPIPE (closed, and no REOPEN), -ENOMEM.
+ * Return: 0, -EINVAL, -ENOENT, -EACCES (no write permission, or another
+ * owner's ring without RINGCAST_PUB_ANY_OWNER), -EPROTO, -EBADMSG, -EBUSY
+ * (a live publisher holds the lease), -EPIPE (closed, and no REOPEN),
+ * -EIDRM (removed), -ENOMEM.
  */
 RINGCAST_API int ringcast_pub_attach(const char *name, unsigned int flags,
 				     struct ringcast_pub **pubp);
@@ -454,7 +504,7 @@ RINGCAST_API int ringcast_pub_attach(const char *name, unsigned int flags,
  * subscriber killed without detaching stays counted until an attach,
  * ringcast_ring_stat(), ringcast_pub_subscribers() or a publish blocked on
  * it reclaims its entry); -EMSGSIZE (nothing written), -EPIPE (the ring was
- * closed), -EAGAIN (no room and the timeout is 0: nothing written),
+ * closed), -EIDRM (the ring was removed), -EAGAIN (no room and the timeout is 0: nothing written),
  * -ETIMEDOUT (no room in time: nothing written), -EINTR (interrupted:
  * nothing written), -ECHILD.
  */
@@ -507,7 +557,7 @@ RINGCAST_API int ringcast_pub_publish_batch(struct ringcast_pub *pub,
  * Like a publish, it may wait for room while a reliable subscriber is a
  * whole ring behind.
  *
- * Return: 0, -EMSGSIZE, -EPIPE, -EBUSY (a reservation is pending),
+ * Return: 0, -EMSGSIZE, -EPIPE, -EIDRM, -EBUSY (a reservation is pending),
  * -EAGAIN, -ETIMEDOUT, -EINTR (no room: nothing reserved), -ECHILD.
  */
 RINGCAST_API int ringcast_pub_reserve(struct ringcast_pub *pub, size_t len,
@@ -548,8 +598,8 @@ RINGCAST_API int ringcast_pub_commit(struct ringcast_pub *pub, uint32_t type,
  * subscriber is behind.
  *
  * Return: 0; -EINVAL (@n is 0 or above three quarters of the ring: nothing
- * reserved), -EMSGSIZE, -EPIPE, -EBUSY (a reservation is pending), -EAGAIN,
- * -ETIMEDOUT, -EINTR (no room: nothing reserved), -ECHILD.
+ * reserved), -EMSGSIZE, -EPIPE, -EIDRM, -EBUSY (a reservation is pending),
+ * -EAGAIN, -ETIMEDOUT, -EINTR (no room: nothing reserved), -ECHILD.
  */
 RINGCAST_API int ringcast_pub_reserve_batch(struct ringcast_pub *pub,
 					    unsigned int n, size_t len,
@@ -618,7 +668,8 @@ RINGCAST_API int ringcast_pub_subscribers(struct ringcast_pub *pub);
  * Polls the table (every millisecond): for start-up, not a hot path.
  *
  * Return: the count (>= @n), or -EAGAIN / -ETIMEDOUT, -EINTR (after
- * ringcast_pub_interrupt()), -EPIPE (the ring was closed), -ECHILD.
+ * ringcast_pub_interrupt()), -EPIPE (the ring was closed), -EIDRM (the
+ * ring was removed), -ECHILD.
  */
 RINGCAST_API int ringcast_pub_wait_subscribers(struct ringcast_pub *pub,
 					       unsigned int n,
@@ -631,7 +682,8 @@ RINGCAST_API int ringcast_pub_wait_subscribers(struct ringcast_pub *pub,
  * Marks the ring closed, wakes every sleeper, then releases the lease.
  * Subscribers read every committed event, then get -EPIPE.
  *
- * Return: 0, or -EPIPE if it was closed from outside meanwhile, -ECHILD
+ * Return: 0, or -EPIPE if it was closed from outside meanwhile (-EIDRM:
+ * removed), -ECHILD
  * (in a forked child: only the memory is freed).
  */
 RINGCAST_API int ringcast_pub_close(struct ringcast_pub *pub);
@@ -686,7 +738,7 @@ RINGCAST_API void ringcast_pub_detach(struct ringcast_pub *pub);
  * read returns -ESTALE once, and it goes on as a lossy subscriber (its next
  * read may then be -EOVERFLOW).  Detaching wakes a publisher blocked on it.
  * A reliable subscriber that reaches the end of its stream (-EPIPE,
- * -EOWNERDEAD) stops gating, so a later publisher of the ring is not held
+ * -EOWNERDEAD, -EIDRM) stops gating, so a later publisher of the ring is not held
  * back by a reader that is done.
  */
 
@@ -787,7 +839,9 @@ RINGCAST_API int ringcast_sub_attach(const char *name,
  * demoted (nothing read: call again); -EAGAIN (timeout 0) or -ETIMEDOUT
  * when nothing came; -EINTR when interrupted; -EPIPE at end of stream;
  * -EOWNERDEAD when the publisher died and everything it committed was
- * read; -EBADMSG on a corrupted slot; -ECHILD.
+ * read; -EIDRM when the ring was removed (ringcast_ring_remove_force())
+ * and everything committed before was read; -EBADMSG on a corrupted slot;
+ * -ECHILD.
  */
 RINGCAST_API int ringcast_sub_next(struct ringcast_sub *sub,
 				   struct ringcast_event *ev,
@@ -944,6 +998,7 @@ struct ringcast_mux_sub;
  *             each costs the ring's payload capacity in bytes
  * @from:      where the reader starts (enum ringcast_from; 0: newest)
  * @pub_flags: flags of ringcast_pub_attach(), with RINGCAST_MUX_POST
+ *             (RINGCAST_PUB_ANY_OWNER to post into another user's ring)
  * @seq:       with RINGCAST_FROM_SEQ, the first sequence
  */
 struct ringcast_mux_opts {

@@ -49,6 +49,7 @@ static const struct {
 	{ ERANGE, "the sequence is no longer retained" },
 	{ EPIPE, "the ring is closed" },
 	{ EOWNERDEAD, "the publisher died" },
+	{ EIDRM, "the ring was removed" },
 	{ ESHUTDOWN, "the TypeMux was stopped" },
 	{ EDEADLK, "called from inside a delivery" },
 	{ ECHILD, "handle inherited across fork(): attach again" },

@@ -214,7 +214,8 @@ RINGCAST_API int ringcast_pub_attach(const char *name, unsigned int flags,
 	uint32_t state;
 
 	rc_set_detail("%s", "");
-	if (!pubp || (flags & ~(RINGCAST_PUB_REOPEN | RINGCAST_PUB_PRECISE)))
+	if (!pubp || (flags & ~(RINGCAST_PUB_REOPEN | RINGCAST_PUB_PRECISE |
+				RINGCAST_PUB_ANY_OWNER)))
 		return -EINVAL;
 	pub = calloc(1, sizeof(*pub));
 	if (!pub)
@@ -223,6 +224,12 @@ RINGCAST_API int ringcast_pub_attach(const char *name, unsigned int flags,
 	r = rc_map_open(name, true, &pub->m);
 	if (r < 0)
 		goto err_free;
+	/* Its owner reads whatever we write (SECURITY.md). */
+	if (!(flags & RINGCAST_PUB_ANY_OWNER)) {
+		r = rc_map_owner_check(&pub->m);
+		if (r < 0)
+			goto err_unmap;
+	}
 	hdr = pub->m.hdr;
 	pub->gates = calloc(pub->m.table_cap, sizeof(*pub->gates));
 	if (!pub->gates) {
@@ -276,6 +283,11 @@ RINGCAST_API int ringcast_pub_attach(const char *name, unsigned int flags,
 		    !(flags & RINGCAST_PUB_REOPEN)) {
 			rc_set_detail("ring '%s' is closed", name);
 			r = -EPIPE;
+			goto err_drop;
+		}
+		if (state == RINGCAST_STATE_REMOVED) {
+			rc_set_detail("ring '%s' was removed", name);
+			r = -EIDRM;
 			goto err_drop;
 		}
 		if (pub->multi && state == RINGCAST_STATE_LIVE) {
@@ -645,7 +657,8 @@ static int rc_pub_block(struct ringcast_pub *pub, uint64_t base, uint64_t want)
 		}
 		/* Closed from outside while we wait? */
 		if (READ_ONCE(hdr->life) != pub->life) {
-			r = rc_pub_refuse(pub, -EPIPE);
+			r = rc_pub_refuse(pub,
+					  rc_life_end(READ_ONCE(hdr->life)));
 			break;
 		}
 		if (pub->timeout_ns > 0 &&
@@ -811,9 +824,10 @@ static int rc_pub_check(struct ringcast_pub *pub)
 		return -ECHILD;
 	if (unlikely(pub->reserving))
 		return -EBUSY;
-	/* Closed from outside (ringcast_ring_close())?  A cached line. */
+	/* Closed or removed from outside?  A cached line. */
 	if (unlikely(READ_ONCE(pub->m.hdr->life) != pub->life))
-		return rc_pub_refuse(pub, -EPIPE);
+		return rc_pub_refuse(pub,
+				     rc_life_end(READ_ONCE(pub->m.hdr->life)));
 	return 0;
 }
 
@@ -1152,7 +1166,7 @@ RINGCAST_API int ringcast_pub_close(struct ringcast_pub *pub)
 		    &pub->m.hdr->life, &life,
 		    RC_LIFE(RC_LIFE_EPOCH(pub->life), RINGCAST_STATE_CLOSED),
 		    memory_order_acq_rel, memory_order_acquire))
-		r = -EPIPE;
+		r = rc_life_end(life);
 	rc_pub_free(pub);
 	return r;
 }

@@ -5,6 +5,7 @@
 #ifndef RINGCAST_RING_H
 #define RINGCAST_RING_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -62,6 +63,14 @@ static inline bool rc_map_forked(const struct rc_map *m)
 }
 uint64_t rc_random64(void);
 int rc_life_check(uint64_t life);
+/* 0, or -EACCES when the ring's owner is not our effective uid. */
+int rc_map_owner_check(const struct rc_map *m);
+
+/* What a publisher refused by a changed life word returns. */
+static inline int rc_life_end(uint64_t life)
+{
+	return RC_LIFE_STATE(life) == RINGCAST_STATE_REMOVED ? -EIDRM : -EPIPE;
+}
 
 /* lease.c */
 int rc_lease_take(struct rc_map *m);

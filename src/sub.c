@@ -554,12 +554,14 @@ static int rc_sub_idle(struct ringcast_sub *sub, struct ringcast_event *ev,
 			sub->past_head = true;
 		return r;
 	}
-	/* Closed or abandoned: drain what was committed before. */
+	/* Closed, abandoned or removed: drain what was committed before. */
 	r = rc_sub_try(sub, ev, how);
 	if (r != -EAGAIN)
 		return r;
 	if (state == RINGCAST_STATE_CLOSED)
 		return -EPIPE;
+	if (state == RINGCAST_STATE_REMOVED)
+		return -EIDRM;
 	if (sub->flags & RINGCAST_SUB_RESUBSCRIBE)
 		return -EAGAIN;
 	return -EOWNERDEAD;
@@ -807,7 +809,7 @@ static void rc_sub_after(struct ringcast_sub *sub, int r)
 
 	if (r == -ESTALE)
 		sub->stale = false;
-	if ((r != -EPIPE && r != -EOWNERDEAD) || !sub->reliable)
+	if ((r != -EPIPE && r != -EOWNERDEAD && r != -EIDRM) || !sub->reliable)
 		return;
 	sub->reliable = false;
 	/* Our own entry: only a demotion changes its word under us. */

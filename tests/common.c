@@ -91,7 +91,7 @@ void t_cleanup(void)
 	if (registry.owner != getpid())
 		return;
 	for (i = 0; i < registry.count; i++)
-		ringcast_ring_remove(registry.names[i]);
+		ringcast_ring_remove_force(registry.names[i]);
 	registry.count = 0;
 }
 
@@ -127,8 +127,8 @@ static int remove_prefixed(const char *prefix, bool report)
 				fprintf(stderr, "# left in /dev/shm: %s\n",
 					de->d_name);
 			if (k == 0)
-				ringcast_ring_remove(de->d_name +
-						     strlen(kinds[0]));
+				ringcast_ring_remove_force(de->d_name +
+							   strlen(kinds[0]));
 			snprintf(path, sizeof(path), "/dev/shm/%s", de->d_name);
 			unlink(path);
 		}

@@ -1597,6 +1597,77 @@ START_TEST(test_cli_ls_rm)
 }
 END_TEST
 
+/*
+ * rm of a ring in use is refused, naming the participant; rm --force
+ * removes it, and its publishers and subscribers are told (-EIDRM), the
+ * tool's ones too.
+ */
+START_TEST(test_cli_rm_live)
+{
+	const char *name = t_name("cli-rm-live");
+	const char *other = t_name("cli-rm-live-pub");
+	struct ringcast_sub_opts so = { .from = RINGCAST_FROM_OLDEST };
+	struct ringcast_event ev;
+	struct ringcast_pub *pub;
+	struct ringcast_sub *sub;
+	struct proc p, s, tp;
+	char want[64];
+	int code, i;
+
+	EXPECT_EXIT(0, "create", name);
+	pub = t_pub(name, 0);
+	sub = t_sub(name, &so, NULL);
+	ck_assert_int_ge(ringcast_pub_publish(pub, 0, "a", 1), 0);
+	ck_assert_int_ge(ringcast_pub_publish(pub, 0, "b", 1), 0);
+	proc_start(&s, (const char *const[]){ "sub", name, "--from", "oldest",
+					      NULL });
+	ck_assert_msg(proc_wait_output(&s, "a\nb\n", CLI_MS), "sub: %s",
+		      s.ebuf);
+
+	/* Refused, naming this process, the ring untouched. */
+	ck_assert_int_eq(RUN(&p, NULL, "rm", name), 1);
+	snprintf(want, sizeof(want), "(pid %d)", (int)getpid());
+	ck_assert_msg(strstr(p.ebuf, want) && strstr(p.ebuf, "--force"),
+		      "rm says: %s", p.ebuf);
+	proc_free(&p);
+	ck_assert_int_ge(ringcast_pub_publish(pub, 0, "c", 1), 0);
+
+	EXPECT_EXIT(0, "rm", "--force", name);
+	EXPECT_EXIT(1, "stat", name);
+	ck_assert_int_eq(ringcast_pub_publish(pub, 0, "d", 1), -EIDRM);
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(ringcast_sub_next(sub, &ev, T_WAIT_NS), 0);
+		ck_assert_uint_eq(ev.seq, (uint64_t)i);
+	}
+	ck_assert_int_eq(ringcast_sub_next(sub, &ev, T_WAIT_NS), -EIDRM);
+	code = proc_finish(&s, NULL, CLI_MS);
+	ck_assert_msg(exited(code, 1), "sub: status %#x: %s", code, s.ebuf);
+	ck_assert_str_eq(s.obuf, "a\nb\nc\n");
+	ck_assert_msg(strstr(s.ebuf, "removed"), "sub says: %s", s.ebuf);
+	proc_free(&s);
+	ringcast_sub_detach(sub);
+	ck_assert_int_eq(ringcast_pub_close(pub), -EIDRM);
+
+	/* The tool's publisher, waiting for subscribers. */
+	EXPECT_EXIT(0, "create", other);
+	proc_start(&tp,
+		   (const char *const[]){ "pub", other, "--wait-subscribers",
+					  "1", NULL });
+	ck_assert_msg(proc_wait_error(&tp, "waiting for 1 subscribers", CLI_MS),
+		      "stderr: %s", tp.ebuf);
+	ck_assert_int_eq(RUN(&p, NULL, "rm", other), 1);
+	snprintf(want, sizeof(want), "publisher (pid %d)", (int)tp.pid);
+	ck_assert_msg(strstr(p.ebuf, want), "rm says: %s", p.ebuf);
+	proc_free(&p);
+	EXPECT_EXIT(0, "rm", "--force", other);
+	code = proc_finish(&tp, NULL, CLI_MS);
+	ck_assert_msg(exited(code, 1), "pub: status %#x: %s", code, tp.ebuf);
+	ck_assert_msg(strstr(tp.ebuf, "removed"), "pub says: %s", tp.ebuf);
+	proc_free(&tp);
+	t_assert_clean();
+}
+END_TEST
+
 static Suite *cli_suite(void)
 {
 	Suite *s = suite_create("cli");
@@ -1630,6 +1701,7 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, test_cli_gc);
 	tcase_add_test(tc, test_cli_bench);
 	tcase_add_test(tc, test_cli_ls_rm);
+	tcase_add_test(tc, test_cli_rm_live);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -17,6 +17,9 @@
  *   - a write through a borrowed slot pointer faults in the reader;
  *   - creating a ring never reuses an object of another owner of that name
  *     (the ring, or its lock object) nor follows a link;
+ *   - nor does publishing: a publisher (root too) refuses a ring of another
+ *     owner, even one all may write, unless told to trust that owner
+ *     (RINGCAST_PUB_ANY_OWNER, --any-owner);
  *   - names cannot escape /dev/shm.
  *
  * Not root: "1..0 # SKIP".
@@ -685,6 +688,82 @@ START_TEST(test_lock_object_squat)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- owners */
+
+/* Run the tool as root (this process's user); its status and stderr. */
+static int tool_as_root(const char *args, const char *input, char *err,
+			size_t errlen)
+{
+	char cmd[1024];
+	FILE *p;
+	size_t n;
+	int status;
+
+	snprintf(cmd, sizeof(cmd), "printf '%s' | %s %s 2>&1 >/dev/null", input,
+		 ring_bin, args);
+	p = popen(cmd, "r");
+	ck_assert_ptr_nonnull(p);
+	n = fread(err, 1, errlen - 1, p);
+	err[n] = '\0';
+	status = pclose(p);
+	ck_assert_msg(WIFEXITED(status), "%s: %#x", cmd, status);
+	return WEXITSTATUS(status);
+}
+
+/*
+ * A ring of another user, writable by all: root's publisher refuses it
+ * (whatever it publishes, the owner reads), unless told to trust its
+ * owner; so does the tool, naming the owner, unless --any-owner.
+ */
+START_TEST(test_pub_other_owner)
+{
+	struct ringcast_mux_opts mo = { .flags = RINGCAST_MUX_POST_ONLY };
+	const char *name = t_name("other-owner");
+	struct ringcast_ring_info info;
+	struct ringcast_pub *pub = NULL;
+	struct ringcast_mux *mux = NULL;
+	char args[512], err[2048], want[64];
+	int r;
+
+	run_as(OTHER_UID, OTHER_UID, make_foreign_ring, name);
+	r = ringcast_pub_attach(name, 0, &pub);
+	ck_assert_msg(r == -EACCES, "publisher on uid %d's ring: %s", OTHER_UID,
+		      ringcast_strerror(r));
+	snprintf(want, sizeof(want), "uid %d", OTHER_UID);
+	ck_assert_msg(strstr(ringcast_errdetail(), want), "detail: '%s'",
+		      ringcast_errdetail());
+	ck_assert_int_eq(ringcast_pub_attach(name, RINGCAST_PUB_REOPEN, &pub),
+			 -EACCES);
+	ck_assert_int_eq(ringcast_mux_open(name, &mo, &mux), -EACCES);
+
+	snprintf(args, sizeof(args), "pub %s", name);
+	r = tool_as_root(args, "secret\\n", err, sizeof(err));
+	ck_assert_msg(r == 1, "ringcast %s: exit %d: %s", args, r, err);
+	ck_assert_msg(strstr(err, "uid 65534") && strstr(err, "--any-owner"),
+		      "ringcast %s says: %s", args, err);
+	t_stat(name, &info);
+	ck_assert_uint_eq(info.head, 0);
+	ck_assert_uint_eq(info.state, RINGCAST_STATE_CREATED);
+
+	/* Trusted: the library call, the mux, the tool. */
+	ck_assert_int_eq(
+		ringcast_pub_attach(name, RINGCAST_PUB_ANY_OWNER, &pub), 0);
+	publish_n(pub, 1);
+	ringcast_pub_detach(pub);
+	mo.pub_flags = RINGCAST_PUB_ANY_OWNER;
+	ck_assert_int_eq(ringcast_mux_open(name, &mo, &mux), 0);
+	ringcast_mux_close(mux);
+	snprintf(args, sizeof(args), "pub --any-owner --reopen %s", name);
+	r = tool_as_root(args, "secret\\n", err, sizeof(err));
+	ck_assert_msg(r == 0, "ringcast %s: exit %d: %s", args, r, err);
+	t_stat(name, &info);
+	ck_assert_uint_eq(info.head, 2);
+
+	ck_assert_int_eq(ringcast_ring_remove(name), 0);
+	t_assert_clean();
+}
+END_TEST
+
 /* ---------------------------------------------------------------- names */
 
 START_TEST(test_names)
@@ -746,6 +825,7 @@ int main(void)
 	tcase_add_test(tc, test_borrow_write_faults);
 	tcase_add_test(tc, test_no_reuse_foreign);
 	tcase_add_test(tc, test_lock_object_squat);
+	tcase_add_test(tc, test_pub_other_owner);
 	tcase_add_test(tc, test_names);
 	suite_add_tcase(s, tc);
 	return t_main(s);

@@ -7,7 +7,9 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -417,6 +419,7 @@ START_TEST(test_remove)
 	char file[512];
 
 	pub = t_pub(name, 0);
+	ck_assert_int_eq(ringcast_pub_close(pub), 0);
 	snprintf(file, sizeof(file), "ringcast.%s", name);
 	ck_assert(t_shm_exists(file));
 	ck_assert_int_eq(ringcast_ring_remove(name), 0);
@@ -426,9 +429,9 @@ START_TEST(test_remove)
 
 	ck_assert_int_eq(ringcast_ring_stat(name, &info), -ENOENT);
 	ck_assert_int_eq(ringcast_ring_remove(name), -ENOENT);
+	ck_assert_int_eq(ringcast_ring_remove_force(name), -ENOENT);
 	ck_assert_int_eq(ringcast_sub_attach(name, NULL, &sub, NULL), -ENOENT);
 	ck_assert_int_eq(ringcast_ring_close(name), -ENOENT);
-	ringcast_pub_detach(pub);
 	ck_assert_int_eq(ringcast_pub_attach(name, 0, &pub), -ENOENT);
 
 	/* The name is free again. */
@@ -439,45 +442,13 @@ START_TEST(test_remove)
 }
 END_TEST
 
-START_TEST(test_remove_attached_keeps_working)
-{
-	const char *name = t_ring("remove-att", 16, 64);
-	struct ringcast_sub_opts so = { .from = RINGCAST_FROM_OLDEST };
-	unsigned char buf[T_PAYLOAD_LEN];
-	struct ringcast_event ev;
-	struct ringcast_pub *pub;
-	struct ringcast_sub *sub;
-	uint64_t i;
-
-	pub = t_pub(name, 0);
-	sub = t_sub(name, &so, NULL);
-	ck_assert_int_eq(ringcast_ring_remove(name), 0);
-
-	for (i = 0; i < 10; i++) {
-		t_payload(i, buf);
-		ck_assert_int_ge(ringcast_pub_publish(pub, 1, buf, sizeof(buf)),
-				 0);
-	}
-	for (i = 0; i < 10; i++) {
-		ck_assert_int_eq(ringcast_sub_next(sub, &ev, T_WAIT_NS), 0);
-		ck_assert_uint_eq(ev.seq, i);
-		ck_assert(t_payload_ok(&ev));
-	}
-	ck_assert_int_eq(ringcast_sub_next(sub, &ev, 0), -EAGAIN);
-	ck_assert_int_eq(ringcast_pub_close(pub), 0);
-	ck_assert_int_eq(ringcast_sub_next(sub, &ev, T_WAIT_NS), -EPIPE);
-	ringcast_sub_detach(sub);
-	t_assert_clean();
-}
-END_TEST
-
 START_TEST(test_strerror)
 {
 	static const int codes[] = {
 		EINVAL,	    ENOENT,    EEXIST,	  EACCES, ENOSPC, EPROTO,
 		EBADMSG,    EMSGSIZE,  EBUSY,	  EUSERS, EAGAIN, ETIMEDOUT,
 		EINTR,	    ECANCELED, EOVERFLOW, ESTALE, ERANGE, EPIPE,
-		EOWNERDEAD, ESHUTDOWN, EDEADLK,	  ECHILD,
+		EOWNERDEAD, ESHUTDOWN, EDEADLK,	  ECHILD, EIDRM,
 	};
 	unsigned int i, j;
 
@@ -920,6 +891,324 @@ START_TEST(test_corrupt_slot_len)
 }
 END_TEST
 
+/* ----------------------------------------------------------------------
+ * Creation by several processes at once, and a creator that died
+ */
+
+/* 64 MiB of slots: reserving them takes longer than a few retries. */
+static const struct ringcast_ring_opts big = { .slots = 4096,
+					       .slot_size = 16384 };
+
+struct creator {
+	const char *name;
+	struct t_gate go;
+	int *result;
+};
+
+static int create_big(void *arg)
+{
+	struct creator *c = arg;
+
+	CHILD_ASSERT_EQ(t_gate_wait(&c->go, 1, T_CHILD_MS), 0);
+	*c->result = ringcast_ring_create(c->name, &big, 0);
+	if (*c->result < 0)
+		fprintf(stderr, "create: %s (%s)\n",
+			ringcast_strerror(*c->result), ringcast_errdetail());
+	return 0;
+}
+
+START_TEST(test_create_concurrent_big)
+{
+	int *res = t_shared_alloc(2 * sizeof(int));
+	struct ringcast_ring_info info;
+	int round, i;
+
+	for (round = 0; round < 5; round++) {
+		struct creator c[2];
+		pid_t pid[2];
+
+		for (i = 0; i < 2; i++) {
+			c[i].name = i ? c[0].name : t_name("big-race");
+			c[i].result = &res[i];
+			res[i] = 99;
+			t_gate_init(&c[i].go);
+			pid[i] = t_fork(create_big, &c[i]);
+		}
+		/* Both are ready and blocked on their gate: go. */
+		t_gate_post(&c[0].go);
+		t_gate_post(&c[1].go);
+		for (i = 0; i < 2; i++) {
+			t_child_ok(pid[i]);
+			t_gate_close(&c[i].go);
+		}
+		/* Both succeed: one created it, the other found it. */
+		ck_assert_msg(res[0] >= 0 && res[1] >= 0,
+			      "round %d: create gave %d and %d (%s, %s)", round,
+			      res[0], res[1], ringcast_strerror(res[0]),
+			      ringcast_strerror(res[1]));
+		ck_assert_int_eq(res[0] + res[1], 1);
+		t_stat(c[0].name, &info);
+		ck_assert_uint_eq(info.slot_size, big.slot_size);
+		ck_assert_int_eq(ringcast_ring_remove(c[0].name), 0);
+	}
+	munmap(res, 2 * sizeof(int));
+	t_assert_clean();
+}
+END_TEST
+
+/* The ring object without its magic, and the lock object: what a creator
+ * killed while reserving memory leaves. */
+static void half_made(const char *name)
+{
+	char path[512];
+	int fd;
+
+	t_shm_path(path, sizeof(path), name);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, 1 << 20), 0);
+	close(fd);
+	snprintf(path, sizeof(path), "/dev/shm/ringcast-lock.%s", name);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+}
+
+START_TEST(test_create_dead_creator)
+{
+	const char *a = t_name("dead-creator");
+	const char *b = t_name("dead-creator-excl");
+	struct ringcast_ring_info info;
+
+	half_made(a);
+	half_made(b);
+	ck_assert_int_eq(ringcast_ring_stat(a, &info), -ENOENT);
+	/* Nobody holds the creator's lock: the leftover goes. */
+	ck_assert_int_eq(ringcast_ring_create(a, &small, 0), 0);
+	ck_assert_int_eq(ringcast_ring_create(b, &small, RINGCAST_CREATE_EXCL),
+			 0);
+	t_stat(a, &info);
+	ck_assert_uint_eq(info.slots, small.slots);
+	t_stat(b, &info);
+	ck_assert_uint_eq(info.state, RINGCAST_STATE_CREATED);
+	t_assert_clean();
+}
+END_TEST
+
+/* A creator stopped mid-creation: it holds RC_LOCK_CREATE until killed. */
+struct stuck_creator {
+	const char *name;
+	struct t_gate locked;
+};
+
+static int hold_create_lock(void *arg)
+{
+	struct stuck_creator *s = arg;
+	struct flock fl = { .l_type = F_WRLCK,
+			    .l_whence = SEEK_SET,
+			    .l_start = RC_LOCK_CREATE,
+			    .l_len = 1 };
+	char path[512];
+	int fd;
+
+	snprintf(path, sizeof(path), "/dev/shm/ringcast-lock.%s", s->name);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	CHILD_ASSERT(fd >= 0);
+	CHILD_ASSERT(fcntl(fd, F_OFD_SETLK, &fl) == 0);
+	t_gate_post(&s->locked);
+	pause();
+	return 0;
+}
+
+static int create_waits(void *arg)
+{
+	int r = ringcast_ring_create(arg, &small, 0);
+
+	if (r)
+		fprintf(stderr, "create: %s (%s)\n", ringcast_strerror(r),
+			ringcast_errdetail());
+	CHILD_ASSERT_EQ(r, 0);
+	return 0;
+}
+
+START_TEST(test_create_creator_killed)
+{
+	struct stuck_creator s = { .name = t_name("killed-creator") };
+	struct ringcast_ring_info info;
+	pid_t holder, waiter;
+
+	half_made(s.name);
+	t_gate_init(&s.locked);
+	holder = t_fork(hold_create_lock, &s);
+	ck_assert_int_eq(t_gate_wait(&s.locked, 1, T_CHILD_MS), 0);
+	/* Being created: an exclusive create fails, a removal is refused. */
+	ck_assert_int_eq(ringcast_ring_create(s.name, &small,
+					      RINGCAST_CREATE_EXCL),
+			 -EEXIST);
+	ck_assert_int_eq(ringcast_ring_remove(s.name), -EBUSY);
+	/* An open-or-create waits for the creator, which dies. */
+	waiter = t_fork(create_waits, (void *)s.name);
+	kill(holder, SIGKILL);
+	t_child_killed(holder, SIGKILL);
+	t_child_ok(waiter);
+	t_stat(s.name, &info);
+	ck_assert_uint_eq(info.slots, small.slots);
+	t_gate_close(&s.locked);
+	t_assert_clean();
+}
+END_TEST
+
+/* ----------------------------------------------------------------------
+ * Removal while in use
+ */
+
+struct participant {
+	const char *name;
+	bool multi; /* a publisher of a multi-publisher ring */
+	bool sub; /* a registered subscriber, not a publisher */
+	struct t_gate ready, release;
+};
+
+static int participate(void *arg)
+{
+	struct participant *p = arg;
+	struct ringcast_pub *pub = NULL;
+	struct ringcast_sub *sub = NULL;
+
+	if (p->sub)
+		CHILD_ASSERT_EQ(ringcast_sub_attach(p->name, NULL, &sub, NULL),
+				0);
+	else
+		CHILD_ASSERT_EQ(ringcast_pub_attach(p->name, 0, &pub), 0);
+	t_gate_post(&p->ready);
+	CHILD_ASSERT_EQ(t_gate_wait(&p->release, 1, T_CHILD_MS), 0);
+	ringcast_pub_detach(pub);
+	ringcast_sub_detach(sub);
+	return 0;
+}
+
+static void remove_refused_while(struct participant *p, const char *what)
+{
+	char want[128];
+	pid_t pid;
+	int r;
+
+	t_gate_init(&p->ready);
+	t_gate_init(&p->release);
+	pid = t_fork(participate, p);
+	ck_assert_int_eq(t_gate_wait(&p->ready, 1, T_CHILD_MS), 0);
+	r = ringcast_ring_remove(p->name);
+	ck_assert_msg(r == -EBUSY, "remove with a live %s: %s", what,
+		      ringcast_strerror(r));
+	snprintf(want, sizeof(want), "live %s (pid %d)", what, (int)pid);
+	ck_assert_msg(strstr(ringcast_errdetail(), want), "detail: '%s'",
+		      ringcast_errdetail());
+	t_gate_post(&p->release);
+	t_child_ok(pid);
+	t_gate_close(&p->ready);
+	t_gate_close(&p->release);
+}
+
+START_TEST(test_remove_busy)
+{
+	struct participant p = { .name = t_ring("remove-busy", 8, 64) };
+	struct participant m = { .name = t_ring_opts("remove-busy-multi",
+						     &small,
+						     RINGCAST_CREATE_MULTI_PUB),
+				 .multi = true };
+	struct ringcast_ring_info info;
+	struct ringcast_pub *pub;
+
+	remove_refused_while(&p, "publisher");
+	p.sub = true;
+	remove_refused_while(&p, "subscriber");
+	remove_refused_while(&m, "publisher");
+	t_stat(p.name, &info);
+	ck_assert_uint_eq(info.state, RINGCAST_STATE_ABANDONED);
+	/* The caller's own handles count too. */
+	pub = t_pub(p.name, 0);
+	ck_assert_int_eq(ringcast_ring_remove(p.name), -EBUSY);
+	ringcast_pub_detach(pub);
+	/* Nobody left: removed. */
+	ck_assert_int_eq(ringcast_ring_remove(p.name), 0);
+	ck_assert_int_eq(ringcast_ring_remove(m.name), 0);
+	ck_assert_int_eq(ringcast_ring_stat(p.name, &info), -ENOENT);
+	t_assert_clean();
+}
+END_TEST
+
+/* A subscriber asleep when the ring is removed: woken, drains, -EIDRM. */
+static int sleep_until_removed(void *arg)
+{
+	struct participant *p = arg;
+	struct ringcast_sub_opts o = { .from = RINGCAST_FROM_OLDEST };
+	struct ringcast_sub *sub = NULL;
+	struct ringcast_event ev;
+	int i;
+
+	CHILD_ASSERT_EQ(ringcast_sub_attach(p->name, &o, &sub, NULL), 0);
+	for (i = 0; i < 3; i++) {
+		CHILD_ASSERT_EQ(ringcast_sub_next(sub, &ev, T_WAIT_NS), 0);
+		CHILD_ASSERT_EQ(ev.seq, i);
+	}
+	t_gate_post(&p->ready);
+	CHILD_ASSERT_EQ(ringcast_sub_next(sub, &ev, T_WAIT_NS), -EIDRM);
+	ringcast_sub_detach(sub);
+	return 0;
+}
+
+START_TEST(test_remove_force)
+{
+	const char *name = t_ring("remove-force", 16, 64);
+	struct ringcast_sub_opts so = { .from = RINGCAST_FROM_OLDEST,
+					.flags = RINGCAST_SUB_RELIABLE };
+	struct participant p = { .name = name };
+	unsigned char buf[T_PAYLOAD_LEN];
+	struct ringcast_event ev;
+	struct ringcast_pub *pub;
+	struct ringcast_sub *sub;
+	char file[512];
+	pid_t sleeper;
+	uint64_t i;
+
+	pub = t_pub(name, 0);
+	sub = t_sub(name, &so, NULL);
+	for (i = 0; i < 3; i++) {
+		t_payload(i, buf);
+		ck_assert_int_ge(ringcast_pub_publish(pub, 1, buf, sizeof(buf)),
+				 0);
+	}
+	t_gate_init(&p.ready);
+	sleeper = t_fork(sleep_until_removed, &p);
+	ck_assert_int_eq(t_gate_wait(&p.ready, 1, T_CHILD_MS), 0);
+
+	ck_assert_int_eq(ringcast_ring_remove(name), -EBUSY);
+	ck_assert_int_eq(ringcast_ring_remove_force(name), 0);
+	snprintf(file, sizeof(file), "ringcast.%s", name);
+	ck_assert(!t_shm_exists(file));
+	snprintf(file, sizeof(file), "ringcast-lock.%s", name);
+	ck_assert(!t_shm_exists(file));
+
+	/* The publisher is told, instead of writing on alone. */
+	t_payload(3, buf);
+	ck_assert_int_eq(ringcast_pub_publish(pub, 1, buf, sizeof(buf)),
+			 -EIDRM);
+	/* The subscriber reads what came before, then is told. */
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(ringcast_sub_next(sub, &ev, T_WAIT_NS), 0);
+		ck_assert_uint_eq(ev.seq, i);
+		ck_assert(t_payload_ok(&ev));
+	}
+	ck_assert_int_eq(ringcast_sub_next(sub, &ev, T_WAIT_NS), -EIDRM);
+	ck_assert_int_eq(ringcast_sub_next(sub, &ev, 0), -EIDRM);
+	t_child_ok(sleeper);
+	ck_assert_int_eq(ringcast_pub_close(pub), -EIDRM);
+	ringcast_sub_detach(sub);
+	t_gate_close(&p.ready);
+	t_assert_clean();
+}
+END_TEST
+
 static Suite *ring_suite(void)
 {
 	Suite *s = suite_create("ring");
@@ -951,8 +1240,17 @@ static Suite *ring_suite(void)
 	tcase_add_test(tc, test_stat_live);
 	tcase_add_test(tc, test_list);
 	tcase_add_test(tc, test_remove);
-	tcase_add_test(tc, test_remove_attached_keeps_working);
 	tcase_add_test(tc, test_strerror);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("lifecycle");
+	t_add_cleanup(tc);
+	tcase_set_timeout(tc, T_CASE_TIMEOUT);
+	tcase_add_test(tc, test_create_concurrent_big);
+	tcase_add_test(tc, test_create_dead_creator);
+	tcase_add_test(tc, test_create_creator_killed);
+	tcase_add_test(tc, test_remove_busy);
+	tcase_add_test(tc, test_remove_force);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("corruption");

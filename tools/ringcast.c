@@ -26,8 +26,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pwd.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -558,12 +560,35 @@ static int pub_prepare(const struct command *cmd, const struct pub_args *a)
 	return ring_error(cmd, a->name, err);
 }
 
+/*
+ * -EACCES from attaching a publisher: when the ring belongs to another
+ * user, name that user (whoever owns the ring reads what is published).
+ */
+static int foreign_error(const struct command *cmd, const char *name, int err)
+{
+	char path[RINGCAST_NAME_MAX + 32];
+	struct passwd *pw;
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/dev/shm/ringcast.%s", name);
+	if (stat(path, &st) < 0 || st.st_uid == geteuid())
+		return ring_error(cmd, name, err);
+	pw = getpwuid(st.st_uid);
+	return fail(cmd, name,
+		    "belongs to user %s (uid %u), not to you: it reads "
+		    "whatever is published; --any-owner publishes into it "
+		    "if you trust that user",
+		    pw ? pw->pw_name : "?", (unsigned int)st.st_uid);
+}
+
 static int pub_error(const struct command *cmd, const struct pub_args *a,
 		     int err)
 {
 	switch (err) {
 	case -EPIPE:
 		return fail(cmd, a->name, "closed while publishing");
+	case -EIDRM:
+		return fail(cmd, a->name, "removed while publishing");
 	case -EAGAIN:
 		return fail(cmd, a->name,
 			    "no room: a reliable subscriber is a whole ring "
@@ -762,6 +787,7 @@ static int cmd_pub(const struct command *cmd, int argc, char **argv)
 		{ "slot-size", required_argument, NULL, 'z' },
 		{ "wait-subscribers", required_argument, NULL, 'W' },
 		{ "timeout", required_argument, NULL, 'o' },
+		{ "any-owner", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -785,6 +811,9 @@ static int cmd_pub(const struct command *cmd, int argc, char **argv)
 			break;
 		case 'r':
 			a.flags |= RINGCAST_PUB_REOPEN;
+			break;
+		case 'A':
+			a.flags |= RINGCAST_PUB_ANY_OWNER;
 			break;
 		case 's':
 		case 'z':
@@ -818,6 +847,8 @@ static int cmd_pub(const struct command *cmd, int argc, char **argv)
 	if (err == -EPIPE)
 		return fail(cmd, a.name,
 			    "closed (--reopen publishes on it again)");
+	if (err == -EACCES && !(a.flags & RINGCAST_PUB_ANY_OWNER))
+		return foreign_error(cmd, a.name, err);
 	if (err < 0)
 		return ring_error(cmd, a.name, err);
 	/*
@@ -1254,7 +1285,38 @@ static int cmd_close(const struct command *cmd, int argc, char **argv)
 
 static int cmd_rm(const struct command *cmd, int argc, char **argv)
 {
-	return cmd_name_only(cmd, argc, argv, ringcast_ring_remove);
+	static const struct option longopts[] = {
+		{ "force", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *name;
+	bool force = false;
+	int c, err;
+
+	while ((c = next_opt(cmd, argc, argv, ":hf", longopts)) != -1) {
+		switch (c) {
+		case 'h':
+			print_help(cmd, stdout);
+			return EXIT_SUCCESS;
+		case 'f':
+			force = true;
+			break;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	name = one_name(cmd, argc, argv);
+	if (!name)
+		return EXIT_USAGE;
+	err = force ? ringcast_ring_remove_force(name) :
+		      ringcast_ring_remove(name);
+	if (err == -EBUSY)
+		return fail(cmd, name, "in use: %s (--force removes it anyway)",
+			    ringcast_errdetail());
+	if (err < 0)
+		return ring_error(cmd, name, err);
+	return EXIT_SUCCESS;
 }
 
 /* ----------------------------------------------------------------------
@@ -1272,6 +1334,8 @@ static const char *state_name(uint32_t state)
 		return "closed";
 	case RINGCAST_STATE_ABANDONED:
 		return "abandoned";
+	case RINGCAST_STATE_REMOVED:
+		return "removed";
 	}
 	return "unknown";
 }
@@ -2359,6 +2423,7 @@ static const char pub_help[] =
 	"Usage: ringcast pub NAME [--type T | --typed] [--reopen]\n"
 	"                         [--slots N] [--slot-size BYTES]\n"
 	"                         [--wait-subscribers N] [--timeout SECONDS]\n"
+	"                         [--any-owner]\n"
 	"\n"
 	"Publish each line of standard input, without its newline, as\n"
 	"one event; at the end of the input close the ring (end of\n"
@@ -2381,6 +2446,9 @@ static const char pub_help[] =
 	"  --timeout SECONDS  give up when a reliable subscriber leaves no\n"
 	"                     room for that long (fractions allowed; 0:\n"
 	"                     never wait); also bounds --wait-subscribers\n"
+	"  --any-owner        publish even into a ring of another user, who\n"
+	"                     reads whatever is published: only one you\n"
+	"                     trust (without it, such a ring is an error)\n"
 	"\n"
 	"A line longer than the ring's capacity, or a timeout, is an\n"
 	"error: the lines before it are published, the ring is closed,\n"
@@ -2461,11 +2529,19 @@ static const char ls_help[] =
 	"Exit status: 0, 1 error, 2 usage.\n";
 
 static const char rm_help[] =
-	"Usage: ringcast rm NAME\n"
+	"Usage: ringcast rm NAME [--force]\n"
 	"\n"
-	"Remove the ring: processes attached to it go on with their\n"
-	"mapping, new ones do not find it.\n"
-	"Exit status: 0 removed, 1 error (no such ring...), 2 usage.\n";
+	"Remove the ring, unless a publisher or a registered subscriber\n"
+	"of it is alive (the error names it and its pid).  New processes\n"
+	"do not find it any more.\n"
+	"\n"
+	"  --force  remove it even while it is in use: its publishers\n"
+	"           are refused from then on, and its subscribers read\n"
+	"           what was published, then stop; both are told the\n"
+	"           ring was removed\n"
+	"\n"
+	"Exit status: 0 removed, 1 error (no such ring, in use...), 2\n"
+	"usage.\n";
 
 static const char top_help[] =
 	"Usage: ringcast top [NAME...] [--interval SECONDS]\n"

@@ -99,6 +99,11 @@ RINGCAST_API int ringcast_ring_remove(const char *name)
 	return name ? outcome() : -EINVAL;
 }
 
+RINGCAST_API int ringcast_ring_remove_force(const char *name)
+{
+	return name ? outcome() : -EINVAL;
+}
+
 RINGCAST_API int ringcast_ring_close(const char *name)
 {
 	return name ? outcome() : -EINVAL;

@@ -204,6 +204,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	try_everything(name, ctl[0]);
 
 	/* Removes the object and the lock object an attach made. */
-	ringcast_ring_remove(name);
+	ringcast_ring_remove_force(name);
 	return 0;
 }

@@ -490,6 +490,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (w.pub)
 		ringcast_pub_detach(w.pub);
 	munmap(w.map, w.size);
-	ringcast_ring_remove(w.name);
+	ringcast_ring_remove_force(w.name);
 	return 0;
 }

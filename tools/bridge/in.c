@@ -394,20 +394,25 @@ static int in_open_ring(struct in *in)
 	struct bridge *b = in->b;
 	int r;
 
-	r = ringcast_pub_attach(b->name, RINGCAST_PUB_REOPEN, &in->pub);
+	r = ringcast_pub_attach(b->name, RINGCAST_PUB_REOPEN | b->pub_flags,
+				&in->pub);
 	if (r == -ENOENT) {
 		r = ringcast_ring_create(b->name, &b->geo, 0);
 		if (r == 0)
 			bridge_log(b, "created the ring");
 		if (r >= 0 || r == -EEXIST)
-			r = ringcast_pub_attach(b->name, RINGCAST_PUB_REOPEN,
-						&in->pub);
+			r = ringcast_pub_attach(
+				b->name, RINGCAST_PUB_REOPEN | b->pub_flags,
+				&in->pub);
 	}
 	if (r) {
 		const char *d = ringcast_errdetail();
 
-		bridge_log(b, "cannot publish into the ring: %s%s%s",
-			   ringcast_strerror(r), *d ? ": " : "", d);
+		bridge_log(b, "cannot publish into the ring: %s%s%s%s",
+			   ringcast_strerror(r), *d ? ": " : "", d,
+			   r == -EACCES && strstr(d, "belongs to uid") ?
+				   " (--any-owner trusts its owner)" :
+				   "");
 		return r;
 	}
 	atomic_store(&signal_pub, in->pub);

@@ -28,6 +28,7 @@ static const char usage_text[] =
 	"                           [--from newest|oldest] [--wait]\n"
 	"       ringcast-bridge in NAME [--nats URL] [--subject PATTERN]\n"
 	"                          [--slots N] [--slot-size BYTES]\n"
+	"                          [--any-owner]\n"
 	"       ringcast-bridge stat NAME\n"
 	"Common options: [--host NAME] [--max-backoff SECONDS]\n"
 	"\n"
@@ -49,6 +50,8 @@ static const char usage_text[] =
 	"publish every message into the ring with its type tag.  Gaps are\n"
 	"detected per origin and type, reported on stderr and counted.\n"
 	"  --slots N, --slot-size BYTES  geometry of a ring it creates\n"
+	"  --any-owner     publish into the ring even when it belongs to\n"
+	"                  another user (who reads whatever is published)\n"
 	"\n"
 	"  --nats URL      the server (default nats://127.0.0.1:4222); the\n"
 	"                  first connection and later ones are retried for\n"
@@ -131,6 +134,7 @@ enum {
 	OPT_SLOT_SIZE,
 	OPT_HOST,
 	OPT_BACKOFF,
+	OPT_ANY_OWNER,
 	OPT_HELP,
 };
 
@@ -144,6 +148,7 @@ static const struct option longopts[] = {
 	{ "slot-size", required_argument, NULL, OPT_SLOT_SIZE },
 	{ "host", required_argument, NULL, OPT_HOST },
 	{ "max-backoff", required_argument, NULL, OPT_BACKOFF },
+	{ "any-owner", no_argument, NULL, OPT_ANY_OWNER },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -216,6 +221,11 @@ static int parse(struct bridge *b, int argc, char **argv)
 			if (parse_seconds(optarg, &ns) || ns < NSEC_PER_MSEC)
 				return usage("bad --max-backoff");
 			b->backoff_max_ms = ns / NSEC_PER_MSEC;
+			break;
+		case OPT_ANY_OWNER:
+			if (out)
+				return usage("--any-owner is for in");
+			b->pub_flags |= RINGCAST_PUB_ANY_OWNER;
 			break;
 		case OPT_HELP:
 			fputs(usage_text, stdout);
