@@ -130,7 +130,8 @@ static int rc_publishers_alive(struct rc_map *m)
 		int32_t pid;
 
 		/* Pairs with the release CAS of the state in rc_table_join(). */
-		if (smp_load_acquire(&e->state) != RC_ENTRY_PUBLISHER)
+		if (RC_ENTRY_KIND(smp_load_acquire(&e->state)) !=
+		    RC_ENTRY_PUBLISHER)
 			continue;
 		pid = READ_ONCE(e->pid);
 		if (pid > 0 && rc_pid_alive(pid, READ_ONCE(e->start_time)))

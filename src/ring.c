@@ -898,7 +898,7 @@ static int rc_remove_check(struct rc_map *m)
 	for (i = 0; i < m->table_cap; i++) {
 		const struct rc_entry *e = &m->table[i];
 
-		st = smp_load_acquire(&e->state);
+		st = RC_ENTRY_KIND(smp_load_acquire(&e->state));
 		if (st == RC_ENTRY_FREE)
 			continue;
 		pid = READ_ONCE(e->pid);
