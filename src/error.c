@@ -38,7 +38,7 @@ static const struct {
 	{ EPROTO, "not a ringcast ring, or an incompatible version" },
 	{ EBADMSG, "the ring is corrupted" },
 	{ EMSGSIZE, "payload larger than the slot allows" },
-	{ EBUSY, "another live publisher holds the ring" },
+	{ EBUSY, "the ring is in use by a live publisher or participant" },
 	{ EUSERS, "the subscriber table is full" },
 	{ EAGAIN, "nothing ready" },
 	{ ETIMEDOUT, "timed out" },

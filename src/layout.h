@@ -25,7 +25,13 @@
 #include <stdint.h>
 
 #define RC_MAGIC 0x3174736163676e72ull /* "rngcast1", little-endian */
-#define RC_ABI_VERSION 1u
+/*
+ * 2: an entry's state word carries a claim generation, the life word may
+ * say REMOVED, and the header has wake_all_seq: a library of version 1
+ * would take a version 2 ring for a corrupted one, and miss the claims'
+ * generations.  An older ring is refused with a clear -EPROTO.
+ */
+#define RC_ABI_VERSION 2u
 #define RC_FEAT_MULTI_PUB 0x1u /* several publishers (fixed at creation) */
 #define RC_FEATURES_KNOWN RC_FEAT_MULTI_PUB
 

@@ -119,7 +119,7 @@ RINGCAST_API int ringcast_ring_stat(const char *name,
 	if (r)
 		return r;
 	memset(info, 0, sizeof(*info));
-	info->abi_version = 1;
+	info->abi_version = 2;
 	info->features = sc[3] >> 7;
 	info->slots = 1u << (sc[3] % 25);
 	info->slot_size = 64u << (sc[2] % 19);
