@@ -111,6 +111,11 @@ struct ringcast_pub {
 	uint32_t gate_gen; /* table generation the list was made at */
 	uint32_t ngates;
 	struct rc_gate *gates; /* table_cap of them */
+	/* A multi-publisher ring: the other publishers' entries, listed
+	 * with the gates; their uncommitted claims gate us too. */
+	uint32_t npeers;
+	uint32_t *peers; /* table_cap of them */
+	uint64_t claim_low; /* lowest such claim at the last scan */
 	int64_t timeout_ns; /* < 0: for ever */
 	_Atomic uint32_t intr;
 
@@ -154,28 +159,28 @@ static uint64_t rc_pub_find_head(struct rc_map *m)
 }
 
 /*
- * Remember how the epoch we take over ended (see rc_sub_end_code()), in
- * the slot *at of ended[] (-1: a new one).  A takeover whose
- * compare-and-swap is retried after the life word changed under it (a
- * close, an abandonment: the same epoch, another state) rewrites its own
- * slot, so an epoch is never recorded twice: a reader takes the first
- * match.  Readers look only once they see the new epoch, after our
- * release compare-and-swap, so the rewrite is never seen half done.
+ * Remember how the epoch we take over ended (see rc_sub_end_code()): one
+ * record per epoch, since a reader takes the first match.  A takeover
+ * that recorded the epoch and then failed (its compare-and-swap lost to a
+ * close or an abandonment, or it died before it) left a record of it with
+ * a state that is no longer true: rewrite that one.  Writers are one at a
+ * time (the lease, or the takeover lock).  Readers look only once they
+ * see the new epoch, after our release compare-and-swap, so a rewrite is
+ * never seen half done.
  */
-static void rc_pub_record_end(struct rc_hdr *hdr, uint64_t life, int *at)
+static void rc_pub_record_end(struct rc_hdr *hdr, uint64_t life)
 {
-	uint32_t i;
+	uint32_t i, tag = (uint32_t)RC_LIFE_EPOCH(life);
 
-	if (*at >= 0 &&
-	    READ_ONCE(hdr->ended[*at].tag) == (uint32_t)RC_LIFE_EPOCH(life)) {
-		WRITE_ONCE(hdr->ended[*at].state, RC_LIFE_STATE(life));
-		return;
+	for (i = 0; i < RC_ENDED_MAX; i++)
+		if (READ_ONCE(hdr->ended[i].tag) == tag)
+			break;
+	if (i == RC_ENDED_MAX) {
+		i = READ_ONCE(hdr->ended_next) % RC_ENDED_MAX;
+		WRITE_ONCE(hdr->ended[i].tag, tag);
+		WRITE_ONCE(hdr->ended_next, i + 1);
 	}
-	i = READ_ONCE(hdr->ended_next) % RC_ENDED_MAX;
-	WRITE_ONCE(hdr->ended[i].tag, (uint32_t)RC_LIFE_EPOCH(life));
 	WRITE_ONCE(hdr->ended[i].state, RC_LIFE_STATE(life));
-	WRITE_ONCE(hdr->ended_next, i + 1);
-	*at = (int)i;
 }
 
 /*
@@ -209,7 +214,7 @@ RINGCAST_API int ringcast_pub_attach(const char *name, unsigned int flags,
 	struct ringcast_pub *pub;
 	struct rc_hdr *hdr;
 	uint64_t life, epoch, head;
-	int r, tries, ended_at = -1;
+	int r, tries;
 	bool locked = false;
 	uint32_t state;
 
@@ -232,7 +237,8 @@ RINGCAST_API int ringcast_pub_attach(const char *name, unsigned int flags,
 	}
 	hdr = pub->m.hdr;
 	pub->gates = calloc(pub->m.table_cap, sizeof(*pub->gates));
-	if (!pub->gates) {
+	pub->peers = calloc(pub->m.table_cap, sizeof(*pub->peers));
+	if (!pub->gates || !pub->peers) {
 		r = -ENOMEM;
 		goto err_unmap;
 	}
@@ -350,7 +356,7 @@ RINGCAST_API int ringcast_pub_attach(const char *name, unsigned int flags,
 		 */
 		WRITE_ONCE(hdr->epoch_start, head);
 		if (state != RINGCAST_STATE_CREATED)
-			rc_pub_record_end(hdr, life, &ended_at);
+			rc_pub_record_end(hdr, life);
 		WRITE_ONCE(hdr->pub_pid, (int32_t)getpid());
 		WRITE_ONCE(hdr->pub_start, rc_proc_start_time(getpid()));
 		if (!pub->multi)
@@ -382,18 +388,27 @@ RINGCAST_API int ringcast_pub_attach(const char *name, unsigned int flags,
 	pub->registered = rc_table_count(&pub->m);
 	/* Limits never go down, also across publishers (gating table). */
 	pub->limit = READ_ONCE(hdr->limit);
-	/*
-	 * A limit more than a ring ahead was never stored by a publisher:
-	 * the sole publisher of a ring stores it back within bounds.  On a
-	 * multi-publisher ring another publisher may have stored it from a
-	 * head later than the one we read: keep it (only our own copy is
-	 * bounded), or a reliable subscriber that started from it would be
-	 * overwritten under a lower limit.
-	 */
-	if (pub->limit > head + pub->m.slot_count) {
+	if (pub->multi) {
+		/*
+		 * Every limit a publisher stores is at most the head it
+		 * read plus a ring, so at most the head read after it plus
+		 * a ring: one above that was never stored by a publisher
+		 * (the memory was scribbled on).  Bring it down from that
+		 * very value only: a compare-and-swap, which fails if a
+		 * publisher raised the limit since.
+		 */
+		uint64_t h = atomic_load(&hdr->head), lim = pub->limit;
+
+		if (h <= RC_SEQ_MAX - pub->m.slot_count &&
+		    lim > h + pub->m.slot_count) {
+			pub->limit = h + pub->m.slot_count;
+			atomic_compare_exchange_strong(&hdr->limit, &lim,
+						       pub->limit);
+		}
+	} else if (pub->limit > head + pub->m.slot_count) {
+		/* Ours alone: a limit more than a ring ahead was scribbled. */
 		pub->limit = head + pub->m.slot_count;
-		if (!pub->multi)
-			WRITE_ONCE(hdr->limit, pub->limit);
+		WRITE_ONCE(hdr->limit, pub->limit);
 	}
 	pub->allowed = 0; /* the first publish scans */
 	pub->quarter = pub->m.slot_count >= 4 ? pub->m.slot_count / 4 : 1;
@@ -412,6 +427,7 @@ err_drop:
 err_unmap:
 	rc_map_close(&pub->m);
 err_free:
+	free(pub->peers);
 	free(pub->gates);
 	free(pub);
 	return r;
@@ -440,7 +456,7 @@ static int rc_pub_refuse(struct ringcast_pub *pub, int err)
 static void rc_pub_list_gates(struct ringcast_pub *pub, uint32_t gen)
 {
 	struct rc_map *m = &pub->m;
-	uint32_t i, n = 0;
+	uint32_t i, n = 0, np = 0;
 
 	pub->gate_gen = gen;
 	for (i = 0; i < m->table_cap; i++) {
@@ -451,6 +467,9 @@ static void rc_pub_list_gates(struct ringcast_pub *pub, uint32_t gen)
 		 */
 		uint32_t w = smp_load_acquire(&e->state);
 
+		if (RC_ENTRY_KIND(w) == RC_ENTRY_PUBLISHER && pub->multi &&
+		    (int)i != pub->entry)
+			pub->peers[np++] = i;
 		if (RC_ENTRY_KIND(w) != RC_ENTRY_RELIABLE)
 			continue;
 		pub->gates[n].idx = i;
@@ -461,6 +480,7 @@ static void rc_pub_list_gates(struct ringcast_pub *pub, uint32_t gen)
 		n++;
 	}
 	pub->ngates = n;
+	pub->npeers = np;
 }
 
 /*
@@ -529,6 +549,31 @@ static bool rc_pub_scan(struct ringcast_pub *pub, uint64_t base, uint64_t want)
 	}
 	pub->slowest = slowest < 0 ? -1 : (int)pub->gates[slowest].idx;
 	pub->low = low;
+	/*
+	 * The other publishers' claims not yet committed gate us like
+	 * cursors: a sequence S claimed and not committed keeps S + N, its
+	 * slot's next event, out of our reach, or S's late commit would
+	 * land on it.  A claim we must respect was announced before its
+	 * claimer's seq-cst CAS of the head, which came before our load of
+	 * the head (base): the announcement is visible to these loads.  An
+	 * announcement may cover sequences its owner never won (a lost CAS,
+	 * withdrawn at once): only more caution.
+	 */
+	pub->claim_low = UINT64_MAX;
+	for (i = 0; i < pub->npeers; i++) {
+		const struct rc_entry *e = &m->table[pub->peers[i]];
+		/*
+		 * Acquire: pairs with the release store of claim_seq in
+		 * rc_mpub_claim() and rc_pub_advance().
+		 */
+		uint64_t cs = smp_load_acquire(&e->claim_seq);
+		uint64_t ce = READ_ONCE(e->claim_end);
+
+		if (ce > cs && cs < pub->claim_low)
+			pub->claim_low = cs;
+	}
+	if (pub->claim_low < low)
+		low = pub->claim_low;
 	if (low > RC_SEQ_MAX)
 		low = RC_SEQ_MAX; /* none, or a cursor no sequence reaches */
 	pub->allowed = low + n < lim ? low + n : lim;
@@ -592,6 +637,16 @@ static bool rc_pub_reap(struct ringcast_pub *pub, uint64_t want)
 		if (c + n >= want)
 			continue;
 		if (rc_entry_reclaim(m, idx) == 1)
+			freed = true;
+	}
+	/* A dead publisher's claim: its reclaim makes it a hole. */
+	for (i = 0; i < pub->npeers; i++) {
+		const struct rc_entry *e = &m->table[pub->peers[i]];
+		uint64_t cs = READ_ONCE(e->claim_seq);
+
+		if (READ_ONCE(e->claim_end) <= cs || cs + n >= want)
+			continue;
+		if (rc_entry_reclaim(m, pub->peers[i]) == 1)
 			freed = true;
 	}
 	return freed;
@@ -679,7 +734,8 @@ static int rc_pub_block(struct ringcast_pub *pub, uint64_t base, uint64_t want)
 			stuck_since = now;
 		}
 		demote_at = UINT64_MAX;
-		if (stuck >= 0) {
+		/* Only a reliable subscriber in our way is demoted. */
+		if (stuck >= 0 && stuck_cursor + pub->m.slot_count < want) {
 			uint64_t d =
 				rc_pub_demote_ns(pub, &pub->m.table[stuck]);
 
@@ -874,6 +930,18 @@ static void rc_pub_advance(struct ringcast_pub *pub, uint64_t n, uint32_t bits)
 	}
 	/* [F]: pairs with smp_mb() [G] in rc_sub_sleep(). */
 	smp_mb();
+	if (pub->multi) {
+		/*
+		 * A publisher may wait for room behind the claim we just
+		 * committed.  [F] is also [S] of rc_pub_wake() here: pairs
+		 * with [P] in rc_pub_block(), with our claim_seq in place of
+		 * a cursor.
+		 */
+		w = READ_ONCE(hdr->pub_wait);
+		if (unlikely(w & RC_PUB_SLEEPING) &&
+		    atomic_compare_exchange_strong(&hdr->pub_wait, &w, w + 1))
+			rc_futex_wake(&hdr->pub_wait, FUTEX_BITSET_MATCH_ANY);
+	}
 	w = READ_ONCE(hdr->wake_bits);
 	if (likely(!(w & bits)))
 		return;
@@ -1141,6 +1209,7 @@ static void rc_pub_free(struct ringcast_pub *pub)
 		rc_wake_all(&pub->m);
 	}
 	rc_map_close(&pub->m);
+	free(pub->peers);
 	free(pub->gates);
 	free(pub);
 }

@@ -6,10 +6,12 @@
  * is retried, and the claim generation that keeps a demotion off a fresh
  * subscriber.
  *
- * This executable links the static library with rc_random64() wrapped
- * (-Wl,--wrap): a publisher taking a ring over draws its epoch between its
- * look at the life word and its compare-and-swap of it, so the wrapper can
- * change the life word there, on cue, and make the compare-and-swap fail.
+ * This executable links the static library with rc_random64() and
+ * rc_table_count() wrapped (-Wl,--wrap): a publisher taking a ring over
+ * draws its epoch between its look at the life word and its
+ * compare-and-swap of it, and an attach counts the table between its read
+ * of the head and its read of the limit, so the wrappers can act there,
+ * on cue: change the life word, or publish from another handle.
  * RINGCAST_RACE_TRIES sets the tries of the attach race (300).
  */
 #include <errno.h>
@@ -20,6 +22,7 @@
 
 #include "common.h"
 #include "layout.h"
+#include "ring.h"
 
 /* ------------------------------------------------- the rc_random64 wrap */
 
@@ -174,17 +177,38 @@ END_TEST
 /* ----------------------------------------------- the limit, never lowered */
 
 /*
- * A publisher joining a multi-publisher ring finds a limit more than a ring
- * above the head it read: another publisher scanned after that read.  It
- * must not store its own, lower, value: a reliable subscriber may have
- * started from the higher one.
+ * A publisher joining a multi-publisher ring reads the head, and then,
+ * after another publisher moved on and scanned, the limit: more than a
+ * ring above the head it read.  It must not store its own, lower, value:
+ * a reliable subscriber may have started from the higher one.  The other
+ * publisher publishes between the two reads, from the wrapped
+ * rc_table_count() that the attach calls there.
  */
+static struct ringcast_pub *count_pub;
+
+uint32_t __real_rc_table_count(const struct rc_map *m);
+uint32_t __wrap_rc_table_count(const struct rc_map *m);
+
+uint32_t __wrap_rc_table_count(const struct rc_map *m)
+{
+	struct ringcast_pub *pub = count_pub;
+	uint64_t i;
+
+	if (pub) {
+		count_pub = NULL;
+		for (i = 0; i < 100; i++)
+			ck_assert_int_ge(
+				ringcast_pub_publish(pub, 1, &i, sizeof(i)), 0);
+	}
+	return __real_rc_table_count(m);
+}
+
 START_TEST(join_keeps_limit)
 {
 	struct ringcast_ring_opts o = { .slots = 64, .slot_size = 64 };
 	const char *name = t_ring_opts("limit", &o, RINGCAST_CREATE_MULTI_PUB);
 	struct ringcast_pub *a, *b;
-	uint64_t lim, got, i;
+	uint64_t lim, i;
 	struct rc_hdr *h;
 	size_t size;
 
@@ -192,17 +216,45 @@ START_TEST(join_keeps_limit)
 	for (i = 0; i < 10; i++)
 		ck_assert_int_ge(ringcast_pub_publish(a, 1, &i, sizeof(i)), 0);
 	h = t_map(name, &size);
-	/* What a publisher's scan from a later head would have stored. */
-	lim = atomic_load(&h->head) + 64 + 5;
-	atomic_store(&h->limit, lim);
+	count_pub = a;
 	b = t_pub(name, 0);
-	got = atomic_load(&h->limit);
-	ck_assert_msg(got == lim, "limit %llu lowered to %llu by an attach",
-		      (unsigned long long)lim, (unsigned long long)got);
+	ck_assert_ptr_null(count_pub);
+	/* What a's last scan stored, from a head past b's plus a ring. */
+	lim = atomic_load(&h->limit);
+	ck_assert_msg(lim > 10 + 64, "limit %llu lowered by an attach",
+		      (unsigned long long)lim);
 	ck_assert_int_ge(ringcast_pub_publish(b, 1, &i, sizeof(i)), 0);
 	ck_assert_uint_ge(atomic_load(&h->limit), lim);
 	t_unmap(h, size);
 	ringcast_pub_detach(b);
+	ringcast_pub_detach(a);
+}
+END_TEST
+
+/*
+ * A limit more than a ring above the head, read after it, was never
+ * stored by a publisher: an attach brings it down to the head plus a
+ * ring (or a subscriber joining would start past every event).
+ */
+START_TEST(scribbled_limit)
+{
+	struct ringcast_ring_opts o = { .slots = 64, .slot_size = 64 };
+	const char *name =
+		t_ring_opts("scribble", &o, RINGCAST_CREATE_MULTI_PUB);
+	struct ringcast_pub *a;
+	struct rc_hdr *h;
+	uint64_t i;
+	size_t size;
+
+	a = t_pub(name, 0);
+	for (i = 0; i < 10; i++)
+		ck_assert_int_ge(ringcast_pub_publish(a, 1, &i, sizeof(i)), 0);
+	ringcast_pub_detach(a);
+	h = t_map(name, &size);
+	atomic_store(&h->limit, 1000000);
+	a = t_pub(name, 0);
+	ck_assert_uint_eq(atomic_load(&h->limit), 10 + 64);
+	t_unmap(h, size);
 	ringcast_pub_detach(a);
 }
 END_TEST
@@ -275,6 +327,100 @@ START_TEST(retried_takeover_multi)
 }
 END_TEST
 
+/*
+ * A takeover that records the epoch it ends and then fails (closed under
+ * it, and not asked to reopen) leaves that record; the next takeover
+ * rewrites it rather than adding a second one, which a reader of the old
+ * epoch would find first.
+ */
+START_TEST(failed_takeover)
+{
+	struct ringcast_ring_opts o = { .slots = 64, .slot_size = 64 };
+	const char *name = t_ring_opts("failed", &o, 0);
+	struct ringcast_sub_opts so = { .from = RINGCAST_FROM_OLDEST };
+	struct ringcast_pub *pub;
+	struct ringcast_sub *sub;
+	struct ringcast_event ev;
+	uint32_t i, tag, n = 0, state = 0;
+	struct rc_hdr *h;
+	uint64_t x = 7;
+	size_t size;
+
+	pub = t_pub(name, 0);
+	ck_assert_int_ge(ringcast_pub_publish(pub, 1, &x, sizeof(x)), 0);
+	sub = t_sub(name, &so, NULL);
+	ck_assert_int_eq(ringcast_sub_next(sub, &ev, T_WAIT_NS), 0);
+	h = t_map(name, &size);
+	tag = (uint32_t)RC_LIFE_EPOCH(atomic_load(&h->life));
+	ringcast_pub_detach(pub);
+	close_at_draw = name;
+	ck_assert_int_eq(ringcast_pub_attach(name, 0, &pub), -EPIPE);
+	ck_assert_ptr_null(close_at_draw);
+	ck_assert_int_eq(ringcast_pub_attach(name, RINGCAST_PUB_REOPEN, &pub),
+			 0);
+	for (i = 0; i < RC_ENDED_MAX; i++)
+		if (atomic_load(&h->ended[i].tag) == tag) {
+			state = atomic_load(&h->ended[i].state);
+			n++;
+		}
+	ck_assert_msg(n == 1, "epoch %08x recorded %u times", tag, n);
+	ck_assert_uint_eq(state, RINGCAST_STATE_CLOSED);
+	ck_assert_int_eq(ringcast_sub_next(sub, &ev, 0), -EPIPE);
+	t_unmap(h, size);
+	ringcast_sub_detach(sub);
+	ringcast_pub_detach(pub);
+}
+END_TEST
+
+/* ------------------------------------- a claim not committed gates others */
+
+/*
+ * A publisher of a multi-publisher ring holds sequence 0 claimed, not
+ * committed (a reservation).  Another publisher may write up to a ring
+ * past it and no further: sequence 64 shares its slot, and the late
+ * commit of 0 would land on it.  Once 0 is committed the other goes on,
+ * and a reader gets every event, each once, in order.
+ */
+START_TEST(claim_gates_peers)
+{
+	struct ringcast_ring_opts o = { .slots = 64, .slot_size = 64 };
+	const char *name =
+		t_ring_opts("claimfloor", &o, RINGCAST_CREATE_MULTI_PUB);
+	struct ringcast_sub_opts so = { .from = RINGCAST_FROM_OLDEST };
+	struct ringcast_pub *a, *b;
+	struct ringcast_sub *sub;
+	struct ringcast_event ev;
+	uint64_t i, v;
+	void *buf;
+
+	a = t_pub(name, 0);
+	b = t_pub(name, 0);
+	ck_assert_int_eq(ringcast_pub_reserve(a, sizeof(v), &buf), 0);
+	ck_assert_int_eq(ringcast_pub_set_timeout(b, 0), 0);
+	for (i = 1; i < 64; i++)
+		ck_assert_int_ge(ringcast_pub_publish(b, 2, &i, sizeof(i)), 0);
+	ck_assert_int_eq(ringcast_pub_publish(b, 2, &i, sizeof(i)), -EAGAIN);
+	v = 0;
+	memcpy(buf, &v, sizeof(v));
+	ck_assert_int_ge(ringcast_pub_commit(a, 1, sizeof(v)), 0);
+	for (; i < 100; i++)
+		ck_assert_int_ge(ringcast_pub_publish(b, 2, &i, sizeof(i)), 0);
+	/* The newest ring of them is intact: 36 .. 99. */
+	so.from = RINGCAST_FROM_SEQ;
+	so.seq = 36;
+	sub = t_sub(name, &so, NULL);
+	for (i = 36; i < 100; i++) {
+		ck_assert_int_eq(ringcast_sub_next(sub, &ev, T_WAIT_NS), 0);
+		ck_assert_uint_eq(ev.seq, i);
+		memcpy(&v, ev.data, sizeof(v));
+		ck_assert_uint_eq(v, i);
+	}
+	ringcast_sub_detach(sub);
+	ringcast_pub_detach(b);
+	ringcast_pub_detach(a);
+}
+END_TEST
+
 /* -------------------------------------------- the claim generation */
 
 /*
@@ -318,8 +464,11 @@ static Suite *race_suite(void)
 	tcase_set_timeout(tc, T_CASE_TIMEOUT);
 	tcase_add_test(tc, attach_race);
 	tcase_add_test(tc, join_keeps_limit);
+	tcase_add_test(tc, scribbled_limit);
 	tcase_add_test(tc, retried_takeover_single);
 	tcase_add_test(tc, retried_takeover_multi);
+	tcase_add_test(tc, failed_takeover);
+	tcase_add_test(tc, claim_gates_peers);
 	tcase_add_test(tc, claim_generation);
 	suite_add_tcase(s, tc);
 	return s;
