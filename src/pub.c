@@ -299,7 +299,10 @@ RINGCAST_API int ringcast_pub_attach(const char *name, unsigned int flags,
 		if (pub->multi && state == RINGCAST_STATE_LIVE) {
 			/*
 			 * Join the live epoch: we hold a share of the lease,
-			 * so no subscriber can mark the ring abandoned now.
+			 * so a subscriber that probes it from now on finds it
+			 * held.  One that probed it free before our share may
+			 * still mark the epoch abandoned: our publishes then
+			 * fail with -EPIPE, and nothing is lost.
 			 * The acquire load of life that saw it live pairs
 			 * with the release CAS of whoever took it over: its
 			 * epoch_start and ended[] come with it.
