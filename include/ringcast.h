@@ -23,7 +23,8 @@
  *   -EPROTO      not a ringcast object, or an incompatible ABI version
  *   -EBADMSG     the ring is corrupted (inconsistent header, table or slot)
  *   -EMSGSIZE    payload larger than the slot allows; nothing written
- *   -EBUSY       another live publisher holds the lease; or a live
+ *   -EBUSY       another live publisher holds the lease (or is stuck
+ *                taking a multi-publisher ring over); or a live
  *                participant keeps a ring from being removed
  *   -EUSERS      the subscriber table is full (reliable subscriber)
  *   -EAGAIN      nothing ready / no room, in a non-blocking call
