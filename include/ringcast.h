@@ -951,7 +951,16 @@ RINGCAST_API void ringcast_sub_detach(struct ringcast_sub *sub);
  * the caller's own loop (RINGCAST_MUX_MANUAL: call ringcast_mux_dispatch(),
  * for instance when ringcast_sub_fd() of ringcast_mux_reader() is
  * readable).  Either way there is one reader per mux, and events reach
- * each subscription in publish order.
+ * each subscription in publish order.  The thread starts reading as soon
+ * as the mux is open: to subscribe before any event is dispatched (every
+ * event of a reliable mux from the oldest, say), open it with
+ * RINGCAST_MUX_PAUSED, subscribe, then call ringcast_mux_start().
+ *
+ * Callbacks run on the dispatching thread, one at a time, outside the
+ * registry's read-side section and outside every lock of the library:
+ * a slow callback delays its own mux (and, on a reliable mux, the
+ * publisher), never another mux.  A dispatcher waiting for room in a
+ * queue waits outside the read-side section too.
  *
  * Reliable or lossy.  With RINGCAST_MUX_RELIABLE the reader is a reliable
  * subscriber (it gates the publisher): a full queue blocks the dispatcher,
@@ -962,7 +971,8 @@ RINGCAST_API void ringcast_sub_detach(struct ringcast_sub *sub);
  * laps are counted for every subscription; ringcast_mux_next() reports
  * either as -EOVERFLOW with the count in ringcast_event.lost, as soon as
  * it is known (the count is exact; where in the stream it happened is
- * not said).
+ * not said).  Callbacks learn of laps, and of the end of the stream, from
+ * the status handler of ringcast_mux_handle_status().
  *
  * Ordering: a delivery is an acquire of the event's commit (it was read
  * with ringcast_sub_next()); a queued event is handed to the thread that
@@ -991,6 +1001,7 @@ struct ringcast_mux_sub;
 #define RINGCAST_MUX_MANUAL 0x2u /* no thread: ringcast_mux_dispatch() */
 #define RINGCAST_MUX_POST 0x4u /* hold the ring's publisher too */
 #define RINGCAST_MUX_POST_ONLY 0x8u /* a publisher and no reader */
+#define RINGCAST_MUX_PAUSED 0x10u /* no dispatch before ringcast_mux_start() */
 
 /**
  * struct ringcast_mux_opts - how to open a mux
@@ -1018,14 +1029,33 @@ struct ringcast_mux_opts {
  *
  * Attaches the reader (as ringcast_sub_attach(), every type) and, with
  * RINGCAST_MUX_POST, the publisher (as ringcast_pub_attach()), then starts
- * the dispatcher thread unless RINGCAST_MUX_MANUAL.
+ * the dispatcher thread unless RINGCAST_MUX_MANUAL or RINGCAST_MUX_PAUSED.
+ * The reader's place in the stream is taken here, paused or not: a
+ * reliable paused mux holds the publisher back once the ring is full.
  *
- * Return: 0, -EINVAL, -ENOMEM, or an error of ringcast_sub_attach() or
- * ringcast_pub_attach() (-ENOENT, -EACCES, -EBUSY, -EUSERS, ...).
+ * Return: 0, -EINVAL (also RINGCAST_MUX_PAUSED with RINGCAST_MUX_MANUAL),
+ * -ENOMEM, or an error of ringcast_sub_attach() or ringcast_pub_attach()
+ * (-ENOENT, -EACCES, -EBUSY, -EUSERS, ...).
  */
 RINGCAST_API int ringcast_mux_open(const char *name,
 				   const struct ringcast_mux_opts *opts,
 				   struct ringcast_mux **muxp);
+
+/**
+ * ringcast_mux_start() - start the dispatcher of a paused mux
+ * @mux: a mux opened with RINGCAST_MUX_PAUSED; any thread
+ *
+ * Starts the dispatcher thread: from here on the subscriptions made
+ * before receive every event the reader reads, from where it was opened
+ * (events posted while paused included).  Calling it again, or on a mux
+ * opened without RINGCAST_MUX_PAUSED, does nothing.
+ *
+ * Return: 0 (also when the dispatcher runs already); -EINVAL for NULL, a
+ * RINGCAST_MUX_MANUAL or a post-only mux; -ESHUTDOWN after
+ * ringcast_mux_stop(); -EAGAIN (no thread: the mux stays paused);
+ * -ECHILD.
+ */
+RINGCAST_API int ringcast_mux_start(struct ringcast_mux *mux);
 
 /**
  * ringcast_mux_post() - publish an event with a type tag and a timestamp
@@ -1072,12 +1102,18 @@ RINGCAST_API int ringcast_mux_subscribe(struct ringcast_mux *mux,
  * @types:  as for ringcast_mux_subscribe()
  * @ntypes: how many
  * @fn:     called on the dispatching thread for every event of those
- *          types, inside a read-side section: it must not block for
- *          long (the mux's deliveries wait for it) and must not call
- *          ringcast_mux_stop() or ringcast_mux_close() (-EDEADLK); it may
- *          subscribe and unsubscribe.  @ev->data is valid until it returns.
+ *          types, outside any read-side section and any lock of the
+ *          library: it may block, but the mux's deliveries (and, on a
+ *          reliable mux, its publisher) wait for it; it must not call
+ *          ringcast_mux_stop() or ringcast_mux_close() (-EDEADLK); it
+ *          may subscribe and unsubscribe.  @ev->data is valid until it
+ *          returns.
  * @arg:    passed to @fn
  * @subp:   the new subscription on success
+ *
+ * Each call counts in ringcast_mux_sub_stats().delivered.  A handler is
+ * told nothing but events: ringcast_mux_handle_status() also reports
+ * losses and the end of the stream.
  *
  * Return: as ringcast_mux_subscribe(); -EINVAL when @fn is NULL.
  */
@@ -1086,6 +1122,37 @@ RINGCAST_API int ringcast_mux_handle(struct ringcast_mux *mux,
 				     void (*fn)(const struct ringcast_event *ev,
 						void *arg),
 				     void *arg, struct ringcast_mux_sub **subp);
+
+/**
+ * ringcast_mux_handle_status() - a callback subscription that also learns
+ * of losses and of the end of the stream
+ * @mux:    as for ringcast_mux_handle()
+ * @types:  as for ringcast_mux_subscribe()
+ * @ntypes: how many
+ * @fn:     as for ringcast_mux_handle()
+ * @status: called as @fn is (same thread, one call at a time, never
+ *          together with @fn), with @arg: (-EOVERFLOW, @lost) when the
+ *          mux's reader lost @lost events to laps (a lossy mux), before
+ *          the events read after the loss; once, after the last event,
+ *          the reader's end (@lost 0): -EPIPE (end of stream),
+ *          -EOWNERDEAD (the publisher died), -EBADMSG (corruption), or
+ *          another error of ringcast_sub_next().  A subscription made
+ *          after the end learns it from this call, before it returns.
+ *          Neither ringcast_mux_unsubscribe() nor ringcast_mux_stop() is
+ *          reported.
+ * @arg:    passed to @fn and @status
+ * @subp:   the new subscription on success
+ *
+ * The counts reported go to ringcast_mux_sub_stats().lost.
+ *
+ * Return: as ringcast_mux_subscribe(); -EINVAL when @fn or @status is
+ * NULL.
+ */
+RINGCAST_API int ringcast_mux_handle_status(
+	struct ringcast_mux *mux, const uint32_t *types, unsigned int ntypes,
+	void (*fn)(const struct ringcast_event *ev, void *arg),
+	void (*status)(int code, uint64_t lost, void *arg), void *arg,
+	struct ringcast_mux_sub **subp);
 
 /**
  * ringcast_mux_next() - take the next event of a queue subscription
@@ -1124,13 +1191,14 @@ RINGCAST_API void ringcast_mux_interrupt(struct ringcast_mux_sub *sub);
  * Takes it out of the registry, closes it (its waits, current and later,
  * return -ECANCELED) and, unless called from inside a delivery (a handler
  * of any mux, or any liburcu read-side section of this thread), waits for
- * the deliveries in flight: when it returns, no handler of @sub runs and
- * none will.  From inside a delivery it does not wait (that would
+ * a callback of @sub in flight: when it returns, no handler of @sub runs
+ * and none will.  From inside a delivery it does not wait (that would
  * deadlock): no new delivery to @sub starts, and one in flight on another
- * thread (another mux's dispatcher) may still finish.  It never waits for
- * a dispatch of a lossy mux; on a reliable mux, a dispatcher blocked on
- * another subscription's full queue is waited for, so do not unsubscribe
- * from the thread that should drain that queue.  Leaves its scope.
+ * thread (another mux's dispatcher) may still finish.  It waits for
+ * nothing else: no grace period, no queue copy, no other subscription's
+ * callback, no dispatcher waiting for room (of this mux or another).  So
+ * the only way it blocks is a callback of @sub that waits for the caller.
+ * Leaves its scope.
  *
  * Return: 0, also when already unsubscribed or after ringcast_mux_stop();
  * -EINVAL for NULL; -ECHILD.
@@ -1149,11 +1217,13 @@ RINGCAST_API void ringcast_mux_sub_free(struct ringcast_mux_sub *sub);
 
 /**
  * struct ringcast_mux_sub_stats - a subscription's accounting
- * @delivered:  events ringcast_mux_next() returned
+ * @delivered:  events ringcast_mux_next() returned; for a callback
+ *              subscription, calls of its handler
  * @dropped:    events dropped because its queue was full (lossy mux)
  * @ring_lost:  events the mux's reader lost to laps while it was
  *              subscribed
- * @lost:       the sum of the -EOVERFLOW counts returned so far
+ * @lost:       the sum of the -EOVERFLOW counts returned so far (to a
+ *              status handler, for ringcast_mux_handle_status())
  * @full_waits: times the dispatcher waited for room (reliable mux)
  * @queued:     events in its queue now
  */
@@ -1208,9 +1278,9 @@ RINGCAST_API struct ringcast_sub *ringcast_mux_reader(struct ringcast_mux *mux);
  *
  * Every later post, subscribe or dispatch fails with -ESHUTDOWN; every
  * subscription reports closed (-ECANCELED); the dispatcher thread is
- * joined, and a grace period waits for deliveries in flight (a caller's
- * ringcast_mux_dispatch() on another thread): when it returns no handler
- * runs, and none will.  Subscriptions stay valid until freed.  Calling it
+ * joined, and a callback in flight (a caller's ringcast_mux_dispatch() on
+ * another thread) is waited for: when it returns no handler runs, and
+ * none will.  It waits for no other mux.  Subscriptions stay valid until freed.  Calling it
  * again is harmless (it waits for a stop in progress on another thread).
  *
  * Return: 0; -EDEADLK from inside a delivery (a handler, or any liburcu
@@ -1285,7 +1355,8 @@ RINGCAST_API int ringcast_scope_count(struct ringcast_scope *sc);
  *
  * Each is unsubscribed: its waits in ringcast_mux_next(), current and
  * later, return -ECANCELED; then, as ringcast_mux_unsubscribe(), the call
- * waits for deliveries in flight unless it is made from inside one.  The
+ * waits for their callbacks in flight unless it is made from inside a
+ * delivery.  The
  * subscriptions stay valid until freed.  Later tracks fail; closing again
  * does nothing.
  *
@@ -1296,6 +1367,10 @@ RINGCAST_API int ringcast_scope_close(struct ringcast_scope *sc);
 
 /**
  * ringcast_scope_free() - close the scope and free it; NULL is allowed
+ *
+ * As ringcast_scope_close(), then the handle is gone.  An unsubscribe of
+ * a tracked subscription racing with it on another thread is safe: the
+ * scope's memory lives until the last such unsubscribe has left it.
  */
 RINGCAST_API void ringcast_scope_free(struct ringcast_scope *sc);
 

@@ -73,12 +73,24 @@ unsigned int rc_local_gen(void);
  * without waiting for deliveries in flight.  Returns whether it was in.
  */
 bool rc_msub_cancel(struct ringcast_mux_sub *s);
-/* Wait for deliveries in flight, unless this thread is in one. */
-void rc_mux_quiesce(void);
-/* Set the scope that tracks s (-EINVAL: another does), or clear it. */
+/*
+ * Wait until no callback of s (closed already) runs, unless this thread
+ * is in a delivery or a read-side section.  Waits for no grace period.
+ */
+void rc_msub_quiesce(struct ringcast_mux_sub *s);
+/* A reference that keeps s's memory: the caller holds one already. */
+void rc_msub_get(struct ringcast_mux_sub *s);
+/* Drop it; the last frees s. */
+void rc_msub_put(struct ringcast_mux_sub *s);
+/* Set the scope that tracks s (-EINVAL: one does already). */
 int rc_msub_set_scope(struct ringcast_mux_sub *s, struct ringcast_scope *sc);
+/* Clear it: returns the scope that tracked s, whose link the caller now owns. */
+struct ringcast_scope *rc_msub_take_scope(struct ringcast_mux_sub *s);
 
-/* scope.c: a mux subscription leaving its scope (unsubscribe). */
+/*
+ * scope.c: a subscription whose link to sc was taken with
+ * rc_msub_take_scope() leaves it; drops the link's reference to sc.
+ */
 void rc_scope_forget(struct ringcast_scope *sc, struct ringcast_mux_sub *s);
 
 /* waitv.c: futex_waitv(), at most RC_WAITV_MAX words per call. */

@@ -4,23 +4,40 @@
  * subscriptions registered for its type (callbacks, or bounded queues
  * drained with ringcast_mux_next()).
  *
- * Who waits for whom:
+ * Who waits for whom.  The read-side section only looks subscriptions
+ * up: nothing waits inside it and no user code runs inside it, so that a
+ * grace period (the process's, shared by every mux) never waits for a
+ * callback or for room in a queue.
  *
- *   dispatcher (thread or caller)         stop / unsubscribe
+ *   dispatcher (thread or caller)         stop / unsubscribe / scope close
  *   rc_read_lock()                        s->closed = 1 (under s->lock) [C]
  *   if load_acquire(stopped): leave [T]   store_release(stopped, 1)     [S]
  *   t = registry table                    rc_registry_del()
- *   for each s of ev->type:               rc_synchronize()
- *     if READ_ONCE(s->closed): skip
- *     deliver
+ *   for each s of ev->type, not closed:   defer the handle's put (call_rcu)
+ *     s->refs++ (at most RC_MUX_GRAB)
  *   rc_read_unlock()
+ *   for each s taken:                     wait while mux->cur == s      [B]
+ *     queue: under s->lock, if !closed,
+ *            copy (or wait for room)
+ *     callback: mux->cur = s [B];
+ *            if !closed: fn()
+ *            mux->cur = NULL
+ *     s->refs--: the last frees it
  *
- * A section that began before rc_synchronize() ends before it returns; one
- * that begins after sees [S] and the new table (the grace period orders
- * them), so no delivery starts after stop or unsubscribe returns.  [T]
- * pairs with [S]; the closed flag is read under no lock on the fast path
- * (a stale 0 only lets a delivery in flight finish, which the grace
- * period waits for) and under s->lock before a queue is touched.
+ * Memory: a subscription holds a reference for its handle, dropped a
+ * grace period after ringcast_mux_sub_free() took it out of the table;
+ * a dispatcher takes one inside its read-side section (so before that
+ * grace period ends) and drops it once done.  Whoever drops the last
+ * frees it.
+ *
+ * No delivery after unsubscribe: a queue copy checks closed under
+ * s->lock, which [C] is stored under.  A callback: the dispatcher stores
+ * mux->cur = s, then reads s->closed; unsubscribe stores closed, then
+ * reads mux->cur (both seq-cst: a store then a load on each side, the
+ * Dekker pattern), so either the dispatcher sees closed and skips, or
+ * unsubscribe sees cur == s and waits for the callback to end.  Waking
+ * the waiter is the same pattern on mux->cur = NULL and mux->waiters.
+ * [T] pairs with [S] and only saves work: closed is what guarantees.
  *
  * Lock order: mux->stop_lock, then mux->lock, then s->lock.  No lock is
  * held across a callback; s->lock is held across a queue copy.
@@ -41,10 +58,12 @@
 #define RC_MUX_QUEUE_MAX (1u << 20)
 /* Events one ringcast_mux_dispatch() call delivers at most. */
 #define RC_MUX_BATCH 1024u
+/* Subscriptions one pass of a delivery takes out of the read side. */
+#define RC_MUX_GRAB 32u
 
 #define RC_MUX_FLAGS                                                       \
 	(RINGCAST_MUX_RELIABLE | RINGCAST_MUX_MANUAL | RINGCAST_MUX_POST | \
-	 RINGCAST_MUX_POST_ONLY)
+	 RINGCAST_MUX_POST_ONLY | RINGCAST_MUX_PAUSED)
 
 struct rc_qent {
 	uint64_t seq;
@@ -58,11 +77,16 @@ struct rc_qent {
 struct ringcast_mux_sub {
 	struct ringcast_mux *mux;
 	void (*fn)(const struct ringcast_event *ev, void *arg);
+	void (*status)(int code, uint64_t lost, void *arg);
 	void *arg;
 	uint32_t ntypes;
 	uint32_t *types;
 	_Atomic uint32_t closed; /* [C] */
+	_Atomic int refs; /* the handle, and each dispatcher or scope using it */
+	_Atomic uint64_t calls; /* callback deliveries */
+	uint64_t mark; /* the dispatcher's last pass that took it */
 	bool listed; /* in mux->subs and the registry */
+	bool end_told; /* status() learned the end; under mux->lock */
 	struct ringcast_mux_sub *next, *prev; /* mux->subs, under mux->lock */
 	struct ringcast_scope *_Atomic scope;
 
@@ -90,7 +114,11 @@ struct ringcast_mux {
 	unsigned int gen; /* rc_local_gen() when made */
 	_Atomic uint32_t stopped; /* [S] */
 	_Atomic int refs; /* the handle, and every subscription */
-	bool thread_running;
+	struct ringcast_mux_sub *_Atomic cur; /* whose callback runs [B] */
+	_Atomic uint32_t waiters; /* threads waiting for cur to change */
+	pthread_cond_t idle; /* cur changed; with lock */
+	uint64_t pass; /* the dispatcher's, numbers its passes */
+	bool thread_running; /* under stop_lock */
 	pthread_t thread;
 	pthread_mutex_t post_lock; /* the publisher is one thread at a time */
 	pthread_mutex_t stop_lock;
@@ -116,7 +144,102 @@ static void rc_mux_put(struct ringcast_mux *mux)
 	pthread_mutex_destroy(&mux->post_lock);
 	pthread_mutex_destroy(&mux->stop_lock);
 	pthread_mutex_destroy(&mux->lock);
+	pthread_cond_destroy(&mux->idle);
 	free(mux);
+}
+
+static void rc_msub_free_now(struct ringcast_mux_sub *s);
+
+void rc_msub_get(struct ringcast_mux_sub *s)
+{
+	/* Relaxed: the caller holds a reference, or the read side. */
+	atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
+}
+
+void rc_msub_put(struct ringcast_mux_sub *s)
+{
+	/* Acq-rel: every use of s happens before the free. */
+	if (atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) == 1)
+		rc_msub_free_now(s);
+}
+
+/*
+ * Wait until no callback of s runs (of any subscription of mux when s
+ * is NULL).  The subscriptions waited for are closed already: see [B].
+ */
+static void rc_mux_wait_idle(struct ringcast_mux *mux,
+			     const struct ringcast_mux_sub *s)
+{
+	struct ringcast_mux_sub *c;
+
+	pthread_mutex_lock(&mux->lock);
+	/* Seq-cst, before reading cur: pairs with rc_mux_set_cur(). */
+	atomic_fetch_add(&mux->waiters, 1);
+	/* [B]: seq-cst, after closed was stored; pairs with rc_mux_set_cur(). */
+	while ((c = atomic_load(&mux->cur)) && (!s || c == s))
+		pthread_cond_wait(&mux->idle, &mux->lock);
+	atomic_fetch_sub(&mux->waiters, 1);
+	pthread_mutex_unlock(&mux->lock);
+}
+
+void rc_msub_quiesce(struct ringcast_mux_sub *s)
+{
+	/* From inside a delivery or a read-side section: never wait. */
+	if (!s->fn || rc_delivering || rc_read_ongoing())
+		return;
+	rc_mux_wait_idle(s->mux, s);
+}
+
+/*
+ * Make s the subscription whose callback runs now (NULL: none), and wake
+ * the threads waiting for the one before.  Consecutive callbacks of a
+ * pass move cur from one to the next directly: one seq-cst store each.
+ */
+static void rc_mux_set_cur(struct ringcast_mux *mux, struct ringcast_mux_sub *s)
+{
+	/*
+	 * [B]: seq-cst store of cur, then (rc_msub_call()) seq-cst load of
+	 * closed; pairs with the store of closed [C], then the load of
+	 * cur, in rc_mux_wait_idle().  And seq-cst store of cur, then
+	 * seq-cst load of waiters; pairs with the increment of waiters,
+	 * then the load of cur, there: either it sees cur moved on or we
+	 * see it waiting.
+	 */
+	atomic_store(&mux->cur, s);
+	if (atomic_load(&mux->waiters)) {
+		pthread_mutex_lock(&mux->lock);
+		pthread_cond_broadcast(&mux->idle);
+		pthread_mutex_unlock(&mux->lock);
+	}
+}
+
+/*
+ * Run a callback of s, which is mux->cur (outside any read-side section
+ * and any lock): the event handler with ev, else the status handler
+ * with code and lost.
+ */
+static void rc_msub_call(struct ringcast_mux *mux, struct ringcast_mux_sub *s,
+			 const struct ringcast_event *ev, int code,
+			 uint64_t lost)
+{
+	struct ringcast_mux *outer = rc_delivering;
+
+	/* [B]: seq-cst, after the store of cur in rc_mux_set_cur(). */
+	if (atomic_load(&s->closed))
+		return;
+	rc_delivering = mux;
+	if (ev) {
+		/* Relaxed, no lock: the dispatcher is the only writer. */
+		atomic_store_explicit(
+			&s->calls,
+			atomic_load_explicit(&s->calls, memory_order_relaxed) +
+				1,
+			memory_order_relaxed);
+		s->fn(ev, s->arg);
+	} else {
+		s->status(code, lost, s->arg);
+	}
+	rc_delivering = outer;
 }
 
 /* -------------------------------------------------------------- queues */
@@ -173,39 +296,103 @@ out:
 	pthread_mutex_unlock(&s->lock);
 }
 
-/* Deliver one event to every subscription of its type. */
+/*
+ * Deliver one event to every subscription of its type: take references
+ * to up to RC_MUX_GRAB of them inside a read-side section, leave it, then
+ * deliver (a callback, or a copy that may wait for room) and drop them;
+ * again while a pass filled up.  s->mark says which took it already.
+ */
 static int rc_mux_deliver(struct ringcast_mux *mux,
 			  const struct ringcast_event *ev)
 {
+	struct ringcast_mux_sub *got[RC_MUX_GRAB];
 	const struct rc_reg_table *t;
-	struct ringcast_mux *outer;
-	uint32_t i, n;
+	uint64_t pass = ++mux->pass;
+	uint32_t i, n, k, j;
+	bool busy;
 
-	rc_read_lock();
-	/* [T]: pairs with the seq-cst store [S] in ringcast_mux_stop(). */
-	if (unlikely(atomic_load_explicit(&mux->stopped,
-					  memory_order_acquire))) {
+	do {
+		rc_read_lock();
+		/* [T]: pairs with the seq-cst store [S] in ringcast_mux_stop(). */
+		if (unlikely(atomic_load_explicit(&mux->stopped,
+						  memory_order_acquire))) {
+			rc_read_unlock();
+			return -ESHUTDOWN;
+		}
+		t = rc_registry_table(mux->reg);
+		i = rc_registry_find(t, ev->type, &n);
+		for (k = 0, n += i; i < n && k < RC_MUX_GRAB; i++) {
+			struct ringcast_mux_sub *s = t->ent[i].item;
+
+			/* Relaxed: closed is checked again before delivery. */
+			if (s->mark == pass ||
+			    atomic_load_explicit(&s->closed,
+						 memory_order_relaxed))
+				continue;
+			s->mark = pass;
+			rc_msub_get(s);
+			got[k++] = s;
+		}
 		rc_read_unlock();
-		return -ESHUTDOWN;
-	}
-	t = rc_registry_table(mux->reg);
-	i = rc_registry_find(t, ev->type, &n);
-	outer = rc_delivering;
-	rc_delivering = mux;
-	for (n += i; i < n; i++) {
-		struct ringcast_mux_sub *s = t->ent[i].item;
-
-		/* Relaxed: a stale 0 is covered by the grace period. */
-		if (atomic_load_explicit(&s->closed, memory_order_relaxed))
-			continue;
-		if (s->fn)
-			s->fn(ev, s->arg);
-		else
-			rc_msub_enqueue(mux, s, ev);
-	}
-	rc_delivering = outer;
-	rc_read_unlock();
+		for (busy = false, j = 0; j < k; j++) {
+			if (got[j]->fn) {
+				rc_mux_set_cur(mux, got[j]);
+				rc_msub_call(mux, got[j], ev, 0, 0);
+				busy = true;
+				continue;
+			}
+			/* A queue may wait for room: no callback runs. */
+			if (busy)
+				rc_mux_set_cur(mux, NULL);
+			busy = false;
+			rc_msub_enqueue(mux, got[j], ev);
+		}
+		if (busy)
+			rc_mux_set_cur(mux, NULL);
+		/* After cur moved on: no waiter compares a freed pointer. */
+		for (j = 0; j < k; j++)
+			rc_msub_put(got[j]);
+	} while (k == RC_MUX_GRAB);
 	return 0;
+}
+
+/*
+ * Tell the status handlers a loss (-EOVERFLOW with lost) or the end
+ * (code, once each), RC_MUX_GRAB at a time, outside mux->lock.
+ */
+static void rc_mux_tell(struct ringcast_mux *mux, int code, uint64_t lost)
+{
+	struct ringcast_mux_sub *got[RC_MUX_GRAB], *s;
+	uint64_t pass = ++mux->pass;
+	unsigned int k, j;
+
+	do {
+		pthread_mutex_lock(&mux->lock);
+		for (k = 0, s = mux->subs; s && k < RC_MUX_GRAB; s = s->next) {
+			if (!s->status || s->mark == pass)
+				continue;
+			if (code != -EOVERFLOW) {
+				if (s->end_told)
+					continue;
+				s->end_told = true;
+			}
+			s->mark = pass;
+			rc_msub_get(s);
+			got[k++] = s;
+		}
+		pthread_mutex_unlock(&mux->lock);
+		for (j = 0; j < k; j++) {
+			if (lost) {
+				pthread_mutex_lock(&got[j]->lock);
+				got[j]->st.lost += lost;
+				pthread_mutex_unlock(&got[j]->lock);
+			}
+			rc_mux_set_cur(mux, got[j]);
+			rc_msub_call(mux, got[j], NULL, code, lost);
+			rc_mux_set_cur(mux, NULL);
+			rc_msub_put(got[j]);
+		}
+	} while (k == RC_MUX_GRAB);
 }
 
 /* The reader was lapped: every subscription learns the count. */
@@ -213,16 +400,20 @@ static void rc_mux_lost(struct ringcast_mux *mux, uint64_t lost)
 {
 	struct ringcast_mux_sub *s;
 
+	if (!lost)
+		return;
 	atomic_fetch_add(&mux->ring_lost, lost);
 	pthread_mutex_lock(&mux->lock);
 	for (s = mux->subs; s; s = s->next) {
 		pthread_mutex_lock(&s->lock);
-		s->lost_pending += lost;
+		if (!s->fn)
+			s->lost_pending += lost; /* for ringcast_mux_next() */
 		s->st.ring_lost += lost;
 		pthread_cond_signal(&s->avail);
 		pthread_mutex_unlock(&s->lock);
 	}
 	pthread_mutex_unlock(&mux->lock);
+	rc_mux_tell(mux, -EOVERFLOW, lost);
 }
 
 /* The ring ended (end of stream, publisher died, corruption). */
@@ -241,6 +432,7 @@ static void rc_mux_end(struct ringcast_mux *mux, int code)
 		pthread_mutex_unlock(&s->lock);
 	}
 	pthread_mutex_unlock(&mux->lock);
+	rc_mux_tell(mux, code, 0);
 }
 
 /*
@@ -315,7 +507,9 @@ RINGCAST_API int ringcast_mux_open(const char *name,
 		o = *opts;
 	if ((o.flags & ~RC_MUX_FLAGS) || o.queue_len > RC_MUX_QUEUE_MAX ||
 	    ((o.flags & RINGCAST_MUX_POST_ONLY) &&
-	     (o.flags & ~(RINGCAST_MUX_POST_ONLY | RINGCAST_MUX_POST))))
+	     (o.flags & ~(RINGCAST_MUX_POST_ONLY | RINGCAST_MUX_POST))) ||
+	    ((o.flags & RINGCAST_MUX_PAUSED) &&
+	     (o.flags & RINGCAST_MUX_MANUAL)))
 		return -EINVAL;
 	if (o.flags & RINGCAST_MUX_POST_ONLY)
 		o.flags |= RINGCAST_MUX_POST;
@@ -329,6 +523,7 @@ RINGCAST_API int ringcast_mux_open(const char *name,
 	pthread_mutex_init(&mux->post_lock, NULL);
 	pthread_mutex_init(&mux->stop_lock, NULL);
 	pthread_mutex_init(&mux->lock, NULL);
+	pthread_cond_init(&mux->idle, NULL);
 	r = rc_registry_new(&mux->reg);
 	if (r < 0)
 		goto err_free;
@@ -347,7 +542,8 @@ RINGCAST_API int ringcast_mux_open(const char *name,
 			goto err_detach_pub;
 		mux->cap = mux->reader->m.capacity;
 	}
-	if (mux->reader && !(o.flags & RINGCAST_MUX_MANUAL)) {
+	if (mux->reader &&
+	    !(o.flags & (RINGCAST_MUX_MANUAL | RINGCAST_MUX_PAUSED))) {
 		r = -pthread_create(&mux->thread, NULL, rc_mux_thread, mux);
 		if (r < 0)
 			goto err_detach_reader;
@@ -367,7 +563,31 @@ err_free:
 	pthread_mutex_destroy(&mux->post_lock);
 	pthread_mutex_destroy(&mux->stop_lock);
 	pthread_mutex_destroy(&mux->lock);
+	pthread_cond_destroy(&mux->idle);
 	free(mux);
+	return r;
+}
+
+RINGCAST_API int ringcast_mux_start(struct ringcast_mux *mux)
+{
+	int r = 0;
+
+	if (!mux)
+		return -EINVAL;
+	if (rc_mux_forked(mux))
+		return -ECHILD;
+	if (!mux->reader || (mux->flags & RINGCAST_MUX_MANUAL))
+		return -EINVAL;
+	if (rc_delivering == mux)
+		return 0; /* its own handler: it runs */
+	pthread_mutex_lock(&mux->stop_lock);
+	if (atomic_load(&mux->stopped)) {
+		r = -ESHUTDOWN;
+	} else if (!mux->thread_running) {
+		r = -pthread_create(&mux->thread, NULL, rc_mux_thread, mux);
+		mux->thread_running = r == 0;
+	}
+	pthread_mutex_unlock(&mux->stop_lock);
 	return r;
 }
 
@@ -406,9 +626,8 @@ static void rc_msub_free_mem(struct ringcast_mux_sub *s)
 	free(s);
 }
 
-static void rc_msub_free_now(void *p)
+static void rc_msub_free_now(struct ringcast_mux_sub *s)
 {
-	struct ringcast_mux_sub *s = p;
 	struct ringcast_mux *mux = s->mux;
 
 	pthread_mutex_destroy(&s->lock);
@@ -421,12 +640,13 @@ static void rc_msub_free_now(void *p)
 static int rc_mux_add(struct ringcast_mux *mux, const uint32_t *types,
 		      unsigned int ntypes,
 		      void (*fn)(const struct ringcast_event *ev, void *arg),
+		      void (*status)(int code, uint64_t lost, void *arg),
 		      void *arg, struct ringcast_mux_sub **subp)
 {
 	pthread_condattr_t ca;
 	struct ringcast_mux_sub *s;
 	unsigned int i;
-	int r;
+	int r, end = 0;
 
 	if (!mux || !subp || !ntypes || !types || ntypes > RINGCAST_MAX_TYPES)
 		return -EINVAL;
@@ -441,7 +661,9 @@ static int rc_mux_add(struct ringcast_mux *mux, const uint32_t *types,
 		return -ENOMEM;
 	s->mux = mux;
 	s->fn = fn;
+	s->status = status;
 	s->arg = arg;
+	atomic_init(&s->refs, 1);
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -485,6 +707,11 @@ static int rc_mux_add(struct ringcast_mux *mux, const uint32_t *types,
 		goto err_free;
 	}
 	s->code = mux->end;
+	if (status && mux->end) {
+		/* The dispatcher told the others already: tell it here. */
+		s->end_told = true;
+		end = mux->end;
+	}
 	s->listed = true;
 	s->next = mux->subs;
 	if (mux->subs)
@@ -493,6 +720,8 @@ static int rc_mux_add(struct ringcast_mux *mux, const uint32_t *types,
 	atomic_fetch_add(&mux->refs, 1);
 	pthread_mutex_unlock(&mux->lock);
 	*subp = s;
+	if (end)
+		status(end, 0, arg);
 	return 0;
 
 err_free:
@@ -506,7 +735,7 @@ RINGCAST_API int ringcast_mux_subscribe(struct ringcast_mux *mux,
 					unsigned int ntypes,
 					struct ringcast_mux_sub **subp)
 {
-	return rc_mux_add(mux, types, ntypes, NULL, NULL, subp);
+	return rc_mux_add(mux, types, ntypes, NULL, NULL, NULL, subp);
 }
 
 RINGCAST_API int ringcast_mux_handle(struct ringcast_mux *mux,
@@ -517,7 +746,18 @@ RINGCAST_API int ringcast_mux_handle(struct ringcast_mux *mux,
 {
 	if (!fn)
 		return -EINVAL;
-	return rc_mux_add(mux, types, ntypes, fn, arg, subp);
+	return rc_mux_add(mux, types, ntypes, fn, NULL, arg, subp);
+}
+
+RINGCAST_API int ringcast_mux_handle_status(
+	struct ringcast_mux *mux, const uint32_t *types, unsigned int ntypes,
+	void (*fn)(const struct ringcast_event *ev, void *arg),
+	void (*status)(int code, uint64_t lost, void *arg), void *arg,
+	struct ringcast_mux_sub **subp)
+{
+	if (!fn || !status)
+		return -EINVAL;
+	return rc_mux_add(mux, types, ntypes, fn, status, arg, subp);
 }
 
 /*
@@ -547,13 +787,6 @@ bool rc_msub_cancel(struct ringcast_mux_sub *s)
 	return was;
 }
 
-/* Wait for deliveries in flight, unless we are one. */
-void rc_mux_quiesce(void)
-{
-	if (!rc_read_ongoing() && !rc_delivering)
-		rc_synchronize();
-}
-
 RINGCAST_API int ringcast_mux_unsubscribe(struct ringcast_mux_sub *s)
 {
 	struct ringcast_scope *sc;
@@ -562,11 +795,12 @@ RINGCAST_API int ringcast_mux_unsubscribe(struct ringcast_mux_sub *s)
 		return -EINVAL;
 	if (rc_mux_forked(s->mux))
 		return -ECHILD;
-	sc = atomic_exchange(&s->scope, NULL);
+	sc = rc_msub_take_scope(s);
 	if (sc)
 		rc_scope_forget(sc, s);
-	if (rc_msub_cancel(s))
-		rc_mux_quiesce();
+	rc_msub_cancel(s);
+	/* Closed: no delivery starts; a callback in flight ends first. */
+	rc_msub_quiesce(s);
 	return 0;
 }
 
@@ -574,11 +808,19 @@ int rc_msub_set_scope(struct ringcast_mux_sub *s, struct ringcast_scope *sc)
 {
 	struct ringcast_scope *none = NULL;
 
-	if (sc && !atomic_compare_exchange_strong(&s->scope, &none, sc))
+	if (!atomic_compare_exchange_strong(&s->scope, &none, sc))
 		return -EINVAL; /* tracked by a scope already */
-	if (!sc)
-		atomic_store(&s->scope, NULL);
 	return 0;
+}
+
+struct ringcast_scope *rc_msub_take_scope(struct ringcast_mux_sub *s)
+{
+	return atomic_exchange(&s->scope, NULL);
+}
+
+static void rc_msub_put_deferred(void *p)
+{
+	rc_msub_put(p);
 }
 
 RINGCAST_API void ringcast_mux_sub_free(struct ringcast_mux_sub *s)
@@ -591,13 +833,17 @@ RINGCAST_API void ringcast_mux_sub_free(struct ringcast_mux_sub *s)
 		return;
 	}
 	ringcast_mux_unsubscribe(s);
-	/* Dispatchers may still hold it in a table: free it later. */
-	if (rc_defer_free(s, rc_msub_free_now) == 0)
+	/*
+	 * A dispatcher may still find it in a table it read before: drop
+	 * the handle's reference after a grace period, when each one has
+	 * taken its own reference or passed it by.
+	 */
+	if (rc_defer_free(s, rc_msub_put_deferred) == 0)
 		return;
 	if (rc_read_ongoing())
 		return; /* no memory to defer: leaked */
 	rc_synchronize();
-	rc_msub_free_now(s);
+	rc_msub_put(s);
 }
 
 static void rc_deadline(struct timespec *ts, int64_t timeout_ns)
@@ -697,6 +943,9 @@ RINGCAST_API void ringcast_mux_sub_stats(struct ringcast_mux_sub *s,
 	pthread_mutex_lock(&s->lock);
 	*st = s->st;
 	st->queued = s->qtail - s->qhead;
+	if (s->fn)
+		st->delivered =
+			atomic_load_explicit(&s->calls, memory_order_relaxed);
 	pthread_mutex_unlock(&s->lock);
 }
 
@@ -707,7 +956,7 @@ RINGCAST_API int ringcast_mux_dispatch(struct ringcast_mux *mux,
 		return -EINVAL;
 	if (rc_mux_forked(mux))
 		return -ECHILD;
-	if (!mux->reader || mux->thread_running)
+	if (!mux->reader || !(mux->flags & RINGCAST_MUX_MANUAL))
 		return -EINVAL;
 	if (rc_delivering == mux)
 		return -EDEADLK;
@@ -743,8 +992,8 @@ RINGCAST_API int ringcast_mux_stop(struct ringcast_mux *mux)
 		pthread_join(mux->thread, NULL);
 		mux->thread_running = false;
 	}
-	/* Deliveries in flight (a caller's own dispatch) end first. */
-	rc_synchronize();
+	/* A callback in flight (a caller's own dispatch) ends first. */
+	rc_mux_wait_idle(mux, NULL);
 	pthread_mutex_unlock(&mux->stop_lock);
 	return 0;
 }

@@ -12,7 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/epoll.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -424,6 +427,330 @@ START_TEST(test_mux_reliable_queue)
 }
 END_TEST
 
+/* Wait (bounded) until a subscription's dispatcher waited for room. */
+static bool wait_full(struct ringcast_mux_sub *s)
+{
+	uint64_t end = t_now_ns() + (uint64_t)T_WAIT_NS;
+	struct timespec ts = { 0, 100000 };
+	struct ringcast_mux_sub_stats st;
+
+	for (;;) {
+		ringcast_mux_sub_stats(s, &st);
+		if (st.full_waits)
+			return true;
+		if (t_now_ns() > end)
+			return false;
+		nanosleep(&ts, NULL);
+	}
+}
+
+/*
+ * A reliable mux whose dispatcher waits for room in a queue nobody drains
+ * holds up no other mux: unsubscribe, scope close and stop of a lossy mux
+ * return while that queue stays full (before, they waited for a grace
+ * period that the blocked dispatcher's read-side section held open: a
+ * hang, here the case's timeout).
+ */
+START_TEST(test_mux_blocked_reliable_holds_up_nothing)
+{
+	const char *rname = t_ring("stuck", 64, 0);
+	const char *lname = t_ring("free", 64, 0);
+	struct ringcast_mux *rel =
+		open_mux(rname, RINGCAST_MUX_POST | RINGCAST_MUX_RELIABLE, 1);
+	struct ringcast_mux *lossy;
+	struct ringcast_mux_sub *stuck, *h, *q, *q2;
+	struct ringcast_mux_sub_stats st;
+	struct ringcast_scope *sc;
+	struct ringcast_event ev;
+	_Atomic uint64_t n = 0;
+	uint32_t t = TYPE_A;
+	int i;
+
+	ck_assert_int_eq(ringcast_mux_subscribe(rel, &t, 1, &stuck), 0);
+	/* One event fills the queue; the second makes the dispatcher wait. */
+	for (i = 0; i < 3; i++)
+		ck_assert_int_ge(ringcast_mux_post(rel, TYPE_A, NULL, 0), 0);
+	ck_assert(wait_full(stuck));
+
+	lossy = open_mux(lname, RINGCAST_MUX_POST, 0);
+	ck_assert_int_eq(ringcast_mux_handle(lossy, &t, 1, count_fn, &n, &h),
+			 0);
+	ck_assert_int_eq(ringcast_mux_subscribe(lossy, &t, 1, &q), 0);
+	ck_assert_int_ge(ringcast_mux_post(lossy, TYPE_A, NULL, 0), 0);
+	ck_assert_int_eq(ringcast_mux_next(q, &ev, T_WAIT_NS), 0);
+	ck_assert(wait_for(&n, 1));
+	ck_assert_int_eq(ringcast_mux_unsubscribe(h), 0);
+	ck_assert_int_eq(ringcast_scope_new(&sc), 0);
+	ck_assert_int_eq(ringcast_scope_track(sc, q), 0);
+	ck_assert_int_eq(ringcast_scope_close(sc), 1);
+	ringcast_scope_free(sc);
+	/* Another subscription of the blocked mux may leave, too. */
+	ck_assert_int_eq(ringcast_mux_subscribe(rel, &t, 1, &q2), 0);
+	ck_assert_int_eq(ringcast_mux_unsubscribe(q2), 0);
+	ck_assert_int_eq(ringcast_mux_stop(lossy), 0);
+
+	/* All that while the reliable queue stayed full, its consumer idle. */
+	ringcast_mux_sub_stats(stuck, &st);
+	ck_assert_uint_eq(st.queued, 1);
+	ck_assert_uint_eq(st.delivered, 0);
+	ck_assert_uint_ge(st.full_waits, 1);
+	ck_assert_int_eq(ringcast_mux_close(lossy), 0);
+	/* Closing the blocked mux releases its dispatcher. */
+	ck_assert_int_eq(ringcast_mux_close(rel), 0);
+	ck_assert_int_eq(ringcast_mux_next(stuck, &ev, 0), -ECANCELED);
+	ringcast_mux_sub_free(stuck);
+	ringcast_mux_sub_free(h);
+	ringcast_mux_sub_free(q);
+	ringcast_mux_sub_free(q2);
+	t_assert_clean();
+}
+END_TEST
+
+/* A callback subscription counts its deliveries. */
+START_TEST(test_mux_handler_stats)
+{
+	const char *name = t_ring("hstats", 64, 0);
+	struct ringcast_mux *mux = open_mux(name, RINGCAST_MUX_POST, 0);
+	struct ringcast_mux_sub *h, *other;
+	struct ringcast_mux_sub_stats st;
+	_Atomic uint64_t n = 0, m = 0;
+	uint32_t t = TYPE_A, u = TYPE_B;
+	int i;
+
+	ck_assert_int_eq(ringcast_mux_handle(mux, &t, 1, count_fn, &n, &h), 0);
+	ck_assert_int_eq(ringcast_mux_handle(mux, &u, 1, count_fn, &m, &other),
+			 0);
+	for (i = 0; i < 40; i++)
+		ck_assert_int_ge(ringcast_mux_post(mux, i % 4 ? TYPE_A : TYPE_B,
+						   NULL, 0),
+				 0);
+	ck_assert(wait_for(&n, 30));
+	ck_assert(wait_for(&m, 10));
+	ck_assert_int_eq(ringcast_mux_close(mux), 0);
+	ringcast_mux_sub_stats(h, &st);
+	ck_assert_uint_eq(st.delivered, atomic_load(&n));
+	ck_assert_uint_eq(st.delivered, 30);
+	ck_assert_uint_eq(st.queued, 0);
+	ringcast_mux_sub_stats(other, &st);
+	ck_assert_uint_eq(st.delivered, 10);
+	ringcast_mux_sub_free(h);
+	ringcast_mux_sub_free(other);
+	t_assert_clean();
+}
+END_TEST
+
+/* ------------------------------------------- paused; status handlers */
+
+#define PAUSED_EVENTS 2400u
+
+struct seq_handler {
+	_Atomic uint64_t calls;
+	uint64_t next; /* the sequence expected next */
+	uint64_t step;
+	_Atomic uint64_t bad;
+	/* Status: */
+	_Atomic uint64_t statuses;
+	_Atomic uint64_t ended;
+	int code; /* the last status code */
+	uint64_t lost; /* the sum of the losses reported */
+	uint64_t calls_at_end; /* calls when the end was reported */
+	uint64_t after_end; /* calls or statuses after the end */
+};
+
+static void seq_fn(const struct ringcast_event *ev, void *arg)
+{
+	struct seq_handler *h = arg;
+
+	/* In order, none lost unannounced, none after the end. */
+	if (ev->seq != h->next || (h->code && h->code != -EOVERFLOW))
+		atomic_fetch_add(&h->bad, 1);
+	h->next = ev->seq + h->step;
+	atomic_fetch_add(&h->calls, 1);
+}
+
+static void seq_status(int code, uint64_t lost, void *arg)
+{
+	struct seq_handler *h = arg;
+
+	if (h->code && h->code != -EOVERFLOW)
+		h->after_end++;
+	h->code = code;
+	if (code == -EOVERFLOW) {
+		/* The next event comes after the lost ones. */
+		h->lost += lost;
+		h->next += lost * h->step;
+	} else {
+		h->calls_at_end = atomic_load(&h->calls);
+		atomic_fetch_add(&h->ended, 1);
+	}
+	atomic_fetch_add(&h->statuses, 1);
+}
+
+/*
+ * Handlers subscribed to a paused mux see every event, from the oldest,
+ * once it starts (before, a dispatcher thread that ran at once could
+ * read some before the handlers were in: 2394 of 2400).
+ */
+START_TEST(test_mux_paused_start)
+{
+	const char *name = t_ring("paused", 4096, 0);
+	struct ringcast_mux_opts o = { .flags = RINGCAST_MUX_RELIABLE |
+						RINGCAST_MUX_PAUSED,
+				       .from = RINGCAST_FROM_OLDEST };
+	struct ringcast_pub *pub = t_pub(name, 0);
+	struct seq_handler ha = { .next = 0, .step = 2 },
+			   hb = { .next = 1, .step = 2 };
+	struct ringcast_mux_sub *a, *b;
+	struct ringcast_mux_sub_stats st;
+	struct ringcast_mux *mux;
+	uint32_t ta = TYPE_A, tb = TYPE_B;
+	unsigned int i;
+
+	for (i = 0; i < PAUSED_EVENTS; i++)
+		ck_assert_int_ge(ringcast_pub_publish(
+					 pub, i % 2 ? TYPE_B : TYPE_A, NULL, 0),
+				 0);
+	ck_assert_int_eq(ringcast_mux_open(name, &o, &mux), 0);
+	/* A program doing other things before it subscribes. */
+	for (i = 0; i < 100; i++)
+		sched_yield();
+	ck_assert_int_eq(ringcast_mux_handle(mux, &ta, 1, seq_fn, &ha, &a), 0);
+	ck_assert_int_eq(ringcast_mux_handle(mux, &tb, 1, seq_fn, &hb, &b), 0);
+	ck_assert_int_eq(ringcast_mux_start(mux), 0);
+	ck_assert_int_eq(ringcast_mux_start(mux), 0);
+	ck_assert(wait_for(&ha.calls, PAUSED_EVENTS / 2));
+	ck_assert(wait_for(&hb.calls, PAUSED_EVENTS / 2));
+	ck_assert_int_eq(ringcast_mux_close(mux), 0);
+	ck_assert_uint_eq(atomic_load(&ha.calls), PAUSED_EVENTS / 2);
+	ck_assert_uint_eq(atomic_load(&hb.calls), PAUSED_EVENTS / 2);
+	ck_assert_uint_eq(atomic_load(&ha.bad), 0);
+	ck_assert_uint_eq(atomic_load(&hb.bad), 0);
+	ringcast_mux_sub_stats(a, &st);
+	ck_assert_uint_eq(st.delivered, PAUSED_EVENTS / 2);
+	ck_assert_int_eq(ringcast_mux_start(NULL), -EINVAL);
+	ringcast_mux_sub_free(a);
+	ringcast_mux_sub_free(b);
+	ck_assert_int_eq(ringcast_pub_close(pub), 0);
+	t_assert_clean();
+}
+END_TEST
+
+START_TEST(test_mux_paused_errors)
+{
+	const char *name = t_ring("pausederr", 64, 0);
+	struct ringcast_mux_opts o = { .flags = RINGCAST_MUX_PAUSED |
+						RINGCAST_MUX_MANUAL };
+	struct ringcast_mux *mux;
+
+	ck_assert_int_eq(ringcast_mux_open(name, &o, &mux), -EINVAL);
+	o.flags = RINGCAST_MUX_PAUSED | RINGCAST_MUX_POST_ONLY;
+	ck_assert_int_eq(ringcast_mux_open(name, &o, &mux), -EINVAL);
+	mux = open_mux(name, RINGCAST_MUX_MANUAL, 0);
+	ck_assert_int_eq(ringcast_mux_start(mux), -EINVAL);
+	ck_assert_int_eq(ringcast_mux_close(mux), 0);
+	mux = open_mux(name, RINGCAST_MUX_POST_ONLY, 0);
+	ck_assert_int_eq(ringcast_mux_start(mux), -EINVAL);
+	ck_assert_int_eq(ringcast_mux_close(mux), 0);
+	/* Not paused: it runs already. */
+	mux = open_mux(name, 0, 0);
+	ck_assert_int_eq(ringcast_mux_start(mux), 0);
+	ck_assert_int_eq(ringcast_mux_close(mux), 0);
+	/* Paused, never started: closes; after a stop, no start. */
+	mux = open_mux(name, RINGCAST_MUX_PAUSED, 0);
+	ck_assert_int_eq(ringcast_mux_stop(mux), 0);
+	ck_assert_int_eq(ringcast_mux_start(mux), -ESHUTDOWN);
+	ck_assert_int_eq(ringcast_mux_close(mux), 0);
+	t_assert_clean();
+}
+END_TEST
+
+/* The end of the stream reaches a status handler, once, after the events. */
+START_TEST(test_mux_status_end)
+{
+	const char *name = t_ring("statusend", 64, 0);
+	struct ringcast_mux *mux = open_mux(name, RINGCAST_MUX_PAUSED, 0);
+	struct ringcast_pub *pub = t_pub(name, 0);
+	struct seq_handler h = { .next = 0, .step = 1 }, late = { 0 };
+	struct ringcast_mux_sub *s, *l;
+	uint32_t t = TYPE_A;
+	int i;
+
+	ck_assert_int_eq(ringcast_mux_handle_status(mux, &t, 1, NULL,
+						    seq_status, &h, &s),
+			 -EINVAL);
+	ck_assert_int_eq(ringcast_mux_handle_status(mux, &t, 1, seq_fn, NULL,
+						    &h, &s),
+			 -EINVAL);
+	ck_assert_int_eq(ringcast_mux_handle_status(mux, &t, 1, seq_fn,
+						    seq_status, &h, &s),
+			 0);
+	for (i = 0; i < 5; i++)
+		ck_assert_int_ge(ringcast_pub_publish(pub, TYPE_A, NULL, 0), 0);
+	ck_assert_int_eq(ringcast_pub_close(pub), 0);
+	ck_assert_int_eq(ringcast_mux_start(mux), 0);
+	ck_assert(wait_for(&h.ended, 1));
+	ck_assert_int_eq(h.code, -EPIPE);
+	ck_assert_uint_eq(h.calls_at_end, 5);
+	ck_assert_uint_eq(atomic_load(&h.bad), 0);
+
+	/* Subscribed after the end: told by the call itself. */
+	ck_assert_int_eq(ringcast_mux_handle_status(mux, &t, 1, seq_fn,
+						    seq_status, &late, &l),
+			 0);
+	ck_assert_uint_eq(atomic_load(&late.statuses), 1);
+	ck_assert_int_eq(late.code, -EPIPE);
+	ck_assert_int_eq(ringcast_mux_close(mux), 0);
+	/* Once: stop and close report nothing. */
+	ck_assert_uint_eq(atomic_load(&h.statuses), 1);
+	ck_assert_uint_eq(h.after_end, 0);
+	ck_assert_uint_eq(atomic_load(&h.calls), 5);
+	ringcast_mux_sub_free(s);
+	ringcast_mux_sub_free(l);
+	t_assert_clean();
+}
+END_TEST
+
+/*
+ * A lossy mux lapped by the publisher: the status handler hears of each
+ * loss before the events after it, with exact counts.
+ */
+START_TEST(test_mux_status_lost)
+{
+	const char *name = t_ring("statuslost", 16, 0);
+	struct ringcast_mux_opts o = { .flags = RINGCAST_MUX_PAUSED,
+				       .from = RINGCAST_FROM_OLDEST };
+	struct ringcast_pub *pub = t_pub(name, 0);
+	struct seq_handler h = { .next = 0, .step = 1 };
+	struct ringcast_mux_sub_stats st;
+	struct ringcast_mux_sub *s;
+	struct ringcast_mux *mux;
+	uint32_t t = TYPE_A;
+	int i;
+
+	ck_assert_int_eq(ringcast_mux_open(name, &o, &mux), 0);
+	ck_assert_int_eq(ringcast_mux_handle_status(mux, &t, 1, seq_fn,
+						    seq_status, &h, &s),
+			 0);
+	for (i = 0; i < 100; i++)
+		ck_assert_int_ge(ringcast_pub_publish(pub, TYPE_A, NULL, 0), 0);
+	ck_assert_int_eq(ringcast_pub_close(pub), 0);
+	ck_assert_int_eq(ringcast_mux_start(mux), 0);
+	ck_assert(wait_for(&h.ended, 1));
+	ck_assert_int_eq(ringcast_mux_close(mux), 0);
+	ck_assert_int_eq(h.code, -EPIPE);
+	ck_assert_uint_gt(h.lost, 0);
+	ck_assert_uint_eq(h.lost + atomic_load(&h.calls), 100);
+	ck_assert_uint_eq(h.calls_at_end, atomic_load(&h.calls));
+	ck_assert_uint_eq(atomic_load(&h.bad), 0);
+	ringcast_mux_sub_stats(s, &st);
+	ck_assert_uint_eq(st.lost, h.lost);
+	ck_assert_uint_eq(st.ring_lost, h.lost);
+	ck_assert_uint_eq(st.delivered, atomic_load(&h.calls));
+	ringcast_mux_sub_free(s);
+	t_assert_clean();
+}
+END_TEST
+
 /* ------------------------------------------------------------- scopes */
 
 struct blocked {
@@ -546,6 +873,95 @@ START_TEST(test_scope_close_races_track)
 }
 END_TEST
 
+#define FREE_RACE_ROUNDS 60
+#define FREE_RACE_SUBS 128
+
+struct unsub_arg {
+	struct ringcast_mux_sub *subs[FREE_RACE_SUBS];
+	struct ringcast_scope *sc;
+	_Atomic int go;
+	_Atomic uint64_t freed;
+	int fail;
+};
+
+static void *unsub_thread(void *arg)
+{
+	struct unsub_arg *u = arg;
+	unsigned int i;
+
+	while (!atomic_load(&u->go))
+		;
+	/* From the last: close reaches it last, holding the scope's lock. */
+	for (i = FREE_RACE_SUBS; i-- > 0;)
+		if (ringcast_mux_unsubscribe(u->subs[i]) != 0)
+			u->fail = 1;
+	return NULL;
+}
+
+static void scope_free_fn(const struct ringcast_event *ev, void *arg)
+{
+	struct unsub_arg *u = arg;
+
+	atomic_store(&u->go, 1);
+	ringcast_scope_free(u->sc);
+	atomic_fetch_add(&u->freed, 1);
+}
+
+/*
+ * Freeing a scope while another thread unsubscribes what it tracks: each
+ * unsubscribe leaves the scope, which must stay valid until the last of
+ * them is done with it (AddressSanitizer sees a use after free if not).
+ * Every other round frees it from a handler, where the close waits for
+ * no grace period and so frees at once.
+ */
+START_TEST(test_scope_free_races_unsubscribe)
+{
+	const char *name = t_ring("scopefree", 64, 0);
+	struct ringcast_mux *mux = open_mux(name, RINGCAST_MUX_POST, 4);
+	struct ringcast_mux_sub *h;
+	struct ringcast_event ev;
+	struct unsub_arg u;
+	uint32_t t = TYPE_A, tb = TYPE_B;
+	unsigned int round, i;
+	pthread_t th;
+
+	ck_assert_int_eq(
+		ringcast_mux_handle(mux, &tb, 1, scope_free_fn, &u, &h), 0);
+	for (round = 0; round < FREE_RACE_ROUNDS; round++) {
+		memset(&u, 0, sizeof(u));
+		ck_assert_int_eq(ringcast_scope_new(&u.sc), 0);
+		for (i = 0; i < FREE_RACE_SUBS; i++) {
+			ck_assert_int_eq(ringcast_mux_subscribe(mux, &t, 1,
+								&u.subs[i]),
+					 0);
+			ck_assert_int_eq(ringcast_scope_track(u.sc, u.subs[i]),
+					 0);
+		}
+		ck_assert_int_eq(pthread_create(&th, NULL, unsub_thread, &u),
+				 0);
+		if (round % 2) {
+			ck_assert_int_ge(
+				ringcast_mux_post(mux, TYPE_B, NULL, 0), 0);
+			ck_assert(wait_for(&u.freed, 1));
+		} else {
+			atomic_store(&u.go, 1);
+			ringcast_scope_free(u.sc);
+		}
+		pthread_join(th, NULL);
+		ck_assert_int_eq(u.fail, 0);
+		for (i = 0; i < FREE_RACE_SUBS; i++) {
+			/* Closed by one or the other, and still valid. */
+			ck_assert_int_eq(ringcast_mux_next(u.subs[i], &ev, 0),
+					 -ECANCELED);
+			ringcast_mux_sub_free(u.subs[i]);
+		}
+	}
+	ck_assert_int_eq(ringcast_mux_close(mux), 0);
+	ringcast_mux_sub_free(h);
+	t_assert_clean();
+}
+END_TEST
+
 /* --------------------------------------------- across processes */
 
 struct filter_arg {
@@ -598,6 +1014,51 @@ START_TEST(test_mux_filter_across_processes)
 	ck_assert_int_eq(ringcast_mux_close(mux), 0);
 	t_child_ok(pid);
 	t_gate_close(&f.ready);
+	t_assert_clean();
+}
+END_TEST
+
+struct dead_arg {
+	const char *name;
+};
+
+static int dead_pub_child(void *arg)
+{
+	struct dead_arg *d = arg;
+	struct ringcast_pub *pub;
+	int i;
+
+	CHILD_ASSERT_EQ(ringcast_pub_attach(d->name, 0, &pub), 0);
+	for (i = 0; i < 3; i++)
+		CHILD_ASSERT(ringcast_pub_publish(pub, TYPE_A, NULL, 0) >= 0);
+	kill(getpid(), SIGKILL);
+	return 3;
+}
+
+/* The publisher's death reaches a status handler, after its events. */
+START_TEST(test_mux_status_owner_dead)
+{
+	struct dead_arg d = { .name = t_ring("statusdead", 64, 0) };
+	struct ringcast_mux *mux = open_mux(d.name, 0, 0);
+	struct seq_handler h = { .next = 0, .step = 1 };
+	struct ringcast_mux_sub *s;
+	uint32_t t = TYPE_A;
+	int status;
+	pid_t pid;
+
+	ck_assert_int_eq(ringcast_mux_handle_status(mux, &t, 1, seq_fn,
+						    seq_status, &h, &s),
+			 0);
+	pid = t_fork(dead_pub_child, &d);
+	status = t_wait(pid, T_CHILD_MS);
+	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	ck_assert(wait_for(&h.ended, 1));
+	ck_assert_int_eq(h.code, -EOWNERDEAD);
+	ck_assert_uint_eq(h.calls_at_end, 3);
+	ck_assert_uint_eq(atomic_load(&h.bad), 0);
+	ck_assert_int_eq(ringcast_mux_close(mux), 0);
+	ck_assert_uint_eq(atomic_load(&h.statuses), 1);
+	ringcast_mux_sub_free(s);
 	t_assert_clean();
 }
 END_TEST
@@ -809,6 +1270,13 @@ static Suite *mux_suite(void)
 	tcase_add_test(tc, test_mux_reliable_queue);
 	tcase_add_test(tc, test_scope_basic);
 	tcase_add_test(tc, test_scope_close_races_track);
+	tcase_add_test(tc, test_scope_free_races_unsubscribe);
+	tcase_add_test(tc, test_mux_blocked_reliable_holds_up_nothing);
+	tcase_add_test(tc, test_mux_handler_stats);
+	tcase_add_test(tc, test_mux_paused_start);
+	tcase_add_test(tc, test_mux_paused_errors);
+	tcase_add_test(tc, test_mux_status_end);
+	tcase_add_test(tc, test_mux_status_lost);
 	tcase_add_test(tc, test_wait_any_three_rings);
 	tcase_add_test(tc, test_fd_epoll_loop);
 	suite_add_tcase(s, tc);
@@ -818,6 +1286,7 @@ static Suite *mux_suite(void)
 	tcase_set_timeout(tc, T_CASE_TIMEOUT);
 	tcase_add_test(tc, test_mux_filter_across_processes);
 	tcase_add_test(tc, test_mux_fork);
+	tcase_add_test(tc, test_mux_status_owner_dead);
 	suite_add_tcase(s, tc);
 	return s;
 }
