@@ -31,6 +31,7 @@ struct rc_reg_ent {
 };
 
 struct rc_reg_table {
+	uint64_t gen; /* of the registry's tables: one more each change */
 	uint32_t n;
 	struct rc_reg_ent ent[]; /* sorted by type, then by insertion */
 };

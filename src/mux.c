@@ -13,22 +13,29 @@
  *   rc_read_lock()                        s->closed = 1 (under s->lock) [C]
  *   if load_acquire(stopped): leave [T]   store_release(stopped, 1)     [S]
  *   t = registry table                    rc_registry_del()
- *   for each s of ev->type, not closed:   defer the handle's put (call_rcu)
- *     s->refs++ (at most RC_MUX_GRAB)
+ *   if t->gen != snapshot's:              defer the handle's put (call_rcu)
+ *     copy t, s->refs++ for each entry
  *   rc_read_unlock()
- *   for each s taken:                     wait while mux->cur == s      [B]
+ *   (the old snapshot's refs--)
+ *   for each s of ev->type in the        wait while mux->cur == s      [B]
+ *   snapshot, not closed:
  *     queue: under s->lock, if !closed,
  *            copy (or wait for room)
  *     callback: mux->cur = s [B];
  *            if !closed: fn()
  *            mux->cur = NULL
- *     s->refs--: the last frees it
  *
  * Memory: a subscription holds a reference for its handle, dropped a
- * grace period after ringcast_mux_sub_free() took it out of the table;
- * a dispatcher takes one inside its read-side section (so before that
- * grace period ends) and drops it once done.  Whoever drops the last
- * frees it.
+ * grace period after ringcast_mux_sub_free() took it out of the table.
+ * The dispatcher keeps a private copy of the registry's table, the
+ * snapshot, and a reference to every subscription in it, taken inside
+ * its read-side section (so before that grace period ends); it makes a
+ * new one when the table changed (its generation), and drops the old
+ * one's references then, or when the mux is closed.  Whoever drops the
+ * last frees it.  So a delivery takes no reference of its own: per
+ * event, the snapshot costs one generation compare.  (Without memory
+ * for a snapshot, a delivery takes references to at most RC_MUX_GRAB
+ * subscriptions at a time inside the section, and drops them after.)
  *
  * No delivery after unsubscribe: a queue copy checks closed under
  * s->lock, which [C] is stored under.  A callback: the dispatcher stores
@@ -47,6 +54,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
 
 #include "barrier.h"
 #include "compiler.h"
@@ -118,6 +128,7 @@ struct ringcast_mux {
 	_Atomic uint32_t waiters; /* threads waiting for cur to change */
 	pthread_cond_t idle; /* cur changed; with lock */
 	uint64_t pass; /* the dispatcher's, numbers its passes */
+	struct rc_reg_table *snap; /* the dispatcher's copy; refs held */
 	bool thread_running; /* under stop_lock */
 	pthread_t thread;
 	pthread_mutex_t post_lock; /* the publisher is one thread at a time */
@@ -127,6 +138,64 @@ struct ringcast_mux {
 	int end; /* the ring's end (-EPIPE, -EOWNERDEAD, ...), or 0 */
 	_Atomic uint64_t ring_lost;
 };
+
+/*
+ * The fences of [B], asymmetric: a dispatcher pays a compiler barrier per
+ * callback, a thread that waits for it (unsubscribe, stop) a membarrier()
+ * system call, which runs a full barrier on every thread of the process
+ * that runs at that moment (membarrier(2), MEMBARRIER_CMD_PRIVATE_EXPEDITED;
+ * registered at each ringcast_mux_open(), for the process that calls it).
+ * Where membarrier() is refused, and under ThreadSanitizer (which does
+ * not see it), both sides are seq-cst fences.
+ */
+#if defined(__SANITIZE_THREAD__)
+#define RC_MUX_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define RC_MUX_TSAN 1
+#endif
+#endif
+#ifndef RC_MUX_TSAN
+#define RC_MUX_TSAN 0
+#endif
+
+static pthread_mutex_t rc_mb_lock = PTHREAD_MUTEX_INITIALIZER;
+static pid_t rc_mb_pid; /* the process registered, under rc_mb_lock */
+static _Atomic bool rc_mb_ok; /* set before any mux of the process runs */
+
+static void rc_mb_register(void)
+{
+	pthread_mutex_lock(&rc_mb_lock);
+	if (rc_mb_pid != getpid()) {
+		rc_mb_pid = getpid();
+		atomic_store(
+			&rc_mb_ok,
+			!RC_MUX_TSAN &&
+				syscall(__NR_membarrier,
+					MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
+					0, 0) == 0);
+	}
+	pthread_mutex_unlock(&rc_mb_lock);
+}
+
+/* The dispatcher's side of [B]: between its store and its loads. */
+static inline void rc_mb_fast(void)
+{
+	if (likely(atomic_load_explicit(&rc_mb_ok, memory_order_relaxed)))
+		atomic_signal_fence(memory_order_seq_cst);
+	else
+		atomic_thread_fence(memory_order_seq_cst);
+}
+
+/* A waiter's side of [B]: between its stores and its load of cur. */
+static void rc_mb_slow(void)
+{
+	if (atomic_load_explicit(&rc_mb_ok, memory_order_relaxed) &&
+	    syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) ==
+		    0)
+		return;
+	atomic_thread_fence(memory_order_seq_cst);
+}
 
 /* The mux whose handler this thread runs, for -EDEADLK. */
 static __thread struct ringcast_mux *rc_delivering;
@@ -173,9 +242,13 @@ static void rc_mux_wait_idle(struct ringcast_mux *mux,
 	struct ringcast_mux_sub *c;
 
 	pthread_mutex_lock(&mux->lock);
-	/* Seq-cst, before reading cur: pairs with rc_mux_set_cur(). */
+	/* Before reading cur: pairs with rc_mux_set_cur(). */
 	atomic_fetch_add(&mux->waiters, 1);
-	/* [B]: seq-cst, after closed was stored; pairs with rc_mux_set_cur(). */
+	/*
+	 * [B]: after closed (or stopped) was stored and waiters counted,
+	 * before cur is read; pairs with rc_mb_fast() in rc_mux_set_cur().
+	 */
+	rc_mb_slow();
 	while ((c = atomic_load(&mux->cur)) && (!s || c == s))
 		pthread_cond_wait(&mux->idle, &mux->lock);
 	atomic_fetch_sub(&mux->waiters, 1);
@@ -198,15 +271,16 @@ void rc_msub_quiesce(struct ringcast_mux_sub *s)
 static void rc_mux_set_cur(struct ringcast_mux *mux, struct ringcast_mux_sub *s)
 {
 	/*
-	 * [B]: seq-cst store of cur, then (rc_msub_call()) seq-cst load of
-	 * closed; pairs with the store of closed [C], then the load of
-	 * cur, in rc_mux_wait_idle().  And seq-cst store of cur, then
-	 * seq-cst load of waiters; pairs with the increment of waiters,
-	 * then the load of cur, there: either it sees cur moved on or we
-	 * see it waiting.
+	 * [B]: store of cur, fence, then (rc_msub_call()) load of closed;
+	 * pairs with the store of closed [C], the fence rc_mb_slow(), then
+	 * the load of cur, in rc_mux_wait_idle() (the Dekker pattern, with
+	 * asymmetric fences).  And store of cur, fence, load of waiters;
+	 * pairs with the increment of waiters, the fence, then the load of
+	 * cur, there: either it sees cur moved on or we see it waiting.
 	 */
-	atomic_store(&mux->cur, s);
-	if (atomic_load(&mux->waiters)) {
+	atomic_store_explicit(&mux->cur, s, memory_order_relaxed);
+	rc_mb_fast();
+	if (atomic_load_explicit(&mux->waiters, memory_order_relaxed)) {
 		pthread_mutex_lock(&mux->lock);
 		pthread_cond_broadcast(&mux->idle);
 		pthread_mutex_unlock(&mux->lock);
@@ -216,18 +290,15 @@ static void rc_mux_set_cur(struct ringcast_mux *mux, struct ringcast_mux_sub *s)
 /*
  * Run a callback of s, which is mux->cur (outside any read-side section
  * and any lock): the event handler with ev, else the status handler
- * with code and lost.
+ * with code and lost.  The caller set rc_delivering to mux.
  */
-static void rc_msub_call(struct ringcast_mux *mux, struct ringcast_mux_sub *s,
-			 const struct ringcast_event *ev, int code,
-			 uint64_t lost)
+static void rc_msub_run(struct ringcast_mux_sub *s,
+			const struct ringcast_event *ev, int code,
+			uint64_t lost)
 {
-	struct ringcast_mux *outer = rc_delivering;
-
-	/* [B]: seq-cst, after the store of cur in rc_mux_set_cur(). */
-	if (atomic_load(&s->closed))
+	/* [B]: after the store of cur and rc_mb_fast() in rc_mux_set_cur(). */
+	if (atomic_load_explicit(&s->closed, memory_order_relaxed))
 		return;
-	rc_delivering = mux;
 	if (ev) {
 		/* Relaxed, no lock: the dispatcher is the only writer. */
 		atomic_store_explicit(
@@ -239,6 +310,17 @@ static void rc_msub_call(struct ringcast_mux *mux, struct ringcast_mux_sub *s,
 	} else {
 		s->status(code, lost, s->arg);
 	}
+}
+
+/* rc_msub_run(), with rc_delivering set around it. */
+static void rc_msub_call(struct ringcast_mux *mux, struct ringcast_mux_sub *s,
+			 const struct ringcast_event *ev, int code,
+			 uint64_t lost)
+{
+	struct ringcast_mux *outer = rc_delivering;
+
+	rc_delivering = mux;
+	rc_msub_run(s, ev, code, lost);
 	rc_delivering = outer;
 }
 
@@ -302,8 +384,8 @@ out:
  * deliver (a callback, or a copy that may wait for room) and drop them;
  * again while a pass filled up.  s->mark says which took it already.
  */
-static int rc_mux_deliver(struct ringcast_mux *mux,
-			  const struct ringcast_event *ev)
+static int rc_mux_deliver_grab(struct ringcast_mux *mux,
+			       const struct ringcast_event *ev)
 {
 	struct ringcast_mux_sub *got[RC_MUX_GRAB];
 	const struct rc_reg_table *t;
@@ -353,6 +435,95 @@ static int rc_mux_deliver(struct ringcast_mux *mux,
 		for (j = 0; j < k; j++)
 			rc_msub_put(got[j]);
 	} while (k == RC_MUX_GRAB);
+	return 0;
+}
+
+/* Drop the snapshot's references (its subscriptions may be freed). */
+static void rc_mux_snap_drop(struct rc_reg_table *snap)
+{
+	uint32_t i;
+
+	if (!snap)
+		return;
+	for (i = 0; i < snap->n; i++)
+		rc_msub_put(snap->ent[i].item);
+	free(snap);
+}
+
+/*
+ * Deliver one event to every subscription of its type, from the
+ * dispatcher's snapshot of the registry's table (see the table at the
+ * top), made anew when the table changed.
+ */
+static int rc_mux_deliver(struct ringcast_mux *mux,
+			  const struct ringcast_event *ev)
+{
+	struct rc_reg_table *snap = mux->snap, *old = NULL;
+	struct ringcast_mux *outer;
+	const struct rc_reg_table *t;
+	uint64_t pass = ++mux->pass;
+	uint32_t i, n;
+	bool busy = false;
+
+	rc_read_lock();
+	/* [T]: pairs with the seq-cst store [S] in ringcast_mux_stop(). */
+	if (unlikely(atomic_load_explicit(&mux->stopped,
+					  memory_order_acquire))) {
+		rc_read_unlock();
+		return -ESHUTDOWN;
+	}
+	t = rc_registry_table(mux->reg);
+	if (unlikely(!snap || snap->gen != t->gen)) {
+		snap = malloc(sizeof(*snap) + t->n * sizeof(snap->ent[0]));
+		if (!snap) {
+			rc_read_unlock();
+			return rc_mux_deliver_grab(mux, ev);
+		}
+		snap->gen = t->gen;
+		snap->n = t->n;
+		memcpy(snap->ent, t->ent, t->n * sizeof(snap->ent[0]));
+		/* Inside the section: every entry is alive. */
+		for (i = 0; i < snap->n; i++)
+			rc_msub_get(snap->ent[i].item);
+		old = mux->snap;
+		mux->snap = snap;
+	}
+	rc_read_unlock();
+	rc_mux_snap_drop(old);
+	i = rc_registry_find(snap, ev->type, &n);
+	if (!n)
+		return 0;
+	/*
+	 * Set once for the whole event (a thread-local of a shared library
+	 * costs a call each time): between the callbacks this thread runs
+	 * no user code, and a queue's wait for room is not a delivery
+	 * either way.
+	 */
+	outer = rc_delivering;
+	rc_delivering = mux;
+	for (n += i; i < n; i++) {
+		struct ringcast_mux_sub *s = snap->ent[i].item;
+
+		/* Relaxed: closed is checked again before delivery. */
+		if (s->mark == pass ||
+		    atomic_load_explicit(&s->closed, memory_order_relaxed))
+			continue;
+		s->mark = pass;
+		if (s->fn) {
+			rc_mux_set_cur(mux, s);
+			rc_msub_run(s, ev, 0, 0);
+			busy = true;
+			continue;
+		}
+		/* A queue may wait for room: no callback runs. */
+		if (busy)
+			rc_mux_set_cur(mux, NULL);
+		busy = false;
+		rc_msub_enqueue(mux, s, ev);
+	}
+	if (busy)
+		rc_mux_set_cur(mux, NULL);
+	rc_delivering = outer;
 	return 0;
 }
 
@@ -503,6 +674,7 @@ RINGCAST_API int ringcast_mux_open(const char *name,
 
 	if (!muxp)
 		return -EINVAL;
+	rc_mb_register();
 	if (opts)
 		o = *opts;
 	if ((o.flags & ~RC_MUX_FLAGS) || o.queue_len > RC_MUX_QUEUE_MAX ||
@@ -1019,6 +1191,9 @@ RINGCAST_API int ringcast_mux_close(struct ringcast_mux *mux)
 	r = ringcast_mux_stop(mux);
 	if (r < 0)
 		return r;
+	/* Stopped: no dispatcher uses the snapshot any more. */
+	rc_mux_snap_drop(mux->snap);
+	mux->snap = NULL;
 	ringcast_sub_detach(mux->reader);
 	mux->reader = NULL;
 	if (mux->pub)

@@ -227,6 +227,7 @@ int rc_registry_add(struct rc_registry *reg, const uint32_t *types, uint32_t n,
 		pthread_mutex_unlock(&reg->wlock);
 		return -ENOMEM;
 	}
+	t->gen = old->gen + 1;
 	t->n = old->n + n;
 	memcpy(t->ent, old->ent, old->n * sizeof(t->ent[0]));
 	/* Insertion sort: a new entry goes after the others of its type. */
@@ -260,6 +261,7 @@ void rc_registry_del(struct rc_registry *reg, void *item)
 	for (i = 0, k = 0; i < old->n; i++)
 		if (old->ent[i].item != item)
 			t->ent[k++] = old->ent[i];
+	t->gen = old->gen + 1;
 	t->n = k;
 	rc_registry_swap(reg, t);
 	pthread_mutex_unlock(&reg->wlock);
