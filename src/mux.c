@@ -178,13 +178,20 @@ static void rc_mb_register(void)
 	pthread_mutex_unlock(&rc_mb_lock);
 }
 
+/*
+ * The order of the dispatcher's accesses of [B]: seq-cst under
+ * ThreadSanitizer (its happens-before edges; fences it does not model),
+ * else relaxed between the fences.
+ */
+#define RC_B_ORDER (RC_MUX_TSAN ? memory_order_seq_cst : memory_order_relaxed)
+
 /* The dispatcher's side of [B]: between its store and its loads. */
 static inline void rc_mb_fast(void)
 {
 	if (likely(atomic_load_explicit(&rc_mb_ok, memory_order_relaxed)))
 		atomic_signal_fence(memory_order_seq_cst);
 	else
-		atomic_thread_fence(memory_order_seq_cst);
+		smp_mb();
 }
 
 /* A waiter's side of [B]: between its stores and its load of cur. */
@@ -194,7 +201,7 @@ static void rc_mb_slow(void)
 	    syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) ==
 		    0)
 		return;
-	atomic_thread_fence(memory_order_seq_cst);
+	smp_mb();
 }
 
 /* The mux whose handler this thread runs, for -EDEADLK. */
@@ -278,9 +285,15 @@ static void rc_mux_set_cur(struct ringcast_mux *mux, struct ringcast_mux_sub *s)
 	 * pairs with the increment of waiters, the fence, then the load of
 	 * cur, there: either it sees cur moved on or we see it waiting.
 	 */
-	atomic_store_explicit(&mux->cur, s, memory_order_relaxed);
+	/*
+	 * Release: the callback before, and the uses of the subscription,
+	 * happen before a waiter that reads the new cur frees it.
+	 */
+	atomic_store_explicit(&mux->cur, s,
+			      RC_MUX_TSAN ? memory_order_seq_cst :
+					    memory_order_release);
 	rc_mb_fast();
-	if (atomic_load_explicit(&mux->waiters, memory_order_relaxed)) {
+	if (atomic_load_explicit(&mux->waiters, RC_B_ORDER)) {
 		pthread_mutex_lock(&mux->lock);
 		pthread_cond_broadcast(&mux->idle);
 		pthread_mutex_unlock(&mux->lock);
@@ -297,7 +310,7 @@ static void rc_msub_run(struct ringcast_mux_sub *s,
 			uint64_t lost)
 {
 	/* [B]: after the store of cur and rc_mb_fast() in rc_mux_set_cur(). */
-	if (atomic_load_explicit(&s->closed, memory_order_relaxed))
+	if (atomic_load_explicit(&s->closed, RC_B_ORDER))
 		return;
 	if (ev) {
 		/* Relaxed, no lock: the dispatcher is the only writer. */
