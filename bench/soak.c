@@ -117,7 +117,7 @@ static int subscriber(int idx)
 				r->rss_warm_kb = r->rss_kb;
 		}
 	}
-	ringcast_sub_stats(sub, &st);
+	ringcast_sub_get_stats(sub, &st);
 	if (st.delivered != delivered || st.lost != lost ||
 	    st.delivered + st.lost + st.skipped != st.cursor - st.first ||
 	    (reliable && lost))

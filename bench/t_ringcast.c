@@ -219,12 +219,12 @@ static int rc_release(void *lp, unsigned int idx, struct rx *m)
 static int rc_pub_close(void *lp)
 {
 	struct rc_link *l = lp;
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 	int ret;
 
 	if (!l->pub)
 		return 0;
-	if (!ringcast_ring_stat(l->name, &info) && info.published)
+	if (!ringcast_ring_get_stats(l->name, &info) && info.published)
 		l->wakes = (double)info.wakes / (double)info.published;
 	ret = ringcast_pub_close(l->pub);
 	l->pub = NULL;

@@ -245,7 +245,7 @@ rc_subscriber(const struct options *o, uint32_t row, int ready_fd,
 			ret == 0 ? "an event" : errname(ret));
 		rep.err = ret == 0 ? -EBADMSG : ret;
 	}
-	ringcast_sub_stats(sub, &st);
+	ringcast_sub_get_stats(sub, &st);
 	rep.sleeps = st.sleeps;
 	if (st.lost != rep.lost || st.delivered != rep.delivered) {
 		fprintf(stderr,

@@ -5,7 +5,7 @@
  * A ring is a named POSIX shared-memory object (/dev/shm/ringcast.NAME)
  * holding a header, a subscriber table and a power-of-two array of
  * fixed-size slots.  A publisher writes events (a 32-bit type tag and up to
- * ringcast_ring_info.capacity bytes of payload) into consecutive slots;
+ * ringcast_ring_stats.capacity bytes of payload) into consecutive slots;
  * every subscriber has a private cursor and reads every event at its own
  * pace.  Event S lives in slot S % slots, so a subscriber that falls a whole
  * ring behind loses events: it is told exactly how many (-EOVERFLOW) and
@@ -104,9 +104,9 @@ extern "C" {
 #endif
 
 #define RINGCAST_VERSION_MAJOR 0
-#define RINGCAST_VERSION_MINOR 1
+#define RINGCAST_VERSION_MINOR 2
 #define RINGCAST_VERSION_PATCH 0
-#define RINGCAST_VERSION "0.1.0"
+#define RINGCAST_VERSION "0.2.0"
 
 /* The longest ring name, not counting the terminating NUL. */
 #define RINGCAST_NAME_MAX 200
@@ -152,7 +152,7 @@ RINGCAST_API const char *ringcast_errdetail(void);
  * Rings
  */
 
-/* Ring states (ringcast_ring_info.state). */
+/* Ring states (ringcast_ring_stats.state). */
 enum ringcast_state {
 	RINGCAST_STATE_CREATED = 0, /* no publisher yet */
 	RINGCAST_STATE_LIVE = 1, /* a publisher holds the lease */
@@ -170,7 +170,7 @@ enum ringcast_state {
  * different ring of that name exists).
  *
  * RINGCAST_CREATE_MULTI_PUB makes a multi-publisher ring (the mode is fixed
- * at creation; ringcast_ring_info.features has RINGCAST_FEAT_MULTI_PUB):
+ * at creation; ringcast_ring_stats.features has RINGCAST_FEAT_MULTI_PUB):
  * any number of processes and threads publish at once.  Each publisher
  * takes a table entry (not counted as a subscriber) and a shared lease; it
  * claims sequences with an atomic compare-and-swap only once it knows they
@@ -179,7 +179,7 @@ enum ringcast_state {
  * Subscribers read in sequence order.  A publisher killed between claim and
  * commit leaves a hole that the first subscriber (or attacher) to find its
  * owner dead marks aborted; every subscriber skips it and counts it
- * (ringcast_sub_stats.aborted), within a few milliseconds.  The ring is
+ * (struct ringcast_sub_stats, aborted), within a few milliseconds.  The ring is
  * abandoned when every publisher has died.  Such rings are slower per event
  * than single-publisher ones (a compare-and-swap on a shared line per call).
  */
@@ -288,12 +288,12 @@ RINGCAST_API int ringcast_ring_remove_force(const char *name);
 RINGCAST_API int ringcast_ring_close(const char *name);
 
 /**
- * struct ringcast_ring_info - a snapshot of a ring
+ * struct ringcast_ring_stats - a snapshot of a ring
  *
  * Read without any lock: the fields are each consistent, not with each
  * other (head may move while the snapshot is taken).
  */
-struct ringcast_ring_info {
+struct ringcast_ring_stats {
 	uint32_t abi_version;
 	uint32_t features;
 	uint32_t slots;
@@ -322,11 +322,11 @@ struct ringcast_ring_info {
 	uint32_t publishers; /* publishers attached (alive) */
 };
 
-/* Bits of ringcast_ring_info.features. */
+/* Bits of ringcast_ring_stats.features. */
 #define RINGCAST_FEAT_MULTI_PUB 0x1u /* a multi-publisher ring */
 
 /**
- * ringcast_ring_stat() - validate a ring and take a snapshot of it
+ * ringcast_ring_get_stats() - validate a ring and take a snapshot of it
  * @name: the ring
  * @info: filled in on success
  *
@@ -334,8 +334,8 @@ struct ringcast_ring_info {
  *
  * Return: 0, -EINVAL, -ENOENT, -EACCES, -EPROTO, -EBADMSG.
  */
-RINGCAST_API int ringcast_ring_stat(const char *name,
-				    struct ringcast_ring_info *info);
+RINGCAST_API int ringcast_ring_get_stats(const char *name,
+				    struct ringcast_ring_stats *info);
 
 /**
  * ringcast_ring_list() - names of the rings in /dev/shm
@@ -348,13 +348,13 @@ RINGCAST_API int ringcast_ring_stat(const char *name,
 RINGCAST_API int ringcast_ring_list(int (*cb)(const char *name, void *arg),
 				    void *arg);
 
-/* Flags of ringcast_sub_info. */
+/* Flags of ringcast_ring_subscriber. */
 #define RINGCAST_SUBINFO_RELIABLE 0x1u /* gates the publisher */
 #define RINGCAST_SUBINFO_DEMOTED 0x2u /* was reliable, demoted to lossy */
 #define RINGCAST_SUBINFO_FILTERED 0x4u /* reads some types only */
 
 /**
- * struct ringcast_sub_info - one entry of a ring's subscriber table
+ * struct ringcast_ring_subscriber - one entry of a ring's subscriber table
  * @id:        its index in the table
  * @pid:       the owner's pid (in the owner's PID namespace)
  * @alive:     1 the owner holds the entry's liveness lock, 0 it does not
@@ -371,7 +371,7 @@ RINGCAST_API int ringcast_ring_list(int (*cb)(const char *name, void *arg),
  *
  * A snapshot: each field is read once, without a lock.
  */
-struct ringcast_sub_info {
+struct ringcast_ring_subscriber {
 	uint32_t id;
 	int32_t pid;
 	int32_t alive;
@@ -386,7 +386,7 @@ struct ringcast_sub_info {
 };
 
 /**
- * ringcast_ring_subscribers() - list the ring's registered subscribers
+ * ringcast_ring_get_subscribers() - list the ring's registered subscribers
  * @name: the ring
  * @info: filled with up to @max entries, in table order
  * @max:  room in @info (0 to count only)
@@ -398,8 +398,8 @@ struct ringcast_sub_info {
  * Return: the number of entries in use (which may exceed @max), or
  * -EINVAL, -ENOENT, -EACCES, -EPROTO, -EBADMSG.
  */
-RINGCAST_API int ringcast_ring_subscribers(const char *name,
-					   struct ringcast_sub_info *info,
+RINGCAST_API int ringcast_ring_get_subscribers(const char *name,
+					   struct ringcast_ring_subscriber *info,
 					   unsigned int max);
 
 /* ----------------------------------------------------------------------
@@ -503,7 +503,7 @@ RINGCAST_API int ringcast_pub_attach(const char *name, unsigned int flags,
  * Return: when published, the number of subscribers registered in the
  * ring's subscriber table (>= 0; recounted only when the table changed: a
  * subscriber killed without detaching stays counted until an attach,
- * ringcast_ring_stat(), ringcast_pub_subscribers() or a publish blocked on
+ * ringcast_ring_get_stats(), ringcast_pub_subscribers() or a publish blocked on
  * it reclaims its entry); -EMSGSIZE (nothing written), -EPIPE (the ring was
  * closed), -EIDRM (the ring was removed), -EAGAIN (no room and the timeout is 0: nothing written),
  * -ETIMEDOUT (no room in time: nothing written), -EINTR (interrupted:
@@ -912,21 +912,15 @@ struct ringcast_sub_stats {
 	uint64_t aborted; /* holes of dead publishers skipped */
 	uint64_t sleeps; /* futex waits entered */
 	uint64_t timed_wakes; /* waits that ended by the liveness timer */
-	/*
-	 * Lost wake-ups the timer hid: timed-out waits during which a wanted
-	 * event was published and no waker bumped the ring's wake sequence.
-	 * Always 0 unless the wake protocol is broken.
-	 */
-	uint64_t timed_wakes_with_data;
 	int32_t entry; /* its entry in the subscriber table, -1 if none */
 	uint32_t reliable; /* 1 while it gates the publisher */
 	uint64_t demoted; /* times it was demoted (0 or 1) */
 };
 
 /**
- * ringcast_sub_stats() - read the subscriber's accounting
+ * ringcast_sub_get_stats() - read the subscriber's accounting
  */
-RINGCAST_API void ringcast_sub_stats(const struct ringcast_sub *sub,
+RINGCAST_API void ringcast_sub_get_stats(const struct ringcast_sub *sub,
 				     struct ringcast_sub_stats *st);
 
 /**
@@ -1111,7 +1105,7 @@ RINGCAST_API int ringcast_mux_subscribe(struct ringcast_mux *mux,
  * @arg:    passed to @fn
  * @subp:   the new subscription on success
  *
- * Each call counts in ringcast_mux_sub_stats().delivered.  A handler is
+ * Each call counts in ringcast_mux_sub_get_stats().delivered.  A handler is
  * told nothing but events: ringcast_mux_handle_status() also reports
  * losses and the end of the stream.
  *
@@ -1143,7 +1137,7 @@ RINGCAST_API int ringcast_mux_handle(struct ringcast_mux *mux,
  * @arg:    passed to @fn and @status
  * @subp:   the new subscription on success
  *
- * The counts reported go to ringcast_mux_sub_stats().lost.
+ * The counts reported go to ringcast_mux_sub_get_stats().lost.
  *
  * Return: as ringcast_mux_subscribe(); -EINVAL when @fn or @status is
  * NULL.
@@ -1237,10 +1231,10 @@ struct ringcast_mux_sub_stats {
 };
 
 /**
- * ringcast_mux_sub_stats() - a consistent snapshot, taken under the
+ * ringcast_mux_sub_get_stats() - a consistent snapshot, taken under the
  * subscription's mutex
  */
-RINGCAST_API void ringcast_mux_sub_stats(struct ringcast_mux_sub *sub,
+RINGCAST_API void ringcast_mux_sub_get_stats(struct ringcast_mux_sub *sub,
 					 struct ringcast_mux_sub_stats *st);
 
 /**
@@ -1265,7 +1259,7 @@ RINGCAST_API int ringcast_mux_dispatch(struct ringcast_mux *mux,
  * @mux: the mux
  *
  * For ringcast_sub_fd() and ringcast_sub_wait_any() (to learn when
- * ringcast_mux_dispatch() has work) and ringcast_sub_stats(); never read
+ * ringcast_mux_dispatch() has work) and ringcast_sub_get_stats(); never read
  * from it.  Valid until ringcast_mux_close().
  *
  * Return: the reader, or NULL for a post-only mux.

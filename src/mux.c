@@ -1120,7 +1120,7 @@ RINGCAST_API void ringcast_mux_interrupt(struct ringcast_mux_sub *s)
 	pthread_mutex_unlock(&s->lock);
 }
 
-RINGCAST_API void ringcast_mux_sub_stats(struct ringcast_mux_sub *s,
+RINGCAST_API void ringcast_mux_sub_get_stats(struct ringcast_mux_sub *s,
 					 struct ringcast_mux_sub_stats *st)
 {
 	if (!s || !st)

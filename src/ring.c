@@ -1103,8 +1103,8 @@ out:
 
 /* ---------------------------------------------------------------- stat */
 
-RINGCAST_API int ringcast_ring_stat(const char *name,
-				    struct ringcast_ring_info *info)
+RINGCAST_API int ringcast_ring_get_stats(const char *name,
+				    struct ringcast_ring_stats *info)
 {
 	struct rc_map m;
 	struct rc_hdr *h;
@@ -1190,8 +1190,8 @@ RINGCAST_API int ringcast_ring_list(int (*cb)(const char *name, void *arg),
 	return r;
 }
 
-RINGCAST_API int ringcast_ring_subscribers(const char *name,
-					   struct ringcast_sub_info *info,
+RINGCAST_API int ringcast_ring_get_subscribers(const char *name,
+					   struct ringcast_ring_subscriber *info,
 					   unsigned int max)
 {
 	struct rc_map m;
@@ -1208,7 +1208,7 @@ RINGCAST_API int ringcast_ring_subscribers(const char *name,
 	/* Pairs with [E] in rc_pub_advance(). */
 	head = smp_load_acquire(&m.hdr->head);
 	for (i = 0; i < m.table_cap; i++) {
-		struct ringcast_sub_info si;
+		struct ringcast_ring_subscriber si;
 
 		if (!rc_entry_info(&m, i, head, &si))
 			continue;

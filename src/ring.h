@@ -103,7 +103,7 @@ uint32_t rc_table_publishers(struct rc_map *m);
 bool rc_claim_abort(struct rc_map *m, uint32_t idx);
 int rc_entry_reclaim(struct rc_map *m, uint32_t idx);
 bool rc_entry_info(struct rc_map *m, uint32_t idx, uint64_t head,
-		   struct ringcast_sub_info *si);
+		   struct ringcast_ring_subscriber *si);
 void rc_pub_wake(struct rc_hdr *hdr);
 
 /* wait.c */

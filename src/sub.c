@@ -377,7 +377,7 @@ static int rc_sub_try(struct ringcast_sub *sub, struct ringcast_event *ev,
 		}
 		if (unlikely(sub->lost_check)) {
 			if (c < sub->lost_check)
-				sub->st.timed_wakes_with_data++;
+				sub->lost_wakes++;
 			sub->lost_check = 0;
 		}
 		return 0;
@@ -1045,7 +1045,7 @@ RINGCAST_API void ringcast_sub_interrupt(struct ringcast_sub *sub)
 	rc_wake_seq(sub->m.hdr, bits);
 }
 
-RINGCAST_API void ringcast_sub_stats(const struct ringcast_sub *sub,
+RINGCAST_API void ringcast_sub_get_stats(const struct ringcast_sub *sub,
 				     struct ringcast_sub_stats *st)
 {
 	if (!sub || !st)

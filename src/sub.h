@@ -61,6 +61,13 @@ struct ringcast_sub {
 	uint64_t told; /* the cursor a sleeping publisher was last told of */
 	uint64_t hole_since;
 	struct ringcast_sub_stats st;
+	/*
+	 * Lost wake-ups the timer hid: timed-out waits during which a wanted
+	 * event was published and no waker bumped the ring's wake sequence.
+	 * Always 0 unless the wake protocol is broken: a self-test of the
+	 * protocol, read by the tests (t_lost_wakes()), not an API.
+	 */
+	uint64_t lost_wakes;
 	unsigned char *buf;
 	struct rc_subfd *fdw; /* its descriptor (subfd.c), or NULL */
 };

@@ -349,7 +349,7 @@ static int rc_entry_alive(struct rc_map *m, uint32_t idx)
 
 /* A snapshot of entry idx; false when it is free. */
 bool rc_entry_info(struct rc_map *m, uint32_t idx, uint64_t head,
-		   struct ringcast_sub_info *si)
+		   struct ringcast_ring_subscriber *si)
 {
 	const struct rc_entry *e = &m->table[idx];
 	uint32_t st = RC_ENTRY_KIND(smp_load_acquire(&e->state)), fl;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "sub.h"
 
 pid_t t_root_pid;
 
@@ -227,9 +228,9 @@ void t_unmap(void *p, size_t size)
 	munmap(p, size);
 }
 
-void t_stat(const char *name, struct ringcast_ring_info *info)
+void t_stat(const char *name, struct ringcast_ring_stats *info)
 {
-	int ret = ringcast_ring_stat(name, info);
+	int ret = ringcast_ring_get_stats(name, info);
 
 	ck_assert_msg(ret == 0, "stat %s: %s (%s)", name,
 		      ringcast_strerror(ret), ringcast_errdetail());
@@ -339,7 +340,7 @@ int t_read_stream(struct ringcast_sub *sub, int end, struct t_tally *t)
 			ringcast_strerror(ret));
 		return 1;
 	}
-	ringcast_sub_stats(sub, &st);
+	ringcast_sub_get_stats(sub, &st);
 	if (st.first != t->first || st.cursor != t->cursor ||
 	    st.delivered != t->delivered || st.lost != t->lost ||
 	    st.laps != t->laps || st.skipped != 0 ||
@@ -594,4 +595,9 @@ int t_main(Suite *s)
 	srunner_free(sr);
 	cleanup_all();
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+uint64_t t_lost_wakes(const struct ringcast_sub *sub)
+{
+	return sub->lost_wakes;
 }

@@ -94,8 +94,8 @@ void t_peek(const char *name, off_t off, void *buf, size_t len);
 void *t_map(const char *name, size_t *sizep);
 void t_unmap(void *p, size_t size);
 
-/* t_stat() - ringcast_ring_stat() that asserts success */
-void t_stat(const char *name, struct ringcast_ring_info *info);
+/* t_stat() - ringcast_ring_get_stats() that asserts success */
+void t_stat(const char *name, struct ringcast_ring_stats *info);
 
 /* t_pub() - ringcast_pub_attach() that asserts success */
 struct ringcast_pub *t_pub(const char *name, unsigned int flags);
@@ -138,7 +138,7 @@ struct t_tally {
  * @t:    @t->first set by the caller; the rest is filled in
  *
  * Every event must be the one at the cursor (laps move the cursor by
- * exactly ev.lost), and at the end ringcast_sub_stats() must agree with
+ * exactly ev.lost), and at the end ringcast_sub_get_stats() must agree with
  * what was seen.  Each wait is bounded by T_WAIT_NS.
  *
  * Return: 0, or 1 after printing what went wrong on stderr.
@@ -232,6 +232,12 @@ uint64_t t_env_u64(const char *var, uint64_t def);
  * it (results, times); asserts success.  Free with munmap(p, size).
  */
 void *t_shared_alloc(size_t size);
+
+/*
+ * t_lost_wakes() - the subscriber's lost wake-ups: timed-out waits that
+ * found a wanted event no waker announced (0 unless the protocol broke)
+ */
+uint64_t t_lost_wakes(const struct ringcast_sub *sub);
 
 /* t_now_ns() - CLOCK_MONOTONIC in nanoseconds */
 uint64_t t_now_ns(void);

@@ -23,8 +23,8 @@
  *     killed publisher had reported committed;
  *   - lossy subscribers: delivered + lost = cursor - first (no filter, so
  *     nothing skipped), and they too reach the final head;
- *   - no table entry leaks: ringcast_ring_subscribers() and
- *     ringcast_ring_info.subscribers are back to 0 once every process is
+ *   - no table entry leaks: ringcast_ring_get_subscribers() and
+ *     ringcast_ring_stats.subscribers are back to 0 once every process is
  *     gone;
  *   - and, after the last round, nothing is left in /dev/shm.
  *
@@ -252,7 +252,7 @@ static int reader(void *arg)
 			(unsigned long long)cursor);
 		_exit(1);
 	}
-	ringcast_sub_stats(sub, &st);
+	ringcast_sub_get_stats(sub, &st);
 	CHILD_ASSERT_EQ(st.cursor, cursor);
 	CHILD_ASSERT_EQ(st.delivered, delivered);
 	CHILD_ASSERT_EQ(st.lost, lost);
@@ -346,15 +346,15 @@ static void violation(struct chaos *c, const char *fmt, ...)
  */
 static bool ring_full(pid_t *slowest)
 {
-	struct ringcast_sub_info si[16];
-	struct ringcast_ring_info info;
+	struct ringcast_ring_subscriber si[16];
+	struct ringcast_ring_stats info;
 	uint64_t low = UINT64_MAX;
 	int i, n;
 
 	*slowest = 0;
-	if (ringcast_ring_stat(ring, &info) < 0)
+	if (ringcast_ring_get_stats(ring, &info) < 0)
 		return false;
-	n = ringcast_ring_subscribers(ring, si, 16);
+	n = ringcast_ring_get_subscribers(ring, si, 16);
 	for (i = 0; i < n && i < 16; i++) {
 		if (!(si[i].flags & RINGCAST_SUBINFO_RELIABLE) ||
 		    si[i].cursor >= low)
@@ -431,7 +431,7 @@ static void wait_ready(struct chaos *c)
 
 static void one_round(struct chaos *c)
 {
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 	uint64_t end_ns, head;
 	int role, kills, status, n;
 	char buf[64];
@@ -480,10 +480,10 @@ static void one_round(struct chaos *c)
 		round_check_sub(c, (enum role)role, head);
 
 	/* Every process is gone: no entry may be left in use. */
-	n = ringcast_ring_subscribers(ring, NULL, 0);
+	n = ringcast_ring_get_subscribers(ring, NULL, 0);
 	if (n != 0)
 		violation(c, "%d table entries left in use", n);
-	if (ringcast_ring_stat(ring, &info) < 0 || info.subscribers ||
+	if (ringcast_ring_get_stats(ring, &info) < 0 || info.subscribers ||
 	    info.reliable)
 		violation(c, "stat: %u subscribers, %u reliable left",
 			  info.subscribers, info.reliable);

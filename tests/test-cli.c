@@ -411,16 +411,16 @@ static bool exited(int status, int code)
  * T_WAIT_NS: a bounded wait for a state, not a sleep to synchronise.
  */
 static bool wait_ring(const char *name,
-		      bool (*pred)(const struct ringcast_ring_info *info,
+		      bool (*pred)(const struct ringcast_ring_stats *info,
 				   uint64_t arg),
 		      uint64_t arg)
 {
 	uint64_t deadline = t_now_ns() + T_WAIT_NS * (uint64_t)ck_multiplier();
 	struct timespec ms = { .tv_nsec = 1000000 };
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 
 	for (;;) {
-		if (ringcast_ring_stat(name, &info) == 0 && pred(&info, arg))
+		if (ringcast_ring_get_stats(name, &info) == 0 && pred(&info, arg))
 			return true;
 		if (t_now_ns() > deadline)
 			return false;
@@ -428,14 +428,14 @@ static bool wait_ring(const char *name,
 	}
 }
 
-static bool subscribers_at_least(const struct ringcast_ring_info *info,
+static bool subscribers_at_least(const struct ringcast_ring_stats *info,
 				 uint64_t n)
 {
 	return info->subscribers >= n;
 }
 
 /* The publisher waits for room at @head: a reliable one is a ring behind. */
-static bool blocked_at(const struct ringcast_ring_info *info, uint64_t head)
+static bool blocked_at(const struct ringcast_ring_stats *info, uint64_t head)
 {
 	return info->head == head && info->blocked > 0;
 }
@@ -516,7 +516,7 @@ END_TEST
 START_TEST(test_cli_create)
 {
 	const char *name = t_name("cli-create");
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 	struct proc p;
 	int code;
 
@@ -633,7 +633,7 @@ END_TEST
 START_TEST(test_cli_pub_long_line)
 {
 	const char *name = t_name("cli-long");
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 	struct proc p;
 	int code;
 
@@ -692,7 +692,7 @@ START_TEST(test_cli_pipeline)
 }
 END_TEST
 
-static bool publishers_at_least(const struct ringcast_ring_info *info,
+static bool publishers_at_least(const struct ringcast_ring_stats *info,
 				uint64_t n)
 {
 	return info->publishers >= n;
@@ -992,7 +992,7 @@ END_TEST
 START_TEST(test_cli_create_demote_after)
 {
 	const char *name = t_name("cli-demote-opt");
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 	struct proc p;
 
 	EXPECT_EXIT(2, "create", name, "--demote-after", "soon");
@@ -1028,7 +1028,7 @@ END_TEST
 START_TEST(test_cli_pub_wait_subscribers)
 {
 	const char *name = t_name("cli-wait-subs");
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 	struct proc pub, s1, s2;
 	int code;
 
@@ -1279,7 +1279,7 @@ END_TEST
 START_TEST(test_cli_pub_blocked_ends)
 {
 	const char *name = t_name("cli-pub-blocked");
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 	struct proc stuck, pub;
 	size_t len;
 	char *lines;
@@ -1340,7 +1340,7 @@ END_TEST
 START_TEST(test_cli_demoted)
 {
 	const char *name = t_name("cli-demoted");
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 	struct proc stuck, pub, p;
 	char **objs;
 	size_t len;
@@ -1484,7 +1484,7 @@ START_TEST(test_cli_gc)
 	const char *created = t_ring("cli-gc-created", 64, 0);
 	const char *watched = t_ring("cli-gc-watched", 64, 0);
 	const char *closed = t_ring("cli-gc-closed", 64, 0);
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 	struct ringcast_sub *sub;
 	char line[512];
 	struct proc p;

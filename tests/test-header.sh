@@ -79,7 +79,7 @@ if [ -z "${CXX:-}" ]; then
 	exit
 fi
 
-# Not -Wshadow: in C++ the function ringcast_sub_stats() hides the
+# Not -Wshadow: in C++ the function ringcast_sub_get_stats() hides the
 # implicit constructor of struct ringcast_sub_stats, which g++ reports
 # under -Wshadow; renaming either would change the API.
 cxx_flags=(-std=c++11 -pedantic -Werror -Wall -Wextra -Wundef)

@@ -88,7 +88,7 @@ static int mp_read(void *arg)
 		total++;
 	}
 	CHILD_ASSERT_EQ(r, rd->end);
-	ringcast_sub_stats(sub, &st);
+	ringcast_sub_get_stats(sub, &st);
 	fprintf(stderr, "# subscriber %d: %llu events, %llu aborted\n",
 		(int)getpid(), (unsigned long long)total,
 		(unsigned long long)st.aborted);
@@ -154,7 +154,7 @@ START_TEST(test_multi_four_publishers)
 	const char *name = mp_ring("multi-four", 1024);
 	struct mp_reader rd = { name, 4, per, 0, -EPIPE };
 	struct mp_writer w[4];
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 	pid_t subs[3], pubs[4];
 	unsigned int i;
 
@@ -190,7 +190,7 @@ START_TEST(test_multi_kill_between_claim_and_commit)
 	const uint64_t per = 2000;
 	const char *name = mp_ring("multi-kill", 64);
 	struct mp_reader rd = { name, rounds + 1, per, rounds, -EPIPE };
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 	struct ringcast_pub *pub;
 	uint64_t n = 0, k;
 	pid_t subs[2];
@@ -249,7 +249,7 @@ START_TEST(test_multi_finish_and_close)
 {
 	const char *name = mp_ring("multi-finish", 64);
 	struct ringcast_pub *a, *b, *c;
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 	uint64_t x = 1;
 
 	a = t_pub(name, 0);
@@ -354,7 +354,7 @@ static int ro_reader(void *arg)
 		CHILD_ASSERT(chmod(path, 0444) == 0);
 	}
 	CHILD_ASSERT_EQ(ringcast_sub_attach(c->name, &o, &sub, NULL), 0);
-	ringcast_sub_stats(sub, &st);
+	ringcast_sub_get_stats(sub, &st);
 	CHILD_ASSERT_EQ(st.entry, -1); /* read-only: unregistered */
 	for (i = 0; i < RO_FIRST; i++)
 		ro_expect(sub, i, 0, i);
@@ -372,7 +372,7 @@ static int ro_reader(void *arg)
 	for (i = 0; i < RO_SECOND; i++)
 		ro_expect(sub, RO_FIRST + i, 1, i);
 	CHILD_ASSERT_EQ(ringcast_sub_next(sub, &ev, T_WAIT_NS), -EPIPE);
-	ringcast_sub_stats(sub, &st);
+	ringcast_sub_get_stats(sub, &st);
 	CHILD_ASSERT_EQ(st.delivered, RO_FIRST + RO_SECOND);
 	ringcast_sub_detach(sub);
 	return 0;
@@ -460,7 +460,7 @@ START_TEST(test_multi_detach_reserved)
 	ck_assert_uint_eq(ev.seq, 1);
 	ck_assert_int_eq(ringcast_sub_next(sub, &ev, T_WAIT_NS), 0);
 	ck_assert_uint_eq(ev.seq, 2);
-	ringcast_sub_stats(sub, &st);
+	ringcast_sub_get_stats(sub, &st);
 	ck_assert_uint_eq(st.aborted, 1);
 	ck_assert_int_eq(ringcast_pub_finish(b), 1);
 	ck_assert_int_eq(ringcast_sub_next(sub, &ev, T_WAIT_NS), -EPIPE);
@@ -525,7 +525,7 @@ START_TEST(test_multi_reserve_batch)
 		ck_assert_uint_eq(ev.type,
 				  i < 5 ? msgs[i < 3 ? i : i - 3].type : 9);
 	}
-	ringcast_sub_stats(sub, &st);
+	ringcast_sub_get_stats(sub, &st);
 	ck_assert_uint_eq(st.aborted, 3);
 	ringcast_pub_detach(a);
 	ck_assert_int_eq(ringcast_pub_finish(b), 1);

@@ -159,7 +159,7 @@ START_TEST(test_mux_handler_churn)
 		open_mux(name, RINGCAST_MUX_POST | RINGCAST_MUX_RELIABLE, 0);
 	struct churn_arg c[CHURN_THREADS];
 	struct post_arg p = { .mux = mux };
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 	_Atomic uint64_t bad = 0;
 	pthread_t pt, ct[CHURN_THREADS];
 	uint64_t calls = 0;
@@ -364,7 +364,7 @@ START_TEST(test_mux_lossy_queue)
 		ck_assert(t_payload_ok(&ev));
 	}
 	ck_assert_int_eq(ringcast_mux_next(slow, &ev, 0), -EAGAIN);
-	ringcast_mux_sub_stats(slow, &st);
+	ringcast_mux_sub_get_stats(slow, &st);
 	ck_assert_uint_eq(st.dropped, 98);
 	ck_assert_uint_eq(st.lost, 98);
 	ck_assert_uint_eq(st.delivered, 2);
@@ -418,7 +418,7 @@ START_TEST(test_mux_reliable_queue)
 	}
 	pthread_join(th, NULL);
 	ck_assert_int_eq(d.fail, 0);
-	ringcast_mux_sub_stats(d.sub, &st);
+	ringcast_mux_sub_get_stats(d.sub, &st);
 	ck_assert_uint_eq(st.delivered, d.want);
 	ck_assert_uint_eq(st.lost, 0);
 	ck_assert_int_eq(ringcast_mux_close(mux), 0);
@@ -435,7 +435,7 @@ static bool wait_full(struct ringcast_mux_sub *s)
 	struct ringcast_mux_sub_stats st;
 
 	for (;;) {
-		ringcast_mux_sub_stats(s, &st);
+		ringcast_mux_sub_get_stats(s, &st);
 		if (st.full_waits)
 			return true;
 		if (t_now_ns() > end)
@@ -490,7 +490,7 @@ START_TEST(test_mux_blocked_reliable_holds_up_nothing)
 	ck_assert_int_eq(ringcast_mux_stop(lossy), 0);
 
 	/* All that while the reliable queue stayed full, its consumer idle. */
-	ringcast_mux_sub_stats(stuck, &st);
+	ringcast_mux_sub_get_stats(stuck, &st);
 	ck_assert_uint_eq(st.queued, 1);
 	ck_assert_uint_eq(st.delivered, 0);
 	ck_assert_uint_ge(st.full_waits, 1);
@@ -527,11 +527,11 @@ START_TEST(test_mux_handler_stats)
 	ck_assert(wait_for(&n, 30));
 	ck_assert(wait_for(&m, 10));
 	ck_assert_int_eq(ringcast_mux_close(mux), 0);
-	ringcast_mux_sub_stats(h, &st);
+	ringcast_mux_sub_get_stats(h, &st);
 	ck_assert_uint_eq(st.delivered, atomic_load(&n));
 	ck_assert_uint_eq(st.delivered, 30);
 	ck_assert_uint_eq(st.queued, 0);
-	ringcast_mux_sub_stats(other, &st);
+	ringcast_mux_sub_get_stats(other, &st);
 	ck_assert_uint_eq(st.delivered, 10);
 	ringcast_mux_sub_free(h);
 	ringcast_mux_sub_free(other);
@@ -625,7 +625,7 @@ START_TEST(test_mux_paused_start)
 	ck_assert_uint_eq(atomic_load(&hb.calls), PAUSED_EVENTS / 2);
 	ck_assert_uint_eq(atomic_load(&ha.bad), 0);
 	ck_assert_uint_eq(atomic_load(&hb.bad), 0);
-	ringcast_mux_sub_stats(a, &st);
+	ringcast_mux_sub_get_stats(a, &st);
 	ck_assert_uint_eq(st.delivered, PAUSED_EVENTS / 2);
 	ck_assert_int_eq(ringcast_mux_start(NULL), -EINVAL);
 	ringcast_mux_sub_free(a);
@@ -742,7 +742,7 @@ START_TEST(test_mux_status_lost)
 	ck_assert_uint_eq(h.lost + atomic_load(&h.calls), 100);
 	ck_assert_uint_eq(h.calls_at_end, atomic_load(&h.calls));
 	ck_assert_uint_eq(atomic_load(&h.bad), 0);
-	ringcast_mux_sub_stats(s, &st);
+	ringcast_mux_sub_get_stats(s, &st);
 	ck_assert_uint_eq(st.lost, h.lost);
 	ck_assert_uint_eq(st.ring_lost, h.lost);
 	ck_assert_uint_eq(st.delivered, atomic_load(&h.calls));

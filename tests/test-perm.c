@@ -133,7 +133,7 @@ static void run_as(uid_t uid, gid_t gid, int (*fn)(const char *),
 START_TEST(test_default_mode)
 {
 	static const mode_t umasks[] = { 0, 022, 077, 0777 };
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 	unsigned int i;
 	uid_t uid;
 
@@ -167,16 +167,16 @@ END_TEST
 static int other_0600(const char *name)
 {
 	struct ringcast_sub_opts rel = { .flags = RINGCAST_SUB_RELIABLE };
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 	struct ringcast_sub *sub = NULL;
 	struct ringcast_pub *pub = NULL;
 	char path[512];
 
-	CHILD_ASSERT_EQ(ringcast_ring_stat(name, &info), -EACCES);
+	CHILD_ASSERT_EQ(ringcast_ring_get_stats(name, &info), -EACCES);
 	CHILD_ASSERT_EQ(ringcast_sub_attach(name, NULL, &sub, NULL), -EACCES);
 	CHILD_ASSERT_EQ(ringcast_sub_attach(name, &rel, &sub, NULL), -EACCES);
 	CHILD_ASSERT_EQ(ringcast_pub_attach(name, 0, &pub), -EACCES);
-	CHILD_ASSERT_EQ(ringcast_ring_subscribers(name, NULL, 0), -EACCES);
+	CHILD_ASSERT_EQ(ringcast_ring_get_subscribers(name, NULL, 0), -EACCES);
 	CHILD_ASSERT_EQ(ringcast_ring_close(name), -EACCES);
 	CHILD_ASSERT_EQ(ringcast_ring_remove(name), -EACCES);
 	snprintf(path, sizeof(path), "/dev/shm/%s", lock_file(name));
@@ -208,7 +208,7 @@ static int tool_as_other(const char *args, char *err, size_t errlen)
 START_TEST(test_other_0600)
 {
 	const char *name = ring_mode("priv", 0);
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 	struct ringcast_pub *pub = t_pub(name, 0);
 	static const char *const cmds[] = { "sub", "pub", "stat", "close",
 					    "rm" };
@@ -241,17 +241,17 @@ static int other_reader(const char *name)
 	struct ringcast_sub_opts o = { .from = RINGCAST_FROM_OLDEST };
 	struct ringcast_sub_opts rel = { .flags = RINGCAST_SUB_RELIABLE };
 	struct ringcast_sub_stats st;
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 	struct ringcast_event ev;
 	struct ringcast_sub *sub = NULL, *r = NULL;
 	struct ringcast_pub *pub = NULL;
 	char path[512];
 	int i;
 
-	CHILD_ASSERT_EQ(ringcast_ring_stat(name, &info), 0);
+	CHILD_ASSERT_EQ(ringcast_ring_get_stats(name, &info), 0);
 	CHILD_ASSERT_EQ(info.head, 5);
 	CHILD_ASSERT_EQ(ringcast_sub_attach(name, &o, &sub, NULL), 0);
-	ringcast_sub_stats(sub, &st);
+	ringcast_sub_get_stats(sub, &st);
 	CHILD_ASSERT_EQ(st.entry, -1); /* unregistered */
 	for (i = 0; i < 5; i++) {
 		CHILD_ASSERT_EQ(ringcast_sub_next(sub, &ev, T_WAIT_NS), 0);
@@ -263,7 +263,7 @@ static int other_reader(const char *name)
 	CHILD_ASSERT_EQ(ringcast_ring_close(name), -EACCES);
 	CHILD_ASSERT_EQ(ringcast_ring_remove(name), -EACCES);
 	/* Listing works; the reader above was not in the table. */
-	CHILD_ASSERT_EQ(ringcast_ring_subscribers(name, NULL, 0), 0);
+	CHILD_ASSERT_EQ(ringcast_ring_get_subscribers(name, NULL, 0), 0);
 	/* The lock object is not even readable. */
 	snprintf(path, sizeof(path), "/dev/shm/%s", lock_file(name));
 	CHILD_ASSERT(open(path, O_RDONLY) < 0 && errno == EACCES);
@@ -389,7 +389,7 @@ static int sub_forever(void *arg)
 START_TEST(test_other_0644)
 {
 	const char *name = ring_mode("shared", 0644);
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 	struct ringcast_event ev;
 	struct ringcast_sub_opts o = { .from = RINGCAST_FROM_OLDEST };
 	struct ringcast_sub *sub;
@@ -421,14 +421,14 @@ START_TEST(test_other_0644)
 	p = t_fork(pub_forever, &g); /* a takeover under the locks */
 	q = t_fork(sub_forever, &g);
 	ck_assert_int_eq(t_gate_wait(&g, 2, T_CHILD_MS), 0);
-	ck_assert_int_eq(ringcast_ring_subscribers(name, NULL, 0), 1);
+	ck_assert_int_eq(ringcast_ring_get_subscribers(name, NULL, 0), 1);
 	kill(p, SIGKILL);
 	kill(q, SIGKILL);
 	t_wait(p, T_CHILD_MS);
 	t_wait(q, T_CHILD_MS);
 
 	/* Both are seen dead at once: the entry goes, the ring is abandoned. */
-	ck_assert_int_eq(ringcast_ring_subscribers(name, NULL, 0), 0);
+	ck_assert_int_eq(ringcast_ring_get_subscribers(name, NULL, 0), 0);
 	t_stat(name, &info);
 	ck_assert_uint_eq(info.state, RINGCAST_STATE_ABANDONED);
 	ck_assert_int_eq(info.publisher_alive, 0);
@@ -537,9 +537,9 @@ static int group_reader(const char *name)
 
 static int not_in_group(const char *name)
 {
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 
-	CHILD_ASSERT_EQ(ringcast_ring_stat(name, &info), -EACCES);
+	CHILD_ASSERT_EQ(ringcast_ring_get_stats(name, &info), -EACCES);
 	return 0;
 }
 
@@ -719,7 +719,7 @@ START_TEST(test_pub_other_owner)
 {
 	struct ringcast_mux_opts mo = { .flags = RINGCAST_MUX_POST_ONLY };
 	const char *name = t_name("other-owner");
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 	struct ringcast_pub *pub = NULL;
 	struct ringcast_mux *mux = NULL;
 	char args[512], err[2048], want[64];
@@ -773,7 +773,7 @@ START_TEST(test_names)
 		".hidden", "",	  "x y", "x\n", "lock/../../etc/passwd",
 		"a\\b",
 	};
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 	struct ringcast_sub *sub;
 	struct ringcast_pub *pub;
 	char longname[RINGCAST_NAME_MAX + 2];
@@ -783,13 +783,13 @@ START_TEST(test_names)
 		const char *n = bad[i];
 
 		ck_assert_int_eq(ringcast_ring_create(n, NULL, 0), -EINVAL);
-		ck_assert_int_eq(ringcast_ring_stat(n, &info), -EINVAL);
+		ck_assert_int_eq(ringcast_ring_get_stats(n, &info), -EINVAL);
 		ck_assert_int_eq(ringcast_sub_attach(n, NULL, &sub, NULL),
 				 -EINVAL);
 		ck_assert_int_eq(ringcast_pub_attach(n, 0, &pub), -EINVAL);
 		ck_assert_int_eq(ringcast_ring_remove(n), -EINVAL);
 		ck_assert_int_eq(ringcast_ring_close(n), -EINVAL);
-		ck_assert_int_eq(ringcast_ring_subscribers(n, NULL, 0),
+		ck_assert_int_eq(ringcast_ring_get_subscribers(n, NULL, 0),
 				 -EINVAL);
 	}
 	memset(longname, 'a', sizeof(longname) - 1);

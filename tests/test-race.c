@@ -135,7 +135,7 @@ START_TEST(attach_race)
 
 	for (k = 0; k < tries; k++) {
 		struct race rc = { .name = name };
-		struct ringcast_ring_info info;
+		struct ringcast_ring_stats info;
 		pid_t rd, w0, w1;
 
 		/* A fresh ring each time, under the one name. */

@@ -6,7 +6,7 @@
  * blocks the publisher; publishes that cannot or may not wait; joins racing
  * a publisher; churn of the subscriber table; a full table; fork(); the
  * publisher's death and takeover with reliable subscribers; a filtered
- * reliable subscriber; the table as ringcast_ring_subscribers() lists it.
+ * reliable subscriber; the table as ringcast_ring_get_subscribers() lists it.
  *
  * Every wait is bounded: a bug fails a test, it never hangs one.  The only
  * time bounds asserted are generous ones (seconds where the library's
@@ -89,7 +89,7 @@ static struct ringcast_sub *reliable_sub(const char *name, uint32_t from,
 static void wait_blocked_at(const char *name, uint64_t head)
 {
 	uint64_t deadline = t_now_ns() + T_WAIT_NS;
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 
 	for (;;) {
 		t_stat(name, &info);
@@ -110,7 +110,7 @@ static uint64_t wait_head_above(const char *name, uint64_t head,
 				uint64_t limit_ns)
 {
 	uint64_t start = t_now_ns();
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 
 	for (;;) {
 		t_stat(name, &info);
@@ -179,7 +179,7 @@ static uint64_t read_reliable(struct ringcast_sub *sub, uint64_t first,
 			ringcast_strerror(*end));
 		return UINT64_MAX;
 	}
-	ringcast_sub_stats(sub, &st);
+	ringcast_sub_get_stats(sub, &st);
 	/*
 	 * Only while it reads does it gate the publisher: at the end of the
 	 * stream it may stop (and the library's does), so that a later
@@ -240,9 +240,9 @@ static int reader_child(void *arg)
 		 * outside, the event being written at that moment may or may
 		 * not be delivered (ringcast_ring_close()).
 		 */
-		struct ringcast_ring_info info;
+		struct ringcast_ring_stats info;
 
-		CHILD_ASSERT_EQ(ringcast_ring_stat(r->name, &info), 0);
+		CHILD_ASSERT_EQ(ringcast_ring_get_stats(r->name, &info), 0);
 		CHILD_ASSERT(cursor <= info.head && cursor + 1 >= info.head);
 	} else {
 		CHILD_ASSERT_EQ(cursor, r->events);
@@ -267,9 +267,9 @@ static void read_range(struct ringcast_sub *sub, uint64_t from, uint64_t to,
 
 static void assert_table_empty(const char *name)
 {
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 
-	ck_assert_int_eq(ringcast_ring_subscribers(name, NULL, 0), 0);
+	ck_assert_int_eq(ringcast_ring_get_subscribers(name, NULL, 0), 0);
 	t_stat(name, &info);
 	ck_assert_uint_eq(info.subscribers, 0);
 	ck_assert_uint_eq(info.reliable, 0);
@@ -290,7 +290,7 @@ START_TEST(test_slow_subscriber)
 		.delay_us = 1000,
 		.ready = &ready,
 	};
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 	struct ringcast_pub *pub;
 	uint64_t i;
 	pid_t child;
@@ -346,7 +346,7 @@ static int mixed_sub(void *arg)
 
 	CHILD_ASSERT_EQ(ringcast_sub_attach(m->name, &so, &sub, &t.first), 0);
 	CHILD_ASSERT_EQ(t.first, 0);
-	ringcast_sub_stats(sub, &st);
+	ringcast_sub_get_stats(sub, &st);
 	CHILD_ASSERT(st.entry >= 0);
 	CHILD_ASSERT_EQ(st.reliable, m->reliable);
 	t_gate_post(&m->ready);
@@ -393,7 +393,7 @@ START_TEST(test_mixed_fanout)
 		.events = t_env_u64("RINGCAST_RELIABLE_EVENTS", 200000),
 		.registered = 5,
 	};
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 	pid_t subs[5], pub;
 	unsigned int i;
 
@@ -505,7 +505,7 @@ START_TEST(test_kill_blocking_subscriber)
 		.first_ret = 3,
 		.last_ret = 2,
 	};
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 	pid_t victim, readers[2], pub;
 	uint64_t t;
 
@@ -573,7 +573,7 @@ static int stopped_child(void *arg)
 
 	CHILD_ASSERT_EQ(ringcast_sub_attach(s->name, &so, &sub, &first), 0);
 	CHILD_ASSERT_EQ(first, 0);
-	ringcast_sub_stats(sub, &st);
+	ringcast_sub_get_stats(sub, &st);
 	CHILD_ASSERT_EQ(st.reliable, 1);
 	t_gate_post(&s->ready);
 	CHILD_ASSERT_EQ(t_gate_wait(&s->go, 1, T_CHILD_MS), 0);
@@ -584,7 +584,7 @@ static int stopped_child(void *arg)
 		fprintf(stderr, "first read after the stop: %s\n",
 			ringcast_strerror(ret));
 	CHILD_ASSERT_EQ(ret, -ESTALE);
-	ringcast_sub_stats(sub, &st);
+	ringcast_sub_get_stats(sub, &st);
 	CHILD_ASSERT_EQ(st.demoted, 1);
 	CHILD_ASSERT_EQ(st.reliable, 0);
 
@@ -614,7 +614,7 @@ static int stopped_child(void *arg)
 	CHILD_ASSERT_EQ(cursor, s->events);
 	/* 160 events went by a stopped reader of 16 slots: it was lapped. */
 	CHILD_ASSERT(laps >= 1);
-	ringcast_sub_stats(sub, &st);
+	ringcast_sub_get_stats(sub, &st);
 	CHILD_ASSERT_EQ(st.cursor, cursor);
 	CHILD_ASSERT_EQ(st.delivered, delivered);
 	CHILD_ASSERT_EQ(st.lost, lost);
@@ -655,8 +655,8 @@ START_TEST(test_stopped_subscriber_demoted)
 					      5000 * MS };
 	struct stopped_ctx s = { .events = 160 };
 	struct reader_ctx r = { .events = 160, .end = -EPIPE };
-	struct ringcast_sub_info si[8];
-	struct ringcast_ring_info info;
+	struct ringcast_ring_subscriber si[8];
+	struct ringcast_ring_stats info;
 	pid_t victim, healthy, pub;
 	uint64_t limit;
 	int n, i, found = 0;
@@ -692,7 +692,7 @@ START_TEST(test_stopped_subscriber_demoted)
 	t_stat(s.name, &info);
 	ck_assert_uint_eq(info.demotions, 1);
 	/* The stopped victim is listed, alive, demoted, no longer gating. */
-	n = ringcast_ring_subscribers(s.name, si, 8);
+	n = ringcast_ring_get_subscribers(s.name, si, 8);
 	ck_assert_int_ge(n, 1);
 	for (i = 0; i < n && i < 8; i++) {
 		if (si[i].pid != victim)
@@ -804,7 +804,7 @@ static int demote_racer(void *arg)
 			(unsigned long long)cursor, ringcast_strerror(ret));
 	CHILD_ASSERT_EQ(ret, -EPIPE);
 	CHILD_ASSERT_EQ(cursor, d->events);
-	ringcast_sub_stats(sub, &st);
+	ringcast_sub_get_stats(sub, &st);
 	CHILD_ASSERT_EQ(st.demoted, (uint64_t)stale);
 	CHILD_ASSERT_EQ(st.delivered, delivered);
 	CHILD_ASSERT_EQ(st.lost, lost);
@@ -820,7 +820,7 @@ START_TEST(test_demote_race)
 		.name = rel_ring("demote-race", 16, 0, 2 * MS),
 		.events = 3000,
 	};
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 	struct ringcast_pub *pub;
 	pid_t racers[RACERS];
 	uint64_t i, told = 0;
@@ -868,10 +868,10 @@ static void *interrupter(void *arg)
 {
 	struct intr_ctx *x = arg;
 	uint64_t deadline = t_now_ns() + T_WAIT_NS;
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 
 	for (;;) {
-		if (ringcast_ring_stat(x->name, &info) != 0) {
+		if (ringcast_ring_get_stats(x->name, &info) != 0) {
 			x->fail = 1;
 			break;
 		}
@@ -893,7 +893,7 @@ START_TEST(test_publish_no_room)
 {
 	const char *name = rel_ring("no-room", 16, 0, 0);
 	struct intr_ctx x = { .name = name };
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 	struct ringcast_event ev;
 	struct ringcast_pub *pub;
 	struct ringcast_sub *sub;
@@ -1068,7 +1068,7 @@ END_TEST
 START_TEST(test_borrow_demoted)
 {
 	const char *name = rel_ring("borrow-demoted", 16, 0, 50 * MS);
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 	struct ringcast_sub_stats st;
 	struct ringcast_event ev;
 	struct ringcast_pub *pub;
@@ -1118,7 +1118,7 @@ START_TEST(test_borrow_demoted)
 	}
 	ck_assert_int_eq(stale, 1);
 	ck_assert_uint_eq(cursor, 40);
-	ringcast_sub_stats(sub, &st);
+	ringcast_sub_get_stats(sub, &st);
 	ck_assert_uint_eq(st.demoted, 1);
 	ck_assert_uint_eq(st.reliable, 0);
 	ck_assert_uint_eq(st.cursor, 40);
@@ -1202,7 +1202,7 @@ START_TEST(test_reliable_from_seq)
 		ck_assert_int_eq(publish_seq(pub, i, 1), 1);
 	ck_assert_int_eq(publish_seq(pub, 66, 1), -EAGAIN);
 	read_range(ahead, 50, 66, 0);
-	ringcast_sub_stats(ahead, &st);
+	ringcast_sub_get_stats(ahead, &st);
 	ck_assert_uint_eq(st.lost, 0);
 	ck_assert_uint_eq(st.first, 50);
 
@@ -1219,7 +1219,7 @@ START_TEST(test_reliable_from_seq)
 	lost = ev.lost;
 	read_range(behind, 45 + lost, 66, 0);
 	ck_assert_int_eq(ringcast_sub_next(behind, &ev, 0), -EAGAIN);
-	ringcast_sub_stats(behind, &st);
+	ringcast_sub_get_stats(behind, &st);
 	ck_assert_uint_eq(st.lost, lost);
 	ck_assert_uint_eq(st.laps, 1);
 	ck_assert_uint_eq(st.reliable, 1);
@@ -1241,11 +1241,11 @@ END_TEST
 static void check_accounting(const char *name, struct ringcast_sub *sub,
 			     const char *when)
 {
-	struct ringcast_sub_info si[8];
+	struct ringcast_ring_subscriber si[8];
 	struct ringcast_sub_stats st;
 	int n, i;
 
-	ringcast_sub_stats(sub, &st);
+	ringcast_sub_get_stats(sub, &st);
 	ck_assert_msg(
 		st.delivered + st.skipped + st.lost == st.cursor - st.first,
 		"%s: stats: delivered %llu + skipped %llu + lost %llu "
@@ -1253,7 +1253,7 @@ static void check_accounting(const char *name, struct ringcast_sub *sub,
 		when, (unsigned long long)st.delivered,
 		(unsigned long long)st.skipped, (unsigned long long)st.lost,
 		(unsigned long long)st.cursor, (unsigned long long)st.first);
-	n = ringcast_ring_subscribers(name, si, 8);
+	n = ringcast_ring_get_subscribers(name, si, 8);
 	for (i = 0; i < n && i < 8; i++) {
 		if ((int32_t)si[i].id != st.entry)
 			continue;
@@ -1493,13 +1493,13 @@ static int join_once(struct join_ctx *j, unsigned int from, uint64_t *rng,
 					  RINGCAST_WAIT_SLEEP,
 	};
 	struct ringcast_sub *sub = NULL;
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 	struct ringcast_sub_stats st;
 	struct ringcast_event ev;
 	uint64_t first = UINT64_MAX, cursor, n, want, lost = 0, h0;
 	int ret;
 
-	CHILD_ASSERT_EQ(ringcast_ring_stat(j->name, &info), 0);
+	CHILD_ASSERT_EQ(ringcast_ring_get_stats(j->name, &info), 0);
 	h0 = info.head;
 	if (from == RINGCAST_FROM_SEQ) {
 		/* Sometimes below the oldest retained event. */
@@ -1551,7 +1551,7 @@ static int join_once(struct join_ctx *j, unsigned int from, uint64_t *rng,
 		cursor++;
 		n++;
 	}
-	ringcast_sub_stats(sub, &st);
+	ringcast_sub_get_stats(sub, &st);
 	CHILD_ASSERT_EQ(st.first, first);
 	CHILD_ASSERT_EQ(st.cursor, cursor);
 	CHILD_ASSERT_EQ(st.delivered, n);
@@ -1679,7 +1679,7 @@ static int churner(void *arg)
 				(int)getpid(), (unsigned long long)k,
 				ringcast_strerror(ret));
 		CHILD_ASSERT_EQ(ret, 0);
-		ringcast_sub_stats(sub, &st);
+		ringcast_sub_get_stats(sub, &st);
 		/* Registered: never more than 7 of 8 entries in use. */
 		CHILD_ASSERT(st.entry >= 0);
 		cursor = first;
@@ -1710,7 +1710,7 @@ START_TEST(test_churn)
 	struct churn_ctx c = {
 		.cycles = t_env_u64("RINGCAST_RELIABLE_CYCLES", 400),
 	};
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 	struct t_gate ready;
 	struct reader_ctx r = { .end = -EPIPE, .ready = &ready };
 	pid_t pub, steady, churners[CHURNERS];
@@ -1764,14 +1764,14 @@ START_TEST(test_full_table)
 	};
 	struct ringcast_sub *a, *b, *c, *d = NULL;
 	struct ringcast_sub_stats sa, sb, sc, sd;
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 	struct ringcast_event ev;
 	struct ringcast_pub *pub;
 
 	a = t_sub(name, &rel, NULL);
 	b = t_sub(name, &lossy, NULL);
-	ringcast_sub_stats(a, &sa);
-	ringcast_sub_stats(b, &sb);
+	ringcast_sub_get_stats(a, &sa);
+	ringcast_sub_get_stats(b, &sb);
 	ck_assert_int_ge(sa.entry, 0);
 	ck_assert_int_ge(sb.entry, 0);
 	ck_assert_int_ne(sa.entry, sb.entry);
@@ -1782,10 +1782,10 @@ START_TEST(test_full_table)
 	ck_assert_ptr_null(d);
 	/* A lossy one reads unregistered and uncounted. */
 	c = t_sub(name, &lossy, NULL);
-	ringcast_sub_stats(c, &sc);
+	ringcast_sub_get_stats(c, &sc);
 	ck_assert_int_eq(sc.entry, -1);
 	ck_assert_uint_eq(sc.reliable, 0);
-	ck_assert_int_eq(ringcast_ring_subscribers(name, NULL, 0), 2);
+	ck_assert_int_eq(ringcast_ring_get_subscribers(name, NULL, 0), 2);
 	t_stat(name, &info);
 	ck_assert_uint_eq(info.subscribers, 2);
 	ck_assert_uint_eq(info.reliable, 1);
@@ -1800,7 +1800,7 @@ START_TEST(test_full_table)
 	/* An entry freed is an entry for a reliable subscriber. */
 	ringcast_sub_detach(b);
 	d = t_sub(name, &rel, NULL);
-	ringcast_sub_stats(d, &sd);
+	ringcast_sub_get_stats(d, &sd);
 	ck_assert_int_ge(sd.entry, 0);
 	ck_assert_uint_eq(sd.reliable, 1);
 	ck_assert_int_eq(publish_seq(pub, 1, 1), 2);
@@ -1861,7 +1861,7 @@ static void fill_with_dead(struct dead_ctx *x, struct ringcast_pub *pub,
 START_TEST(test_full_of_dead)
 {
 	struct dead_ctx x = { .name = rel_ring("full-dead", 16, 2, 0) };
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 	struct ringcast_sub_stats st;
 	struct ringcast_pub *pub;
 	struct ringcast_sub *sub;
@@ -1878,7 +1878,7 @@ START_TEST(test_full_of_dead)
 	fill_with_dead(&x, pub, false);
 	/* ...the attach reclaims them: a reliable subscriber gets an entry. */
 	sub = reliable_sub(x.name, RINGCAST_FROM_NEWEST, NULL);
-	ringcast_sub_stats(sub, &st);
+	ringcast_sub_get_stats(sub, &st);
 	ck_assert_int_ge(st.entry, 0);
 	ck_assert_int_eq(ringcast_pub_subscribers(pub), 1);
 	ck_assert_int_eq(publish_seq(pub, 0, 1), 1);
@@ -1902,7 +1902,7 @@ END_TEST
  */
 
 enum orphan_case {
-	ORPHAN_LISTED, /* reclaimed by ringcast_ring_subscribers() */
+	ORPHAN_LISTED, /* reclaimed by ringcast_ring_get_subscribers() */
 	ORPHAN_ATTACH, /* reclaimed by the next attach */
 	ORPHAN_BLOCKING, /* the parent blocked a publisher: it resumes */
 };
@@ -1960,8 +1960,8 @@ START_TEST(test_fork_orphan)
 		.first_ret = 1,
 		.last_ret = 0,
 	};
-	struct ringcast_ring_info info;
-	struct ringcast_sub_info si;
+	struct ringcast_ring_stats info;
+	struct ringcast_ring_subscriber si;
 	struct ringcast_sub_stats st;
 	struct ringcast_sub *sub;
 	pid_t parent, pub = -1;
@@ -1971,7 +1971,7 @@ START_TEST(test_fork_orphan)
 	t_gate_init(&o.hold);
 	parent = t_fork(orphan_parent, &o);
 	ck_assert_int_eq(t_gate_wait(&o.ready, 2, T_CHILD_MS), 0);
-	ck_assert_int_eq(ringcast_ring_subscribers(o.name, &si, 1), 1);
+	ck_assert_int_eq(ringcast_ring_get_subscribers(o.name, &si, 1), 1);
 	ck_assert_int_eq(si.pid, parent);
 	ck_assert_int_eq(si.alive, 1);
 	ck_assert_uint_eq(si.flags, RINGCAST_SUBINFO_RELIABLE);
@@ -1985,14 +1985,14 @@ START_TEST(test_fork_orphan)
 
 	switch (_i) {
 	case ORPHAN_LISTED:
-		ck_assert_int_eq(ringcast_ring_subscribers(o.name, NULL, 0), 0);
+		ck_assert_int_eq(ringcast_ring_get_subscribers(o.name, NULL, 0), 0);
 		break;
 	case ORPHAN_ATTACH:
 		sub = reliable_sub(o.name, RINGCAST_FROM_OLDEST, NULL);
 		t_stat(o.name, &info);
 		ck_assert_uint_eq(info.subscribers, 1);
 		ck_assert_uint_eq(info.reliable, 1);
-		ringcast_sub_stats(sub, &st);
+		ringcast_sub_get_stats(sub, &st);
 		ck_assert_int_ge(st.entry, 0);
 		ringcast_sub_detach(sub);
 		break;
@@ -2084,7 +2084,7 @@ static int pdeath_sub(void *arg)
 START_TEST(test_publisher_death)
 {
 	struct pdeath_ctx d = { .how = _i, .events = 100 };
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 	struct ringcast_event ev;
 	struct ringcast_sub *sub;
 	pid_t subs[2], pub;
@@ -2199,24 +2199,24 @@ static int resubscriber(void *arg)
 		sleep_us(300);
 		if (c % RUN_EVENTS == 0) {
 			epochs[c / RUN_EVENTS] = ev.epoch;
-			ringcast_sub_stats(sub, &st);
+			ringcast_sub_get_stats(sub, &st);
 			if (c)
 				k->gap_wakes[c / RUN_EVENTS - 1] =
 					st.timed_wakes - wakes;
 		}
 		CHILD_ASSERT_EQ(ev.epoch, epochs[c / RUN_EVENTS]);
 		if (c % RUN_EVENTS == RUN_EVENTS - 1) {
-			ringcast_sub_stats(sub, &st);
+			ringcast_sub_get_stats(sub, &st);
 			wakes = st.timed_wakes;
 		}
 	}
 	CHILD_ASSERT(epochs[0] != epochs[1]);
 	CHILD_ASSERT(epochs[1] != epochs[2]);
 	CHILD_ASSERT(epochs[0] != epochs[2]);
-	ringcast_sub_stats(sub, &st);
+	ringcast_sub_get_stats(sub, &st);
 	CHILD_ASSERT_EQ(st.reliable, 1);
 	CHILD_ASSERT_EQ(ringcast_sub_next(sub, &ev, T_WAIT_NS), -EPIPE);
-	ringcast_sub_stats(sub, &st);
+	ringcast_sub_get_stats(sub, &st);
 	CHILD_ASSERT_EQ(st.lost, 0);
 	CHILD_ASSERT_EQ(st.delivered, 3 * RUN_EVENTS);
 	ringcast_sub_detach(sub);
@@ -2234,7 +2234,7 @@ START_TEST(test_takeover_resubscribe)
 		.end = -EOWNERDEAD,
 		.ready = &ready,
 	};
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 	pid_t follower, stop, pub;
 	unsigned int run;
 
@@ -2323,10 +2323,10 @@ static int filtered_sub(void *arg)
 	CHILD_ASSERT_EQ(ev.seq, f->others);
 	CHILD_ASSERT_EQ(ev.type, want);
 	CHILD_ASSERT(t_payload_ok(&ev));
-	ringcast_sub_stats(sub, &st);
+	ringcast_sub_get_stats(sub, &st);
 	CHILD_ASSERT_EQ(st.reliable, 1);
 	CHILD_ASSERT_EQ(ringcast_sub_next(sub, &ev, T_WAIT_NS), -EPIPE);
-	ringcast_sub_stats(sub, &st);
+	ringcast_sub_get_stats(sub, &st);
 	CHILD_ASSERT_EQ(st.skipped, f->others);
 	CHILD_ASSERT_EQ(st.delivered, 1);
 	CHILD_ASSERT_EQ(st.lost, 0);
@@ -2341,8 +2341,8 @@ START_TEST(test_filtered_reliable)
 		.name = rel_ring("filtered", 16, 0, 0),
 		.others = 1600,
 	};
-	struct ringcast_ring_info info;
-	struct ringcast_sub_info si;
+	struct ringcast_ring_stats info;
+	struct ringcast_ring_subscriber si;
 	struct ringcast_pub *pub;
 	uint64_t i, t0, dt;
 	pid_t child;
@@ -2350,7 +2350,7 @@ START_TEST(test_filtered_reliable)
 	t_gate_init(&f.ready);
 	child = t_fork(filtered_sub, &f);
 	ck_assert_int_eq(t_gate_wait(&f.ready, 1, T_CHILD_MS), 0);
-	ck_assert_int_eq(ringcast_ring_subscribers(f.name, &si, 1), 1);
+	ck_assert_int_eq(ringcast_ring_get_subscribers(f.name, &si, 1), 1);
 	ck_assert_uint_eq(si.flags, RINGCAST_SUBINFO_RELIABLE |
 					    RINGCAST_SUBINFO_FILTERED);
 	pub = t_pub(f.name, 0);
@@ -2376,7 +2376,7 @@ START_TEST(test_filtered_reliable)
 END_TEST
 
 /* ----------------------------------------------------------------------
- * 14. The table as ringcast_ring_subscribers() lists it
+ * 14. The table as ringcast_ring_get_subscribers() lists it
  */
 
 static int holder_child(void *arg)
@@ -2400,8 +2400,8 @@ static int holder_child(void *arg)
 	return 0;
 }
 
-static const struct ringcast_sub_info *
-find_entry(const struct ringcast_sub_info *si, int n, int32_t id)
+static const struct ringcast_ring_subscriber *
+find_entry(const struct ringcast_ring_subscriber *si, int n, int32_t id)
 {
 	int i;
 
@@ -2413,13 +2413,13 @@ find_entry(const struct ringcast_sub_info *si, int n, int32_t id)
 }
 
 /* The entry of @sub agrees with its own stats. */
-static void check_entry(const struct ringcast_sub_info *si, int n,
+static void check_entry(const struct ringcast_ring_subscriber *si, int n,
 			struct ringcast_sub *sub, uint32_t flags, uint64_t head)
 {
-	const struct ringcast_sub_info *e;
+	const struct ringcast_ring_subscriber *e;
 	struct ringcast_sub_stats st;
 
-	ringcast_sub_stats(sub, &st);
+	ringcast_sub_get_stats(sub, &st);
 	ck_assert_int_ge(st.entry, 0);
 	e = find_entry(si, n, st.entry);
 	ck_assert_int_eq(e->pid, getpid());
@@ -2446,7 +2446,7 @@ START_TEST(test_subscriber_listing)
 	};
 	struct ringcast_sub_opts lo = { .from = RINGCAST_FROM_OLDEST };
 	struct ringcast_sub *a, *b, *c;
-	struct ringcast_sub_info si[8];
+	struct ringcast_ring_subscriber si[8];
 	struct ringcast_event ev;
 	struct ringcast_pub *pub;
 	uint64_t i, lost = 0;
@@ -2473,9 +2473,9 @@ START_TEST(test_subscriber_listing)
 	for (i = 0; i < 5; i++)
 		ck_assert_int_eq(ringcast_sub_next(c, &ev, 0), 0);
 
-	ck_assert_int_eq(ringcast_ring_subscribers(l.name, NULL, 0), 4);
-	ck_assert_int_eq(ringcast_ring_subscribers(l.name, si, 2), 4);
-	n = ringcast_ring_subscribers(l.name, si, 8);
+	ck_assert_int_eq(ringcast_ring_get_subscribers(l.name, NULL, 0), 4);
+	ck_assert_int_eq(ringcast_ring_get_subscribers(l.name, si, 2), 4);
+	n = ringcast_ring_get_subscribers(l.name, si, 8);
 	ck_assert_int_eq(n, 4);
 	/* In table order. */
 	for (i = 1; i < (uint64_t)n; i++)
@@ -2500,14 +2500,14 @@ START_TEST(test_subscriber_listing)
 	{
 		struct ringcast_sub_stats sb;
 
-		ringcast_sub_stats(b, &sb);
+		ringcast_sub_get_stats(b, &sb);
 		ck_assert_uint_eq(sb.delivered, 15);
 		ck_assert_uint_eq(sb.skipped, 15);
 	}
 
 	t_gate_post(&l.hold);
 	t_child_ok(holder);
-	ck_assert_int_eq(ringcast_ring_subscribers(l.name, NULL, 0), 3);
+	ck_assert_int_eq(ringcast_ring_get_subscribers(l.name, NULL, 0), 3);
 
 	/* Only the lossy one left: it is lapped, and the table says so. */
 	ringcast_sub_detach(a);
@@ -2522,7 +2522,7 @@ START_TEST(test_subscriber_listing)
 			ck_assert_int_eq(ret, 0);
 	}
 	ck_assert_uint_gt(lost, 0);
-	n = ringcast_ring_subscribers(l.name, si, 8);
+	n = ringcast_ring_get_subscribers(l.name, si, 8);
 	ck_assert_int_eq(n, 1);
 	check_entry(si, n, c, 0, 230);
 	ck_assert_uint_eq(si[0].lost, lost);

@@ -28,7 +28,7 @@ START_TEST(test_name_invalid)
 		"a b", "a*b", "a:b",   "a\nb",	  "a\\b", "\xc3\xa9",
 		"a%b", "a+b", "tab\t", "q\"uote",
 	};
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 	struct ringcast_sub *sub = NULL;
 	struct ringcast_pub *pub = NULL;
 	unsigned int i;
@@ -36,7 +36,7 @@ START_TEST(test_name_invalid)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		ck_assert_msg(ringcast_ring_create(bad[i], NULL, 0) == -EINVAL,
 			      "create '%s'", bad[i]);
-		ck_assert_msg(ringcast_ring_stat(bad[i], &info) == -EINVAL,
+		ck_assert_msg(ringcast_ring_get_stats(bad[i], &info) == -EINVAL,
 			      "stat '%s'", bad[i]);
 		ck_assert_msg(ringcast_ring_remove(bad[i]) == -EINVAL,
 			      "remove '%s'", bad[i]);
@@ -56,7 +56,7 @@ START_TEST(test_name_length)
 {
 	char name[RINGCAST_NAME_MAX + 2];
 	const char *base = t_name("len");
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 	size_t n = strlen(base);
 
 	ck_assert_uint_lt(n, RINGCAST_NAME_MAX);
@@ -66,7 +66,7 @@ START_TEST(test_name_length)
 
 	/* 201 characters. */
 	ck_assert_int_eq(ringcast_ring_create(name, NULL, 0), -EINVAL);
-	ck_assert_int_eq(ringcast_ring_stat(name, &info), -EINVAL);
+	ck_assert_int_eq(ringcast_ring_get_stats(name, &info), -EINVAL);
 
 	/* 200 characters: fine; the registry removes it by its prefix. */
 	name[RINGCAST_NAME_MAX] = '\0';
@@ -119,7 +119,7 @@ START_TEST(test_create_defaults)
 	struct ringcast_ring_opts zero = { 0 };
 	const char *a = t_name("defaults-null");
 	const char *b = t_name("defaults-zero");
-	struct ringcast_ring_info info, info2;
+	struct ringcast_ring_stats info, info2;
 
 	ck_assert_int_eq(ringcast_ring_create(a, NULL, RINGCAST_CREATE_EXCL),
 			 0);
@@ -196,7 +196,7 @@ START_TEST(test_create_geometry)
 		.max_subscribers = c->max_subscribers,
 	};
 	const char *name = t_name("geom");
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 	int ret;
 
 	ret = ringcast_ring_create(name, &o, RINGCAST_CREATE_EXCL);
@@ -208,7 +208,7 @@ START_TEST(test_create_geometry)
 			      "no errdetail for a bad geometry");
 		char file[512];
 
-		ck_assert_int_eq(ringcast_ring_stat(name, &info), -ENOENT);
+		ck_assert_int_eq(ringcast_ring_get_stats(name, &info), -ENOENT);
 		snprintf(file, sizeof(file), "ringcast.%s", name);
 		ck_assert(!t_shm_exists(file));
 	} else {
@@ -229,7 +229,7 @@ START_TEST(test_create_max_subscribers_default)
 {
 	struct ringcast_ring_opts o = { .slots = 8, .slot_size = 64 };
 	const char *name = t_name("subs0");
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 
 	ck_assert_int_eq(ringcast_ring_create(name, &o, 0), 0);
 	t_stat(name, &info);
@@ -282,7 +282,7 @@ START_TEST(test_create_mode_umask)
 	const char *a = t_name("umask0");
 	const char *b = t_name("umask077");
 	const char *c = t_name("umask022");
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 	mode_t old;
 
 	old = umask(0);
@@ -314,7 +314,7 @@ END_TEST
 START_TEST(test_stat_live)
 {
 	const char *name = t_ring("stat", 16, 128);
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 	struct ringcast_pub *pub;
 	struct ringcast_sub *sub;
 	unsigned char buf[T_PAYLOAD_LEN];
@@ -413,7 +413,7 @@ END_TEST
 START_TEST(test_remove)
 {
 	const char *name = t_ring("remove", 8, 64);
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 	struct ringcast_pub *pub;
 	struct ringcast_sub *sub;
 	char file[512];
@@ -427,7 +427,7 @@ START_TEST(test_remove)
 	snprintf(file, sizeof(file), "ringcast-lock.%s", name);
 	ck_assert(!t_shm_exists(file));
 
-	ck_assert_int_eq(ringcast_ring_stat(name, &info), -ENOENT);
+	ck_assert_int_eq(ringcast_ring_get_stats(name, &info), -ENOENT);
 	ck_assert_int_eq(ringcast_ring_remove(name), -ENOENT);
 	ck_assert_int_eq(ringcast_ring_remove_force(name), -ENOENT);
 	ck_assert_int_eq(ringcast_sub_attach(name, NULL, &sub, NULL), -ENOENT);
@@ -499,7 +499,7 @@ static const char *filled_ring(const char *tag)
 /* Every way in reports @code, with a reason, and never crashes. */
 static void expect_rejected(const char *name, int code, bool try_create)
 {
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 	struct ringcast_sub *sub = NULL;
 	struct ringcast_pub *pub = NULL;
 	int ret;
@@ -510,7 +510,7 @@ static void expect_rejected(const char *name, int code, bool try_create)
 	ck_assert_msg(ringcast_errdetail()[0] != '\0',
 		      "sub_attach: no errdetail");
 
-	ret = ringcast_ring_stat(name, &info);
+	ret = ringcast_ring_get_stats(name, &info);
 	ck_assert_msg(ret == code, "stat: %s, expected %s",
 		      ringcast_strerror(ret), ringcast_strerror(code));
 	ck_assert_msg(ringcast_errdetail()[0] != '\0', "stat: no errdetail");
@@ -749,7 +749,7 @@ static int random_damage_child(void *arg)
 	static const int attach_ok[] = { 0, -EBADMSG, -EPROTO };
 	static const int pub_ok[] = { 0, -EBADMSG, -EPROTO, -EBUSY, -EPIPE };
 	bool immutable = *(bool *)arg;
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 	struct ringcast_sub_opts so = { .from = RINGCAST_FROM_OLDEST };
 	struct ringcast_event ev;
 	struct ringcast_sub *sub = NULL;
@@ -760,7 +760,7 @@ static int random_damage_child(void *arg)
 	if (immutable) {
 		CHILD_ASSERT(ret == -EBADMSG || ret == -EPROTO);
 		CHILD_ASSERT(ringcast_errdetail()[0] != '\0');
-		ret = ringcast_ring_stat(random_ring, &info);
+		ret = ringcast_ring_get_stats(random_ring, &info);
 		CHILD_ASSERT(ret == -EBADMSG || ret == -EPROTO);
 		return 0;
 	}
@@ -777,7 +777,7 @@ static int random_damage_child(void *arg)
 		}
 		ringcast_sub_detach(sub);
 	}
-	ringcast_ring_stat(random_ring, &info);
+	ringcast_ring_get_stats(random_ring, &info);
 	ret = ringcast_pub_attach(random_ring, RINGCAST_PUB_REOPEN, &pub);
 	CHILD_ASSERT(ok_code(ret, pub_ok, 5));
 	if (ret == 0) {
@@ -920,7 +920,7 @@ static int create_big(void *arg)
 START_TEST(test_create_concurrent_big)
 {
 	int *res = t_shared_alloc(2 * sizeof(int));
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 	int round, i;
 
 	for (round = 0; round < 5; round++) {
@@ -978,11 +978,11 @@ START_TEST(test_create_dead_creator)
 {
 	const char *a = t_name("dead-creator");
 	const char *b = t_name("dead-creator-excl");
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 
 	half_made(a);
 	half_made(b);
-	ck_assert_int_eq(ringcast_ring_stat(a, &info), -ENOENT);
+	ck_assert_int_eq(ringcast_ring_get_stats(a, &info), -ENOENT);
 	/* Nobody holds the creator's lock: the leftover goes. */
 	ck_assert_int_eq(ringcast_ring_create(a, &small, 0), 0);
 	ck_assert_int_eq(ringcast_ring_create(b, &small, RINGCAST_CREATE_EXCL),
@@ -1034,7 +1034,7 @@ static int create_waits(void *arg)
 START_TEST(test_create_creator_killed)
 {
 	struct stuck_creator s = { .name = t_name("killed-creator") };
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 	pid_t holder, waiter;
 
 	half_made(s.name);
@@ -1116,7 +1116,7 @@ START_TEST(test_remove_busy)
 						     &small,
 						     RINGCAST_CREATE_MULTI_PUB),
 				 .multi = true };
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 	struct ringcast_pub *pub;
 
 	remove_refused_while(&p, "publisher");
@@ -1132,7 +1132,7 @@ START_TEST(test_remove_busy)
 	/* Nobody left: removed. */
 	ck_assert_int_eq(ringcast_ring_remove(p.name), 0);
 	ck_assert_int_eq(ringcast_ring_remove(m.name), 0);
-	ck_assert_int_eq(ringcast_ring_stat(p.name, &info), -ENOENT);
+	ck_assert_int_eq(ringcast_ring_get_stats(p.name, &info), -ENOENT);
 	t_assert_clean();
 }
 END_TEST

@@ -170,7 +170,7 @@ static void run_threads(const char *name, uint64_t events, int mode,
 		ringcast_sub_detach(subs[i].sub);
 	}
 	if (reliable) {
-		struct ringcast_ring_info info;
+		struct ringcast_ring_stats info;
 
 		t_stat(name, &info);
 		fprintf(stderr, "# the publisher waited %llu times\n",

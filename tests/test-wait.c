@@ -58,10 +58,10 @@ static int wake_child(void *arg)
 		CHILD_ASSERT_EQ(ev.type, w->want_type);
 	/* Now asleep (or spinning) until the close. */
 	CHILD_ASSERT_EQ(ringcast_sub_next(sub, &ev, T_WAIT_NS), -EPIPE);
-	ringcast_sub_stats(sub, &st);
+	ringcast_sub_get_stats(sub, &st);
 	CHILD_ASSERT_EQ(st.delivered, 1);
 	CHILD_ASSERT_EQ(st.skipped, w->want_skipped);
-	CHILD_ASSERT_EQ(st.timed_wakes_with_data, 0);
+	CHILD_ASSERT_EQ(t_lost_wakes(sub), 0);
 	ringcast_sub_detach(sub);
 	return 0;
 }
@@ -144,7 +144,7 @@ static int detach_child(void *arg)
 	if (ret != -EOWNERDEAD)
 		fprintf(stderr, "sleeper: %s\n", ringcast_strerror(ret));
 	CHILD_ASSERT_EQ(ret, -EOWNERDEAD);
-	ringcast_sub_stats(sub, &st);
+	ringcast_sub_get_stats(sub, &st);
 	CHILD_ASSERT(st.sleeps > 0);
 	/* Told by the detach's wake, not by a timer running out. */
 	CHILD_ASSERT_EQ(st.timed_wakes, 0);
@@ -334,19 +334,19 @@ static int stress_sub(void *arg)
 		return 1;
 	}
 	CHILD_ASSERT_EQ(next, s->events);
-	ringcast_sub_stats(sub, &st);
+	ringcast_sub_get_stats(sub, &st);
 	fprintf(stderr,
 		"# filter %u: %llu delivered, %llu sleeps, %llu timed wakes, "
 		"%llu lost wake-ups\n",
 		s->filter, (unsigned long long)st.delivered,
 		(unsigned long long)st.sleeps,
 		(unsigned long long)st.timed_wakes,
-		(unsigned long long)st.timed_wakes_with_data);
-	if (st.timed_wakes_with_data || st.lost || st.laps) {
+		(unsigned long long)t_lost_wakes(sub));
+	if (t_lost_wakes(sub) || st.lost || st.laps) {
 		fprintf(stderr,
 			"filter %u: %llu lost wake-ups (of %llu timed wakes, "
 			"%llu sleeps), %llu lost events\n",
-			s->filter, (unsigned long long)st.timed_wakes_with_data,
+			s->filter, (unsigned long long)t_lost_wakes(sub),
 			(unsigned long long)st.timed_wakes,
 			(unsigned long long)st.sleeps,
 			(unsigned long long)st.lost);

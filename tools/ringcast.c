@@ -532,11 +532,11 @@ struct line_reader {
 static int pub_prepare(const struct command *cmd, const struct pub_args *a)
 {
 	const struct ringcast_ring_opts *geo = &a->geo;
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 	int tries, err;
 
 	for (tries = 0; tries < 2; tries++) {
-		err = ringcast_ring_stat(a->name, &info);
+		err = ringcast_ring_get_stats(a->name, &info);
 		if (err == 0) {
 			if ((geo->slots && geo->slots != info.slots) ||
 			    (geo->slot_size &&
@@ -792,7 +792,7 @@ static int cmd_pub(const struct command *cmd, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct pub_args a = { .timeout_ns = -1 };
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 	struct ringcast_pub *pub;
 	int c, err, ret;
 
@@ -860,7 +860,7 @@ static int cmd_pub(const struct command *cmd, int argc, char **argv)
 	catch_signals(false);
 	ringcast_pub_set_timeout(pub, a.timeout_ns);
 	/* The capacity, which the publisher handle does not tell. */
-	err = ringcast_ring_stat(a.name, &info);
+	err = ringcast_ring_get_stats(a.name, &info);
 	if (err < 0) {
 		ret = ring_error(cmd, a.name, err);
 		goto out_close;
@@ -1168,10 +1168,10 @@ static int sub_loop(const struct command *cmd, const struct sub_args *a,
  */
 static int owner_dead(const struct command *cmd, const char *name)
 {
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 
 	fflush(stdout);
-	if (ringcast_ring_stat(name, &info) == 0 &&
+	if (ringcast_ring_get_stats(name, &info) == 0 &&
 	    info.state == RINGCAST_STATE_ABANDONED && info.publisher_pid > 0 &&
 	    !(info.features & RINGCAST_FEAT_MULTI_PUB))
 		return fail(cmd, name,
@@ -1340,7 +1340,7 @@ static const char *state_name(uint32_t state)
 	return "unknown";
 }
 
-static uint64_t retained(const struct ringcast_ring_info *info)
+static uint64_t retained(const struct ringcast_ring_stats *info)
 {
 	/* The fields are read one by one: do not trust their order. */
 	return info->head > info->oldest ? info->head - info->oldest : 0;
@@ -1356,7 +1356,7 @@ static const char *alive_name(int32_t alive, bool json)
 }
 
 /* What a table entry is: it gates, was demoted, or never gated. */
-static const char *sub_mode(const struct ringcast_sub_info *si)
+static const char *sub_mode(const struct ringcast_ring_subscriber *si)
 {
 	if (si->flags & RINGCAST_SUBINFO_RELIABLE)
 		return "reliable";
@@ -1370,16 +1370,16 @@ static const char *sub_mode(const struct ringcast_sub_info *si)
  * when empty).  Return: the number of entries, or a negative errno.
  */
 static int get_subscribers(const char *name, uint32_t hint,
-			   struct ringcast_sub_info **subsp)
+			   struct ringcast_ring_subscriber **subsp)
 {
-	struct ringcast_sub_info *subs = NULL;
+	struct ringcast_ring_subscriber *subs = NULL;
 	unsigned int cap = hint ? hint : 1;
 	int tries, n = 0;
 
 	*subsp = NULL;
 	/* Entries may be taken between two calls: a few tries, then less. */
 	for (tries = 0; tries < 4; tries++) {
-		struct ringcast_sub_info *p;
+		struct ringcast_ring_subscriber *p;
 
 		p = realloc(subs, cap * sizeof(*subs));
 		if (!p) {
@@ -1387,7 +1387,7 @@ static int get_subscribers(const char *name, uint32_t hint,
 			return -ENOMEM;
 		}
 		subs = p;
-		n = ringcast_ring_subscribers(name, subs, cap);
+		n = ringcast_ring_get_subscribers(name, subs, cap);
 		if (n < 0) {
 			free(subs);
 			return n;
@@ -1437,7 +1437,7 @@ static void print_bridges_text(const char *name)
 }
 
 static void print_info_text(const char *name,
-			    const struct ringcast_ring_info *info)
+			    const struct ringcast_ring_stats *info)
 {
 	printf("name: %s\n"
 	       "state: %s\n"
@@ -1484,8 +1484,8 @@ static void print_info_text(const char *name,
  * The table, after a blank line: one row per entry, none if empty; the
  * column of aborted records only on multi-publisher rings, which have some.
  */
-static void print_subs_text(const struct ringcast_ring_info *info,
-			    const struct ringcast_sub_info *subs, int n)
+static void print_subs_text(const struct ringcast_ring_stats *info,
+			    const struct ringcast_ring_subscriber *subs, int n)
 {
 	bool multi = info->features & RINGCAST_FEAT_MULTI_PUB;
 	int i;
@@ -1496,7 +1496,7 @@ static void print_subs_text(const struct ringcast_ring_info *info,
 	       "PID", "ALIVE", "MODE", "FILTERED", "CURSOR", "LAG", "DELIVERED",
 	       "SKIPPED", "LOST", multi ? "  ABORTED" : "");
 	for (i = 0; i < n; i++) {
-		const struct ringcast_sub_info *si = &subs[i];
+		const struct ringcast_ring_subscriber *si = &subs[i];
 
 		printf("%3" PRIu32 " %7" PRId32 " %-5s %-8s %-8s %10" PRIu64
 		       " %8" PRIu64 " %10" PRIu64 " %8" PRIu64 " %8" PRIu64,
@@ -1516,13 +1516,13 @@ static const char *json_bool(bool b)
 	return b ? "true" : "false";
 }
 
-static void print_subs_json(const struct ringcast_sub_info *subs, int n)
+static void print_subs_json(const struct ringcast_ring_subscriber *subs, int n)
 {
 	int i;
 
 	putchar('[');
 	for (i = 0; i < n; i++) {
-		const struct ringcast_sub_info *si = &subs[i];
+		const struct ringcast_ring_subscriber *si = &subs[i];
 
 		printf("%s{\"id\":%" PRIu32 ",\"pid\":%" PRId32
 		       ",\"alive\":%s,\"mode\":\"%s\",\"reliable\":%s"
@@ -1546,8 +1546,8 @@ static void print_subs_json(const struct ringcast_sub_info *subs, int n)
  * subscriber table as the array "subscribers".
  */
 static void print_info_json(const char *name,
-			    const struct ringcast_ring_info *info,
-			    const struct ringcast_sub_info *subs, int nsubs)
+			    const struct ringcast_ring_stats *info,
+			    const struct ringcast_ring_subscriber *subs, int nsubs)
 {
 	fputs("{\"name\":", stdout);
 	json_string(name);
@@ -1580,14 +1580,14 @@ static void print_info_json(const char *name,
 }
 
 /* A ring's snapshot and its table.  Return: 0 or a negative errno. */
-static int get_ring(const char *name, struct ringcast_ring_info *info,
-		    struct ringcast_sub_info **subsp, int *nsubsp)
+static int get_ring(const char *name, struct ringcast_ring_stats *info,
+		    struct ringcast_ring_subscriber **subsp, int *nsubsp)
 {
 	int err;
 
 	*subsp = NULL;
 	*nsubsp = 0;
-	err = ringcast_ring_stat(name, info);
+	err = ringcast_ring_get_stats(name, info);
 	if (err < 0)
 		return err;
 	err = get_subscribers(name, info->max_subscribers, subsp);
@@ -1624,8 +1624,8 @@ static int opt_json(const struct command *cmd, int argc, char **argv,
 
 static int cmd_stat(const struct command *cmd, int argc, char **argv)
 {
-	struct ringcast_ring_info info;
-	struct ringcast_sub_info *subs;
+	struct ringcast_ring_stats info;
+	struct ringcast_ring_subscriber *subs;
 	const char *name;
 	bool json = false;
 	int err, nsubs;
@@ -1729,8 +1729,8 @@ static int cmd_ls(const struct command *cmd, int argc, char **argv)
 	if (json)
 		putchar('[');
 	for (i = 0; i < list.n; i++) {
-		struct ringcast_ring_info info;
-		struct ringcast_sub_info *subs;
+		struct ringcast_ring_stats info;
+		struct ringcast_ring_subscriber *subs;
 		int nsubs;
 
 		if (!json) {
@@ -1767,7 +1767,7 @@ struct top_sample {
 	char *name;
 	int64_t t;
 	uint64_t head;
-	struct ringcast_sub_info *subs;
+	struct ringcast_ring_subscriber *subs;
 	int nsubs;
 	bool seen; /* in the current frame */
 };
@@ -1869,8 +1869,8 @@ static struct top_sample *top_find(struct top *t, const char *name)
 }
 
 /* The same subscription in the last frame: same entry, owner and start. */
-static const struct ringcast_sub_info *
-top_find_sub(const struct top_sample *s, const struct ringcast_sub_info *si)
+static const struct ringcast_ring_subscriber *
+top_find_sub(const struct top_sample *s, const struct ringcast_ring_subscriber *si)
 {
 	int i;
 
@@ -1893,8 +1893,8 @@ static const char *top_rate(char *buf, size_t size, bool have, uint64_t then,
 static void top_ring(FILE *f, struct top *t, const char *name, int64_t now)
 {
 	struct top_sample *prev = top_find(t, name);
-	struct ringcast_ring_info info;
-	struct ringcast_sub_info *subs;
+	struct ringcast_ring_stats info;
+	struct ringcast_ring_subscriber *subs;
 	char b1[16], b2[16], b3[16];
 	int64_t dt = prev ? now - prev->t : 0;
 	int i, nsubs, err;
@@ -1932,8 +1932,8 @@ static void top_ring(FILE *f, struct top *t, const char *name, int64_t now)
 			"PID", "ALIVE", "MODE", "LAG", "EV/S", "DELIVERED",
 			"LOST");
 	for (i = 0; i < nsubs; i++) {
-		const struct ringcast_sub_info *si = &subs[i];
-		const struct ringcast_sub_info *ps = top_find_sub(prev, si);
+		const struct ringcast_ring_subscriber *si = &subs[i];
+		const struct ringcast_ring_subscriber *ps = top_find_sub(prev, si);
 
 		fprintf(f,
 			"  %4" PRIu32 " %7" PRId32 " %-5s %-8s %10" PRIu64
@@ -2193,13 +2193,13 @@ static int cmd_top(const struct command *cmd, int argc, char **argv)
  * are there to be read) and anything that cannot be told are kept.
  * Return: 1 garbage, 0 keep, or a negative errno; @why says which.
  */
-static int gc_check(const char *name, struct ringcast_ring_info *info,
+static int gc_check(const char *name, struct ringcast_ring_stats *info,
 		    const char **why)
 {
-	struct ringcast_sub_info *subs;
+	struct ringcast_ring_subscriber *subs;
 	int i, n, err, live = 0;
 
-	err = ringcast_ring_stat(name, info);
+	err = ringcast_ring_get_stats(name, info);
 	if (err < 0)
 		return err;
 	switch (info->state) {
@@ -2277,7 +2277,7 @@ static int cmd_gc(const struct command *cmd, int argc, char **argv)
 	}
 
 	for (i = 0; i < nnames; i++) {
-		struct ringcast_ring_info info;
+		struct ringcast_ring_stats info;
 		const char *why = "";
 
 		err = gc_check(names[i], &info, &why);

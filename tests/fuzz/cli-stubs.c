@@ -109,8 +109,8 @@ RINGCAST_API int ringcast_ring_close(const char *name)
 	return name ? outcome() : -EINVAL;
 }
 
-RINGCAST_API int ringcast_ring_stat(const char *name,
-				    struct ringcast_ring_info *info)
+RINGCAST_API int ringcast_ring_get_stats(const char *name,
+				    struct ringcast_ring_stats *info)
 {
 	int r = outcome();
 
@@ -169,8 +169,8 @@ RINGCAST_API int ringcast_ring_list(int (*cb)(const char *name, void *arg),
 	return r;
 }
 
-RINGCAST_API int ringcast_ring_subscribers(const char *name,
-					   struct ringcast_sub_info *info,
+RINGCAST_API int ringcast_ring_get_subscribers(const char *name,
+					   struct ringcast_ring_subscriber *info,
 					   unsigned int max)
 {
 	unsigned int i, n = (sc[2] >> 3) % 6;
@@ -181,7 +181,7 @@ RINGCAST_API int ringcast_ring_subscribers(const char *name,
 	if (r)
 		return r;
 	for (i = 0; i < n && i < max; i++) {
-		struct ringcast_sub_info *si = &info[i];
+		struct ringcast_ring_subscriber *si = &info[i];
 
 		memset(si, 0, sizeof(*si));
 		si->id = i * 3;
@@ -351,7 +351,7 @@ RINGCAST_API void ringcast_sub_interrupt(struct ringcast_sub *sub)
 {
 }
 
-RINGCAST_API void ringcast_sub_stats(const struct ringcast_sub *sub,
+RINGCAST_API void ringcast_sub_get_stats(const struct ringcast_sub *sub,
 				     struct ringcast_sub_stats *st)
 {
 	if (st)

@@ -3,9 +3,9 @@
  * Fuzz harness: attach to an object whose bytes are arbitrary.
  *
  * The input becomes a fresh shared-memory object /dev/shm/ringcast.NAME;
- * then every way in is tried on it: ringcast_ring_stat(), a lossy and a
+ * then every way in is tried on it: ringcast_ring_get_stats(), a lossy and a
  * reliable ringcast_sub_attach() with a few reads of each kind,
- * ringcast_ring_subscribers(), ringcast_pub_attach() with a few publishes,
+ * ringcast_ring_get_subscribers(), ringcast_pub_attach() with a few publishes,
  * ringcast_ring_create() over it and ringcast_ring_close().  Everything
  * must return 0 or one of its documented errors: never crash, hang or
  * read out of bounds.
@@ -103,7 +103,7 @@ static void reads(struct ringcast_sub *sub)
 		fz_expect("sub_release", ringcast_sub_release(sub, &ev), 0,
 			  release_ok);
 	}
-	ringcast_sub_stats(sub, &st);
+	ringcast_sub_get_stats(sub, &st);
 	for (i = 0; i < 4; i++) {
 		uint64_t seq = st.cursor - (uint64_t)i;
 
@@ -115,8 +115,8 @@ static void reads(struct ringcast_sub *sub)
 static void try_everything(const char *name, uint8_t ctl0)
 {
 	struct ringcast_sub_opts o = { .from = RINGCAST_FROM_OLDEST };
-	struct ringcast_sub_info si[4];
-	struct ringcast_ring_info info;
+	struct ringcast_ring_subscriber si[4];
+	struct ringcast_ring_stats info;
 	struct ringcast_ring_opts ro = { .slots = 2,
 					 .slot_size = 64,
 					 .max_subscribers = 1 };
@@ -125,7 +125,7 @@ static void try_everything(const char *name, uint8_t ctl0)
 	uint8_t payload[64] = { 0 };
 	int i, r;
 
-	fz_expect("ring_stat", ringcast_ring_stat(name, &info), 0, stat_ok);
+	fz_expect("ring_stat", ringcast_ring_get_stats(name, &info), 0, stat_ok);
 
 	r = ringcast_sub_attach(name, &o, &sub, NULL);
 	fz_expect("sub_attach", r, 0, sub_ok);
@@ -137,7 +137,7 @@ static void try_everything(const char *name, uint8_t ctl0)
 	if (r == 0)
 		reads(rel);
 
-	r = ringcast_ring_subscribers(name, si, 4);
+	r = ringcast_ring_get_subscribers(name, si, 4);
 	fz_expect("ring_subscribers", r, 1, stat_ok);
 
 	r = ringcast_pub_attach(name, RINGCAST_PUB_REOPEN, &pub);

@@ -346,8 +346,8 @@ static void scribble_slot(struct world *w, uint8_t a, uint8_t b, uint8_t c)
 
 static void step(struct world *w, const uint8_t *s)
 {
-	struct ringcast_sub_info si[CAP];
-	struct ringcast_ring_info info;
+	struct ringcast_ring_subscriber si[CAP];
+	struct ringcast_ring_stats info;
 	struct ringcast_event ev;
 	uint8_t a = s[1], b = s[2], c = s[3];
 
@@ -401,10 +401,10 @@ static void step(struct world *w, const uint8_t *s)
 				  0, read_at_ok);
 		break;
 	case 20:
-		fz_expect("ring_stat", ringcast_ring_stat(w->name, &info), 0,
+		fz_expect("ring_stat", ringcast_ring_get_stats(w->name, &info), 0,
 			  stat_ok);
 		fz_expect("ring_subscribers",
-			  ringcast_ring_subscribers(w->name, si, CAP), 1,
+			  ringcast_ring_get_subscribers(w->name, si, CAP), 1,
 			  stat_ok);
 		break;
 	case 21:

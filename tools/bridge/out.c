@@ -127,7 +127,7 @@ static int out_reattach(struct out *o)
 	uint64_t first;
 	int r;
 
-	ringcast_sub_stats(o->sub, &st);
+	ringcast_sub_get_stats(o->sub, &st);
 	set_signal_sub(NULL);
 	ringcast_sub_detach(o->sub);
 	o->sub = NULL;
@@ -209,10 +209,10 @@ static void out_periodic(struct out *o, bool force)
 
 static void out_epoch(struct out *o, uint32_t low)
 {
-	struct ringcast_ring_info info;
+	struct ringcast_ring_stats info;
 	uint64_t epoch = low;
 
-	if (!ringcast_ring_stat(o->b->name, &info) &&
+	if (!ringcast_ring_get_stats(o->b->name, &info) &&
 	    (uint32_t)info.epoch == low)
 		epoch = info.epoch;
 	if (o->epoch_known)
