@@ -30,7 +30,7 @@
  *
  * It prints the rounds run and the faults injected by kind.  CI runs about
  * RINGCAST_CHAOS_SECONDS (default 45) seconds; RINGCAST_CHAOS_ROUNDS=N
- * runs N rounds whatever the time (README, "Longer runs");
+ * runs N rounds whatever the time (docs/operations.md, "Longer runs");
  * RINGCAST_CHAOS_SEED replays a run.
  */
 #include <errno.h>

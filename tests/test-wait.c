@@ -6,7 +6,7 @@
  * wake-up (a wait that timed out although an event was there).
  *
  * RINGCAST_STRESS_EVENTS sets the number of events of the stress test
- * (default 20000; the README documents a run with 100000).
+ * (default 20000; docs/operations.md documents a run with 100000).
  */
 #include <errno.h>
 #include <stdio.h>

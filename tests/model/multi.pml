@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Multi-publisher rings: claim, commit and abort (README "Multi-publisher
- * rings"; src/pub.c, rc_mpub_claim, rc_pub_advance's multi branch,
+ * Multi-publisher rings: claim, commit and abort (docs/design.md §3;
+ * src/pub.c, rc_mpub_claim, rc_pub_advance's multi branch,
  * ringcast_pub_detach; src/table.c, rc_table_publishers, rc_entry_reclaim,
  * rc_claim_abort, rc_live_claims, rc_table_leave; src/sub.c, rc_sub_try's
  * aborted-stamp skip, rc_sub_claimed, rc_sub_arrived).
