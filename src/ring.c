@@ -781,7 +781,7 @@ RINGCAST_API int ringcast_ring_create(const char *name,
 	struct rc_map m;
 	struct rc_geom g;
 	uint64_t deadline;
-	int lock_fd, r;
+	int lock_fd, r, done_looks = 0;
 
 	rc_set_detail("%s", "");
 	r = rc_name_check(name);
@@ -848,6 +848,19 @@ RINGCAST_API int ringcast_ring_create(const char *name,
 			rc_set_detail("ring '%s' exists", name);
 			return -EEXIST;
 		}
+		/*
+		 * Complete, and yet not opened above: it was completed
+		 * between the two looks (open it now), or it cannot be
+		 * opened (its lock object missing and not ours to make):
+		 * nothing to wait for then.
+		 */
+		if (r == RC_OBJ_DONE && ++done_looks > 1) {
+			rc_set_detail("ring '%s' exists and cannot be opened",
+				      name);
+			return -EEXIST;
+		}
+		if (r == RC_OBJ_DONE)
+			continue;
 		if (r != RC_OBJ_DONE) {
 			lock_fd = rc_create_lock(name, o.mode);
 			if (lock_fd >= 0) {
@@ -1104,7 +1117,7 @@ out:
 /* ---------------------------------------------------------------- stat */
 
 RINGCAST_API int ringcast_ring_get_stats(const char *name,
-				    struct ringcast_ring_stats *info)
+					 struct ringcast_ring_stats *info)
 {
 	struct rc_map m;
 	struct rc_hdr *h;
@@ -1190,9 +1203,10 @@ RINGCAST_API int ringcast_ring_list(int (*cb)(const char *name, void *arg),
 	return r;
 }
 
-RINGCAST_API int ringcast_ring_get_subscribers(const char *name,
-					   struct ringcast_ring_subscriber *info,
-					   unsigned int max)
+RINGCAST_API int
+ringcast_ring_get_subscribers(const char *name,
+			      struct ringcast_ring_subscriber *info,
+			      unsigned int max)
 {
 	struct rc_map m;
 	uint64_t head;
