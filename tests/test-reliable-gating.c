@@ -338,12 +338,7 @@ START_TEST(test_borrow_reserve_batch)
 		ck_assert_int_eq(ringcast_sub_next(sub, &ev, 0), 0);
 		ck_assert_uint_eq(ev.seq, i);
 	}
-	for (i = 0; i < 3; i++) {
-		t_payload(17 + i, buf[i]);
-		msgs[i] = (struct ringcast_msg){ .type = 1,
-						 .len = T_PAYLOAD_LEN,
-						 .data = buf[i] };
-	}
+	t_payload_batch(msgs, buf, 17, 3);
 	ck_assert_int_eq(ringcast_pub_publish_batch(pub, msgs, 3), -EAGAIN);
 	ck_assert_uint_eq(ringcast_pub_head(pub), 17);
 	ck_assert_int_eq(ringcast_pub_publish_batch(pub, msgs, 2), 1);

@@ -50,7 +50,7 @@ static int join_pub(void *arg)
 	 * ahead of the head, which the joiners must respect).
 	 */
 	for (i = 0; i < j->events;) {
-		unsigned int k, n = (unsigned int)(t_rand(&rng) % 40) + 1;
+		unsigned int n = (unsigned int)(t_rand(&rng) % 40) + 1;
 		void *slot;
 
 		if (n > j->events - i)
@@ -70,14 +70,7 @@ static int join_pub(void *arg)
 			i++;
 			break;
 		default:
-			for (k = 0; k < n; k++) {
-				t_payload(i + k, buf[k]);
-				msgs[k] = (struct ringcast_msg){
-					.type = 1,
-					.len = T_PAYLOAD_LEN,
-					.data = buf[k],
-				};
-			}
+			t_payload_batch(msgs, buf, i, n);
 			CHILD_ASSERT(ringcast_pub_publish_batch(pub, msgs, n) >=
 				     0);
 			i += n;
