@@ -271,6 +271,22 @@ void t_payload(uint64_t seq, void *buf)
 	memcpy(buf, w, sizeof(w));
 }
 
+void t_payload_batch(struct ringcast_msg *msgs,
+		     unsigned char (*buf)[T_PAYLOAD_LEN], uint64_t seq,
+		     unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		t_payload(seq + i, buf[i]);
+		msgs[i] = (struct ringcast_msg){
+			.type = 1,
+			.len = T_PAYLOAD_LEN,
+			.data = buf[i],
+		};
+	}
+}
+
 bool t_payload_ok(const struct ringcast_event *ev)
 {
 	uint64_t w[2];

@@ -114,6 +114,14 @@ void t_payload(uint64_t seq, void *buf);
 bool t_payload_ok(const struct ringcast_event *ev);
 
 /*
+ * t_payload_batch() - @n events of type 1 for ringcast_pub_publish_batch():
+ * @msgs[i] carries @buf[i], the payload of sequence @seq + i.
+ */
+void t_payload_batch(struct ringcast_msg *msgs,
+		     unsigned char (*buf)[T_PAYLOAD_LEN], uint64_t seq,
+		     unsigned int n);
+
+/*
  * struct t_tally - what t_read_stream() saw
  * @first:     the subscription's first sequence (from attach)
  * @cursor:    the next sequence expected

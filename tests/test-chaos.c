@@ -139,12 +139,7 @@ static int publisher(void *arg)
 			struct ringcast_msg m[8];
 
 			n = 1 + (unsigned int)(x >> 8) % 8;
-			for (i = 0; i < n; i++) {
-				t_payload(head + i, buf[i]);
-				m[i].type = 1;
-				m[i].len = T_PAYLOAD_LEN;
-				m[i].data = buf[i];
-			}
+			t_payload_batch(m, buf, head, n);
 			set_phase(R_PUB, PH_PUBLISH);
 			r = ringcast_pub_publish_batch(pub, m, n);
 			break;

@@ -75,8 +75,8 @@ for f in "$includedir/ringcast.h" "$libdir/libringcast.a" \
 	check "installed ${f#"$destdir"}" test -f "$f"
 done
 check "installed ${bindir#"$destdir"}/ringcast" test -x "$bindir/ringcast"
-check "installed ${libexecdir#"$destdir"}/ringcast/throughput" \
-	test -x "$libexecdir/ringcast/throughput"
+check "installed ${libexecdir#"$destdir"}/ringcast/ringcast-bench" \
+	test -x "$libexecdir/ringcast/ringcast-bench"
 
 check "libringcast.so.$sover -> libringcast.so.$VERSION" \
 	test "$(readlink "$libdir/libringcast.so.$sover")" = \

@@ -1374,14 +1374,8 @@ START_TEST(test_batch_wraps)
 	struct ringcast_msg msgs[20];
 	struct ringcast_sub_opts so = { .from = RINGCAST_FROM_SEQ, .seq = 12 };
 	struct ringcast_sub *sub;
-	unsigned int i;
 
-	for (i = 0; i < 20; i++) {
-		t_payload(i, payload[i]);
-		msgs[i] = (struct ringcast_msg){ .type = 1,
-						 .len = T_PAYLOAD_LEN,
-						 .data = payload[i] };
-	}
+	t_payload_batch(msgs, payload, 0, 20);
 	ck_assert_int_ge(ringcast_pub_publish_batch(pub, msgs, 20), 0);
 	ck_assert_uint_eq(ringcast_pub_head(pub), 20);
 	sub = t_sub(name, &so, NULL);

@@ -61,7 +61,7 @@ static void *pub_thread(void *arg)
 	struct ringcast_msg msgs[16];
 	uint64_t i = 0;
 	void *slot;
-	unsigned int k, n;
+	unsigned int n;
 
 	while (i < p->events) {
 		switch (p->mode) {
@@ -75,14 +75,7 @@ static void *pub_thread(void *arg)
 		case PUB_BATCH:
 			n = p->events - i < 16 ? (unsigned int)(p->events - i) :
 						 16;
-			for (k = 0; k < n; k++) {
-				t_payload(i + k, buf[k]);
-				msgs[k] = (struct ringcast_msg){
-					.type = 1,
-					.len = T_PAYLOAD_LEN,
-					.data = buf[k],
-				};
-			}
+			t_payload_batch(msgs, buf, i, n);
 			if (ringcast_pub_publish_batch(p->pub, msgs, n) < 0)
 				p->fail = 1;
 			i += n;

@@ -18,8 +18,9 @@
 # (ticks of type 1, an alert of type 2 every fourth event), which closes the
 # ring at the end of its input: each subscriber drains the ring and ends.
 # Each one's output is prefixed with its name.  Then it prints how many
-# events each got and, if the build has bench/throughput, a short ringcast
-# against pipe measurement (its options: $RINGCAST_DEMO_BENCH_ARGS).
+# events each got and, if the build has bench/ringcast-bench, a short
+# ringcast against pipe measurement: 1 publisher -> 1 subscriber process,
+# 64-byte messages, a second or two (its options: $RINGCAST_DEMO_BENCH_ARGS).
 #
 # The ring is removed on exit, however the script ends.
 set -euo pipefail
@@ -129,11 +130,13 @@ if ((n_all != events || n_alerts != events / 4 || n_late > events - late_at)); t
 	status=1
 fi
 
-throughput=$builddir/bench/throughput
-if [[ -x $throughput ]]; then
+bench=$builddir/bench/ringcast-bench
+bench_args="--quick --metrics throughput"
+bench_args+=" --transports ringcast-lossy-busy,ringcast-reliable,pipe"
+if [[ -x $bench ]]; then
 	echo "== throughput: ringcast against a pipe"
 	# shellcheck disable=SC2086 # word splitting of the options is meant
-	"$throughput" ${RINGCAST_DEMO_BENCH_ARGS:---messages 2000000 --runs 3} ||
-		echo "demo: $throughput failed" >&2
+	"$bench" ${RINGCAST_DEMO_BENCH_ARGS:-$bench_args} ||
+		echo "demo: $bench failed" >&2
 fi
 exit "$status"

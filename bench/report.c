@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ringcast-bench: the results as a table (with the targets) or as one
+ * JSON document.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "driver.h"
+
+/* One-way rows: quantile indexes of p50, p90, p99, p99.9, max. */
+static const int ow_q[5] = { 6, 10, 13, 15, 17 };
+
+static void fmt_value(char *buf, size_t len, double v)
+{
+	if (v >= 1e6)
+		snprintf(buf, len, "%.2fM", v / 1e6);
+	else if (v >= 1e4)
+		snprintf(buf, len, "%.1fk", v / 1e3);
+	else
+		snprintf(buf, len, "%.0f", v);
+}
+
+static void fmt_ratio(char *buf, size_t len, const struct stat3 *s)
+{
+	if (!s->n)
+		snprintf(buf, len, "-");
+	else if (s->med >= 100)
+		snprintf(buf, len, "%.0f (%.0f-%.0f)", s->med, s->min, s->max);
+	else if (s->med >= 0.1)
+		snprintf(buf, len, "%.2f (%.2f-%.2f)", s->med, s->min, s->max);
+	else
+		snprintf(buf, len, "%.3f (%.3f-%.3f)", s->med, s->min, s->max);
+}
+
+static void print_load(FILE *f, const struct options *o, const char *pfx)
+{
+	unsigned int r;
+
+	fprintf(f,
+		"%sforeign load (CPUs of %u busy with other processes), "
+		"before each repetition:",
+		pfx, ncpu);
+	for (r = 0; r < o->reps; r++)
+		fprintf(f, " %.2f", load_before[r]);
+	fprintf(f, "; during:");
+	for (r = 0; r < o->reps; r++)
+		fprintf(f, " %.2f", load_during[r]);
+	fprintf(f, "\n# cache-line transfer between the CPUs (ns, RTT/2 of "
+		   "a ping-pong), before each repetition:");
+	for (r = 0; r < o->reps; r++)
+		fprintf(f, " %.0f", line_before[r]);
+	fprintf(f, "\n");
+}
+
+static void print_row_line(const struct options *o, const struct row *rw,
+			   int qi)
+{
+	char med[16], lo[16], hi[16], rp[48], rr[48], notes[320];
+	const char *ref = ref_of(rw);
+	struct stat3 s, sp, sr;
+	uint64_t lost, decl;
+	double wakes;
+	size_t n = 0;
+
+	notes[0] = 0;
+	if (rw->status != RES_OK) {
+		printf("%-21s %6u %4u %10s %10s %10s %8s %19s %19s  %s: %s\n",
+		       tps[rw->tp].name, rw->cf.size, rw->cf.nsubs, "-", "-",
+		       "-", "-", "-", "-",
+		       rw->status == RES_SKIP ? "skipped" : "FAILED",
+		       rw->reason);
+		return;
+	}
+	row_stats(rw, o->reps, qi, &s);
+	paired(rw, find_row(&rw->cf, "pipe"), o->reps, qi, &sp);
+	paired(rw, ref ? find_row(&rw->cf, ref) : NULL, o->reps, qi, &sr);
+	fmt_value(med, sizeof(med), s.med);
+	fmt_value(lo, sizeof(lo), s.min);
+	fmt_value(hi, sizeof(hi), s.max);
+	fmt_ratio(rp, sizeof(rp), &sp);
+	fmt_ratio(rr, sizeof(rr), &sr);
+	lost = row_lost(rw, o->reps, &decl);
+	if (lost)
+		n += (size_t)snprintf(notes + n, sizeof(notes) - n,
+				      "LOST %" PRIu64 " (%" PRIu64
+				      " declared) ",
+				      lost, decl);
+	wakes = row_wakes(rw, o->reps);
+	if (wakes >= 0 && rw->cf.metric != METRIC_ONEWAY &&
+	    rw->cf.metric != METRIC_PINGPONG)
+		n += (size_t)snprintf(notes + n, sizeof(notes) - n,
+				      "wakes/event %.2g ", wakes);
+	if (s.n < o->reps)
+		n += (size_t)snprintf(notes + n, sizeof(notes) - n,
+				      "%u of %u runs failed: %s ",
+				      o->reps - s.n, o->reps, rw->reason);
+	if (ref && sr.n)
+		snprintf(notes + n, sizeof(notes) - n, "ref %s", ref);
+	printf("%-21s %6u %4u %10s %10s %10s", tps[rw->tp].name, rw->cf.size,
+	       rw->cf.nsubs, med, lo, hi);
+	if (rw->cf.metric == METRIC_THROUGHPUT)
+		printf(" %8.0f", s.med * rw->cf.size / 1e6);
+	else if (rw->cf.metric == METRIC_FANOUT)
+		printf(" %8s",
+		       (fmt_value(lo, sizeof(lo), s.med / rw->cf.nsubs), lo));
+	else
+		printf(" %8s", "");
+	printf(" %19s %19s  %s\n", rp, rr, notes);
+}
+
+void print_table(const struct options *o, const struct machine *m, int argc,
+		 char **argv)
+{
+	static const char *const titles[METRIC_COUNT] = {
+		[METRIC_THROUGHPUT] = "throughput: 1 publisher -> 1 subscriber "
+				      "process (msg/s; MB/s)",
+		[METRIC_PINGPONG] =
+			"latency: ping-pong RTT/2 (ns), busy readers",
+		[METRIC_ONEWAY] = "latency: one-way (ns)",
+		[METRIC_FANOUT] = "fan-out: 1 publisher -> N subscriber "
+				  "processes (deliveries/s in total; per "
+				  "subscriber)",
+	};
+	unsigned int c, i, metric;
+	int a, q, nq;
+
+	printf("# ringcast-bench:");
+	for (a = 1; a < argc; a++)
+		printf(" %s", argv[a]);
+	printf("\n# machine: %s, %u CPUs online, %s, TSC %s, %s\n", m->cpu,
+	       ncpu, m->kernel, m->tsc, m->compiler);
+	printf("# idle CPUs: %s\n", m->idle);
+	printf("# load average at start %.2f; pinning %s (foreign load at "
+	       "start %.2f CPUs)\n# ",
+	       m->loadavg,
+	       o->pin == 1 ? "on" :
+	       o->pin == 0 ? "off" :
+	       start_load < PIN_MAX_LOAD ?
+			     "auto: on where each process has a CPU" :
+			     "auto: off, the machine is loaded",
+	       start_load);
+	print_load(stdout, o, "");
+	printf("# %u repetitions, interleaved; median (min-max) over them; "
+	       "x pipe and x ref: ratios within each repetition, median "
+	       "(min-max)\n",
+	       o->reps);
+	for (metric = 0; metric < METRIC_COUNT; metric++) {
+		if (!o->metrics[metric])
+			continue;
+		nq = metric == METRIC_ONEWAY ? 5 : 1;
+		for (q = 0; q < nq; q++) {
+			printf("\n== %s%s%s ==\n", titles[metric],
+			       metric == METRIC_ONEWAY ? ", " : "",
+			       metric == METRIC_ONEWAY ?
+				       metric_label(
+					       &(struct row){ .cf.metric =
+								      metric },
+					       q) +
+					       15 :
+				       "");
+			printf("%-21s %6s %4s %10s %10s %10s %8s %19s %19s  %s\n",
+			       "transport", "size", "subs", "median", "min",
+			       "max",
+			       metric == METRIC_THROUGHPUT ? "MB/s" :
+			       metric == METRIC_FANOUT	   ? "per sub" :
+							     "",
+			       "x pipe", "x ref", "notes");
+			for (c = 0; c < nconfigs; c++) {
+				if (configs[c].metric != metric)
+					continue;
+				for (i = 0; i < nrows; i++)
+					if (!memcmp(&rows[i].cf, &configs[c],
+						    sizeof(configs[c])))
+						print_row_line(
+							o, &rows[i],
+							metric == METRIC_ONEWAY ?
+								ow_q[q] :
+								-1);
+			}
+		}
+	}
+}
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(f, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(f, "\\u%04x", *s);
+		else
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static void json_num(FILE *f, double v)
+{
+	if (isfinite(v))
+		fprintf(f, "%.6g", v);
+	else
+		fprintf(f, "null");
+}
+
+static void json_stat(FILE *f, const char *key, const struct stat3 *s)
+{
+	static const char *const suffix[3] = { "", "_min", "_max" };
+	const double v[3] = { s->med, s->min, s->max };
+	unsigned int i;
+
+	for (i = 0; i < 3; i++) {
+		fprintf(f, ", \"%s%s\": ", key, suffix[i]);
+		if (s->n)
+			json_num(f, v[i]);
+		else
+			fprintf(f, "null");
+	}
+}
+
+static void json_row(FILE *f, const struct options *o, const struct row *rw,
+		     int qi, bool *first)
+{
+	const char *ref = ref_of(rw);
+	struct stat3 s, sp, sr;
+	uint64_t lost, decl;
+	unsigned int r;
+	double wakes;
+
+	fprintf(f, "%s\n    {\"transport\": ", *first ? "" : ",");
+	*first = false;
+	json_str(f, tps[rw->tp].name);
+	fprintf(f, ", \"metric\": ");
+	json_str(f, metric_label(rw, qi < 0 ? 0 : qi));
+	fprintf(f,
+		", \"size\": %u, \"subscribers\": %u, \"unit\": ", rw->cf.size,
+		rw->cf.nsubs);
+	json_str(f, unit_of(rw));
+	if (rw->status != RES_OK) {
+		fprintf(f,
+			", \"median\": null, \"min\": null, \"max\": null, "
+			"\"ratio_to_pipe\": null, \"%s\": ",
+			rw->status == RES_SKIP ? "skipped" : "failed");
+		json_str(f, rw->reason);
+		fprintf(f, "}");
+		return;
+	}
+	row_stats(rw, o->reps, qi >= 0 ? ow_q[qi] : -1, &s);
+	paired(rw, find_row(&rw->cf, "pipe"), o->reps, qi >= 0 ? ow_q[qi] : -1,
+	       &sp);
+	paired(rw, ref ? find_row(&rw->cf, ref) : NULL, o->reps,
+	       qi >= 0 ? ow_q[qi] : -1, &sr);
+	fprintf(f, ", \"median\": ");
+	json_num(f, s.med);
+	fprintf(f, ", \"min\": ");
+	json_num(f, s.min);
+	fprintf(f, ", \"max\": ");
+	json_num(f, s.max);
+	json_stat(f, "ratio_to_pipe", &sp);
+	if (ref) {
+		fprintf(f, ", \"ref\": ");
+		json_str(f, ref);
+		json_stat(f, "ratio_to_ref", &sr);
+	}
+	if (rw->cf.metric == METRIC_THROUGHPUT)
+		fprintf(f, ", \"mb_per_s\": %.6g", s.med * rw->cf.size / 1e6);
+	if (rw->cf.metric == METRIC_FANOUT)
+		fprintf(f, ", \"per_subscriber\": %.6g", s.med / rw->cf.nsubs);
+	lost = row_lost(rw, o->reps, &decl);
+	fprintf(f,
+		", \"lost\": %" PRIu64 ", \"declared_lost\": %" PRIu64
+		", \"runs\": %u, \"messages_per_run\": %" PRIu64
+		", \"busy\": %s, \"pinned\": %s",
+		lost, decl, s.n, rw->count, rw->busy ? "true" : "false",
+		rw->pin ? "true" : "false");
+	wakes = row_wakes(rw, o->reps);
+	if (wakes >= 0)
+		fprintf(f, ", \"wakes_per_event\": %.6g", wakes);
+	if (s.n < o->reps) {
+		fprintf(f,
+			", \"failed_runs\": %u, \"failure\": ", o->reps - s.n);
+		json_str(f, rw->reason);
+	}
+	fprintf(f, ", \"samples\": [");
+	for (r = 0; r < o->reps; r++) {
+		fprintf(f, "%s", r ? ", " : "");
+		if (rw->valid[r])
+			json_num(f, row_value(rw, r, qi >= 0 ? ow_q[qi] : -1));
+		else
+			fprintf(f, "null");
+	}
+	fprintf(f, "]}");
+}
+
+void print_json(const struct options *o, const struct machine *m, int argc,
+		char **argv)
+{
+	FILE *f = stdout;
+	unsigned int i, r;
+	bool first = true;
+	struct stat3 s;
+	int a, q;
+
+	fprintf(f, "{\n  \"command\": ");
+	{
+		char cmd[2048];
+		size_t n = 0;
+
+		cmd[0] = 0;
+		for (a = 0; a < argc && n < sizeof(cmd); a++)
+			n += (size_t)snprintf(cmd + n, sizeof(cmd) - n, "%s%s",
+					      a ? " " : "", argv[a]);
+		json_str(f, cmd);
+	}
+	fprintf(f, ",\n  \"quick\": %s,\n  \"repetitions\": %u,\n",
+		o->quick ? "true" : "false", o->reps);
+	fprintf(f, "  \"machine\": {\"cpu\": ");
+	json_str(f, m->cpu);
+	fprintf(f, ", \"cores\": %u, \"kernel\": ", ncpu);
+	json_str(f, m->kernel);
+	fprintf(f, ", \"tsc\": ");
+	json_str(f, m->tsc);
+	fprintf(f, ", \"compiler\": ");
+	json_str(f, m->compiler);
+	fprintf(f, ", \"idle\": ");
+	json_str(f, m->idle);
+	fprintf(f, ", \"load_average\": %.2f, \"foreign_load_at_start\": %.3f",
+		m->loadavg, start_load);
+	load_stats(o, &s);
+	fprintf(f,
+		",\n    \"foreign_load\": {\"unit\": \"CPUs\", "
+		"\"median\": %.3f, \"max\": %.3f, \"before\": [",
+		s.med, s.max);
+	for (r = 0; r < o->reps; r++)
+		fprintf(f, "%s%.3f", r ? ", " : "", load_before[r]);
+	fprintf(f, "], \"during\": [");
+	for (r = 0; r < o->reps; r++)
+		fprintf(f, "%s%.3f", r ? ", " : "", load_during[r]);
+	fprintf(f, "]},\n    \"line_transfer_ns\": [");
+	for (r = 0; r < o->reps; r++) {
+		if (isnan(line_before[r]))
+			fprintf(f, "%snull", r ? ", " : "");
+		else
+			fprintf(f, "%s%.1f", r ? ", " : "", line_before[r]);
+	}
+	fprintf(f, "]},\n  \"rows\": [");
+	for (i = 0; i < nrows; i++) {
+		if (rows[i].cf.metric == METRIC_ONEWAY)
+			for (q = 0; q < 5; q++)
+				json_row(f, o, &rows[i], q, &first);
+		else
+			json_row(f, o, &rows[i], -1, &first);
+	}
+	fprintf(f, "\n  ]\n}\n");
+}
+
+/* The targets of the issue, from the paired ratios. */
+void print_targets(const struct options *o)
+{
+	static const struct config tp64 = { METRIC_THROUGHPUT, 64, 1 };
+	static const struct config pp = { METRIC_PINGPONG, 64, 1 };
+	static const struct config f8 = { METRIC_FANOUT, 64, 8 };
+	static const struct {
+		const struct config *cf;
+		const char *a, *b, *goal;
+		double min, max;
+	} t[] = {
+		{ &tp64, "ringcast-lossy-busy", "bare-ring", ">= 0.8", 0.8,
+		  INFINITY },
+		{ &tp64, "ringcast-reliable", "bare-ring", ">= 0.8", 0.8,
+		  INFINITY },
+		{ &tp64, "ringcast-lossy-sleep", "bare-ring-futex", ">= 0.8",
+		  0.8, INFINITY },
+		{ &f8, "ringcast-reliable", "bare-ring-futex", ">= 0.8", 0.8,
+		  INFINITY },
+		{ &f8, "ringcast-reliable", "pipe", ">= 10", 10, INFINITY },
+		{ &pp, "ringcast-lossy-busy", "physical-limit", "<= 2", 0, 2 },
+		{ &pp, "ringcast-reliable", "physical-limit", "<= 2", 0, 2 },
+		{ &tp64, "ringcast-reliable", "zeromq", ">= 10", 10, INFINITY },
+		{ &tp64, "ringcast-zero-copy", "iceoryx", ">= 50", 50,
+		  INFINITY },
+	};
+	unsigned int i;
+	bool any = false;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct row *a = find_row(t[i].cf, t[i].a);
+		struct row *b = find_row(t[i].cf, t[i].b);
+		struct stat3 s;
+		char buf[64];
+
+		if (!a || !b)
+			continue;
+		paired(a, b, o->reps, -1, &s);
+		if (!any) {
+			struct stat3 ls;
+
+			load_stats(o, &ls);
+			printf("\n== targets (paired ratios, median (min-max)) "
+			       "==\n");
+			if (ls.med > QUIET_MAX_LOAD)
+				printf("# the machine was not quiet (foreign "
+				       "load %.2f CPUs): not a run to judge "
+				       "targets on\n",
+				       ls.med);
+		}
+		any = true;
+		fmt_ratio(buf, sizeof(buf), &s);
+		printf("%-11s %3uB N=%-2u %-21s / %-16s %-20s goal %-6s %s\n",
+		       metric_names[t[i].cf->metric], t[i].cf->size,
+		       t[i].cf->nsubs, t[i].a, t[i].b, buf, t[i].goal,
+		       !s.n				      ? "n/a" :
+		       s.med >= t[i].min && s.med <= t[i].max ? "met" :
+								"MISSED");
+	}
+	{
+		struct row *a = find_row(&tp64, "ringcast-lossy-sleep");
+		double w = a && a->status == RES_OK ? row_wakes(a, o->reps) :
+						      -1;
+
+		if (w >= 0)
+			printf("throughput   64B N=1  ringcast-lossy-sleep "
+			       "futex wakes per event %.4f goal <= 0.01 %s\n",
+			       w, w <= 0.01 ? "met" : "MISSED");
+	}
+}

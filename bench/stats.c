@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ringcast-bench: statistics over the repetitions of a row, and the
+ * ratios of two rows taken pair by pair.
+ */
+#include <string.h>
+
+#include "driver.h"
+
+void stat3(double *v, unsigned int n, struct stat3 *s)
+{
+	s->n = n;
+	if (!n)
+		return;
+	s->med = bench_median(v, n);
+	s->min = v[0];
+	s->max = v[n - 1];
+}
+
+/* The foreign load before the repetitions, over them. */
+void load_stats(const struct options *o, struct stat3 *s)
+{
+	double v[MAX_REPS];
+
+	memcpy(v, load_before, sizeof(v));
+	stat3(v, o->reps, s);
+}
+
+/* The value a row reports; one-way rows report quantile @qi. */
+double row_value(const struct row *rw, unsigned int r, int qi)
+{
+	if (rw->cf.metric == METRIC_ONEWAY && qi >= 0)
+		return rw->res[r].q[qi];
+	return rw->res[r].value;
+}
+
+void row_stats(const struct row *rw, unsigned int reps, int qi, struct stat3 *s)
+{
+	double v[MAX_REPS];
+	unsigned int r, n = 0;
+
+	for (r = 0; r < reps; r++)
+		if (rw->valid[r])
+			v[n++] = row_value(rw, r, qi);
+	memset(s, 0, sizeof(*s));
+	stat3(v, n, s);
+}
+
+struct row *find_row(const struct config *cf, const char *name)
+{
+	int k = tp_index(name);
+	unsigned int i;
+
+	for (i = 0; i < nrows; i++)
+		if (rows[i].tp == (unsigned int)k &&
+		    rows[i].cf.metric == cf->metric &&
+		    rows[i].cf.size == cf->size &&
+		    rows[i].cf.nsubs == cf->nsubs)
+			return &rows[i];
+	return NULL;
+}
+
+/* Ratios a/b, pair by pair within each repetition. */
+void paired(const struct row *a, const struct row *b, unsigned int reps, int qi,
+	    struct stat3 *s)
+{
+	double v[MAX_REPS];
+	unsigned int r, n = 0;
+
+	memset(s, 0, sizeof(*s));
+	if (!a || !b)
+		return;
+	for (r = 0; r < reps; r++)
+		if (a->valid[r] && b->valid[r] && row_value(b, r, qi) > 0)
+			v[n++] = row_value(a, r, qi) / row_value(b, r, qi);
+	stat3(v, n, s);
+}
+
+/* The reference a row is judged against, or NULL. */
+const char *ref_of(const struct row *rw)
+{
+	const struct tp *tp = &tps[rw->tp];
+
+	if (rw->cf.metric == METRIC_PINGPONG)
+		return strcmp(tp->name, "physical-limit") ? "physical-limit" :
+							    NULL;
+	if (!tp->ringcast)
+		return NULL;
+	return rw->busy ? "bare-ring" : "bare-ring-futex";
+}
+
+const char *metric_label(const struct row *rw, int qi)
+{
+	static const char *const ow[] = { "latency-oneway-p50",
+					  "latency-oneway-p90",
+					  "latency-oneway-p99",
+					  "latency-oneway-p99.9",
+					  "latency-oneway-max" };
+
+	switch (rw->cf.metric) {
+	case METRIC_THROUGHPUT:
+		return "throughput";
+	case METRIC_PINGPONG:
+		return "latency-pingpong";
+	case METRIC_FANOUT:
+		return "fanout";
+	default:
+		return ow[qi];
+	}
+}
+
+const char *unit_of(const struct row *rw)
+{
+	switch (rw->cf.metric) {
+	case METRIC_THROUGHPUT:
+		return "msg/s";
+	case METRIC_FANOUT:
+		return "deliveries/s";
+	default:
+		return "ns";
+	}
+}
+
+uint64_t row_lost(const struct row *rw, unsigned int reps, uint64_t *declared)
+{
+	uint64_t lost = 0;
+	unsigned int r;
+
+	*declared = 0;
+	for (r = 0; r < reps; r++) {
+		if (!rw->valid[r])
+			continue;
+		lost += rw->res[r].lost;
+		*declared += rw->res[r].declared;
+	}
+	return lost;
+}
+
+double row_wakes(const struct row *rw, unsigned int reps)
+{
+	double v[MAX_REPS];
+	unsigned int r, n = 0;
+	struct stat3 s;
+
+	for (r = 0; r < reps; r++)
+		if (rw->valid[r] && rw->res[r].wakes_per_event >= 0)
+			v[n++] = rw->res[r].wakes_per_event;
+	if (!n)
+		return -1;
+	stat3(v, n, &s);
+	return s.med;
+}
