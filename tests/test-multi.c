@@ -112,6 +112,8 @@ struct mp_writer {
 	uint64_t die_at; /* reserve this one and SIGKILL ourselves; ~0: never */
 	unsigned int wait_subs;
 	bool finish; /* ringcast_pub_finish() at the end, else detach */
+	struct t_gate *attached; /* posted once attached, if set */
+	struct t_gate *go; /* publishes once posted, if set */
 };
 
 static int mp_write(void *arg)
@@ -123,6 +125,10 @@ static int mp_write(void *arg)
 	int r;
 
 	CHILD_ASSERT_EQ(ringcast_pub_attach(w->name, 0, &pub), 0);
+	if (w->attached)
+		t_gate_post(w->attached);
+	if (w->go)
+		CHILD_ASSERT_EQ(t_gate_wait(w->go, 1, T_CHILD_MS), 0);
 	if (w->wait_subs)
 		CHILD_ASSERT(ringcast_pub_wait_subscribers(pub, w->wait_subs,
 							   T_WAIT_NS) >=
@@ -161,7 +167,8 @@ START_TEST(test_multi_four_publishers)
 	for (i = 0; i < 3; i++)
 		subs[i] = t_fork(mp_read, &rd);
 	for (i = 0; i < 4; i++) {
-		w[i] = (struct mp_writer){ name, i, per, UINT64_MAX, 3, true };
+		w[i] = (struct mp_writer){ name, i,    per,  UINT64_MAX,
+					   3,	 true, NULL, NULL };
 		pubs[i] = t_fork(mp_write, &w[i]);
 	}
 	for (i = 0; i < 4; i++)
@@ -201,7 +208,8 @@ START_TEST(test_multi_kill_between_claim_and_commit)
 	pub = t_pub(name, 0);
 	ck_assert_int_eq(ringcast_pub_wait_subscribers(pub, 2, T_WAIT_NS), 2);
 	for (i = 0; i < rounds; i++) {
-		struct mp_writer w = { name, i, per, per / 2, 0, false };
+		struct mp_writer w = { name, i,	    per,  per / 2,
+				       0,    false, NULL, NULL };
 		pid_t killer = t_fork(mp_write, &w);
 
 		/* Publish while the other one claims, writes and dies. */
@@ -230,16 +238,31 @@ START_TEST(test_multi_all_die)
 	const char *name = mp_ring("multi-all-die", 64);
 	struct mp_reader rd = { name, 2, 1000, 2, -EOWNERDEAD };
 	struct mp_writer w[2];
-	pid_t sub;
+	struct t_gate attached, go;
+	pid_t sub, pw[2];
 	unsigned int i;
 
+	/*
+	 * Both attached before either dies: a publisher that attached after
+	 * the first died might find the ring abandoned (and take it over)
+	 * or not, as the reader noticed the death or not.
+	 */
+	t_gate_init(&attached);
+	t_gate_init(&go);
 	sub = t_fork(mp_read, &rd);
 	for (i = 0; i < 2; i++) {
-		w[i] = (struct mp_writer){ name, i, 1000, 300 + i, 1, false };
-		/* Killed by itself, not by t_wait() or a crash. */
-		t_child_killed(t_fork(mp_write, &w[i]), SIGKILL);
+		w[i] = (struct mp_writer){ name, i,	1000,	   300 + i,
+					   1,	 false, &attached, &go };
+		pw[i] = t_fork(mp_write, &w[i]);
 	}
+	ck_assert_int_eq(t_gate_wait(&attached, 2, T_CHILD_MS), 0);
+	t_gate_post_n(&go, 2);
+	/* Killed by itself, not by t_wait() or a crash. */
+	for (i = 0; i < 2; i++)
+		t_child_killed(pw[i], SIGKILL);
 	t_child_ok(sub);
+	t_gate_close(&attached);
+	t_gate_close(&go);
 	t_assert_clean();
 }
 END_TEST
