@@ -5,7 +5,7 @@
 Usage: bench/compare.py TABLE.txt FRESH.json
 
 TABLE.txt is a table as ringcast-bench prints it (bench/results/
-ringcast-bench.txt, the README's Results); FRESH.json is a run of the same
+ringcast-bench.txt, docs/benchmarks.md, "Results"); FRESH.json is a run of the same
 command with --json added.  For every ratio the table prints ("x pipe" and
 "x ref", each a median of paired ratios with its min-max over the
 repetitions), the fresh run's median must lie inside the table's min-max,

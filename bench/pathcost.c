@@ -18,7 +18,7 @@
  *   callgrind_annotate --inclusive=yes /tmp/cg.out |
  *           grep -E '=>.*ringcast_(sub_next|pub_publish_batch) '
  *
- * and divide each count by K (README, "Longer runs").
+ * and divide each count by K (docs/benchmarks.md, "Path cost").
  */
 #include <errno.h>
 #include <stdio.h>

@@ -15,7 +15,7 @@
  * subscriber, which must stay flat.  At the end it prints each
  * subscriber's accounting and exits 0 only if every check held and no
  * process grew by more than 1 MiB after its first 10^6 events.  Not a CI
- * test: README, "Longer runs".
+ * test: docs/operations.md, "Longer runs".
  */
 #include <errno.h>
 #include <getopt.h>

@@ -181,7 +181,7 @@ run_kind()
 	plain)
 		dir=build
 		setup_opts=(-Dwerror=true)
-		# model-long: minutes per model, on demand (README).
+		# model-long: minutes per model, on demand (docs/operations.md).
 		test_opts=(--no-suite model-long)
 		# The no-lost-wake-up stress at the size the design asks
 		# for (10^5 sparse publishes, about 10 s); smaller elsewhere.
