@@ -184,8 +184,9 @@ int opt_seconds(const struct command *cmd, const char *opt, const char *arg,
 }
 
 /*
- * getopt_long() with our own messages.  Return: the option, -1 at the end,
- * or '?' after a usage error was printed.
+ * getopt_long() with our own messages; 'h' (--help, which every command
+ * takes) prints the command's help.  Return: the option, 0 at the end,
+ * OPT_HELP after the help or OPT_BAD after a usage error was printed.
  */
 int next_opt(const struct command *cmd, int argc, char **argv,
 	     const char *shortopts, const struct option *longopts)
@@ -194,17 +195,22 @@ int next_opt(const struct command *cmd, int argc, char **argv,
 
 	opterr = 0;
 	c = getopt_long(argc, argv, shortopts, longopts, NULL);
-	if (c == ':') {
+	switch (c) {
+	case -1:
+		return 0;
+	case 'h':
+		print_help(cmd, stdout);
+		return OPT_HELP;
+	case ':':
 		usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
-		return '?';
-	}
-	if (c == '?') {
+		return OPT_BAD;
+	case '?':
 		if (optopt && optopt < 128)
 			usage_error(cmd, "unknown option '-%c'", optopt);
 		else
 			usage_error(cmd, "unknown option '%s'",
 				    argv[optind - 1]);
-		return '?';
+		return OPT_BAD;
 	}
 	return c;
 }

@@ -45,7 +45,16 @@ int ring_error(const struct command *cmd, const char *name, int err);
 int output_error(const struct command *cmd, int err);
 int finish_output(const struct command *cmd);
 
-/* Options and arguments. */
+/* Options and arguments.  What next_opt() returns besides an option: */
+#define OPT_HELP (-1) /* the help was printed: the command succeeds */
+#define OPT_BAD (-2) /* a usage error was printed */
+
+/* The exit status after next_opt() returned OPT_HELP or OPT_BAD. */
+static inline int opt_status(int c)
+{
+	return c == OPT_HELP ? EXIT_SUCCESS : EXIT_USAGE;
+}
+
 int next_opt(const struct command *cmd, int argc, char **argv,
 	     const char *shortopts, const struct option *longopts);
 int opt_u32(const struct command *cmd, const char *opt, const char *arg,

@@ -352,11 +352,8 @@ int cmd_pub(const struct command *cmd, int argc, char **argv)
 	struct ringcast_pub *pub;
 	int c, err, ret;
 
-	while ((c = next_opt(cmd, argc, argv, ":h", longopts)) != -1) {
+	while ((c = next_opt(cmd, argc, argv, ":h", longopts)) > 0) {
 		switch (c) {
-		case 'h':
-			print_help(cmd, stdout);
-			return EXIT_SUCCESS;
 		case 't':
 			if (opt_u32(cmd, "type", optarg, 0, UINT32_MAX, false,
 				    &a.type))
@@ -388,10 +385,10 @@ int cmd_pub(const struct command *cmd, int argc, char **argv)
 				return EXIT_USAGE;
 			a.timeout = optarg;
 			break;
-		default:
-			return EXIT_USAGE;
 		}
 	}
+	if (c)
+		return opt_status(c);
 	a.name = one_name(cmd, argc, argv);
 	if (!a.name)
 		return EXIT_USAGE;

@@ -61,18 +61,14 @@ int cmd_create(const struct command *cmd, int argc, char **argv)
 	const char *name;
 	int c, err;
 
-	while ((c = next_opt(cmd, argc, argv, ":h", longopts)) != -1) {
-		if (c == 'h') {
-			print_help(cmd, stdout);
-			return EXIT_SUCCESS;
-		}
-		if (c == 'M') {
+	while ((c = next_opt(cmd, argc, argv, ":h", longopts)) > 0) {
+		if (c == 'M')
 			flags |= RINGCAST_CREATE_MULTI_PUB;
-			continue;
-		}
-		if (c == '?' || opt_geometry(cmd, c, optarg, &geo))
+		else if (opt_geometry(cmd, c, optarg, &geo))
 			return EXIT_USAGE;
 	}
+	if (c)
+		return opt_status(c);
 	name = one_name(cmd, argc, argv);
 	if (!name)
 		return EXIT_USAGE;
@@ -119,12 +115,9 @@ static int cmd_name_only(const struct command *cmd, int argc, char **argv,
 	const char *name;
 	int c, err;
 
-	while ((c = next_opt(cmd, argc, argv, ":h", longopts)) != -1) {
-		if (c != 'h')
-			return EXIT_USAGE;
-		print_help(cmd, stdout);
-		return EXIT_SUCCESS;
-	}
+	c = next_opt(cmd, argc, argv, ":h", longopts);
+	if (c)
+		return opt_status(c);
 	name = one_name(cmd, argc, argv);
 	if (!name)
 		return EXIT_USAGE;
@@ -152,18 +145,10 @@ int cmd_rm(const struct command *cmd, int argc, char **argv)
 	bool force = false;
 	int c, err;
 
-	while ((c = next_opt(cmd, argc, argv, ":hf", longopts)) != -1) {
-		switch (c) {
-		case 'h':
-			print_help(cmd, stdout);
-			return EXIT_SUCCESS;
-		case 'f':
-			force = true;
-			break;
-		default:
-			return EXIT_USAGE;
-		}
-	}
+	while ((c = next_opt(cmd, argc, argv, ":hf", longopts)) == 'f')
+		force = true;
+	if (c)
+		return opt_status(c);
 	name = one_name(cmd, argc, argv);
 	if (!name)
 		return EXIT_USAGE;
@@ -262,18 +247,10 @@ int cmd_gc(const struct command *cmd, int argc, char **argv)
 	bool dry = false, named;
 	int c, err, ret = EXIT_SUCCESS;
 
-	while ((c = next_opt(cmd, argc, argv, ":h", longopts)) != -1) {
-		switch (c) {
-		case 'h':
-			print_help(cmd, stdout);
-			return EXIT_SUCCESS;
-		case 'n':
-			dry = true;
-			break;
-		default:
-			return EXIT_USAGE;
-		}
-	}
+	while ((c = next_opt(cmd, argc, argv, ":h", longopts)) == 'n')
+		dry = true;
+	if (c)
+		return opt_status(c);
 	names = argv + optind;
 	nnames = (size_t)(argc - optind);
 	named = nnames > 0;

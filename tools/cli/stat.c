@@ -214,6 +214,7 @@ static void print_info_json(const char *name,
 	putchar('}');
 }
 
+/* The options of stat and ls.  Return: 0, OPT_HELP or OPT_BAD. */
 static int opt_json(const struct command *cmd, int argc, char **argv,
 		    bool *json)
 {
@@ -224,19 +225,9 @@ static int opt_json(const struct command *cmd, int argc, char **argv,
 	};
 	int c;
 
-	while ((c = next_opt(cmd, argc, argv, ":h", longopts)) != -1) {
-		switch (c) {
-		case 'h':
-			print_help(cmd, stdout);
-			return -1;
-		case 'j':
-			*json = true;
-			break;
-		default:
-			return EXIT_USAGE;
-		}
-	}
-	return 0;
+	while ((c = next_opt(cmd, argc, argv, ":h", longopts)) == 'j')
+		*json = true;
+	return c;
 }
 
 int cmd_stat(const struct command *cmd, int argc, char **argv)
@@ -249,7 +240,7 @@ int cmd_stat(const struct command *cmd, int argc, char **argv)
 
 	err = opt_json(cmd, argc, argv, &json);
 	if (err)
-		return err < 0 ? EXIT_SUCCESS : err;
+		return opt_status(err);
 	name = one_name(cmd, argc, argv);
 	if (!name)
 		return EXIT_USAGE;
@@ -278,7 +269,7 @@ int cmd_ls(const struct command *cmd, int argc, char **argv)
 
 	err = opt_json(cmd, argc, argv, &json);
 	if (err)
-		return err < 0 ? EXIT_SUCCESS : err;
+		return opt_status(err);
 	err = no_args(cmd, argc, argv);
 	if (err)
 		return err;

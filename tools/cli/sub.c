@@ -111,6 +111,10 @@ static int parse_types(const struct command *cmd, const char *arg,
 	}
 }
 
+/*
+ * Return: 0 to go on, -1 after the help was printed, or the exit status
+ * of a usage error.
+ */
 static int parse_sub_args(const struct command *cmd, int argc, char **argv,
 			  struct sub_args *a)
 {
@@ -135,11 +139,8 @@ static int parse_sub_args(const struct command *cmd, int argc, char **argv,
 	a->opts.types = a->types;
 	a->timeout_ns = -1;
 
-	while ((c = next_opt(cmd, argc, argv, ":h", longopts)) != -1) {
+	while ((c = next_opt(cmd, argc, argv, ":h", longopts)) > 0) {
 		switch (c) {
-		case 'h':
-			print_help(cmd, stdout);
-			return -1;
 		case 'f':
 			if (!strcmp(optarg, "oldest")) {
 				a->opts.from = RINGCAST_FROM_OLDEST;
@@ -208,10 +209,10 @@ static int parse_sub_args(const struct command *cmd, int argc, char **argv,
 				return EXIT_USAGE;
 			a->opts.demote_ns = (uint64_t)ns;
 			break;
-		default:
-			return EXIT_USAGE;
 		}
 	}
+	if (c)
+		return c == OPT_HELP ? -1 : EXIT_USAGE;
 	if (a->opts.demote_ns && !(a->opts.flags & RINGCAST_SUB_RELIABLE))
 		return usage_error(cmd, "--demote-after needs --reliable");
 	a->name = one_name(cmd, argc, argv);

@@ -387,11 +387,8 @@ int cmd_top(const struct command *cmd, int argc, char **argv)
 	int c, err, ret = EXIT_SUCCESS;
 	size_t i;
 
-	while ((c = next_opt(cmd, argc, argv, ":h", longopts)) != -1) {
+	while ((c = next_opt(cmd, argc, argv, ":h", longopts)) > 0) {
 		switch (c) {
-		case 'h':
-			print_help(cmd, stdout);
-			return EXIT_SUCCESS;
 		case 'n':
 			if (parse_u64(optarg, UINT64_MAX, false, &iterations))
 				return usage_error(
@@ -406,10 +403,10 @@ int cmd_top(const struct command *cmd, int argc, char **argv)
 					&t.interval_ns))
 				return EXIT_USAGE;
 			break;
-		default:
-			return EXIT_USAGE;
 		}
 	}
+	if (c)
+		return opt_status(c);
 	for (i = (size_t)optind; i < (size_t)argc; i++)
 		if (strlen(argv[i]) > RINGCAST_NAME_MAX)
 			return usage_error(cmd, "'%s' is not a ring name",
