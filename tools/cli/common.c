@@ -93,9 +93,9 @@ usage_error(const struct command *cmd, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-/* One line: "ringcast: CMD: ring 'NAME': MESSAGE". */
-int __attribute__((format(printf, 3, 4)))
-fail(const struct command *cmd, const char *name, const char *fmt, ...)
+/* One line: "ringcast: CMD: ring 'NAME': MESSAGE" (no ring: no NAME). */
+void __attribute__((format(printf, 3, 4)))
+note(const struct command *cmd, const char *name, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -106,7 +106,6 @@ fail(const struct command *cmd, const char *name, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-	return EXIT_FAILURE;
 }
 
 /* Report a library error, with the detail of the ring's validation. */

@@ -36,11 +36,16 @@ extern _Atomic(struct ringcast_pub *) signal_pub;
 void catch_signals(bool restart);
 int exit_by_signal(int sig);
 
-/* Messages: each returns the exit status it stands for. */
+/*
+ * Messages on stderr, a line each, "ringcast: CMD: ...": all but note()
+ * return the exit status they stand for.
+ */
 int __attribute__((format(printf, 2, 3)))
 usage_error(const struct command *cmd, const char *fmt, ...);
-int __attribute__((format(printf, 3, 4)))
-fail(const struct command *cmd, const char *name, const char *fmt, ...);
+void __attribute__((format(printf, 3, 4)))
+note(const struct command *cmd, const char *name, const char *fmt, ...);
+/* note(), then EXIT_FAILURE. */
+#define fail(cmd, name, ...) (note(cmd, name, __VA_ARGS__), EXIT_FAILURE)
 int ring_error(const struct command *cmd, const char *name, int err);
 int output_error(const struct command *cmd, int err);
 int finish_output(const struct command *cmd);

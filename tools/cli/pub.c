@@ -311,10 +311,9 @@ static int pub_wait_subs(const struct command *cmd, const struct pub_args *a,
 	if (err == -EAGAIN && a->timeout_ns != 0) {
 		int now = ringcast_pub_subscribers(pub);
 
-		fprintf(stderr,
-			"ringcast: %s: ring '%s': waiting for %" PRIu32
-			" subscribers (%d attached)\n",
-			cmd->name, a->name, a->wait_subs, now < 0 ? 0 : now);
+		note(cmd, a->name,
+		     "waiting for %" PRIu32 " subscribers (%d attached)",
+		     a->wait_subs, now < 0 ? 0 : now);
 		err = ringcast_pub_wait_subscribers(pub, a->wait_subs,
 						    a->timeout_ns);
 	}

@@ -305,19 +305,14 @@ static int sub_loop(const struct command *cmd, const struct sub_args *a,
 		}
 		if (err == -EOVERFLOW) {
 			fflush(stdout);
-			fprintf(stderr,
-				"ringcast: %s: ring '%s': lost %" PRIu64
-				" events\n",
-				cmd->name, a->name, ev.lost);
+			note(cmd, a->name, "lost %" PRIu64 " events", ev.lost);
 			continue;
 		}
 		if (err == -ESTALE) {
 			fflush(stdout);
-			fprintf(stderr,
-				"ringcast: %s: ring '%s': demoted to lossy: "
-				"stuck past the demotion limit; events may "
-				"now be lost\n",
-				cmd->name, a->name);
+			note(cmd, a->name,
+			     "demoted to lossy: stuck past the demotion "
+			     "limit; events may now be lost");
 			continue;
 		}
 		if (err == -EINTR && !caught_signal)
