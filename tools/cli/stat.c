@@ -3,7 +3,6 @@
  * ringcast stat and ls: a ring's snapshot, as 'key: value' lines and a
  * table or as JSON, and the list of rings.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdbool.h>
