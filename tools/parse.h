@@ -2,7 +2,8 @@
 /*
  * The number syntax of the command-line programs (ringcast and
  * ringcast-bridge), so that a size or a number of seconds means the same
- * to both.  Header-only: the fuzz harness compiles tools/ringcast.c alone.
+ * to both.  Header-only: each program includes it (tools/cli/ and
+ * tools/bridge/).
  */
 #ifndef RINGCAST_TOOLS_PARSE_H
 #define RINGCAST_TOOLS_PARSE_H

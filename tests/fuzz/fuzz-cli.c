@@ -3,15 +3,16 @@
  * Fuzz harness: the ringcast tool's argument parsing (and the output it
  * prints from what the library returns).
  *
- * tools/ringcast.c is compiled into this harness with main() renamed
- * ringcast_main(), and with the calls that could end the process, block or
- * sleep renamed to the fz_cli_*() functions below (see meson.build):
- * exit() and raise() jump back here, poll(), nanosleep() and the clock run
- * on a virtual clock that never waits, and read() reads a standard input
- * taken from the fuzz input.  The library calls with side effects are
- * replaced by cli-stubs.c, which answers from a scenario that the input
- * chooses (errors, events with awkward payloads, table entries), so no
- * ring is ever created, nothing waits, and every error path is reachable.
+ * The tool's sources (tools/cli/) are compiled into this harness with
+ * main() renamed ringcast_main(), and with the calls that could end the
+ * process, block or sleep renamed to the fz_cli_*() functions below (see
+ * meson.build): exit() and raise() jump back here, poll(), nanosleep() and
+ * the clock run on a virtual clock that never waits, and read() reads a
+ * standard input taken from the fuzz input.  The library calls with side
+ * effects are replaced by cli-stubs.c, which answers from a scenario that
+ * the input chooses (errors, events with awkward payloads, table entries),
+ * so no ring is ever created, nothing waits, and every error path is
+ * reachable.
  * A run that makes more than FZ_CLI_BUDGET such calls is cut short: the
  * tool loops only where it means to (sub follows a ring for ever, top
  * refreshes for ever).  What the tool allocates (malloc(), calloc(),

@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ringcast create, close, rm and gc: a ring's life, from its creation to
+ * its removal, and the removal of the rings whose users all died.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "common.h"
+
+/* ----------------------------------------------------------------------
+ * create
+ */
+
+const char create_help[] =
+	"Usage: ringcast create NAME [--slots N] [--slot-size BYTES]\n"
+	"                            [--max-subscribers N] [--mode OCTAL]\n"
+	"                            [--demote-after SECONDS]\n"
+	"\n"
+	"Create the ring NAME; fail if it exists.\n"
+	"\n"
+	"  --slots N            slots, a power of two from 2 to 16M\n"
+	"                       (default 4096)\n"
+	"  --slot-size BYTES    bytes per slot, a power of two from 64 to\n"
+	"                       16M (default 256); an event carries up to\n"
+	"                       this minus 32 bytes of payload\n"
+	"  --max-subscribers N  subscriber table entries, 1 to 4096\n"
+	"                       (default 64)\n"
+	"  --mode OCTAL         permissions, whatever the umask\n"
+	"                       (default 0600)\n"
+	"  --demote-after SECONDS\n"
+	"                       a reliable subscriber that keeps the\n"
+	"                       publisher blocked this long (fractions\n"
+	"                       allowed) is demoted to lossy; 0 or absent:\n"
+	"                       wait for it for ever\n"
+	"  --multi-publisher    any number of processes may publish at\n"
+	"                       once ('ringcast pub' on it joins them)\n"
+	"\n"
+	"Sizes take a k, M or G suffix (powers of 1024).\n"
+	"Exit status: 0 created, 1 error (it exists...), 2 usage.\n";
+
+int cmd_create(const struct command *cmd, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "slots", required_argument, NULL, 's' },
+		{ "slot-size", required_argument, NULL, 'z' },
+		{ "max-subscribers", required_argument, NULL, 'S' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "demote-after", required_argument, NULL, 'D' },
+		{ "multi-publisher", no_argument, NULL, 'M' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ringcast_ring_opts geo = { 0 };
+	unsigned int flags = RINGCAST_CREATE_EXCL;
+	const char *name;
+	int c, err;
+
+	while ((c = next_opt(cmd, argc, argv, ":h", longopts)) > 0) {
+		if (c == 'M')
+			flags |= RINGCAST_CREATE_MULTI_PUB;
+		else if (opt_geometry(cmd, c, optarg, &geo))
+			return EXIT_USAGE;
+	}
+	if (c)
+		return opt_status(c);
+	name = one_name(cmd, argc, argv);
+	if (!name)
+		return EXIT_USAGE;
+
+	err = ringcast_ring_create(name, &geo, flags);
+	if (err < 0)
+		return ring_error(cmd, name, err);
+	return EXIT_SUCCESS;
+}
+
+/* ----------------------------------------------------------------------
+ * close, rm
+ */
+
+const char close_help[] =
+	"Usage: ringcast close NAME\n"
+	"\n"
+	"Mark the ring closed, whatever publisher holds it: subscribers\n"
+	"read what was published, then end.\n"
+	"Exit status: 0 closed, 1 error (also: closed already), 2 usage.\n";
+
+const char rm_help[] =
+	"Usage: ringcast rm NAME [--force]\n"
+	"\n"
+	"Remove the ring, unless a publisher or a registered subscriber\n"
+	"of it is alive (the error names it and its pid).  New processes\n"
+	"do not find it any more.\n"
+	"\n"
+	"  --force  remove it even while it is in use: its publishers\n"
+	"           are refused from then on, and its subscribers read\n"
+	"           what was published, then stop; both are told the\n"
+	"           ring was removed\n"
+	"\n"
+	"Exit status: 0 removed, 1 error (no such ring, in use...), 2\n"
+	"usage.\n";
+
+static int cmd_name_only(const struct command *cmd, int argc, char **argv,
+			 int (*fn)(const char *name))
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *name;
+	int c, err;
+
+	c = next_opt(cmd, argc, argv, ":h", longopts);
+	if (c)
+		return opt_status(c);
+	name = one_name(cmd, argc, argv);
+	if (!name)
+		return EXIT_USAGE;
+	err = fn(name);
+	if (err == -EPIPE)
+		return fail(cmd, name, "already closed");
+	if (err < 0)
+		return ring_error(cmd, name, err);
+	return EXIT_SUCCESS;
+}
+
+int cmd_close(const struct command *cmd, int argc, char **argv)
+{
+	return cmd_name_only(cmd, argc, argv, ringcast_ring_close);
+}
+
+int cmd_rm(const struct command *cmd, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "force", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *name;
+	bool force = false;
+	int c, err;
+
+	while ((c = next_opt(cmd, argc, argv, ":hf", longopts)) == 'f')
+		force = true;
+	if (c)
+		return opt_status(c);
+	name = one_name(cmd, argc, argv);
+	if (!name)
+		return EXIT_USAGE;
+	err = force ? ringcast_ring_remove_force(name) :
+		      ringcast_ring_remove(name);
+	if (err == -EBUSY)
+		return fail(cmd, name, "in use: %s (--force removes it anyway)",
+			    ringcast_errdetail());
+	if (err < 0)
+		return ring_error(cmd, name, err);
+	return EXIT_SUCCESS;
+}
+
+/* ----------------------------------------------------------------------
+ * gc
+ */
+
+const char gc_help[] =
+	"Usage: ringcast gc [NAME...] [--dry-run]\n"
+	"\n"
+	"Remove the rings (every ring, or those named) whose publisher\n"
+	"died without closing them and that have no live subscriber\n"
+	"left: they hold their whole size in /dev/shm for nothing.  A\n"
+	"ring waiting for its first publisher is kept, and so is a\n"
+	"closed ring (a normal end of stream: 'ringcast rm' removes it).\n"
+	"Prints a line per ring removed and the bytes freed.\n"
+	"\n"
+	"  --dry-run  say what would be removed; remove nothing\n"
+	"\n"
+	"Exit status: 0, 1 a ring named could not be read or a ring\n"
+	"could not be removed, 2 usage.\n";
+
+/*
+ * Is the ring garbage: its publisher died (abandoned, or live with the
+ * lease free) and no live subscriber is left in its table?  A ring that
+ * waits for its first publisher, a closed ring (a normal end: its events
+ * are there to be read) and anything that cannot be told are kept.
+ * Return: 1 garbage, 0 keep, or a negative errno; @why says which.
+ */
+static int gc_check(const char *name, struct ringcast_ring_stats *info,
+		    const char **why)
+{
+	struct ringcast_ring_subscriber *subs;
+	int i, n, err, live = 0;
+
+	err = ringcast_ring_get_stats(name, info);
+	if (err < 0)
+		return err;
+	switch (info->state) {
+	case RINGCAST_STATE_ABANDONED:
+		*why = "abandoned";
+		break;
+	case RINGCAST_STATE_LIVE:
+		if (info->publisher_alive != 0) {
+			*why = "live";
+			return 0;
+		}
+		*why = "publisher dead";
+		break;
+	case RINGCAST_STATE_CREATED:
+		*why = "waiting for its first publisher";
+		return 0;
+	case RINGCAST_STATE_CLOSED:
+		*why = "closed";
+		return 0;
+	default:
+		*why = "unknown state";
+		return 0;
+	}
+	n = get_subscribers(name, info->max_subscribers, &subs);
+	if (n < 0)
+		return n;
+	/* Dead entries were reclaimed; alive -1 cannot be told: kept. */
+	for (i = 0; i < n; i++)
+		if (subs[i].alive != 0)
+			live++;
+	free(subs);
+	if (live) {
+		*why = "subscribers alive";
+		return 0;
+	}
+	return 1;
+}
+
+int cmd_gc(const struct command *cmd, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct name_list list = { 0 };
+	uint64_t bytes = 0, rings = 0;
+	char **names = argv + optind;
+	size_t nnames, i;
+	bool dry = false, named;
+	int c, err, ret = EXIT_SUCCESS;
+
+	while ((c = next_opt(cmd, argc, argv, ":h", longopts)) == 'n')
+		dry = true;
+	if (c)
+		return opt_status(c);
+	names = argv + optind;
+	nnames = (size_t)(argc - optind);
+	named = nnames > 0;
+	if (!named) {
+		err = list_rings(&list);
+		if (err < 0)
+			return fail(cmd, NULL, "listing rings: %s",
+				    ringcast_strerror(err));
+		names = list.names;
+		nnames = list.n;
+	}
+
+	for (i = 0; i < nnames; i++) {
+		struct ringcast_ring_stats info;
+		const char *why = "";
+
+		err = gc_check(names[i], &info, &why);
+		if (err == 0)
+			continue;
+		if (err < 0 && named) {
+			ret = ring_error(cmd, names[i], err);
+			continue;
+		}
+		/*
+		 * Of all the rings: one removed meanwhile, or another user's,
+		 * is none of our business; a corrupted one is kept, said.
+		 */
+		if (err < 0) {
+			if (err != -ENOENT && err != -EACCES)
+				ring_error(cmd, names[i], err);
+			continue;
+		}
+		if (!dry) {
+			err = ringcast_ring_remove(names[i]);
+			if (err == -ENOENT)
+				continue; /* removed meanwhile */
+			if (err < 0) {
+				ret = ring_error(cmd, names[i], err);
+				continue;
+			}
+		}
+		printf("%s %s (%s, publisher %" PRId32 ", %" PRIu64 " bytes)\n",
+		       dry ? "would remove" : "removed", names[i], why,
+		       info.publisher_pid, info.size);
+		bytes += info.size;
+		rings++;
+	}
+	printf("%s %" PRIu64 " ring%s, %" PRIu64 " bytes%s\n",
+	       dry ? "would remove" : "removed", rings, rings == 1 ? "" : "s",
+	       bytes, dry ? "" : " freed");
+	free_names(&list);
+	err = finish_output(cmd);
+	return err ? err : ret;
+}

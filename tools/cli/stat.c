@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ringcast stat and ls: a ring's snapshot, as 'key: value' lines and a
+ * table or as JSON, and the list of rings.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+
+const char stat_help[] =
+	"Usage: ringcast stat NAME [--json]\n"
+	"\n"
+	"Validate the ring and print a snapshot of it: 'key: value'\n"
+	"lines, then a table of its registered subscribers (id, pid,\n"
+	"alive, mode reliable, lossy or demoted, filtered, cursor, lag,\n"
+	"delivered, skipped, lost, aborted); or one JSON object with\n"
+	"--json, the table as its array 'subscribers'.  There the epoch\n"
+	"(an identifier) is a hex string, the mode an octal string, and\n"
+	"alive and publisher_alive true, false or null (cannot tell).\n"
+	"Exit status: 0, 1 error (missing, corrupted...), 2 usage.\n";
+
+const char ls_help[] =
+	"Usage: ringcast ls [--json]\n"
+	"\n"
+	"Print the name of every ring, sorted, one per line; with --json,\n"
+	"one JSON array of the objects 'ringcast stat --json' prints\n"
+	"(name and error for a ring that cannot be read).\n"
+	"Exit status: 0, 1 error, 2 usage.\n";
+
+static uint64_t retained(const struct ringcast_ring_stats *info)
+{
+	/* The fields are read one by one: do not trust their order. */
+	return info->head > info->oldest ? info->head - info->oldest : 0;
+}
+
+/*
+ * The counters of a NATS bridge of this ring (ringcast-bridge out|in
+ * keeps them in /dev/shm/ringcast-bridge.DIR.NAME, lines 'KEY VALUE'):
+ * shown as bridge_DIR_KEY lines, gaps and lost events included.
+ */
+static void print_bridges_text(const char *name)
+{
+	static const char *const dirs[] = { "out", "in" };
+	char path[RINGCAST_NAME_MAX + 64], line[512];
+	unsigned int i;
+	FILE *f;
+
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "/dev/shm/ringcast-bridge.%s.%s",
+			 dirs[i], name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f)) {
+			char *sp = strchr(line, ' ');
+
+			if (!sp || !strchr(line, '\n'))
+				continue;
+			*sp = '\0';
+			printf("bridge_%s_%s: %s", dirs[i], line, sp + 1);
+		}
+		fclose(f);
+	}
+}
+
+static void print_info_text(const char *name,
+			    const struct ringcast_ring_stats *info)
+{
+	printf("name: %s\n"
+	       "state: %s\n"
+	       "slots: %" PRIu32 "\n"
+	       "slot_size: %" PRIu32 "\n"
+	       "capacity: %" PRIu32 "\n"
+	       "max_subscribers: %" PRIu32 "\n"
+	       "subscribers: %" PRIu32 "\n"
+	       "reliable: %" PRIu32 "\n"
+	       "table_hwm: %" PRIu32 "\n"
+	       "publishers: %" PRIu32 "\n"
+	       "mode: 0%03" PRIo32 "\n"
+	       "size: %" PRIu64 "\n"
+	       "abi_version: %" PRIu32 "\n"
+	       "features: 0x%" PRIx32 "\n"
+	       "multi_publisher: %s\n"
+	       "epoch: 0x%016" PRIx64 "\n"
+	       "epoch_start: %" PRIu64 "\n"
+	       "head: %" PRIu64 "\n"
+	       "oldest: %" PRIu64 "\n"
+	       "retained: %" PRIu64 "\n"
+	       "published: %" PRIu64 "\n"
+	       "refused: %" PRIu64 "\n"
+	       "wakes: %" PRIu64 "\n"
+	       "demote_ns: %" PRIu64 "\n"
+	       "blocked: %" PRIu64 "\n"
+	       "blocked_ns: %" PRIu64 "\n"
+	       "demotions: %" PRIu64 "\n"
+	       "publisher_pid: %" PRId32 "\n"
+	       "publisher_alive: %s\n",
+	       name, state_name(info->state), info->slots, info->slot_size,
+	       info->capacity, info->max_subscribers, info->subscribers,
+	       info->reliable, info->table_hwm, info->publishers, info->mode,
+	       info->size, info->abi_version, info->features,
+	       info->features & RINGCAST_FEAT_MULTI_PUB ? "yes" : "no",
+	       info->epoch, info->epoch_start, info->head, info->oldest,
+	       retained(info), info->published, info->refused, info->wakes,
+	       info->demote_ns, info->blocked, info->blocked_ns,
+	       info->demotions, info->publisher_pid,
+	       alive_name(info->publisher_alive, false));
+}
+
+/*
+ * The table, after a blank line: one row per entry, none if empty; the
+ * column of aborted records only on multi-publisher rings, which have some.
+ */
+static void print_subs_text(const struct ringcast_ring_stats *info,
+			    const struct ringcast_ring_subscriber *subs, int n)
+{
+	bool multi = info->features & RINGCAST_FEAT_MULTI_PUB;
+	int i;
+
+	if (n <= 0)
+		return;
+	printf("\n%3s %7s %-5s %-8s %-8s %10s %8s %10s %8s %8s%s\n", "ID",
+	       "PID", "ALIVE", "MODE", "FILTERED", "CURSOR", "LAG", "DELIVERED",
+	       "SKIPPED", "LOST", multi ? "  ABORTED" : "");
+	for (i = 0; i < n; i++) {
+		const struct ringcast_ring_subscriber *si = &subs[i];
+
+		printf("%3" PRIu32 " %7" PRId32 " %-5s %-8s %-8s %10" PRIu64
+		       " %8" PRIu64 " %10" PRIu64 " %8" PRIu64 " %8" PRIu64,
+		       si->id, si->pid, alive_name(si->alive, false),
+		       sub_mode(si),
+		       si->flags & RINGCAST_SUBINFO_FILTERED ? "yes" : "no",
+		       si->cursor, si->lag, si->delivered, si->skipped,
+		       si->lost);
+		if (multi)
+			printf(" %8" PRIu64, si->aborted);
+		putchar('\n');
+	}
+}
+
+static const char *json_bool(bool b)
+{
+	return b ? "true" : "false";
+}
+
+static void print_subs_json(const struct ringcast_ring_subscriber *subs, int n)
+{
+	int i;
+
+	putchar('[');
+	for (i = 0; i < n; i++) {
+		const struct ringcast_ring_subscriber *si = &subs[i];
+
+		printf("%s{\"id\":%" PRIu32 ",\"pid\":%" PRId32
+		       ",\"alive\":%s,\"mode\":\"%s\",\"reliable\":%s"
+		       ",\"demoted\":%s,\"filtered\":%s,\"first\":%" PRIu64
+		       ",\"cursor\":%" PRIu64 ",\"lag\":%" PRIu64
+		       ",\"delivered\":%" PRIu64 ",\"skipped\":%" PRIu64
+		       ",\"lost\":%" PRIu64 ",\"aborted\":%" PRIu64 "}",
+		       i ? "," : "", si->id, si->pid,
+		       alive_name(si->alive, true), sub_mode(si),
+		       json_bool(si->flags & RINGCAST_SUBINFO_RELIABLE),
+		       json_bool(si->flags & RINGCAST_SUBINFO_DEMOTED),
+		       json_bool(si->flags & RINGCAST_SUBINFO_FILTERED),
+		       si->first, si->cursor, si->lag, si->delivered,
+		       si->skipped, si->lost, si->aborted);
+	}
+	putchar(']');
+}
+
+/*
+ * One JSON object; the epoch, an identifier, as a hex string; the
+ * subscriber table as the array "subscribers".
+ */
+static void print_info_json(const char *name,
+			    const struct ringcast_ring_stats *info,
+			    const struct ringcast_ring_subscriber *subs,
+			    int nsubs)
+{
+	fputs("{\"name\":", stdout);
+	json_string(name);
+	printf(",\"state\":\"%s\""
+	       ",\"slots\":%" PRIu32 ",\"slot_size\":%" PRIu32
+	       ",\"capacity\":%" PRIu32 ",\"max_subscribers\":%" PRIu32
+	       ",\"reliable\":%" PRIu32 ",\"table_hwm\":%" PRIu32
+	       ",\"publishers\":%" PRIu32 ",\"mode\":\"0%03" PRIo32 "\""
+	       ",\"size\":%" PRIu64 ",\"abi_version\":%" PRIu32
+	       ",\"features\":%" PRIu32 ",\"multi_publisher\":%s"
+	       ",\"epoch\":\"0x%016" PRIx64 "\""
+	       ",\"epoch_start\":%" PRIu64 ",\"head\":%" PRIu64
+	       ",\"oldest\":%" PRIu64 ",\"retained\":%" PRIu64
+	       ",\"published\":%" PRIu64 ",\"refused\":%" PRIu64
+	       ",\"wakes\":%" PRIu64 ",\"demote_ns\":%" PRIu64
+	       ",\"blocked\":%" PRIu64 ",\"blocked_ns\":%" PRIu64
+	       ",\"demotions\":%" PRIu64 ",\"publisher_pid\":%" PRId32
+	       ",\"publisher_alive\":%s,\"subscribers\":",
+	       state_name(info->state), info->slots, info->slot_size,
+	       info->capacity, info->max_subscribers, info->reliable,
+	       info->table_hwm, info->publishers, info->mode, info->size,
+	       info->abi_version, info->features,
+	       json_bool(info->features & RINGCAST_FEAT_MULTI_PUB), info->epoch,
+	       info->epoch_start, info->head, info->oldest, retained(info),
+	       info->published, info->refused, info->wakes, info->demote_ns,
+	       info->blocked, info->blocked_ns, info->demotions,
+	       info->publisher_pid, alive_name(info->publisher_alive, true));
+	print_subs_json(subs, nsubs);
+	putchar('}');
+}
+
+/* The options of stat and ls.  Return: 0, OPT_HELP or OPT_BAD. */
+static int opt_json(const struct command *cmd, int argc, char **argv,
+		    bool *json)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = next_opt(cmd, argc, argv, ":h", longopts)) == 'j')
+		*json = true;
+	return c;
+}
+
+int cmd_stat(const struct command *cmd, int argc, char **argv)
+{
+	struct ringcast_ring_stats info;
+	struct ringcast_ring_subscriber *subs;
+	const char *name;
+	bool json = false;
+	int err, nsubs;
+
+	err = opt_json(cmd, argc, argv, &json);
+	if (err)
+		return opt_status(err);
+	name = one_name(cmd, argc, argv);
+	if (!name)
+		return EXIT_USAGE;
+
+	err = get_ring(name, &info, &subs, &nsubs);
+	if (err < 0)
+		return ring_error(cmd, name, err);
+	if (json) {
+		print_info_json(name, &info, subs, nsubs);
+		putchar('\n');
+	} else {
+		print_info_text(name, &info);
+		print_bridges_text(name);
+		print_subs_text(&info, subs, nsubs);
+	}
+	free(subs);
+	return finish_output(cmd);
+}
+
+int cmd_ls(const struct command *cmd, int argc, char **argv)
+{
+	struct name_list list = { 0 };
+	bool json = false;
+	size_t i;
+	int err;
+
+	err = opt_json(cmd, argc, argv, &json);
+	if (err)
+		return opt_status(err);
+	err = no_args(cmd, argc, argv);
+	if (err)
+		return err;
+
+	err = list_rings(&list);
+	if (err < 0)
+		return fail(cmd, NULL, "listing rings: %s",
+			    ringcast_strerror(err));
+
+	if (json)
+		putchar('[');
+	for (i = 0; i < list.n; i++) {
+		struct ringcast_ring_stats info;
+		struct ringcast_ring_subscriber *subs;
+		int nsubs;
+
+		if (!json) {
+			puts(list.names[i]);
+			continue;
+		}
+		if (i)
+			putchar(',');
+		err = get_ring(list.names[i], &info, &subs, &nsubs);
+		if (err == 0) {
+			print_info_json(list.names[i], &info, subs, nsubs);
+			free(subs);
+			continue;
+		}
+		/* Removed meanwhile, unreadable or corrupted: say which. */
+		fputs("{\"name\":", stdout);
+		json_string(list.names[i]);
+		fputs(",\"error\":", stdout);
+		json_string(ringcast_strerror(err));
+		putchar('}');
+	}
+	if (json)
+		puts("]");
+	free_names(&list);
+	return finish_output(cmd);
+}

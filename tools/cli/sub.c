@@ -1,0 +1,414 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ringcast sub: print the events of a ring, as text or JSON.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* fwrite_unlocked() and friends */
+#endif
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common.h"
+
+/* How often sub --wait looks for the ring to appear. */
+#define ATTACH_POLL_NS (10 * NSEC_PER_MSEC)
+/* sub's stdout buffer. */
+#define SUB_OUT_BUF (1u << 18)
+
+const char sub_help[] =
+	"Usage: ringcast sub NAME [--from oldest|newest|SEQ]\n"
+	"                         [--types T1,T2,...] [--count N]\n"
+	"                         [--timeout SECONDS] [--wait]\n"
+	"                         [--strategy busy|spin|sleep]\n"
+	"                         [--format text|json]\n"
+	"                         [--reliable [--demote-after SECONDS]]\n"
+	"\n"
+	"Print one line per event until the end of the stream.\n"
+	"\n"
+	"  --from WHERE       the oldest retained event, the newest (the\n"
+	"                     default: events published from now on), or\n"
+	"                     a sequence number\n"
+	"  --types LIST       only these type tags (comma-separated)\n"
+	"  --count N          stop after N events\n"
+	"  --timeout SECONDS  give up when no event came for that long\n"
+	"                     (fractions allowed); also bounds --wait\n"
+	"  --wait             wait for the ring to be created\n"
+	"  --strategy HOW     when caught up: spin a little then sleep\n"
+	"                     (spin, the default), spin only (busy), or\n"
+	"                     sleep at once (sleep)\n"
+	"  --format FMT       text: the payload as is, then a newline;\n"
+	"                     json: one object per line with seq, type,\n"
+	"                     ts, len and data, or data_base64 when the\n"
+	"                     payload is not valid UTF-8\n"
+	"  --reliable         gate the publisher: it waits rather than\n"
+	"                     overwrite an event this subscriber has not\n"
+	"                     read, so none is lost (a slow reader slows\n"
+	"                     the publisher)\n"
+	"  --demote-after SECONDS\n"
+	"                     with --reliable: if it keeps the publisher\n"
+	"                     blocked this long, become lossy (when\n"
+	"                     shorter than the ring's own limit)\n"
+	"\n"
+	"Events lost when the subscriber is lapped are reported on\n"
+	"standard error as 'lost N events'; reading goes on.  A reliable\n"
+	"subscriber that is demoted says 'demoted to lossy' there once\n"
+	"and goes on.\n"
+	"Exit status: 0 end of stream, --count reached, or the reader of\n"
+	"the output went away; 1 timeout, publisher died, or error;\n"
+	"2 usage.  SIGINT, SIGTERM and SIGHUP stop it after flushing the\n"
+	"output; it then dies by that signal (status 130 for Ctrl-C).\n";
+
+struct sub_args {
+	const char *name;
+	struct ringcast_sub_opts opts;
+	uint32_t types[RINGCAST_MAX_TYPES];
+	uint64_t count;
+	bool have_count;
+	int64_t timeout_ns; /* < 0: none */
+	const char *timeout; /* as given, for messages */
+	bool wait;
+	bool json;
+};
+
+static int parse_types(const struct command *cmd, const char *arg,
+		       struct sub_args *a)
+{
+	const char *p = arg;
+
+	for (;;) {
+		char num[24];
+		size_t len = strcspn(p, ",");
+		uint32_t i, v = 0;
+
+		if (len == 0 || len >= sizeof(num))
+			return usage_error(cmd, "--types: bad list '%s'", arg);
+		memcpy(num, p, len);
+		num[len] = '\0';
+		if (opt_u32(cmd, "types", num, 0, UINT32_MAX, false, &v))
+			return EXIT_USAGE;
+		for (i = 0; i < a->opts.ntypes; i++)
+			if (a->types[i] == v)
+				break;
+		if (i == a->opts.ntypes) {
+			if (i == RINGCAST_MAX_TYPES)
+				return usage_error(
+					cmd, "--types: more than %u types",
+					RINGCAST_MAX_TYPES);
+			a->types[a->opts.ntypes++] = v;
+		}
+		p += len;
+		if (!*p)
+			return 0;
+		p++;
+	}
+}
+
+/*
+ * Return: 0 to go on, -1 after the help was printed, or the exit status
+ * of a usage error.
+ */
+static int parse_sub_args(const struct command *cmd, int argc, char **argv,
+			  struct sub_args *a)
+{
+	static const struct option longopts[] = {
+		{ "from", required_argument, NULL, 'f' },
+		{ "types", required_argument, NULL, 't' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "timeout", required_argument, NULL, 'T' },
+		{ "wait", no_argument, NULL, 'w' },
+		{ "strategy", required_argument, NULL, 's' },
+		{ "format", required_argument, NULL, 'F' },
+		{ "reliable", no_argument, NULL, 'R' },
+		{ "demote-after", required_argument, NULL, 'D' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int64_t ns;
+	int c;
+
+	a->opts.from = RINGCAST_FROM_NEWEST;
+	a->opts.wait = RINGCAST_WAIT_SPIN;
+	a->opts.types = a->types;
+	a->timeout_ns = -1;
+
+	while ((c = next_opt(cmd, argc, argv, ":h", longopts)) > 0) {
+		switch (c) {
+		case 'f':
+			if (!strcmp(optarg, "oldest")) {
+				a->opts.from = RINGCAST_FROM_OLDEST;
+			} else if (!strcmp(optarg, "newest")) {
+				a->opts.from = RINGCAST_FROM_NEWEST;
+			} else if (!parse_u64(optarg, UINT64_MAX, false,
+					      &a->opts.seq)) {
+				a->opts.from = RINGCAST_FROM_SEQ;
+			} else {
+				return usage_error(
+					cmd,
+					"--from: '%s' is not oldest, newest or a sequence",
+					optarg);
+			}
+			break;
+		case 't':
+			if (parse_types(cmd, optarg, a))
+				return EXIT_USAGE;
+			break;
+		case 'c':
+			if (parse_u64(optarg, UINT64_MAX, false, &a->count))
+				return usage_error(
+					cmd, "--count: '%s' is not a number",
+					optarg);
+			a->have_count = true;
+			break;
+		case 'T':
+			if (opt_seconds(cmd, "timeout", optarg, 0,
+					"a number of seconds", &a->timeout_ns))
+				return EXIT_USAGE;
+			a->timeout = optarg;
+			break;
+		case 'w':
+			a->wait = true;
+			break;
+		case 's':
+			if (!strcmp(optarg, "busy"))
+				a->opts.wait = RINGCAST_WAIT_BUSY;
+			else if (!strcmp(optarg, "spin"))
+				a->opts.wait = RINGCAST_WAIT_SPIN;
+			else if (!strcmp(optarg, "sleep"))
+				a->opts.wait = RINGCAST_WAIT_SLEEP;
+			else
+				return usage_error(
+					cmd,
+					"--strategy: '%s' is not busy, spin or sleep",
+					optarg);
+			break;
+		case 'F':
+			if (!strcmp(optarg, "json"))
+				a->json = true;
+			else if (!strcmp(optarg, "text"))
+				a->json = false;
+			else
+				return usage_error(
+					cmd,
+					"--format: '%s' is not text or json",
+					optarg);
+			break;
+		case 'R':
+			a->opts.flags |= RINGCAST_SUB_RELIABLE;
+			break;
+		case 'D':
+			if (opt_seconds(cmd, "demote-after", optarg, 1,
+					"a positive number of seconds", &ns))
+				return EXIT_USAGE;
+			a->opts.demote_ns = (uint64_t)ns;
+			break;
+		}
+	}
+	if (c)
+		return c == OPT_HELP ? -1 : EXIT_USAGE;
+	if (a->opts.demote_ns && !(a->opts.flags & RINGCAST_SUB_RELIABLE))
+		return usage_error(cmd, "--demote-after needs --reliable");
+	a->name = one_name(cmd, argc, argv);
+	if (!a->name)
+		return EXIT_USAGE;
+	return 0;
+}
+
+/* Attach; with --wait, poll until the ring exists or --timeout passes. */
+static int sub_attach(const struct sub_args *a, struct ringcast_sub **subp)
+{
+	int64_t deadline = a->timeout_ns >= 0 ? now_ns() + a->timeout_ns : 0;
+
+	for (;;) {
+		struct timespec ts;
+		int64_t left = ATTACH_POLL_NS;
+		int err;
+
+		err = ringcast_sub_attach(a->name, &a->opts, subp, NULL);
+		if (err != -ENOENT || !a->wait)
+			return err;
+		if (caught_signal)
+			return -EINTR;
+		if (a->timeout_ns >= 0) {
+			left = deadline - now_ns();
+			if (left <= 0)
+				return -ETIMEDOUT;
+			if (left > ATTACH_POLL_NS)
+				left = ATTACH_POLL_NS;
+		}
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)left;
+		nanosleep(&ts, NULL);
+	}
+}
+
+static void print_event(const struct ringcast_event *ev, bool json)
+{
+	const unsigned char *data = ev->data;
+
+	if (!json) {
+		fwrite_unlocked(data, 1, ev->len, stdout);
+		putc_unlocked('\n', stdout);
+		return;
+	}
+	fprintf(stdout,
+		"{\"seq\":%" PRIu64 ",\"type\":%" PRIu32 ",\"ts\":%" PRIu64
+		",\"len\":%" PRIu32 ",\"epoch\":%" PRIu32 ",",
+		ev->seq, ev->type, ev->ts, ev->len, ev->epoch);
+	/* The writer's table entry on a multi-publisher ring. */
+	if (ev->publisher != RINGCAST_PUBLISHER_LEASE)
+		fprintf(stdout, "\"publisher\":%" PRIu32 ",", ev->publisher);
+	if (utf8_valid(data, ev->len)) {
+		fputs_unlocked("\"data\":\"", stdout);
+		json_chars(data, ev->len);
+	} else {
+		fputs_unlocked("\"data_base64\":\"", stdout);
+		base64(data, ev->len);
+	}
+	fputs_unlocked("\"}\n", stdout);
+}
+
+/*
+ * Read events until the end of the stream or --count.  Return: 0 or a
+ * negative errno that ended it; *@werr is set to an errno if writing
+ * stdout failed.
+ */
+static int sub_loop(const struct command *cmd, const struct sub_args *a,
+		    struct ringcast_sub *sub, int *werr)
+{
+	struct ringcast_event ev;
+	uint64_t seen = 0;
+	int err;
+
+	for (;;) {
+		if (a->have_count && seen == a->count)
+			return 0;
+		if (caught_signal)
+			return -EINTR;
+		/* Flush only when about to block: prompt yet fast. */
+		err = ringcast_sub_next(sub, &ev, 0);
+		if (err == -EAGAIN) {
+			if (fflush(stdout) == EOF) {
+				*werr = errno;
+				return 0;
+			}
+			err = ringcast_sub_next(sub, &ev, a->timeout_ns);
+			if (err == -EAGAIN)
+				err = -ETIMEDOUT;
+		}
+		if (err == -EOVERFLOW) {
+			fflush(stdout);
+			note(cmd, a->name, "lost %" PRIu64 " events", ev.lost);
+			continue;
+		}
+		if (err == -ESTALE) {
+			fflush(stdout);
+			note(cmd, a->name,
+			     "demoted to lossy: stuck past the demotion "
+			     "limit; events may now be lost");
+			continue;
+		}
+		if (err == -EINTR && !caught_signal)
+			continue;
+		if (err < 0)
+			return err;
+		print_event(&ev, a->json);
+		if (ferror_unlocked(stdout)) {
+			*werr = errno;
+			return 0;
+		}
+		seen++;
+	}
+}
+
+/*
+ * The publisher died: say so, with its pid while the ring is still marked
+ * abandoned (after a takeover the pid would be the new publisher's).
+ */
+static int owner_dead(const struct command *cmd, const char *name)
+{
+	struct ringcast_ring_stats info;
+
+	fflush(stdout);
+	if (ringcast_ring_get_stats(name, &info) == 0 &&
+	    info.state == RINGCAST_STATE_ABANDONED && info.publisher_pid > 0 &&
+	    !(info.features & RINGCAST_FEAT_MULTI_PUB))
+		return fail(cmd, name,
+			    "publisher died (pid %" PRId32
+			    ") without closing the ring",
+			    info.publisher_pid);
+	return fail(cmd, name, "publisher died without closing the ring");
+}
+
+int cmd_sub(const struct command *cmd, int argc, char **argv)
+{
+	struct sub_args a = { 0 };
+	struct ringcast_sub *sub;
+	int err, werr = 0, ret;
+	char *outbuf;
+
+	ret = parse_sub_args(cmd, argc, argv, &a);
+	if (ret)
+		return ret < 0 ? EXIT_SUCCESS : ret;
+
+	/* Lives until exit, when stdio flushes it for the last time. */
+	outbuf = malloc(SUB_OUT_BUF);
+	if (outbuf)
+		setvbuf(stdout, outbuf, _IOFBF, SUB_OUT_BUF);
+	catch_signals(true);
+
+	err = sub_attach(&a, &sub);
+	if (err == -EINTR)
+		return exit_by_signal(caught_signal);
+	if (err == -ETIMEDOUT)
+		return fail(cmd, a.name, "did not appear within %s seconds",
+			    a.timeout);
+	/* What a reliable subscriber needs that a lossy one does not. */
+	if (err == -EACCES && (a.opts.flags & RINGCAST_SUB_RELIABLE))
+		return fail(cmd, a.name,
+			    "--reliable needs write permission on the ring");
+	if (err == -EUSERS)
+		return fail(
+			cmd, a.name,
+			"the subscriber table is full (--reliable needs "
+			"an entry; see 'ringcast create --max-subscribers')");
+	if (err < 0)
+		return ring_error(cmd, a.name, err);
+
+	atomic_store(&signal_sub, sub);
+	/* A signal that came before is seen by sub_loop()'s first check. */
+	err = sub_loop(cmd, &a, sub, &werr);
+	atomic_store(&signal_sub, NULL);
+	ringcast_sub_detach(sub);
+
+	switch (err) {
+	case 0:
+	case -EPIPE:
+		ret = EXIT_SUCCESS;
+		break;
+	case -EINTR:
+		return exit_by_signal(caught_signal);
+	case -ETIMEDOUT:
+		ret = fail(cmd, a.name, "no event within %s seconds",
+			   a.timeout);
+		break;
+	case -EOWNERDEAD:
+		ret = owner_dead(cmd, a.name);
+		break;
+	default:
+		ret = ring_error(cmd, a.name, err);
+		break;
+	}
+	if (werr)
+		return output_error(cmd, werr);
+	if (fflush(stdout) == EOF)
+		return ret == EXIT_SUCCESS ? output_error(cmd, errno) : ret;
+	return ret;
+}
