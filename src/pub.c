@@ -5,7 +5,7 @@
  * Publishing event S into slot S & mask is a seqlock with a declared
  * intent.  The parties and their barriers:
  *
- *   publisher (rc_slot_begin/_end)        reader (sub.c: rc_sub_try)
+ *   publisher (rc_slot_begin/_end)        reader (sub.c: rc_slot_read_*)
  *   ------------------------------        -------------------------------
  *   stamp = (S + 1) | BUSY                s1 = load_acquire(stamp)     [B]
  *   smp_wmb()                        [A]  read type, len, payload
@@ -896,7 +896,7 @@ static struct rc_slot *rc_slot_begin(struct ringcast_pub *pub, uint64_t seq)
 	struct rc_slot *s = rc_slot_at(&pub->m, seq);
 
 	WRITE_ONCE(s->stamp, (seq + 1) | RC_STAMP_BUSY);
-	/* Pairs with smp_rmb() [C] in rc_sub_try() before its second load. */
+	/* Pairs with smp_rmb() [C] in rc_slot_read_end() (sub.c). */
 	smp_wmb();
 	return s;
 }
@@ -909,7 +909,7 @@ static void rc_slot_end(struct ringcast_pub *pub, struct rc_slot *s,
 	WRITE_ONCE(s->ts, ts);
 	WRITE_ONCE(s->epoch, pub->epoch_tag);
 	WRITE_ONCE(s->pub_id, pub->id);
-	/* [D]: pairs with smp_load_acquire() [B] of stamp in rc_sub_try(). */
+	/* [D]: pairs with smp_load_acquire() [B] in rc_slot_read_begin(). */
 	smp_store_release(&s->stamp, seq + 1);
 }
 

@@ -34,6 +34,36 @@
 #define RC_BACKOFF_MIN_NS 1000000ull
 
 /*
+ * The reader's half of the seqlock in pub.c's table, written once, as the
+ * kernel's read_seqcount_begin() and read_seqcount_retry() are:
+ *
+ *	s1 = rc_slot_read_begin(s);
+ *	if (s1 != seq + 1) ... not (or not yet, or no longer) event seq
+ *	read the slot's fields, copy its payload (racing with a writer)
+ *	if (rc_slot_read_retry(s, s1)) ... discard what was read
+ *
+ * rc_slot_read_end() is the retry's load, for callers that classify the
+ * stamp found.  [B] and [C] pair with [D] and [A] (pub.c's table).
+ */
+static inline uint64_t rc_slot_read_begin(struct rc_slot *s)
+{
+	/* [B]: pairs with smp_store_release() [D] in rc_slot_end(). */
+	return smp_load_acquire(&s->stamp);
+}
+
+static inline uint64_t rc_slot_read_end(struct rc_slot *s)
+{
+	/* [C]: pairs with smp_wmb() [A] in rc_slot_begin(). */
+	smp_rmb();
+	return READ_ONCE(s->stamp);
+}
+
+static inline bool rc_slot_read_retry(struct rc_slot *s, uint64_t s1)
+{
+	return unlikely(rc_slot_read_end(s) != s1);
+}
+
+/*
  * Register a reliable subscriber that wants to start at *start, and raise
  * *start to where nothing can be overwritten before it reads it: the
  * joiner's half of the gating table in pub.c.
@@ -308,8 +338,7 @@ static int rc_sub_try(struct ringcast_sub *sub, struct ringcast_event *ev,
 		uint32_t type, len, tag, pid;
 		bool wanted;
 
-		/* [B]: pairs with smp_store_release() [D] in rc_slot_end(). */
-		s1 = smp_load_acquire(&s->stamp);
+		s1 = rc_slot_read_begin(s);
 		if (s1 != c + 1) {
 			if (s1 != ((c + 1) | RC_STAMP_ABORTED))
 				return rc_sub_stamp(sub, c, s1, ev);
@@ -332,9 +361,7 @@ static int rc_sub_try(struct ringcast_sub *sub, struct ringcast_event *ev,
 		 */
 		if (wanted && how == RC_COPY && len <= m->capacity)
 			rc_copy_out(sub->buf, s->data, len);
-		/* [C]: pairs with smp_wmb() [A] in rc_slot_begin(). */
-		smp_rmb();
-		s2 = READ_ONCE(s->stamp);
+		s2 = rc_slot_read_end(s);
 		if (unlikely(s2 != s1)) {
 			r = rc_sub_stamp(sub, c, s2, ev);
 			if (r == -EAGAIN)
@@ -841,7 +868,7 @@ static inline int rc_sub_fast(struct ringcast_sub *sub,
 			      struct ringcast_event *ev, int how)
 {
 	struct rc_map *m = &sub->m;
-	uint64_t c = sub->cursor, s1, s2;
+	uint64_t c = sub->cursor, s1;
 	struct rc_entry *e = sub->e;
 	struct rc_slot *s;
 	uint32_t len, tag;
@@ -856,8 +883,7 @@ static inline int rc_sub_fast(struct ringcast_sub *sub,
 	    RC_ENTRY_KIND(READ_ONCE(e->state)) != RC_ENTRY_RELIABLE)
 		return 1;
 	s = rc_slot_at(m, c);
-	/* [B]: pairs with smp_store_release() [D] in rc_slot_end(). */
-	s1 = smp_load_acquire(&s->stamp);
+	s1 = rc_slot_read_begin(s);
 	if (unlikely(s1 != c + 1))
 		return 1;
 	/*
@@ -876,10 +902,7 @@ static inline int rc_sub_fast(struct ringcast_sub *sub,
 	ev->lost = 0;
 	if (how == RC_COPY)
 		rc_copy_out(sub->buf, s->data, len); /* the seqlock's race */
-	/* [C]: pairs with smp_wmb() [A] in rc_slot_begin(). */
-	smp_rmb();
-	s2 = READ_ONCE(s->stamp);
-	if (unlikely(s2 != s1))
+	if (rc_slot_read_retry(s, s1))
 		return 1;
 	if (how == RC_BORROW) {
 		ev->data = s->data;
@@ -961,9 +984,8 @@ RINGCAST_API int ringcast_sub_release(struct ringcast_sub *sub,
 		ev = &dummy;
 	sub->borrowed = false;
 	ev->lost = 0;
-	/* [C] again: pairs with smp_wmb() [A] of a later overwrite. */
-	smp_rmb();
-	s2 = READ_ONCE(rc_slot_at(&sub->m, sub->cursor)->stamp);
+	/* The second half of the read that lent the event. */
+	s2 = rc_slot_read_end(rc_slot_at(&sub->m, sub->cursor));
 	if (s2 == sub->borrow_stamp) {
 		sub->cursor++;
 		sub->st.delivered++;
@@ -982,7 +1004,7 @@ RINGCAST_API int ringcast_sub_read_at(struct ringcast_sub *sub, uint64_t seq,
 				      struct ringcast_event *ev)
 {
 	struct rc_slot *s;
-	uint64_t s1, s2, xs;
+	uint64_t s1, xs;
 	uint32_t len;
 	int r;
 
@@ -991,8 +1013,7 @@ RINGCAST_API int ringcast_sub_read_at(struct ringcast_sub *sub, uint64_t seq,
 	if (rc_map_forked(&sub->m))
 		return -ECHILD;
 	s = rc_slot_at(&sub->m, seq);
-	/* [B]: pairs with smp_store_release() [D] in rc_slot_end(). */
-	s1 = smp_load_acquire(&s->stamp);
+	s1 = rc_slot_read_begin(s);
 	if (s1 != seq + 1) {
 		if (s1 == ((seq + 1) | RC_STAMP_ABORTED))
 			return -ERANGE; /* a dead publisher's hole */
@@ -1007,10 +1028,7 @@ RINGCAST_API int ringcast_sub_read_at(struct ringcast_sub *sub, uint64_t seq,
 	ev->epoch = READ_ONCE(s->epoch);
 	if (len <= sub->m.capacity)
 		rc_copy_out(sub->buf, s->data, len);
-	/* [C]: pairs with smp_wmb() [A] in rc_slot_begin(). */
-	smp_rmb();
-	s2 = READ_ONCE(s->stamp);
-	if (s2 != s1)
+	if (rc_slot_read_retry(s, s1))
 		return -ERANGE;
 	if (len > sub->m.capacity)
 		return rc_sub_corrupt_slot(sub, seq, "length over capacity");
