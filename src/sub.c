@@ -63,6 +63,25 @@ static inline bool rc_slot_read_retry(struct rc_slot *s, uint64_t s1)
 	return unlikely(rc_slot_read_end(s) != s1);
 }
 
+/* The losses owed, with their RC_SUB_* bits (sub.h). */
+static inline void rc_sub_owe_lost(struct ringcast_sub *sub, uint64_t lost)
+{
+	sub->pending_lost = lost;
+	if (lost)
+		sub->slow |= RC_SUB_LOSS_OWED;
+	else
+		sub->slow &= ~RC_SUB_LOSS_OWED;
+}
+
+static inline void rc_sub_lost_check(struct ringcast_sub *sub, uint64_t head)
+{
+	sub->lost_check = head;
+	if (head)
+		sub->slow |= RC_SUB_LOST_CHECK;
+	else
+		sub->slow &= ~RC_SUB_LOST_CHECK;
+}
+
 /*
  * Register a reliable subscriber that wants to start at *start, and raise
  * *start to where nothing can be overwritten before it reads it: the
@@ -193,7 +212,7 @@ static bool rc_sub_demoted(struct ringcast_sub *sub)
 		return false;
 	sub->reliable = false;
 	sub->st.demoted++;
-	sub->stale = true;
+	sub->slow |= RC_SUB_STALE;
 	return true;
 }
 
@@ -228,7 +247,7 @@ static int rc_sub_lapped(struct ringcast_sub *sub, uint64_t c, uint64_t xs,
 						   "before a reliable "
 						   "subscriber read it");
 		}
-		sub->pending_lost = lost;
+		rc_sub_owe_lost(sub, lost);
 		return -ESTALE;
 	}
 	sub->st.lost += lost;
@@ -329,7 +348,7 @@ static int rc_sub_try(struct ringcast_sub *sub, struct ringcast_event *ev,
 		ev->lost = sub->pending_lost;
 		sub->st.lost += sub->pending_lost;
 		sub->st.laps++;
-		sub->pending_lost = 0;
+		rc_sub_owe_lost(sub, 0);
 		return -EOVERFLOW;
 	}
 	for (;;) {
@@ -396,7 +415,7 @@ static int rc_sub_try(struct ringcast_sub *sub, struct ringcast_event *ev,
 			sub->st.delivered++;
 		} else if (how == RC_BORROW) {
 			ev->data = s->data;
-			sub->borrowed = true;
+			sub->slow |= RC_SUB_BORROWED;
 			sub->borrow_stamp = s1;
 		} else {
 			ev->data = NULL; /* a peek: left where it is */
@@ -405,7 +424,7 @@ static int rc_sub_try(struct ringcast_sub *sub, struct ringcast_event *ev,
 		if (unlikely(sub->lost_check)) {
 			if (c < sub->lost_check)
 				sub->lost_wakes++;
-			sub->lost_check = 0;
+			rc_sub_lost_check(sub, 0);
 		}
 		return 0;
 	}
@@ -724,7 +743,7 @@ static void rc_sub_sleep(struct ringcast_sub *sub, int64_t rem)
 
 	if (rc_sub_arm(sub, &word, &g))
 		return;
-	sub->lost_check = 0;
+	rc_sub_lost_check(sub, 0);
 	sub->st.sleeps++;
 	/* A filtered reliable sleeper is also woken by its gate bit. */
 	if (sub->reliable && sub->ntypes)
@@ -744,7 +763,7 @@ static void rc_sub_sleep(struct ringcast_sub *sub, int64_t rem)
 	 */
 	h = smp_load_acquire(&hdr->head);
 	if (h > c && atomic_load(&hdr->wake_seq) == g && rc_sub_arrived(sub, c))
-		sub->lost_check = h;
+		rc_sub_lost_check(sub, h);
 }
 
 int rc_sub_ready(struct ringcast_sub *sub)
@@ -752,7 +771,7 @@ int rc_sub_ready(struct ringcast_sub *sub)
 	struct ringcast_event ev;
 	int r;
 
-	if (sub->borrowed)
+	if (sub->slow & RC_SUB_BORROWED)
 		return 1; /* the caller holds an event */
 	do {
 		r = rc_sub_poll(sub, &ev, RC_PEEK);
@@ -835,7 +854,7 @@ static void rc_sub_after(struct ringcast_sub *sub, int r)
 	uint32_t st;
 
 	if (r == -ESTALE)
-		sub->stale = false;
+		sub->slow &= ~RC_SUB_STALE;
 	if ((r != -EPIPE && r != -EOWNERDEAD && r != -EIDRM) || !sub->reliable)
 		return;
 	sub->reliable = false;
@@ -857,7 +876,7 @@ static void rc_sub_after(struct ringcast_sub *sub, int r)
  * The common read, kept short: a single-publisher ring whose head we have
  * seen past the cursor (rc_sub_poll()), a registered subscriber with no
  * type filter, an event of the epoch it follows, nothing owed to the
- * caller.  Returns 0 with the event, copied out (RC_COPY) or lent
+ * caller (no RC_SUB_* bit set: sub.h), an entry in step.  Returns 0 with the event, copied out (RC_COPY) or lent
  * (RC_BORROW); or 1, having changed nothing but fields of the caller's
  * event (filled only on success, as the header says), for rc_sub_get() to
  * take the long way: a filter, a lap, a loss or a demotion to report, an epoch
@@ -873,9 +892,8 @@ static inline int rc_sub_fast(struct ringcast_sub *sub,
 	struct rc_slot *s;
 	uint32_t len, tag;
 
-	if (c >= sub->avail || !e || sub->ntypes || sub->synced != c ||
-	    sub->st.lost != sub->synced_lost || sub->borrowed || sub->stale ||
-	    sub->pending_lost || sub->lost_check || rc_map_forked(m))
+	if (c >= sub->avail || sub->slow || sub->synced != c ||
+	    sub->st.lost != sub->synced_lost || rc_map_forked(m))
 		return 1;
 	/* As rc_sub_demoted(): pairs with the smp_mb() [H] of a demotion. */
 	smp_rmb();
@@ -906,7 +924,7 @@ static inline int rc_sub_fast(struct ringcast_sub *sub,
 		return 1;
 	if (how == RC_BORROW) {
 		ev->data = s->data;
-		sub->borrowed = true;
+		sub->slow |= RC_SUB_BORROWED;
 		sub->borrow_stamp = s1;
 		return 0;
 	}
@@ -934,12 +952,12 @@ static int rc_sub_get(struct ringcast_sub *sub, struct ringcast_event *ev,
 		return -EINVAL;
 	if (unlikely(rc_map_forked(&sub->m)))
 		return -ECHILD;
-	if (unlikely(sub->borrowed))
+	if (unlikely(sub->slow & RC_SUB_BORROWED))
 		return -EINVAL;
 	if (unlikely(sub->reliable))
 		rc_sub_demoted(sub);
-	if (unlikely(sub->stale)) {
-		sub->stale = false;
+	if (unlikely(sub->slow & RC_SUB_STALE)) {
+		sub->slow &= ~RC_SUB_STALE;
 		ev->lost = 0;
 		return -ESTALE;
 	}
@@ -978,11 +996,11 @@ RINGCAST_API int ringcast_sub_release(struct ringcast_sub *sub,
 	uint64_t s2;
 	int r;
 
-	if (!sub || !sub->borrowed)
+	if (!sub || !(sub->slow & RC_SUB_BORROWED))
 		return -EINVAL;
 	if (!ev)
 		ev = &dummy;
-	sub->borrowed = false;
+	sub->slow &= ~RC_SUB_BORROWED;
 	ev->lost = 0;
 	/* The second half of the read that lent the event. */
 	s2 = rc_slot_read_end(rc_slot_at(&sub->m, sub->cursor));
@@ -1135,6 +1153,7 @@ RINGCAST_API int ringcast_sub_attach(const char *name,
 			sub->interest |= rc_type_bit(sub->types[i]);
 		}
 		sub->ntypes = o.ntypes;
+		sub->slow |= RC_SUB_FILTERED;
 	}
 	r = rc_map_open(name, false, &sub->m);
 	if (r < 0)
@@ -1214,10 +1233,12 @@ RINGCAST_API int ringcast_sub_attach(const char *name,
 		if (o.from != RINGCAST_FROM_SEQ)
 			acct = start;
 	}
-	sub->pending_lost = start - acct;
+	rc_sub_owe_lost(sub, start - acct);
 	sub->cursor = sub->synced = start;
 	sub->st.first = acct;
-	if (sub->entry >= 0) {
+	if (sub->entry < 0) {
+		sub->slow |= RC_SUB_UNREG;
+	} else {
 		sub->e = &sub->m.table[sub->entry];
 		WRITE_ONCE(sub->e->first, acct);
 		/* What it cannot have is lost already, for stat. */
