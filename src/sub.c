@@ -1094,39 +1094,26 @@ RINGCAST_API void ringcast_sub_get_stats(const struct ringcast_sub *sub,
 	st->lost += sub->pending_lost;
 }
 
-RINGCAST_API int ringcast_sub_attach(const char *name,
-				     const struct ringcast_sub_opts *opts,
-				     struct ringcast_sub **subp,
-				     uint64_t *first)
+static bool rc_sub_opts_valid(const struct ringcast_sub_opts *o)
 {
-	struct ringcast_sub_opts o = { 0 };
-	struct rc_join j = { 0 };
-	struct ringcast_sub *sub;
-	struct rc_slot *s;
-	uint64_t life, head, oldest, start, acct, q;
-	uint32_t i;
-	int r;
+	return o->from <= RINGCAST_FROM_SEQ && o->wait <= RINGCAST_WAIT_SLEEP &&
+	       !(o->flags &
+		 ~(RINGCAST_SUB_RESUBSCRIBE | RINGCAST_SUB_RELIABLE)) &&
+	       o->ntypes <= RINGCAST_MAX_TYPES && (!o->ntypes || o->types) &&
+	       (o->from != RINGCAST_FROM_SEQ || o->seq <= RC_SEQ_MAX);
+}
 
-	rc_set_detail("%s", "");
-	if (!subp)
-		return -EINVAL;
-	if (opts)
-		o = *opts;
-	if (o.from > RINGCAST_FROM_SEQ || o.wait > RINGCAST_WAIT_SLEEP ||
-	    (o.flags & ~(RINGCAST_SUB_RESUBSCRIBE | RINGCAST_SUB_RELIABLE)) ||
-	    o.ntypes > RINGCAST_MAX_TYPES || (o.ntypes && !o.types) ||
-	    (o.from == RINGCAST_FROM_SEQ && o.seq > RC_SEQ_MAX))
-		return -EINVAL;
-	sub = calloc(1, sizeof(*sub));
-	if (!sub)
-		return -ENOMEM;
+/* The options that need no ring, copied into sub. */
+static void rc_sub_set_opts(struct ringcast_sub *sub,
+			    const struct ringcast_sub_opts *o)
+{
 	sub->entry = -1;
-	sub->reliable = o.flags & RINGCAST_SUB_RELIABLE;
+	sub->reliable = o->flags & RINGCAST_SUB_RELIABLE;
 	sub->hole_seq = UINT64_MAX;
-	sub->wait = o.wait;
-	sub->flags = o.flags;
-	sub->spin_ns = o.spin_ns ? o.spin_ns : RC_DEFAULT_SPIN_NS;
-	sub->liveness_ns = o.liveness_ns ? o.liveness_ns : RC_LIVENESS_NS;
+	sub->wait = o->wait;
+	sub->flags = o->flags;
+	sub->spin_ns = o->spin_ns ? o->spin_ns : RC_DEFAULT_SPIN_NS;
+	sub->liveness_ns = o->liveness_ns ? o->liveness_ns : RC_LIVENESS_NS;
 	if (sub->liveness_ns < RC_BACKOFF_MIN_NS)
 		sub->liveness_ns = RC_BACKOFF_MIN_NS;
 	/* Both are used as signed times: keep them sane. */
@@ -1134,30 +1121,41 @@ RINGCAST_API int ringcast_sub_attach(const char *name,
 		sub->liveness_ns = RC_WAIT_MAX_NS;
 	if (sub->spin_ns > RC_WAIT_MAX_NS)
 		sub->spin_ns = RC_WAIT_MAX_NS;
-	sub->interest = o.ntypes ? 0 : RC_WAKE_ANY;
-	if (o.ntypes) {
-		sub->types = malloc(o.ntypes * sizeof(*sub->types));
-		if (!sub->types) {
-			r = -ENOMEM;
-			goto err_free;
+	sub->interest = o->ntypes ? 0 : RC_WAKE_ANY;
+}
+
+/* The type filter: sorted, for rc_sub_wants(), and its wake buckets. */
+static int rc_sub_set_types(struct ringcast_sub *sub, const uint32_t *types,
+			    uint32_t ntypes)
+{
+	uint32_t i;
+
+	sub->types = malloc(ntypes * sizeof(*sub->types));
+	if (!sub->types)
+		return -ENOMEM;
+	memcpy(sub->types, types, ntypes * sizeof(*sub->types));
+	qsort(sub->types, ntypes, sizeof(*sub->types), rc_cmp_u32);
+	for (i = 0; i < ntypes; i++) {
+		if (i && sub->types[i] == sub->types[i - 1]) {
+			rc_set_detail("type %u appears twice", sub->types[i]);
+			return -EINVAL;
 		}
-		memcpy(sub->types, o.types, o.ntypes * sizeof(*sub->types));
-		qsort(sub->types, o.ntypes, sizeof(*sub->types), rc_cmp_u32);
-		for (i = 0; i < o.ntypes; i++) {
-			if (i && sub->types[i] == sub->types[i - 1]) {
-				rc_set_detail("type %u appears twice",
-					      sub->types[i]);
-				r = -EINVAL;
-				goto err_free;
-			}
-			sub->interest |= rc_type_bit(sub->types[i]);
-		}
-		sub->ntypes = o.ntypes;
-		sub->slow |= RC_SUB_FILTERED;
+		sub->interest |= rc_type_bit(sub->types[i]);
 	}
+	sub->ntypes = ntypes;
+	sub->slow |= RC_SUB_FILTERED;
+	return 0;
+}
+
+/* Map the ring, and what depends on its geometry. */
+static int rc_sub_map(struct ringcast_sub *sub, const char *name)
+{
+	uint64_t q;
+	int r;
+
 	r = rc_map_open(name, false, &sub->m);
 	if (r < 0)
-		goto err_free;
+		return r;
 	/*
 	 * Subscribers never write a slot: map them read-only, so a write
 	 * through a borrowed event's pointer faults in the subscriber instead
@@ -1174,12 +1172,124 @@ RINGCAST_API int ringcast_sub_attach(const char *name,
 			       PROT_READ);
 	sub->buf = malloc(sub->m.capacity);
 	if (!sub->buf) {
-		r = -ENOMEM;
-		goto err_unmap;
+		rc_map_close(&sub->m);
+		return -ENOMEM;
 	}
 	q = sub->m.slot_count >= 4 ? sub->m.slot_count / 4 : 1;
 	while ((1ull << sub->quarter_shift) < q)
 		sub->quarter_shift++;
+	return 0;
+}
+
+/*
+ * The ring as a new subscriber first sees it: the epoch it follows, the
+ * life and wake-all words its idle checks compare with, and the head.
+ */
+static int rc_sub_first_look(struct ringcast_sub *sub, uint64_t *head)
+{
+	struct rc_hdr *hdr = sub->m.hdr;
+	uint64_t life;
+
+	/* Pairs with the release CAS of life in ringcast_pub_attach(). */
+	life = smp_load_acquire(&hdr->life);
+	if (RC_LIFE_STATE(life) != RINGCAST_STATE_CREATED)
+		rc_sub_adopt(sub, (uint32_t)RC_LIFE_EPOCH(life),
+			     READ_ONCE(hdr->epoch_start));
+	sub->seen_life = life;
+	sub->seen_wake_all = atomic_load(&hdr->wake_all_seq);
+	/* Pairs with [E] in rc_pub_advance(). */
+	*head = smp_load_acquire(&hdr->head);
+	if (*head > RC_SEQ_MAX) {
+		rc_set_detail("corrupted: head out of range");
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+/*
+ * Where the options say to start, the head seen: *start is the first
+ * sequence to read, *acct the one the caller asked for (the sequences
+ * between them are lost already).
+ */
+static void rc_sub_start_at(struct ringcast_sub *sub,
+			    const struct ringcast_sub_opts *o, uint64_t head,
+			    uint64_t *start, uint64_t *acct)
+{
+	uint64_t oldest = head > sub->m.slot_count ? head - sub->m.slot_count :
+						     0;
+
+	switch (o->from) {
+	case RINGCAST_FROM_NEWEST:
+		*start = *acct = head;
+		break;
+	case RINGCAST_FROM_OLDEST:
+		*start = *acct = oldest;
+		/* The oldest slot is the next to go: already overwritten? */
+		if (oldest < head &&
+		    smp_load_acquire(&rc_slot_at(&sub->m, oldest)->stamp) !=
+			    oldest + 1)
+			*start = *acct = oldest + 1;
+		break;
+	default:
+		*acct = o->seq;
+		*start = o->seq < oldest ? oldest : o->seq;
+		break;
+	}
+}
+
+/* The cursor, first and losses of a new subscriber, in its entry too. */
+static void rc_sub_set_cursor(struct ringcast_sub *sub, uint64_t start,
+			      uint64_t acct)
+{
+	rc_sub_owe_lost(sub, start - acct);
+	sub->cursor = sub->synced = start;
+	sub->st.first = acct;
+	if (sub->entry < 0) {
+		sub->slow |= RC_SUB_UNREG;
+		return;
+	}
+	sub->e = &sub->m.table[sub->entry];
+	WRITE_ONCE(sub->e->first, acct);
+	/* What it cannot have is lost already, for stat. */
+	WRITE_ONCE(sub->e->lost, sub->pending_lost);
+	sub->synced_lost = sub->pending_lost;
+	/* Pairs with smp_load_acquire() [K] in rc_pub_scan(). */
+	smp_store_release(&sub->e->cursor, start);
+	/* A publisher may sleep on the lower cursor we joined with. */
+	if (sub->reliable)
+		rc_pub_wake(sub->m.hdr);
+}
+
+RINGCAST_API int ringcast_sub_attach(const char *name,
+				     const struct ringcast_sub_opts *opts,
+				     struct ringcast_sub **subp,
+				     uint64_t *first)
+{
+	struct ringcast_sub_opts o = { 0 };
+	struct rc_join j = { 0 };
+	struct ringcast_sub *sub;
+	uint64_t head, start, acct;
+	int r;
+
+	rc_set_detail("%s", "");
+	if (!subp)
+		return -EINVAL;
+	if (opts)
+		o = *opts;
+	if (!rc_sub_opts_valid(&o))
+		return -EINVAL;
+	sub = calloc(1, sizeof(*sub));
+	if (!sub)
+		return -ENOMEM;
+	rc_sub_set_opts(sub, &o);
+	if (o.ntypes) {
+		r = rc_sub_set_types(sub, o.types, o.ntypes);
+		if (r < 0)
+			goto err_free;
+	}
+	r = rc_sub_map(sub, name);
+	if (r < 0)
+		goto err_free;
 	/*
 	 * Register, so publishers count us.  A lossy subscriber that finds
 	 * the table full, or has no write access, reads unregistered.  A
@@ -1194,62 +1304,18 @@ RINGCAST_API int ringcast_sub_attach(const char *name,
 		if (sub->entry < 0)
 			sub->entry = -1;
 	}
-
-	/* Pairs with the release CAS of life in ringcast_pub_attach(). */
-	life = smp_load_acquire(&sub->m.hdr->life);
-	if (RC_LIFE_STATE(life) != RINGCAST_STATE_CREATED)
-		rc_sub_adopt(sub, (uint32_t)RC_LIFE_EPOCH(life),
-			     READ_ONCE(sub->m.hdr->epoch_start));
-	sub->seen_life = life;
-	sub->seen_wake_all = atomic_load(&sub->m.hdr->wake_all_seq);
-	/* Pairs with [E] in rc_pub_advance(). */
-	head = smp_load_acquire(&sub->m.hdr->head);
-	if (head > RC_SEQ_MAX) {
-		rc_set_detail("corrupted: head out of range");
-		r = -EBADMSG;
+	r = rc_sub_first_look(sub, &head);
+	if (r < 0)
 		goto err_leave;
-	}
-	oldest = head > sub->m.slot_count ? head - sub->m.slot_count : 0;
-	switch (o.from) {
-	case RINGCAST_FROM_NEWEST:
-		start = acct = head;
-		break;
-	case RINGCAST_FROM_OLDEST:
-		start = acct = oldest;
-		/* The oldest slot is the next to go: already overwritten? */
-		s = rc_slot_at(&sub->m, start);
-		if (start < head && smp_load_acquire(&s->stamp) != start + 1)
-			start = acct = start + 1;
-		break;
-	default:
-		acct = o.seq;
-		start = o.seq < oldest ? oldest : o.seq;
-		break;
-	}
+	rc_sub_start_at(sub, &o, head, &start, &acct);
 	if (sub->reliable) {
 		r = rc_sub_join(sub, &j, &start);
 		if (r < 0)
-			goto err_free_map;
+			goto err_unmap;
 		if (o.from != RINGCAST_FROM_SEQ)
 			acct = start;
 	}
-	rc_sub_owe_lost(sub, start - acct);
-	sub->cursor = sub->synced = start;
-	sub->st.first = acct;
-	if (sub->entry < 0) {
-		sub->slow |= RC_SUB_UNREG;
-	} else {
-		sub->e = &sub->m.table[sub->entry];
-		WRITE_ONCE(sub->e->first, acct);
-		/* What it cannot have is lost already, for stat. */
-		WRITE_ONCE(sub->e->lost, sub->pending_lost);
-		sub->synced_lost = sub->pending_lost;
-		/* Pairs with smp_load_acquire() [K] in rc_pub_scan(). */
-		smp_store_release(&sub->e->cursor, start);
-		/* A publisher may sleep on the lower cursor we joined with. */
-		if (sub->reliable)
-			rc_pub_wake(sub->m.hdr);
-	}
+	rc_sub_set_cursor(sub, start, acct);
 	if (first)
 		*first = acct;
 	*subp = sub;
@@ -1257,7 +1323,6 @@ RINGCAST_API int ringcast_sub_attach(const char *name,
 
 err_leave:
 	rc_table_leave(&sub->m, sub->entry);
-err_free_map:
 err_unmap:
 	rc_map_close(&sub->m);
 err_free:
