@@ -331,10 +331,32 @@ static int rc_sub_epoch(struct ringcast_sub *sub, uint64_t c, uint32_t tag)
 	return rc_sub_end_code(sub);
 }
 
+/* A loss owed (a lap, or FROM_SEQ below the oldest): report it now. */
+static int rc_sub_report_lost(struct ringcast_sub *sub,
+			      struct ringcast_event *ev)
+{
+	ev->lost = sub->pending_lost;
+	sub->st.lost += sub->pending_lost;
+	sub->st.laps++;
+	rc_sub_owe_lost(sub, 0);
+	return -EOVERFLOW;
+}
+
+/* Event c, delivered after a timed-out wait: was the wake-up lost? */
+static void rc_sub_count_lost_wake(struct ringcast_sub *sub, uint64_t c)
+{
+	if (c < sub->lost_check)
+		sub->lost_wakes++;
+	rc_sub_lost_check(sub, 0);
+}
+
 /*
  * One attempt at the event at the cursor, skipping filtered-out events.
  * Returns 0 with an event, -EAGAIN when none is there, -EINPROGRESS when
- * the skip budget ran out, or an error.
+ * the skip budget ran out, or an error.  Longer than a screen: one pass
+ * of the seqlock over a slot, whose reads stay between its begin and its
+ * retry, then what the slot held decides; split, the fields read would
+ * travel through a structure.
  */
 static int rc_sub_try(struct ringcast_sub *sub, struct ringcast_event *ev,
 		      int how)
@@ -344,13 +366,8 @@ static int rc_sub_try(struct ringcast_sub *sub, struct ringcast_event *ev,
 	int r;
 
 	ev->lost = 0;
-	if (unlikely(sub->pending_lost)) {
-		ev->lost = sub->pending_lost;
-		sub->st.lost += sub->pending_lost;
-		sub->st.laps++;
-		rc_sub_owe_lost(sub, 0);
-		return -EOVERFLOW;
-	}
+	if (unlikely(sub->pending_lost))
+		return rc_sub_report_lost(sub, ev);
 	for (;;) {
 		uint64_t c = sub->cursor, s1, s2, ts;
 		struct rc_slot *s = rc_slot_at(m, c);
@@ -421,11 +438,8 @@ static int rc_sub_try(struct ringcast_sub *sub, struct ringcast_event *ev,
 			ev->data = NULL; /* a peek: left where it is */
 			return 0;
 		}
-		if (unlikely(sub->lost_check)) {
-			if (c < sub->lost_check)
-				sub->lost_wakes++;
-			rc_sub_lost_check(sub, 0);
-		}
+		if (unlikely(sub->lost_check))
+			rc_sub_count_lost_wake(sub, c);
 		return 0;
 	}
 }
@@ -522,23 +536,23 @@ static bool rc_sub_claimed(struct ringcast_sub *sub)
 }
 
 /*
- * Nothing at the cursor: has the stream ended?  Returns -EAGAIN to keep
- * waiting, or what the caller should return (an event found on the drain
- * re-check, -EPIPE, -EOWNERDEAD, -EBADMSG).
+ * The life word as an idle check sees it (also in sub->seen_life): a live
+ * ring's lease is probed once per interval, or at once after a wake of
+ * all (*probed set), and marked abandoned if its publisher died.
  */
-static int rc_sub_idle(struct ringcast_sub *sub, struct ringcast_event *ev,
-		       int how)
+static int rc_sub_look(struct ringcast_sub *sub, uint64_t *lifep, bool *probed)
 {
 	struct rc_hdr *hdr = sub->m.hdr;
-	bool probed = false, woken;
 	uint64_t life, now;
-	uint32_t state, wa;
+	uint32_t wa;
+	bool woken;
 	int r;
 
 	/*
 	 * Pairs with the release CAS of life in ringcast_pub_close(),
 	 * ringcast_ring_close() and ringcast_pub_attach(): every commit
-	 * before the state change is visible to the re-check below.
+	 * before the state change is visible to the re-check in
+	 * rc_sub_idle().
 	 */
 	life = smp_load_acquire(&hdr->life);
 	r = rc_life_check(life);
@@ -553,17 +567,37 @@ static int rc_sub_idle(struct ringcast_sub *sub, struct ringcast_event *ev,
 	wa = atomic_load(&hdr->wake_all_seq);
 	woken = wa != sub->seen_wake_all;
 	sub->seen_wake_all = wa;
-	state = RC_LIFE_STATE(life);
-	if (state == RINGCAST_STATE_LIVE) {
+	if (RC_LIFE_STATE(life) == RINGCAST_STATE_LIVE) {
 		now = rc_coarse_ns();
 		if (woken || now - sub->last_probe_ns >= RC_PROBE_NS) {
 			sub->last_probe_ns = now;
 			life = rc_check_abandoned(&sub->m, life);
-			state = RC_LIFE_STATE(life);
-			probed = true;
+			*probed = true;
 		}
 	}
 	sub->seen_life = life;
+	*lifep = life;
+	return 0;
+}
+
+/*
+ * Nothing at the cursor: has the stream ended?  Returns -EAGAIN to keep
+ * waiting, or what the caller should return (an event found on the drain
+ * re-check, -EPIPE, -EOWNERDEAD, -EBADMSG).
+ */
+static int rc_sub_idle(struct ringcast_sub *sub, struct ringcast_event *ev,
+		       int how)
+{
+	struct rc_hdr *hdr = sub->m.hdr;
+	bool probed = false;
+	uint64_t life;
+	uint32_t state;
+	int r;
+
+	r = rc_sub_look(sub, &life, &probed);
+	if (r < 0)
+		return r;
+	state = RC_LIFE_STATE(life);
 	if (state == RINGCAST_STATE_CREATED)
 		return -EAGAIN;
 	if (!sub->ep_known)
@@ -1182,6 +1216,26 @@ static int rc_sub_map(struct ringcast_sub *sub, const char *name)
 }
 
 /*
+ * Register, so publishers count us.  A lossy subscriber that finds the
+ * table full, or has no write access, reads unregistered.  A reliable one
+ * registers later, with *j, once it knows where it starts (rc_sub_join()).
+ */
+static void rc_sub_register(struct ringcast_sub *sub,
+			    const struct ringcast_sub_opts *o,
+			    struct rc_join *j)
+{
+	j->interest = sub->interest;
+	j->flags = o->ntypes ? RC_EF_FILTERED : 0;
+	j->demote_ns = o->demote_ns;
+	if (sub->reliable)
+		return;
+	j->state = RC_ENTRY_LOSSY;
+	sub->entry = rc_table_join(&sub->m, j);
+	if (sub->entry < 0)
+		sub->entry = -1;
+}
+
+/*
  * The ring as a new subscriber first sees it: the epoch it follows, the
  * life and wake-all words its idle checks compare with, and the head.
  */
@@ -1290,20 +1344,7 @@ RINGCAST_API int ringcast_sub_attach(const char *name,
 	r = rc_sub_map(sub, name);
 	if (r < 0)
 		goto err_free;
-	/*
-	 * Register, so publishers count us.  A lossy subscriber that finds
-	 * the table full, or has no write access, reads unregistered.  A
-	 * reliable one registers later, once it knows where it starts.
-	 */
-	j.interest = sub->interest;
-	j.flags = o.ntypes ? RC_EF_FILTERED : 0;
-	j.demote_ns = o.demote_ns;
-	if (!sub->reliable) {
-		j.state = RC_ENTRY_LOSSY;
-		sub->entry = rc_table_join(&sub->m, &j);
-		if (sub->entry < 0)
-			sub->entry = -1;
-	}
+	rc_sub_register(sub, &o, &j);
 	r = rc_sub_first_look(sub, &head);
 	if (r < 0)
 		goto err_leave;
