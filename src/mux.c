@@ -121,7 +121,7 @@ struct ringcast_mux {
 	uint32_t flags;
 	uint32_t queue_len;
 	uint32_t cap;
-	unsigned int gen; /* rc_local_gen() when made */
+	unsigned int gen; /* rc_fork_gen when made */
 	_Atomic uint32_t stopped; /* [S] */
 	_Atomic int refs; /* the handle, and every subscription */
 	struct ringcast_mux_sub *_Atomic cur; /* whose callback runs [B] */
@@ -209,7 +209,7 @@ static __thread struct ringcast_mux *rc_delivering;
 
 static bool rc_mux_forked(const struct ringcast_mux *mux)
 {
-	return mux->gen != rc_local_gen();
+	return mux->gen != rc_fork_gen;
 }
 
 static void rc_mux_put(struct ringcast_mux *mux)
@@ -703,7 +703,7 @@ RINGCAST_API int ringcast_mux_open(const char *name,
 		return -ENOMEM;
 	mux->flags = o.flags;
 	mux->queue_len = o.queue_len ? o.queue_len : RC_MUX_QUEUE_LEN;
-	mux->gen = rc_local_gen();
+	mux->gen = rc_fork_gen;
 	atomic_init(&mux->refs, 1);
 	pthread_mutex_init(&mux->post_lock, NULL);
 	pthread_mutex_init(&mux->stop_lock, NULL);

@@ -19,6 +19,7 @@
 
 #include "barrier.h"
 #include "compiler.h"
+#include "local.h"
 #include "ring.h"
 
 #define RC_SHM_DIR "/dev/shm"
@@ -31,20 +32,30 @@ static pthread_mutex_t rc_maps_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct rc_map *rc_maps;
 unsigned int rc_fork_gen; /* read inline by rc_map_forked() */
 
+/*
+ * The library's one fork handler, registered when it is loaded: the maps'
+ * lock and list here, liburcu's handlers (registry.c) and the descriptors'
+ * helper (subfd.c), in the order their three registrations ran in:
+ * liburcu prepares before the maps' lock is taken and finishes after it
+ * is dropped; the helper is forgotten last.
+ */
 static void rc_atfork_prepare(void)
 {
+	rc_local_fork_prepare();
 	pthread_mutex_lock(&rc_maps_lock);
 }
 
 static void rc_atfork_parent(void)
 {
 	pthread_mutex_unlock(&rc_maps_lock);
+	rc_local_fork_parent();
 }
 
 /*
  * The child shares the parent's lock descriptions: if it kept them, a dead
  * parent would look alive for as long as the child lives.  Close them, and
- * make every inherited handle answer -ECHILD.
+ * make every inherited handle answer -ECHILD (maps, and muxes: the one
+ * fork generation).
  */
 static void rc_atfork_child(void)
 {
@@ -60,6 +71,8 @@ static void rc_atfork_child(void)
 	}
 	rc_fork_gen++;
 	pthread_mutex_unlock(&rc_maps_lock);
+	rc_local_fork_child();
+	rc_subfd_fork_child();
 }
 
 __attribute__((constructor)) static void rc_init(void)
