@@ -795,13 +795,6 @@ RINGCAST_API int ringcast_mux_post(struct ringcast_mux *mux, uint32_t type,
 	return r;
 }
 
-static int rc_cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static void rc_msub_free_mem(struct ringcast_mux_sub *s)
 {
 	free(s->types);
@@ -830,7 +823,7 @@ static int rc_mux_add(struct ringcast_mux *mux, const uint32_t *types,
 {
 	pthread_condattr_t ca;
 	struct ringcast_mux_sub *s;
-	unsigned int i;
+	uint32_t dup;
 	int r, end = 0;
 
 	if (!mux || !subp || !ntypes || !types || ntypes > RINGCAST_MAX_TYPES)
@@ -855,19 +848,9 @@ static int rc_mux_add(struct ringcast_mux *mux, const uint32_t *types,
 	pthread_cond_init(&s->avail, &ca);
 	pthread_cond_init(&s->space, &ca);
 	pthread_condattr_destroy(&ca);
-	s->types = malloc(ntypes * sizeof(*s->types));
-	if (!s->types) {
-		r = -ENOMEM;
-		goto err_free;
-	}
-	memcpy(s->types, types, ntypes * sizeof(*s->types));
-	qsort(s->types, ntypes, sizeof(*s->types), rc_cmp_u32);
-	for (i = 1; i < ntypes; i++) {
-		if (s->types[i] == s->types[i - 1]) {
-			r = -EINVAL; /* a duplicate type */
-			goto err_free;
-		}
-	}
+	r = rc_types_sorted(types, ntypes, &s->types, &dup);
+	if (r < 0)
+		goto err_free; /* -EINVAL: a duplicate type */
 	s->ntypes = ntypes;
 	if (!fn) {
 		s->qlen = mux->queue_len;

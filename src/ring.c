@@ -167,6 +167,33 @@ int rc_life_check(uint64_t life)
 	return 0;
 }
 
+static int rc_cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int rc_types_sorted(const uint32_t *types, uint32_t n, uint32_t **out,
+		    uint32_t *dup)
+{
+	uint32_t *t = malloc(n * sizeof(*t)), i;
+
+	if (!t)
+		return -ENOMEM;
+	memcpy(t, types, n * sizeof(*t));
+	qsort(t, n, sizeof(*t), rc_cmp_u32);
+	for (i = 1; i < n; i++) {
+		if (t[i] == t[i - 1]) {
+			*dup = t[i];
+			free(t);
+			return -EINVAL;
+		}
+	}
+	*out = t;
+	return 0;
+}
+
 /* ---------------------------------------------------------------- geometry */
 
 struct rc_geom {

@@ -62,6 +62,12 @@ static inline bool rc_map_forked(const struct rc_map *m)
 	return m->fork_gen != rc_fork_gen;
 }
 uint64_t rc_random64(void);
+/*
+ * A sorted copy of a subscriber's type list: 0 with *out set, -ENOMEM,
+ * or -EINVAL with *dup set to a type that appears twice.
+ */
+int rc_types_sorted(const uint32_t *types, uint32_t n, uint32_t **out,
+		    uint32_t *dup);
 int rc_life_check(uint64_t life);
 /* 0, or -EACCES when the ring's owner is not our effective uid. */
 int rc_map_owner_check(const struct rc_map *m);

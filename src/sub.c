@@ -129,13 +129,6 @@ static int rc_sub_join(struct ringcast_sub *sub, struct rc_join *j,
 	return 0;
 }
 
-static int rc_cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static bool rc_sub_wants(const struct ringcast_sub *sub, uint32_t type)
 {
 	uint32_t lo = 0, hi = sub->ntypes;
@@ -1162,20 +1155,16 @@ static void rc_sub_set_opts(struct ringcast_sub *sub,
 static int rc_sub_set_types(struct ringcast_sub *sub, const uint32_t *types,
 			    uint32_t ntypes)
 {
-	uint32_t i;
+	uint32_t i, dup;
+	int r;
 
-	sub->types = malloc(ntypes * sizeof(*sub->types));
-	if (!sub->types)
-		return -ENOMEM;
-	memcpy(sub->types, types, ntypes * sizeof(*sub->types));
-	qsort(sub->types, ntypes, sizeof(*sub->types), rc_cmp_u32);
-	for (i = 0; i < ntypes; i++) {
-		if (i && sub->types[i] == sub->types[i - 1]) {
-			rc_set_detail("type %u appears twice", sub->types[i]);
-			return -EINVAL;
-		}
+	r = rc_types_sorted(types, ntypes, &sub->types, &dup);
+	if (r == -EINVAL)
+		rc_set_detail("type %u appears twice", dup);
+	if (r < 0)
+		return r;
+	for (i = 0; i < ntypes; i++)
 		sub->interest |= rc_type_bit(sub->types[i]);
-	}
 	sub->ntypes = ntypes;
 	sub->slow |= RC_SUB_FILTERED;
 	return 0;
