@@ -61,7 +61,7 @@
 #include "barrier.h"
 #include "compiler.h"
 #include "local.h"
-#include "ring.h"
+#include "map.h"
 #include "sub.h"
 
 #define RC_MUX_QUEUE_LEN 256u

@@ -73,7 +73,7 @@
 #include "barrier.h"
 #include "compiler.h"
 #include "copy.h"
-#include "ring.h"
+#include "map.h"
 
 #define RC_PUB_ID_LEASE 0xffffffffu
 /* A publisher waiting for room spins this long before it sleeps ... */

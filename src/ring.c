@@ -20,7 +20,7 @@
 #include "barrier.h"
 #include "compiler.h"
 #include "local.h"
-#include "ring.h"
+#include "map.h"
 
 #define RC_SHM_DIR "/dev/shm"
 #define RC_PREFIX "ringcast."

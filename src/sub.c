@@ -14,7 +14,7 @@
 #include "compiler.h"
 #include "copy.h"
 #include "local.h"
-#include "ring.h"
+#include "map.h"
 #include "sub.h"
 
 /* Sleepers wake on their own this often (by default) to check the lease. */

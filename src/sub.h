@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "ring.h"
+#include "map.h"
 
 /* What a read does with the event it finds. */
 enum rc_how {

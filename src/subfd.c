@@ -39,7 +39,7 @@
 #include "barrier.h"
 #include "compiler.h"
 #include "local.h"
-#include "ring.h"
+#include "map.h"
 #include "sub.h"
 
 #define RC_FD_POLL_NS 1000000ull

@@ -28,7 +28,7 @@
 #include "barrier.h"
 #include "compiler.h"
 #include "local.h"
-#include "ring.h"
+#include "map.h"
 #include "sub.h"
 
 #ifndef SYS_futex_waitv
