@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Private interfaces between the files of the library.
+ * The mapping of a ring that every handle holds (struct rc_map), and the
+ * private calls that work on it: ring.c (names, mapping, fork), lease.c
+ * (the lease and other locks), table.c (the subscriber table), wait.c
+ * (futex words, wakes and clocks); and error.c's detail.
  */
-#ifndef RINGCAST_RING_H
-#define RINGCAST_RING_H
+#ifndef RINGCAST_MAP_H
+#define RINGCAST_MAP_H
 
 #include <errno.h>
 #include <stdbool.h>
@@ -47,11 +50,13 @@ static inline struct rc_slot *rc_slot_at(const struct rc_map *m, uint64_t seq)
 				  ((size_t)(seq & m->mask) << m->slot_shift));
 }
 
+/* error.c */
+void rc_set_detail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* ring.c */
 int rc_name_check(const char *name);
 int rc_map_open(const char *name, bool want_write, struct rc_map *m);
 void rc_map_close(struct rc_map *m);
-void rc_set_detail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Bumped in a forked child: every handle it inherited answers -ECHILD. */
 extern unsigned int rc_fork_gen;
@@ -110,7 +115,6 @@ bool rc_claim_abort(struct rc_map *m, uint32_t idx);
 int rc_entry_reclaim(struct rc_map *m, uint32_t idx);
 bool rc_entry_info(struct rc_map *m, uint32_t idx, uint64_t head,
 		   struct ringcast_ring_subscriber *si);
-void rc_pub_wake(struct rc_hdr *hdr);
 
 /* wait.c */
 /*
@@ -144,6 +148,7 @@ int rc_futex_wait(_Atomic uint32_t *word, uint32_t val, uint32_t bits,
 int rc_futex_wake(_Atomic uint32_t *word, uint32_t bits);
 void rc_wake_all(struct rc_map *m);
 void rc_wake_seq(struct rc_hdr *hdr, uint32_t bits);
+void rc_pub_wake(struct rc_hdr *hdr);
 uint64_t rc_now_ns(void);
 uint64_t rc_coarse_ns(void);
 
