@@ -903,12 +903,13 @@ static void rc_sub_after(struct ringcast_sub *sub, int r)
  * The common read, kept short: a single-publisher ring whose head we have
  * seen past the cursor (rc_sub_poll()), a registered subscriber with no
  * type filter, an event of the epoch it follows, nothing owed to the
- * caller (no RC_SUB_* bit set: sub.h), an entry in step.  Returns 0 with the event, copied out (RC_COPY) or lent
- * (RC_BORROW); or 1, having changed nothing but fields of the caller's
- * event (filled only on success, as the header says), for rc_sub_get() to
- * take the long way: a filter, a lap, a loss or a demotion to report, an epoch
- * change, a forked or unregistered handle, or no event known to be there.
- * The same barriers as rc_sub_try() and rc_sub_sync(), in the same order.
+ * caller (no RC_SUB_* bit set: sub.h), an entry in step.  Returns 0 with
+ * the event, copied out (RC_COPY) or lent (RC_BORROW); or 1, having
+ * changed nothing but fields of the caller's event (filled only on
+ * success, as the header says), for rc_sub_get() to take the long way: a
+ * filter, a lap, a loss or a demotion to report, an epoch change, a forked
+ * or unregistered handle, or no event known to be there.  The same
+ * barriers as rc_sub_try() and rc_sub_sync(), in the same order.
  */
 static inline int rc_sub_fast(struct ringcast_sub *sub,
 			      struct ringcast_event *ev, int how)
