@@ -9,19 +9,19 @@
  * grace period (the process's, shared by every mux) never waits for a
  * callback or for room in a queue.
  *
- *   dispatcher (thread or caller)         stop / unsubscribe / scope close
- *   rc_read_lock()                        s->closed = 1 (under s->lock) [C]
- *   if load_acquire(stopped): leave [T]   store_release(stopped, 1)     [S]
- *   t = registry table                    rc_registry_del()
- *   if t->gen != snapshot's:              defer the handle's put (call_rcu)
- *     copy t, s->refs++ for each entry
+ *   dispatcher (thread or caller)          stop / unsubscribe / scope close
+ *   rc_read_lock()                         under s->lock: closed = 1    [MC]
+ *   if load_acquire(stopped): leave  [MT]  stopped = 1 (seq-cst)        [MS]
+ *   if t->gen != snapshot's:               rc_registry_del()
+ *     copy t, s->refs++ for each entry     defer the handle's put (call_rcu)
  *   rc_read_unlock()
  *   (the old snapshot's refs--)
- *   for each s of ev->type in the        wait while mux->cur == s      [B]
- *   snapshot, not closed:
+ *   for each s of ev->type in the          waiters++; rc_mb_slow()      [MB]
+ *   snapshot, not closed:                  wait while mux->cur == s
  *     queue: under s->lock, if !closed,
  *            copy (or wait for room)
- *     callback: mux->cur = s [B];
+ *     callback: store_release(cur, s);
+ *            rc_mb_fast()            [MB]
  *            if !closed: fn()
  *            mux->cur = NULL
  *
@@ -38,13 +38,14 @@
  * subscriptions at a time inside the section, and drops them after.)
  *
  * No delivery after unsubscribe: a queue copy checks closed under
- * s->lock, which [C] is stored under.  A callback: the dispatcher stores
+ * s->lock, which [MC] is stored under.  A callback: the dispatcher stores
  * mux->cur = s, then reads s->closed; unsubscribe stores closed, then
- * reads mux->cur (both seq-cst: a store then a load on each side, the
- * Dekker pattern), so either the dispatcher sees closed and skips, or
+ * reads mux->cur (a store, a fence, then a load on each side: the Dekker
+ * pattern, with the asymmetric fences rc_mb_fast() and rc_mb_slow()
+ * below), so either the dispatcher sees closed and skips, or
  * unsubscribe sees cur == s and waits for the callback to end.  Waking
  * the waiter is the same pattern on mux->cur = NULL and mux->waiters.
- * [T] pairs with [S] and only saves work: closed is what guarantees.
+ * [MT] pairs with [MS] and only saves work: closed is what guarantees.
  *
  * Lock order: mux->stop_lock, then mux->lock, then s->lock.  No lock is
  * held across a callback; s->lock is held across a queue copy.
@@ -91,7 +92,7 @@ struct ringcast_mux_sub {
 	void *arg;
 	uint32_t ntypes;
 	uint32_t *types;
-	_Atomic uint32_t closed; /* [C] */
+	_Atomic uint32_t closed; /* [MC] */
 	_Atomic int refs; /* the handle, and each dispatcher or scope using it */
 	_Atomic uint64_t calls; /* callback deliveries */
 	uint64_t mark; /* the dispatcher's last pass that took it */
@@ -122,9 +123,9 @@ struct ringcast_mux {
 	uint32_t queue_len;
 	uint32_t cap;
 	unsigned int gen; /* rc_fork_gen when made */
-	_Atomic uint32_t stopped; /* [S] */
+	_Atomic uint32_t stopped; /* [MS] */
 	_Atomic int refs; /* the handle, and every subscription */
-	struct ringcast_mux_sub *_Atomic cur; /* whose callback runs [B] */
+	struct ringcast_mux_sub *_Atomic cur; /* whose callback runs [MB] */
 	_Atomic uint32_t waiters; /* threads waiting for cur to change */
 	pthread_cond_t idle; /* cur changed; with lock */
 	uint64_t pass; /* the dispatcher's, numbers its passes */
@@ -140,7 +141,7 @@ struct ringcast_mux {
 };
 
 /*
- * The fences of [B], asymmetric: a dispatcher pays a compiler barrier per
+ * The fences of [MB], asymmetric: a dispatcher pays a compiler barrier per
  * callback, a thread that waits for it (unsubscribe, stop) a membarrier()
  * system call, which runs a full barrier on every thread of the process
  * that runs at that moment (membarrier(2), MEMBARRIER_CMD_PRIVATE_EXPEDITED;
@@ -179,13 +180,13 @@ static void rc_mb_register(void)
 }
 
 /*
- * The order of the dispatcher's accesses of [B]: seq-cst under
+ * The order of the dispatcher's accesses of [MB]: seq-cst under
  * ThreadSanitizer (its happens-before edges; fences it does not model),
  * else relaxed between the fences.
  */
-#define RC_B_ORDER (RC_MUX_TSAN ? memory_order_seq_cst : memory_order_relaxed)
+#define RC_MB_ORDER (RC_MUX_TSAN ? memory_order_seq_cst : memory_order_relaxed)
 
-/* The dispatcher's side of [B]: between its store and its loads. */
+/* The dispatcher's side of [MB]: between its store and its loads. */
 static inline void rc_mb_fast(void)
 {
 	if (likely(atomic_load_explicit(&rc_mb_ok, memory_order_relaxed)))
@@ -194,7 +195,7 @@ static inline void rc_mb_fast(void)
 		smp_mb();
 }
 
-/* A waiter's side of [B]: between its stores and its load of cur. */
+/* A waiter's side of [MB]: between its stores and its load of cur. */
 static void rc_mb_slow(void)
 {
 	if (atomic_load_explicit(&rc_mb_ok, memory_order_relaxed) &&
@@ -241,7 +242,7 @@ void rc_msub_put(struct ringcast_mux_sub *s)
 
 /*
  * Wait until no callback of s runs (of any subscription of mux when s
- * is NULL).  The subscriptions waited for are closed already: see [B].
+ * is NULL).  The subscriptions waited for are closed already: see [MB].
  */
 static void rc_mux_wait_idle(struct ringcast_mux *mux,
 			     const struct ringcast_mux_sub *s)
@@ -252,7 +253,7 @@ static void rc_mux_wait_idle(struct ringcast_mux *mux,
 	/* Before reading cur: pairs with rc_mux_set_cur(). */
 	atomic_fetch_add(&mux->waiters, 1);
 	/*
-	 * [B]: after closed (or stopped) was stored and waiters counted,
+	 * [MB]: after closed (or stopped) was stored and waiters counted,
 	 * before cur is read; pairs with rc_mb_fast() in rc_mux_set_cur().
 	 */
 	rc_mb_slow();
@@ -278,8 +279,8 @@ void rc_msub_quiesce(struct ringcast_mux_sub *s)
 static void rc_mux_set_cur(struct ringcast_mux *mux, struct ringcast_mux_sub *s)
 {
 	/*
-	 * [B]: store of cur, fence, then (rc_msub_call()) load of closed;
-	 * pairs with the store of closed [C], the fence rc_mb_slow(), then
+	 * [MB]: store of cur, fence, then (rc_msub_call()) load of closed;
+	 * pairs with the store of closed [MC], the fence rc_mb_slow(), then
 	 * the load of cur, in rc_mux_wait_idle() (the Dekker pattern, with
 	 * asymmetric fences).  And store of cur, fence, load of waiters;
 	 * pairs with the increment of waiters, the fence, then the load of
@@ -293,7 +294,7 @@ static void rc_mux_set_cur(struct ringcast_mux *mux, struct ringcast_mux_sub *s)
 			      RC_MUX_TSAN ? memory_order_seq_cst :
 					    memory_order_release);
 	rc_mb_fast();
-	if (atomic_load_explicit(&mux->waiters, RC_B_ORDER)) {
+	if (atomic_load_explicit(&mux->waiters, RC_MB_ORDER)) {
 		pthread_mutex_lock(&mux->lock);
 		pthread_cond_broadcast(&mux->idle);
 		pthread_mutex_unlock(&mux->lock);
@@ -309,8 +310,8 @@ static void rc_msub_run(struct ringcast_mux_sub *s,
 			const struct ringcast_event *ev, int code,
 			uint64_t lost)
 {
-	/* [B]: after the store of cur and rc_mb_fast() in rc_mux_set_cur(). */
-	if (atomic_load_explicit(&s->closed, RC_B_ORDER))
+	/* [MB]: after the store of cur and rc_mb_fast() in rc_mux_set_cur(). */
+	if (atomic_load_explicit(&s->closed, RC_MB_ORDER))
 		return;
 	if (ev) {
 		/* Relaxed, no lock: the dispatcher is the only writer. */
@@ -345,7 +346,7 @@ static void rc_msub_close(struct ringcast_mux_sub *s, int code)
 	pthread_mutex_lock(&s->lock);
 	if (!atomic_load(&s->closed)) {
 		s->code = code;
-		/* [C]: seq-cst, read by the dispatcher before it delivers. */
+		/* [MC]: seq-cst, read by the dispatcher before it delivers. */
 		atomic_store(&s->closed, 1);
 	}
 	pthread_cond_broadcast(&s->avail);
@@ -408,7 +409,7 @@ static int rc_mux_deliver_grab(struct ringcast_mux *mux,
 
 	do {
 		rc_read_lock();
-		/* [T]: pairs with the seq-cst store [S] in ringcast_mux_stop(). */
+		/* [MT]: pairs with the store [MS] in ringcast_mux_stop(). */
 		if (unlikely(atomic_load_explicit(&mux->stopped,
 						  memory_order_acquire))) {
 			rc_read_unlock();
@@ -479,7 +480,7 @@ static int rc_mux_deliver(struct ringcast_mux *mux,
 	bool busy = false;
 
 	rc_read_lock();
-	/* [T]: pairs with the seq-cst store [S] in ringcast_mux_stop(). */
+	/* [MT]: pairs with the store [MS] in ringcast_mux_stop(). */
 	if (unlikely(atomic_load_explicit(&mux->stopped,
 					  memory_order_acquire))) {
 		rc_read_unlock();
@@ -1147,7 +1148,10 @@ RINGCAST_API int ringcast_mux_stop(struct ringcast_mux *mux)
 	if (rc_read_ongoing() || rc_delivering)
 		return -EDEADLK;
 	pthread_mutex_lock(&mux->stop_lock);
-	/* [S]: seq-cst, pairs with [T] in rc_mux_deliver(). */
+	/*
+	 * [MS]: seq-cst, pairs with [MT] in rc_mux_deliver() and
+	 * rc_mux_deliver_grab().
+	 */
 	atomic_store(&mux->stopped, 1);
 	/* Every subscription reports closed; a blocked enqueue gives up. */
 	pthread_mutex_lock(&mux->lock);
