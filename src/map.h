@@ -152,4 +152,20 @@ void rc_pub_wake(struct rc_hdr *hdr);
 uint64_t rc_now_ns(void);
 uint64_t rc_coarse_ns(void);
 
+/*
+ * The time left of a wait of timeout_ns (< 0: for ever), now: -1 for
+ * ever, 0 when it is over, else nanoseconds.  *deadline is 0 until the
+ * first call sets it, so a wait that never has to sleep never reads the
+ * clock.
+ */
+static inline int64_t rc_time_left(uint64_t *deadline, int64_t timeout_ns,
+				   uint64_t now)
+{
+	if (timeout_ns < 0)
+		return -1;
+	if (!*deadline)
+		*deadline = now + (uint64_t)timeout_ns;
+	return now >= *deadline ? 0 : (int64_t)(*deadline - now);
+}
+
 #endif

@@ -834,14 +834,9 @@ static int rc_sub_wait(struct ringcast_sub *sub, struct ringcast_event *ev,
 		if (timeout_ns == 0)
 			return -EAGAIN;
 		now = rc_now_ns();
-		rem = -1;
-		if (timeout_ns > 0) {
-			if (!deadline)
-				deadline = now + (uint64_t)timeout_ns;
-			if (now >= deadline)
-				return -ETIMEDOUT;
-			rem = (int64_t)(deadline - now);
-		}
+		rem = rc_time_left(&deadline, timeout_ns, now);
+		if (!rem)
+			return -ETIMEDOUT;
 		if (r == -EINPROGRESS)
 			continue;
 		/*

@@ -95,7 +95,7 @@ RINGCAST_API int ringcast_sub_wait_any(struct ringcast_sub *const *subs,
 				       unsigned int n, int64_t timeout_ns)
 {
 	struct futex_waitv w[RC_WAITV_MAX];
-	uint64_t now, deadline = 0;
+	uint64_t deadline = 0;
 	_Atomic uint32_t *word;
 	unsigned int i, j, nw;
 	int64_t t;
@@ -119,16 +119,11 @@ RINGCAST_API int ringcast_sub_wait_any(struct ringcast_sub *const *subs,
 				return (int)i;
 		if (timeout_ns == 0)
 			return -EAGAIN;
-		now = rc_now_ns();
-		t = RC_WAITV_LIVENESS_NS;
-		if (timeout_ns > 0) {
-			if (!deadline)
-				deadline = now + (uint64_t)timeout_ns;
-			if (now >= deadline)
-				return -ETIMEDOUT;
-			if ((int64_t)(deadline - now) < t)
-				t = (int64_t)(deadline - now);
-		}
+		t = rc_time_left(&deadline, timeout_ns, rc_now_ns());
+		if (!t)
+			return -ETIMEDOUT;
+		if (t < 0 || t > RC_WAITV_LIVENESS_NS)
+			t = RC_WAITV_LIVENESS_NS;
 		/* Arm every one; a word shared by several is waited on once. */
 		nw = 0;
 		poll = false;
