@@ -279,7 +279,7 @@ void rc_msub_quiesce(struct ringcast_mux_sub *s)
 static void rc_mux_set_cur(struct ringcast_mux *mux, struct ringcast_mux_sub *s)
 {
 	/*
-	 * [MB]: store of cur, fence, then (rc_msub_call()) load of closed;
+	 * [MB]: store of cur, fence, then (rc_msub_run()) load of closed;
 	 * pairs with the store of closed [MC], the fence rc_mb_slow(), then
 	 * the load of cur, in rc_mux_wait_idle() (the Dekker pattern, with
 	 * asymmetric fences).  And store of cur, fence, load of waiters;
@@ -393,6 +393,43 @@ out:
 }
 
 /*
+ * Enter the read-side section, unless the mux was stopped: false then,
+ * outside the section.
+ */
+static inline bool rc_mux_read_lock(struct ringcast_mux *mux)
+{
+	rc_read_lock();
+	/* [MT]: pairs with the store [MS] in ringcast_mux_stop(). */
+	if (likely(!atomic_load_explicit(&mux->stopped, memory_order_acquire)))
+		return true;
+	rc_read_unlock();
+	return false;
+}
+
+/*
+ * Deliver ev to s, the next subscription of a pass, rc_delivering set to
+ * mux: a callback runs as mux->cur; a queue copy, which may wait for room,
+ * with cur cleared.  *busy says whether cur is set.
+ */
+static inline void rc_mux_deliver_one(struct ringcast_mux *mux,
+				      struct ringcast_mux_sub *s,
+				      const struct ringcast_event *ev,
+				      bool *busy)
+{
+	if (s->fn) {
+		rc_mux_set_cur(mux, s);
+		rc_msub_run(s, ev, 0, 0);
+		*busy = true;
+		return;
+	}
+	/* A queue may wait for room: no callback runs. */
+	if (*busy)
+		rc_mux_set_cur(mux, NULL);
+	*busy = false;
+	rc_msub_enqueue(mux, s, ev);
+}
+
+/*
  * Deliver one event to every subscription of its type: take references
  * to up to RC_MUX_GRAB of them inside a read-side section, leave it, then
  * deliver (a callback, or a copy that may wait for room) and drop them;
@@ -403,18 +440,14 @@ static int rc_mux_deliver_grab(struct ringcast_mux *mux,
 {
 	struct ringcast_mux_sub *got[RC_MUX_GRAB];
 	const struct rc_reg_table *t;
+	struct ringcast_mux *outer;
 	uint64_t pass = ++mux->pass;
 	uint32_t i, n, k, j;
 	bool busy;
 
 	do {
-		rc_read_lock();
-		/* [MT]: pairs with the store [MS] in ringcast_mux_stop(). */
-		if (unlikely(atomic_load_explicit(&mux->stopped,
-						  memory_order_acquire))) {
-			rc_read_unlock();
+		if (unlikely(!rc_mux_read_lock(mux)))
 			return -ESHUTDOWN;
-		}
 		t = rc_registry_table(mux->reg);
 		i = rc_registry_find(t, ev->type, &n);
 		for (k = 0, n += i; i < n && k < RC_MUX_GRAB; i++) {
@@ -430,21 +463,13 @@ static int rc_mux_deliver_grab(struct ringcast_mux *mux,
 			got[k++] = s;
 		}
 		rc_read_unlock();
-		for (busy = false, j = 0; j < k; j++) {
-			if (got[j]->fn) {
-				rc_mux_set_cur(mux, got[j]);
-				rc_msub_call(mux, got[j], ev, 0, 0);
-				busy = true;
-				continue;
-			}
-			/* A queue may wait for room: no callback runs. */
-			if (busy)
-				rc_mux_set_cur(mux, NULL);
-			busy = false;
-			rc_msub_enqueue(mux, got[j], ev);
-		}
+		outer = rc_delivering;
+		rc_delivering = mux;
+		for (busy = false, j = 0; j < k; j++)
+			rc_mux_deliver_one(mux, got[j], ev, &busy);
 		if (busy)
 			rc_mux_set_cur(mux, NULL);
+		rc_delivering = outer;
 		/* After cur moved on: no waiter compares a freed pointer. */
 		for (j = 0; j < k; j++)
 			rc_msub_put(got[j]);
@@ -479,13 +504,8 @@ static int rc_mux_deliver(struct ringcast_mux *mux,
 	uint32_t i, n;
 	bool busy = false;
 
-	rc_read_lock();
-	/* [MT]: pairs with the store [MS] in ringcast_mux_stop(). */
-	if (unlikely(atomic_load_explicit(&mux->stopped,
-					  memory_order_acquire))) {
-		rc_read_unlock();
+	if (unlikely(!rc_mux_read_lock(mux)))
 		return -ESHUTDOWN;
-	}
 	t = rc_registry_table(mux->reg);
 	if (unlikely(!snap || snap->gen != t->gen)) {
 		snap = malloc(sizeof(*snap) + t->n * sizeof(snap->ent[0]));
@@ -523,17 +543,7 @@ static int rc_mux_deliver(struct ringcast_mux *mux,
 		    atomic_load_explicit(&s->closed, memory_order_relaxed))
 			continue;
 		s->mark = pass;
-		if (s->fn) {
-			rc_mux_set_cur(mux, s);
-			rc_msub_run(s, ev, 0, 0);
-			busy = true;
-			continue;
-		}
-		/* A queue may wait for room: no callback runs. */
-		if (busy)
-			rc_mux_set_cur(mux, NULL);
-		busy = false;
-		rc_msub_enqueue(mux, s, ev);
+		rc_mux_deliver_one(mux, s, ev, &busy);
 	}
 	if (busy)
 		rc_mux_set_cur(mux, NULL);
