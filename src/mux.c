@@ -687,12 +687,50 @@ static void *rc_mux_thread(void *arg)
 
 /* --------------------------------------------------------------- API */
 
+static bool rc_mux_opts_valid(const struct ringcast_mux_opts *o)
+{
+	return !(o->flags & ~RC_MUX_FLAGS) &&
+	       o->queue_len <= RC_MUX_QUEUE_MAX &&
+	       !((o->flags & RINGCAST_MUX_POST_ONLY) &&
+		 (o->flags & ~(RINGCAST_MUX_POST_ONLY | RINGCAST_MUX_POST))) &&
+	       !((o->flags & RINGCAST_MUX_PAUSED) &&
+		 (o->flags & RINGCAST_MUX_MANUAL));
+}
+
+/* The mux's publisher (POST) and reader (unless POST_ONLY). */
+static int rc_mux_attach(struct ringcast_mux *mux, const char *name,
+			 const struct ringcast_mux_opts *o)
+{
+	struct ringcast_sub_opts so = { 0 };
+	int r;
+
+	if (o->flags & RINGCAST_MUX_POST) {
+		r = ringcast_pub_attach(name, o->pub_flags, &mux->pub);
+		if (r < 0)
+			return r;
+	}
+	if (o->flags & RINGCAST_MUX_POST_ONLY)
+		return 0;
+	so.from = o->from;
+	so.seq = o->seq;
+	if (o->flags & RINGCAST_MUX_RELIABLE)
+		so.flags = RINGCAST_SUB_RELIABLE;
+	r = ringcast_sub_attach(name, &so, &mux->reader, NULL);
+	if (r < 0) {
+		if (mux->pub)
+			ringcast_pub_detach(mux->pub);
+		mux->pub = NULL;
+		return r;
+	}
+	mux->cap = mux->reader->m.capacity;
+	return 0;
+}
+
 RINGCAST_API int ringcast_mux_open(const char *name,
 				   const struct ringcast_mux_opts *opts,
 				   struct ringcast_mux **muxp)
 {
 	struct ringcast_mux_opts o = { 0 };
-	struct ringcast_sub_opts so = { 0 };
 	struct ringcast_mux *mux;
 	int r;
 
@@ -701,11 +739,7 @@ RINGCAST_API int ringcast_mux_open(const char *name,
 	rc_mb_register();
 	if (opts)
 		o = *opts;
-	if ((o.flags & ~RC_MUX_FLAGS) || o.queue_len > RC_MUX_QUEUE_MAX ||
-	    ((o.flags & RINGCAST_MUX_POST_ONLY) &&
-	     (o.flags & ~(RINGCAST_MUX_POST_ONLY | RINGCAST_MUX_POST))) ||
-	    ((o.flags & RINGCAST_MUX_PAUSED) &&
-	     (o.flags & RINGCAST_MUX_MANUAL)))
+	if (!rc_mux_opts_valid(&o))
 		return -EINVAL;
 	if (o.flags & RINGCAST_MUX_POST_ONLY)
 		o.flags |= RINGCAST_MUX_POST;
@@ -723,21 +757,9 @@ RINGCAST_API int ringcast_mux_open(const char *name,
 	r = rc_registry_new(&mux->reg);
 	if (r < 0)
 		goto err_free;
-	if (o.flags & RINGCAST_MUX_POST) {
-		r = ringcast_pub_attach(name, o.pub_flags, &mux->pub);
-		if (r < 0)
-			goto err_free_reg;
-	}
-	if (!(o.flags & RINGCAST_MUX_POST_ONLY)) {
-		so.from = o.from;
-		so.seq = o.seq;
-		if (o.flags & RINGCAST_MUX_RELIABLE)
-			so.flags = RINGCAST_SUB_RELIABLE;
-		r = ringcast_sub_attach(name, &so, &mux->reader, NULL);
-		if (r < 0)
-			goto err_detach_pub;
-		mux->cap = mux->reader->m.capacity;
-	}
+	r = rc_mux_attach(mux, name, &o);
+	if (r < 0)
+		goto err_free_reg;
 	if (mux->reader &&
 	    !(o.flags & (RINGCAST_MUX_MANUAL | RINGCAST_MUX_PAUSED))) {
 		r = -pthread_create(&mux->thread, NULL, rc_mux_thread, mux);
@@ -750,7 +772,6 @@ RINGCAST_API int ringcast_mux_open(const char *name,
 
 err_detach_reader:
 	ringcast_sub_detach(mux->reader);
-err_detach_pub:
 	if (mux->pub)
 		ringcast_pub_detach(mux->pub);
 err_free_reg:
@@ -826,25 +847,28 @@ static void rc_msub_free_now(struct ringcast_mux_sub *s)
 	rc_mux_put(mux);
 }
 
-static int rc_mux_add(struct ringcast_mux *mux, const uint32_t *types,
-		      unsigned int ntypes,
-		      void (*fn)(const struct ringcast_event *ev, void *arg),
-		      void (*status)(int code, uint64_t lost, void *arg),
-		      void *arg, struct ringcast_mux_sub **subp)
+/* Free a subscription never listed, which holds no reference to its mux. */
+static void rc_msub_discard(struct ringcast_mux_sub *s)
+{
+	atomic_fetch_add(&s->mux->refs, 1); /* rc_msub_free_now() drops one */
+	rc_msub_free_now(s);
+}
+
+/*
+ * A new subscription of mux, not listed yet: its handlers, sorted types
+ * and, without a callback, its queue.  Freed again on failure.
+ */
+static int rc_msub_new(struct ringcast_mux *mux, const uint32_t *types,
+		       unsigned int ntypes,
+		       void (*fn)(const struct ringcast_event *ev, void *arg),
+		       void (*status)(int code, uint64_t lost, void *arg),
+		       void *arg, struct ringcast_mux_sub **sp)
 {
 	pthread_condattr_t ca;
 	struct ringcast_mux_sub *s;
 	uint32_t dup;
-	int r, end = 0;
+	int r;
 
-	if (!mux || !subp || !ntypes || !types || ntypes > RINGCAST_MAX_TYPES)
-		return -EINVAL;
-	if (rc_mux_forked(mux))
-		return -ECHILD;
-	if (atomic_load(&mux->stopped))
-		return -ESHUTDOWN;
-	if (!mux->reader)
-		return -EINVAL;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
@@ -874,22 +898,36 @@ static int rc_mux_add(struct ringcast_mux *mux, const uint32_t *types,
 			goto err_free;
 		}
 	}
+	*sp = s;
+	return 0;
+
+err_free:
+	rc_msub_discard(s);
+	return r;
+}
+
+/*
+ * List s in mux's registry and list, under mux->lock, unless the mux was
+ * stopped.  *end is the end to tell s's status handler at once (0: none).
+ */
+static int rc_mux_link(struct ringcast_mux *mux, struct ringcast_mux_sub *s,
+		       int *end)
+{
+	int r;
+
 	pthread_mutex_lock(&mux->lock);
 	if (atomic_load(&mux->stopped)) {
-		pthread_mutex_unlock(&mux->lock);
 		r = -ESHUTDOWN;
-		goto err_free;
+		goto out;
 	}
 	r = rc_registry_add(mux->reg, s->types, s->ntypes, s);
-	if (r < 0) {
-		pthread_mutex_unlock(&mux->lock);
-		goto err_free;
-	}
+	if (r < 0)
+		goto out;
 	s->code = mux->end;
-	if (status && mux->end) {
+	if (s->status && mux->end) {
 		/* The dispatcher told the others already: tell it here. */
 		s->end_told = true;
-		end = mux->end;
+		*end = mux->end;
 	}
 	s->listed = true;
 	s->next = mux->subs;
@@ -897,16 +935,40 @@ static int rc_mux_add(struct ringcast_mux *mux, const uint32_t *types,
 		mux->subs->prev = s;
 	mux->subs = s;
 	atomic_fetch_add(&mux->refs, 1);
+out:
 	pthread_mutex_unlock(&mux->lock);
+	return r;
+}
+
+static int rc_mux_add(struct ringcast_mux *mux, const uint32_t *types,
+		      unsigned int ntypes,
+		      void (*fn)(const struct ringcast_event *ev, void *arg),
+		      void (*status)(int code, uint64_t lost, void *arg),
+		      void *arg, struct ringcast_mux_sub **subp)
+{
+	struct ringcast_mux_sub *s;
+	int r, end = 0;
+
+	if (!mux || !subp || !ntypes || !types || ntypes > RINGCAST_MAX_TYPES)
+		return -EINVAL;
+	if (rc_mux_forked(mux))
+		return -ECHILD;
+	if (atomic_load(&mux->stopped))
+		return -ESHUTDOWN;
+	if (!mux->reader)
+		return -EINVAL;
+	r = rc_msub_new(mux, types, ntypes, fn, status, arg, &s);
+	if (r < 0)
+		return r;
+	r = rc_mux_link(mux, s, &end);
+	if (r < 0) {
+		rc_msub_discard(s);
+		return r;
+	}
 	*subp = s;
 	if (end)
 		status(end, 0, arg);
 	return 0;
-
-err_free:
-	atomic_fetch_add(&mux->refs, 1); /* rc_msub_free_now() drops one */
-	rc_msub_free_now(s);
-	return r;
 }
 
 RINGCAST_API int ringcast_mux_subscribe(struct ringcast_mux *mux,
@@ -1033,13 +1095,32 @@ static void rc_deadline(struct timespec *ts, int64_t timeout_ns)
 	ts->tv_nsec = (long)(t % 1000000000u);
 }
 
+/* The oldest event of s's queue (not empty) into ev; under s->lock. */
+static void rc_msub_dequeue(struct ringcast_mux_sub *s,
+			    struct ringcast_event *ev)
+{
+	size_t at = s->qhead % s->qlen;
+	struct rc_qent *q = &s->q[at];
+
+	ev->seq = q->seq;
+	ev->ts = q->ts;
+	ev->type = q->type;
+	ev->len = q->len;
+	ev->epoch = q->epoch;
+	ev->publisher = q->publisher;
+	ev->lost = 0;
+	memcpy(s->out, s->qbuf + at * s->cap, q->len);
+	ev->data = s->out;
+	if (s->qtail - s->qhead++ == s->qlen)
+		pthread_cond_signal(&s->space);
+	s->st.delivered++;
+}
+
 RINGCAST_API int ringcast_mux_next(struct ringcast_mux_sub *s,
 				   struct ringcast_event *ev,
 				   int64_t timeout_ns)
 {
 	struct timespec dl;
-	struct rc_qent *q;
-	size_t at;
 	int r;
 
 	if (!s || !ev || s->fn)
@@ -1062,20 +1143,7 @@ RINGCAST_API int ringcast_mux_next(struct ringcast_mux_sub *s,
 			break;
 		}
 		if (s->qtail != s->qhead) {
-			at = s->qhead % s->qlen;
-			q = &s->q[at];
-			ev->seq = q->seq;
-			ev->ts = q->ts;
-			ev->type = q->type;
-			ev->len = q->len;
-			ev->epoch = q->epoch;
-			ev->publisher = q->publisher;
-			ev->lost = 0;
-			memcpy(s->out, s->qbuf + at * s->cap, q->len);
-			ev->data = s->out;
-			if (s->qtail - s->qhead++ == s->qlen)
-				pthread_cond_signal(&s->space);
-			s->st.delivered++;
+			rc_msub_dequeue(s, ev);
 			r = 0;
 			break;
 		}
