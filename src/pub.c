@@ -804,16 +804,31 @@ static uint64_t rc_pub_stuck(struct ringcast_pub *pub, struct rc_stuck *st,
 	return d < UINT64_MAX - st->since ? st->since + d : UINT64_MAX;
 }
 
+/* Demote the stuck entry; if it is not the one we saw, look again. */
+static void rc_pub_demote_stuck(struct ringcast_pub *pub, struct rc_stuck *st)
+{
+	if (rc_pub_demote(pub, (uint32_t)st->idx, st->cursor))
+		return;
+	/* Not the one we saw: look again, from now. */
+	pub->gate_gen = atomic_load(&pub->m.hdr->table_gen) - 1;
+	st->idx = -1;
+}
+
 /*
- * Sleep on hdr->pub_wait until wake_at at the latest: sets our bit, then
- * scans again.  Returns true when that scan found room (no sleep).  *nap
- * is the re-scan interval, doubled at each sleep.
+ * Sleep on hdr->pub_wait until wake_at at the latest, or the timeout of a
+ * wait that began at start: sets our bit, then scans again.  Returns true
+ * when that scan found room (no sleep).  *nap is the re-scan interval,
+ * doubled at each sleep.
  */
 static bool rc_pub_sleep(struct ringcast_pub *pub, uint64_t base, uint64_t want,
-			 uint64_t now, uint64_t wake_at, uint64_t *nap)
+			 uint64_t start, uint64_t now, uint64_t wake_at,
+			 uint64_t *nap)
 {
 	struct rc_hdr *hdr = pub->m.hdr;
 	uint32_t w;
+
+	if (pub->timeout_ns > 0 && start + (uint64_t)pub->timeout_ns < wake_at)
+		wake_at = start + (uint64_t)pub->timeout_ns;
 
 	/* [P]: pairs with smp_mb() [S] in rc_pub_wake(). */
 	w = atomic_fetch_or(&hdr->pub_wait, RC_PUB_SLEEPING) | RC_PUB_SLEEPING;
@@ -864,13 +879,7 @@ static int rc_pub_block(struct ringcast_pub *pub, uint64_t base, uint64_t want)
 		}
 		demote_at = rc_pub_stuck(pub, &stuck, now, want);
 		if (now >= demote_at) {
-			if (!rc_pub_demote(pub, (uint32_t)stuck.idx,
-					   stuck.cursor)) {
-				/* Not the one we saw: look again, from now. */
-				pub->gate_gen =
-					atomic_load(&hdr->table_gen) - 1;
-				stuck.idx = -1;
-			}
+			rc_pub_demote_stuck(pub, &stuck);
 			if (rc_pub_scan(pub, base, want))
 				break;
 			now = rc_now_ns();
@@ -882,15 +891,12 @@ static int rc_pub_block(struct ringcast_pub *pub, uint64_t base, uint64_t want)
 			for (i = 0; i < 64; i++)
 				cpu_relax();
 		} else {
-			uint64_t wake_at = probe_at;
+			uint64_t wake_at = probe_at < demote_at ? probe_at :
+								  demote_at;
 
-			if (demote_at < wake_at)
-				wake_at = demote_at;
-			if (pub->timeout_ns > 0 &&
-			    start + (uint64_t)pub->timeout_ns < wake_at)
-				wake_at = start + (uint64_t)pub->timeout_ns;
 			sleeping = true;
-			if (rc_pub_sleep(pub, base, want, now, wake_at, &nap))
+			if (rc_pub_sleep(pub, base, want, start, now, wake_at,
+					 &nap))
 				break;
 		}
 		if (rc_pub_scan(pub, base, want))
