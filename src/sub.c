@@ -63,23 +63,26 @@ static inline bool rc_slot_read_retry(struct rc_slot *s, uint64_t s1)
 	return unlikely(rc_slot_read_end(s) != s1);
 }
 
-/* The losses owed, with their RC_SUB_* bits (sub.h). */
+/* Set or clear one of the RC_SUB_* bits (sub.h). */
+static inline void rc_sub_slow(struct ringcast_sub *sub, uint32_t bit, bool on)
+{
+	if (on)
+		sub->slow |= bit;
+	else
+		sub->slow &= ~bit;
+}
+
+/* The losses owed, and the lost wake-up to check, with their bits. */
 static inline void rc_sub_owe_lost(struct ringcast_sub *sub, uint64_t lost)
 {
 	sub->pending_lost = lost;
-	if (lost)
-		sub->slow |= RC_SUB_LOSS_OWED;
-	else
-		sub->slow &= ~RC_SUB_LOSS_OWED;
+	rc_sub_slow(sub, RC_SUB_LOSS_OWED, lost);
 }
 
 static inline void rc_sub_lost_check(struct ringcast_sub *sub, uint64_t head)
 {
 	sub->lost_check = head;
-	if (head)
-		sub->slow |= RC_SUB_LOST_CHECK;
-	else
-		sub->slow &= ~RC_SUB_LOST_CHECK;
+	rc_sub_slow(sub, RC_SUB_LOST_CHECK, head);
 }
 
 /*
