@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "compiler.h"
-#include "ring.h"
+#include "map.h"
 
 static __thread char rc_detail[256];
 

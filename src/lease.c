@@ -16,7 +16,7 @@
 
 #include "barrier.h"
 #include "compiler.h"
-#include "ring.h"
+#include "map.h"
 
 static int rc_lock_op(int fd, int cmd, short type, int byte)
 {

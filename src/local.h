@@ -65,8 +65,10 @@ void rc_synchronize(void);
 /* Calls fn(p) after a grace period, on liburcu's worker thread. */
 int rc_defer_free(void *p, void (*fn)(void *p));
 
-/* Bumped in every child of fork(): handles made before answer -ECHILD. */
-unsigned int rc_local_gen(void);
+/* liburcu's fork handlers, for the library's one (ring.c). */
+void rc_local_fork_prepare(void);
+void rc_local_fork_parent(void);
+void rc_local_fork_child(void);
 
 /* mux.c, for scope.c */
 /*
@@ -104,5 +106,7 @@ void rc_wait_words(struct futex_waitv *w, unsigned int n, int64_t timeout_ns);
 /* subfd.c: the subscriber's descriptor, from sub.c. */
 void rc_subfd_idle(struct ringcast_sub *sub);
 void rc_subfd_drop(struct ringcast_sub *sub);
+/* The fork handler's part for the descriptors' helper thread (ring.c). */
+void rc_subfd_fork_child(void);
 
 #endif

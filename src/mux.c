@@ -9,19 +9,19 @@
  * grace period (the process's, shared by every mux) never waits for a
  * callback or for room in a queue.
  *
- *   dispatcher (thread or caller)         stop / unsubscribe / scope close
- *   rc_read_lock()                        s->closed = 1 (under s->lock) [C]
- *   if load_acquire(stopped): leave [T]   store_release(stopped, 1)     [S]
- *   t = registry table                    rc_registry_del()
- *   if t->gen != snapshot's:              defer the handle's put (call_rcu)
- *     copy t, s->refs++ for each entry
+ *   dispatcher (thread or caller)          stop / unsubscribe / scope close
+ *   rc_read_lock()                         under s->lock: closed = 1    [MC]
+ *   if load_acquire(stopped): leave  [MT]  stopped = 1 (seq-cst)        [MS]
+ *   if t->gen != snapshot's:               rc_registry_del()
+ *     copy t, s->refs++ for each entry     defer the handle's put (call_rcu)
  *   rc_read_unlock()
  *   (the old snapshot's refs--)
- *   for each s of ev->type in the        wait while mux->cur == s      [B]
- *   snapshot, not closed:
+ *   for each s of ev->type in the          waiters++; rc_mb_slow()      [MB]
+ *   snapshot, not closed:                  wait while mux->cur == s
  *     queue: under s->lock, if !closed,
  *            copy (or wait for room)
- *     callback: mux->cur = s [B];
+ *     callback: store_release(cur, s);
+ *            rc_mb_fast()            [MB]
  *            if !closed: fn()
  *            mux->cur = NULL
  *
@@ -38,13 +38,14 @@
  * subscriptions at a time inside the section, and drops them after.)
  *
  * No delivery after unsubscribe: a queue copy checks closed under
- * s->lock, which [C] is stored under.  A callback: the dispatcher stores
+ * s->lock, which [MC] is stored under.  A callback: the dispatcher stores
  * mux->cur = s, then reads s->closed; unsubscribe stores closed, then
- * reads mux->cur (both seq-cst: a store then a load on each side, the
- * Dekker pattern), so either the dispatcher sees closed and skips, or
+ * reads mux->cur (a store, a fence, then a load on each side: the Dekker
+ * pattern, with the asymmetric fences rc_mb_fast() and rc_mb_slow()
+ * below), so either the dispatcher sees closed and skips, or
  * unsubscribe sees cur == s and waits for the callback to end.  Waking
  * the waiter is the same pattern on mux->cur = NULL and mux->waiters.
- * [T] pairs with [S] and only saves work: closed is what guarantees.
+ * [MT] pairs with [MS] and only saves work: closed is what guarantees.
  *
  * Lock order: mux->stop_lock, then mux->lock, then s->lock.  No lock is
  * held across a callback; s->lock is held across a queue copy.
@@ -61,7 +62,7 @@
 #include "barrier.h"
 #include "compiler.h"
 #include "local.h"
-#include "ring.h"
+#include "map.h"
 #include "sub.h"
 
 #define RC_MUX_QUEUE_LEN 256u
@@ -91,7 +92,7 @@ struct ringcast_mux_sub {
 	void *arg;
 	uint32_t ntypes;
 	uint32_t *types;
-	_Atomic uint32_t closed; /* [C] */
+	_Atomic uint32_t closed; /* [MC] */
 	_Atomic int refs; /* the handle, and each dispatcher or scope using it */
 	_Atomic uint64_t calls; /* callback deliveries */
 	uint64_t mark; /* the dispatcher's last pass that took it */
@@ -121,10 +122,10 @@ struct ringcast_mux {
 	uint32_t flags;
 	uint32_t queue_len;
 	uint32_t cap;
-	unsigned int gen; /* rc_local_gen() when made */
-	_Atomic uint32_t stopped; /* [S] */
+	unsigned int gen; /* rc_fork_gen when made */
+	_Atomic uint32_t stopped; /* [MS] */
 	_Atomic int refs; /* the handle, and every subscription */
-	struct ringcast_mux_sub *_Atomic cur; /* whose callback runs [B] */
+	struct ringcast_mux_sub *_Atomic cur; /* whose callback runs [MB] */
 	_Atomic uint32_t waiters; /* threads waiting for cur to change */
 	pthread_cond_t idle; /* cur changed; with lock */
 	uint64_t pass; /* the dispatcher's, numbers its passes */
@@ -140,7 +141,7 @@ struct ringcast_mux {
 };
 
 /*
- * The fences of [B], asymmetric: a dispatcher pays a compiler barrier per
+ * The fences of [MB], asymmetric: a dispatcher pays a compiler barrier per
  * callback, a thread that waits for it (unsubscribe, stop) a membarrier()
  * system call, which runs a full barrier on every thread of the process
  * that runs at that moment (membarrier(2), MEMBARRIER_CMD_PRIVATE_EXPEDITED;
@@ -179,13 +180,13 @@ static void rc_mb_register(void)
 }
 
 /*
- * The order of the dispatcher's accesses of [B]: seq-cst under
+ * The order of the dispatcher's accesses of [MB]: seq-cst under
  * ThreadSanitizer (its happens-before edges; fences it does not model),
  * else relaxed between the fences.
  */
-#define RC_B_ORDER (RC_MUX_TSAN ? memory_order_seq_cst : memory_order_relaxed)
+#define RC_MB_ORDER (RC_MUX_TSAN ? memory_order_seq_cst : memory_order_relaxed)
 
-/* The dispatcher's side of [B]: between its store and its loads. */
+/* The dispatcher's side of [MB]: between its store and its loads. */
 static inline void rc_mb_fast(void)
 {
 	if (likely(atomic_load_explicit(&rc_mb_ok, memory_order_relaxed)))
@@ -194,7 +195,7 @@ static inline void rc_mb_fast(void)
 		smp_mb();
 }
 
-/* A waiter's side of [B]: between its stores and its load of cur. */
+/* A waiter's side of [MB]: between its stores and its load of cur. */
 static void rc_mb_slow(void)
 {
 	if (atomic_load_explicit(&rc_mb_ok, memory_order_relaxed) &&
@@ -209,7 +210,7 @@ static __thread struct ringcast_mux *rc_delivering;
 
 static bool rc_mux_forked(const struct ringcast_mux *mux)
 {
-	return mux->gen != rc_local_gen();
+	return mux->gen != rc_fork_gen;
 }
 
 static void rc_mux_put(struct ringcast_mux *mux)
@@ -241,7 +242,7 @@ void rc_msub_put(struct ringcast_mux_sub *s)
 
 /*
  * Wait until no callback of s runs (of any subscription of mux when s
- * is NULL).  The subscriptions waited for are closed already: see [B].
+ * is NULL).  The subscriptions waited for are closed already: see [MB].
  */
 static void rc_mux_wait_idle(struct ringcast_mux *mux,
 			     const struct ringcast_mux_sub *s)
@@ -252,7 +253,7 @@ static void rc_mux_wait_idle(struct ringcast_mux *mux,
 	/* Before reading cur: pairs with rc_mux_set_cur(). */
 	atomic_fetch_add(&mux->waiters, 1);
 	/*
-	 * [B]: after closed (or stopped) was stored and waiters counted,
+	 * [MB]: after closed (or stopped) was stored and waiters counted,
 	 * before cur is read; pairs with rc_mb_fast() in rc_mux_set_cur().
 	 */
 	rc_mb_slow();
@@ -278,8 +279,8 @@ void rc_msub_quiesce(struct ringcast_mux_sub *s)
 static void rc_mux_set_cur(struct ringcast_mux *mux, struct ringcast_mux_sub *s)
 {
 	/*
-	 * [B]: store of cur, fence, then (rc_msub_call()) load of closed;
-	 * pairs with the store of closed [C], the fence rc_mb_slow(), then
+	 * [MB]: store of cur, fence, then (rc_msub_run()) load of closed;
+	 * pairs with the store of closed [MC], the fence rc_mb_slow(), then
 	 * the load of cur, in rc_mux_wait_idle() (the Dekker pattern, with
 	 * asymmetric fences).  And store of cur, fence, load of waiters;
 	 * pairs with the increment of waiters, the fence, then the load of
@@ -293,7 +294,7 @@ static void rc_mux_set_cur(struct ringcast_mux *mux, struct ringcast_mux_sub *s)
 			      RC_MUX_TSAN ? memory_order_seq_cst :
 					    memory_order_release);
 	rc_mb_fast();
-	if (atomic_load_explicit(&mux->waiters, RC_B_ORDER)) {
+	if (atomic_load_explicit(&mux->waiters, RC_MB_ORDER)) {
 		pthread_mutex_lock(&mux->lock);
 		pthread_cond_broadcast(&mux->idle);
 		pthread_mutex_unlock(&mux->lock);
@@ -309,8 +310,8 @@ static void rc_msub_run(struct ringcast_mux_sub *s,
 			const struct ringcast_event *ev, int code,
 			uint64_t lost)
 {
-	/* [B]: after the store of cur and rc_mb_fast() in rc_mux_set_cur(). */
-	if (atomic_load_explicit(&s->closed, RC_B_ORDER))
+	/* [MB]: after the store of cur and rc_mb_fast() in rc_mux_set_cur(). */
+	if (atomic_load_explicit(&s->closed, RC_MB_ORDER))
 		return;
 	if (ev) {
 		/* Relaxed, no lock: the dispatcher is the only writer. */
@@ -345,7 +346,7 @@ static void rc_msub_close(struct ringcast_mux_sub *s, int code)
 	pthread_mutex_lock(&s->lock);
 	if (!atomic_load(&s->closed)) {
 		s->code = code;
-		/* [C]: seq-cst, read by the dispatcher before it delivers. */
+		/* [MC]: seq-cst, read by the dispatcher before it delivers. */
 		atomic_store(&s->closed, 1);
 	}
 	pthread_cond_broadcast(&s->avail);
@@ -392,6 +393,43 @@ out:
 }
 
 /*
+ * Enter the read-side section, unless the mux was stopped: false then,
+ * outside the section.
+ */
+static inline bool rc_mux_read_lock(struct ringcast_mux *mux)
+{
+	rc_read_lock();
+	/* [MT]: pairs with the store [MS] in ringcast_mux_stop(). */
+	if (likely(!atomic_load_explicit(&mux->stopped, memory_order_acquire)))
+		return true;
+	rc_read_unlock();
+	return false;
+}
+
+/*
+ * Deliver ev to s, the next subscription of a pass, rc_delivering set to
+ * mux: a callback runs as mux->cur; a queue copy, which may wait for room,
+ * with cur cleared.  *busy says whether cur is set.
+ */
+static inline void rc_mux_deliver_one(struct ringcast_mux *mux,
+				      struct ringcast_mux_sub *s,
+				      const struct ringcast_event *ev,
+				      bool *busy)
+{
+	if (s->fn) {
+		rc_mux_set_cur(mux, s);
+		rc_msub_run(s, ev, 0, 0);
+		*busy = true;
+		return;
+	}
+	/* A queue may wait for room: no callback runs. */
+	if (*busy)
+		rc_mux_set_cur(mux, NULL);
+	*busy = false;
+	rc_msub_enqueue(mux, s, ev);
+}
+
+/*
  * Deliver one event to every subscription of its type: take references
  * to up to RC_MUX_GRAB of them inside a read-side section, leave it, then
  * deliver (a callback, or a copy that may wait for room) and drop them;
@@ -402,18 +440,14 @@ static int rc_mux_deliver_grab(struct ringcast_mux *mux,
 {
 	struct ringcast_mux_sub *got[RC_MUX_GRAB];
 	const struct rc_reg_table *t;
+	struct ringcast_mux *outer;
 	uint64_t pass = ++mux->pass;
 	uint32_t i, n, k, j;
 	bool busy;
 
 	do {
-		rc_read_lock();
-		/* [T]: pairs with the seq-cst store [S] in ringcast_mux_stop(). */
-		if (unlikely(atomic_load_explicit(&mux->stopped,
-						  memory_order_acquire))) {
-			rc_read_unlock();
+		if (unlikely(!rc_mux_read_lock(mux)))
 			return -ESHUTDOWN;
-		}
 		t = rc_registry_table(mux->reg);
 		i = rc_registry_find(t, ev->type, &n);
 		for (k = 0, n += i; i < n && k < RC_MUX_GRAB; i++) {
@@ -429,21 +463,13 @@ static int rc_mux_deliver_grab(struct ringcast_mux *mux,
 			got[k++] = s;
 		}
 		rc_read_unlock();
-		for (busy = false, j = 0; j < k; j++) {
-			if (got[j]->fn) {
-				rc_mux_set_cur(mux, got[j]);
-				rc_msub_call(mux, got[j], ev, 0, 0);
-				busy = true;
-				continue;
-			}
-			/* A queue may wait for room: no callback runs. */
-			if (busy)
-				rc_mux_set_cur(mux, NULL);
-			busy = false;
-			rc_msub_enqueue(mux, got[j], ev);
-		}
+		outer = rc_delivering;
+		rc_delivering = mux;
+		for (busy = false, j = 0; j < k; j++)
+			rc_mux_deliver_one(mux, got[j], ev, &busy);
 		if (busy)
 			rc_mux_set_cur(mux, NULL);
+		rc_delivering = outer;
 		/* After cur moved on: no waiter compares a freed pointer. */
 		for (j = 0; j < k; j++)
 			rc_msub_put(got[j]);
@@ -478,13 +504,8 @@ static int rc_mux_deliver(struct ringcast_mux *mux,
 	uint32_t i, n;
 	bool busy = false;
 
-	rc_read_lock();
-	/* [T]: pairs with the seq-cst store [S] in ringcast_mux_stop(). */
-	if (unlikely(atomic_load_explicit(&mux->stopped,
-					  memory_order_acquire))) {
-		rc_read_unlock();
+	if (unlikely(!rc_mux_read_lock(mux)))
 		return -ESHUTDOWN;
-	}
 	t = rc_registry_table(mux->reg);
 	if (unlikely(!snap || snap->gen != t->gen)) {
 		snap = malloc(sizeof(*snap) + t->n * sizeof(snap->ent[0]));
@@ -522,17 +543,7 @@ static int rc_mux_deliver(struct ringcast_mux *mux,
 		    atomic_load_explicit(&s->closed, memory_order_relaxed))
 			continue;
 		s->mark = pass;
-		if (s->fn) {
-			rc_mux_set_cur(mux, s);
-			rc_msub_run(s, ev, 0, 0);
-			busy = true;
-			continue;
-		}
-		/* A queue may wait for room: no callback runs. */
-		if (busy)
-			rc_mux_set_cur(mux, NULL);
-		busy = false;
-		rc_msub_enqueue(mux, s, ev);
+		rc_mux_deliver_one(mux, s, ev, &busy);
 	}
 	if (busy)
 		rc_mux_set_cur(mux, NULL);
@@ -676,12 +687,50 @@ static void *rc_mux_thread(void *arg)
 
 /* --------------------------------------------------------------- API */
 
+static bool rc_mux_opts_valid(const struct ringcast_mux_opts *o)
+{
+	return !(o->flags & ~RC_MUX_FLAGS) &&
+	       o->queue_len <= RC_MUX_QUEUE_MAX &&
+	       !((o->flags & RINGCAST_MUX_POST_ONLY) &&
+		 (o->flags & ~(RINGCAST_MUX_POST_ONLY | RINGCAST_MUX_POST))) &&
+	       !((o->flags & RINGCAST_MUX_PAUSED) &&
+		 (o->flags & RINGCAST_MUX_MANUAL));
+}
+
+/* The mux's publisher (POST) and reader (unless POST_ONLY). */
+static int rc_mux_attach(struct ringcast_mux *mux, const char *name,
+			 const struct ringcast_mux_opts *o)
+{
+	struct ringcast_sub_opts so = { 0 };
+	int r;
+
+	if (o->flags & RINGCAST_MUX_POST) {
+		r = ringcast_pub_attach(name, o->pub_flags, &mux->pub);
+		if (r < 0)
+			return r;
+	}
+	if (o->flags & RINGCAST_MUX_POST_ONLY)
+		return 0;
+	so.from = o->from;
+	so.seq = o->seq;
+	if (o->flags & RINGCAST_MUX_RELIABLE)
+		so.flags = RINGCAST_SUB_RELIABLE;
+	r = ringcast_sub_attach(name, &so, &mux->reader, NULL);
+	if (r < 0) {
+		if (mux->pub)
+			ringcast_pub_detach(mux->pub);
+		mux->pub = NULL;
+		return r;
+	}
+	mux->cap = mux->reader->m.capacity;
+	return 0;
+}
+
 RINGCAST_API int ringcast_mux_open(const char *name,
 				   const struct ringcast_mux_opts *opts,
 				   struct ringcast_mux **muxp)
 {
 	struct ringcast_mux_opts o = { 0 };
-	struct ringcast_sub_opts so = { 0 };
 	struct ringcast_mux *mux;
 	int r;
 
@@ -690,11 +739,7 @@ RINGCAST_API int ringcast_mux_open(const char *name,
 	rc_mb_register();
 	if (opts)
 		o = *opts;
-	if ((o.flags & ~RC_MUX_FLAGS) || o.queue_len > RC_MUX_QUEUE_MAX ||
-	    ((o.flags & RINGCAST_MUX_POST_ONLY) &&
-	     (o.flags & ~(RINGCAST_MUX_POST_ONLY | RINGCAST_MUX_POST))) ||
-	    ((o.flags & RINGCAST_MUX_PAUSED) &&
-	     (o.flags & RINGCAST_MUX_MANUAL)))
+	if (!rc_mux_opts_valid(&o))
 		return -EINVAL;
 	if (o.flags & RINGCAST_MUX_POST_ONLY)
 		o.flags |= RINGCAST_MUX_POST;
@@ -703,7 +748,7 @@ RINGCAST_API int ringcast_mux_open(const char *name,
 		return -ENOMEM;
 	mux->flags = o.flags;
 	mux->queue_len = o.queue_len ? o.queue_len : RC_MUX_QUEUE_LEN;
-	mux->gen = rc_local_gen();
+	mux->gen = rc_fork_gen;
 	atomic_init(&mux->refs, 1);
 	pthread_mutex_init(&mux->post_lock, NULL);
 	pthread_mutex_init(&mux->stop_lock, NULL);
@@ -712,21 +757,9 @@ RINGCAST_API int ringcast_mux_open(const char *name,
 	r = rc_registry_new(&mux->reg);
 	if (r < 0)
 		goto err_free;
-	if (o.flags & RINGCAST_MUX_POST) {
-		r = ringcast_pub_attach(name, o.pub_flags, &mux->pub);
-		if (r < 0)
-			goto err_free_reg;
-	}
-	if (!(o.flags & RINGCAST_MUX_POST_ONLY)) {
-		so.from = o.from;
-		so.seq = o.seq;
-		if (o.flags & RINGCAST_MUX_RELIABLE)
-			so.flags = RINGCAST_SUB_RELIABLE;
-		r = ringcast_sub_attach(name, &so, &mux->reader, NULL);
-		if (r < 0)
-			goto err_detach_pub;
-		mux->cap = mux->reader->m.capacity;
-	}
+	r = rc_mux_attach(mux, name, &o);
+	if (r < 0)
+		goto err_free_reg;
 	if (mux->reader &&
 	    !(o.flags & (RINGCAST_MUX_MANUAL | RINGCAST_MUX_PAUSED))) {
 		r = -pthread_create(&mux->thread, NULL, rc_mux_thread, mux);
@@ -739,7 +772,6 @@ RINGCAST_API int ringcast_mux_open(const char *name,
 
 err_detach_reader:
 	ringcast_sub_detach(mux->reader);
-err_detach_pub:
 	if (mux->pub)
 		ringcast_pub_detach(mux->pub);
 err_free_reg:
@@ -795,13 +827,6 @@ RINGCAST_API int ringcast_mux_post(struct ringcast_mux *mux, uint32_t type,
 	return r;
 }
 
-static int rc_cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static void rc_msub_free_mem(struct ringcast_mux_sub *s)
 {
 	free(s->types);
@@ -822,25 +847,28 @@ static void rc_msub_free_now(struct ringcast_mux_sub *s)
 	rc_mux_put(mux);
 }
 
-static int rc_mux_add(struct ringcast_mux *mux, const uint32_t *types,
-		      unsigned int ntypes,
-		      void (*fn)(const struct ringcast_event *ev, void *arg),
-		      void (*status)(int code, uint64_t lost, void *arg),
-		      void *arg, struct ringcast_mux_sub **subp)
+/* Free a subscription never listed, which holds no reference to its mux. */
+static void rc_msub_discard(struct ringcast_mux_sub *s)
+{
+	atomic_fetch_add(&s->mux->refs, 1); /* rc_msub_free_now() drops one */
+	rc_msub_free_now(s);
+}
+
+/*
+ * A new subscription of mux, not listed yet: its handlers, sorted types
+ * and, without a callback, its queue.  Freed again on failure.
+ */
+static int rc_msub_new(struct ringcast_mux *mux, const uint32_t *types,
+		       unsigned int ntypes,
+		       void (*fn)(const struct ringcast_event *ev, void *arg),
+		       void (*status)(int code, uint64_t lost, void *arg),
+		       void *arg, struct ringcast_mux_sub **sp)
 {
 	pthread_condattr_t ca;
 	struct ringcast_mux_sub *s;
-	unsigned int i;
-	int r, end = 0;
+	uint32_t dup;
+	int r;
 
-	if (!mux || !subp || !ntypes || !types || ntypes > RINGCAST_MAX_TYPES)
-		return -EINVAL;
-	if (rc_mux_forked(mux))
-		return -ECHILD;
-	if (atomic_load(&mux->stopped))
-		return -ESHUTDOWN;
-	if (!mux->reader)
-		return -EINVAL;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
@@ -855,19 +883,9 @@ static int rc_mux_add(struct ringcast_mux *mux, const uint32_t *types,
 	pthread_cond_init(&s->avail, &ca);
 	pthread_cond_init(&s->space, &ca);
 	pthread_condattr_destroy(&ca);
-	s->types = malloc(ntypes * sizeof(*s->types));
-	if (!s->types) {
-		r = -ENOMEM;
-		goto err_free;
-	}
-	memcpy(s->types, types, ntypes * sizeof(*s->types));
-	qsort(s->types, ntypes, sizeof(*s->types), rc_cmp_u32);
-	for (i = 1; i < ntypes; i++) {
-		if (s->types[i] == s->types[i - 1]) {
-			r = -EINVAL; /* a duplicate type */
-			goto err_free;
-		}
-	}
+	r = rc_types_sorted(types, ntypes, &s->types, &dup);
+	if (r < 0)
+		goto err_free; /* -EINVAL: a duplicate type */
 	s->ntypes = ntypes;
 	if (!fn) {
 		s->qlen = mux->queue_len;
@@ -880,22 +898,36 @@ static int rc_mux_add(struct ringcast_mux *mux, const uint32_t *types,
 			goto err_free;
 		}
 	}
+	*sp = s;
+	return 0;
+
+err_free:
+	rc_msub_discard(s);
+	return r;
+}
+
+/*
+ * List s in mux's registry and list, under mux->lock, unless the mux was
+ * stopped.  *end is the end to tell s's status handler at once (0: none).
+ */
+static int rc_mux_link(struct ringcast_mux *mux, struct ringcast_mux_sub *s,
+		       int *end)
+{
+	int r;
+
 	pthread_mutex_lock(&mux->lock);
 	if (atomic_load(&mux->stopped)) {
-		pthread_mutex_unlock(&mux->lock);
 		r = -ESHUTDOWN;
-		goto err_free;
+		goto out;
 	}
 	r = rc_registry_add(mux->reg, s->types, s->ntypes, s);
-	if (r < 0) {
-		pthread_mutex_unlock(&mux->lock);
-		goto err_free;
-	}
+	if (r < 0)
+		goto out;
 	s->code = mux->end;
-	if (status && mux->end) {
+	if (s->status && mux->end) {
 		/* The dispatcher told the others already: tell it here. */
 		s->end_told = true;
-		end = mux->end;
+		*end = mux->end;
 	}
 	s->listed = true;
 	s->next = mux->subs;
@@ -903,16 +935,40 @@ static int rc_mux_add(struct ringcast_mux *mux, const uint32_t *types,
 		mux->subs->prev = s;
 	mux->subs = s;
 	atomic_fetch_add(&mux->refs, 1);
+out:
 	pthread_mutex_unlock(&mux->lock);
+	return r;
+}
+
+static int rc_mux_add(struct ringcast_mux *mux, const uint32_t *types,
+		      unsigned int ntypes,
+		      void (*fn)(const struct ringcast_event *ev, void *arg),
+		      void (*status)(int code, uint64_t lost, void *arg),
+		      void *arg, struct ringcast_mux_sub **subp)
+{
+	struct ringcast_mux_sub *s;
+	int r, end = 0;
+
+	if (!mux || !subp || !ntypes || !types || ntypes > RINGCAST_MAX_TYPES)
+		return -EINVAL;
+	if (rc_mux_forked(mux))
+		return -ECHILD;
+	if (atomic_load(&mux->stopped))
+		return -ESHUTDOWN;
+	if (!mux->reader)
+		return -EINVAL;
+	r = rc_msub_new(mux, types, ntypes, fn, status, arg, &s);
+	if (r < 0)
+		return r;
+	r = rc_mux_link(mux, s, &end);
+	if (r < 0) {
+		rc_msub_discard(s);
+		return r;
+	}
 	*subp = s;
 	if (end)
 		status(end, 0, arg);
 	return 0;
-
-err_free:
-	atomic_fetch_add(&mux->refs, 1); /* rc_msub_free_now() drops one */
-	rc_msub_free_now(s);
-	return r;
 }
 
 RINGCAST_API int ringcast_mux_subscribe(struct ringcast_mux *mux,
@@ -1039,13 +1095,32 @@ static void rc_deadline(struct timespec *ts, int64_t timeout_ns)
 	ts->tv_nsec = (long)(t % 1000000000u);
 }
 
+/* The oldest event of s's queue (not empty) into ev; under s->lock. */
+static void rc_msub_dequeue(struct ringcast_mux_sub *s,
+			    struct ringcast_event *ev)
+{
+	size_t at = s->qhead % s->qlen;
+	struct rc_qent *q = &s->q[at];
+
+	ev->seq = q->seq;
+	ev->ts = q->ts;
+	ev->type = q->type;
+	ev->len = q->len;
+	ev->epoch = q->epoch;
+	ev->publisher = q->publisher;
+	ev->lost = 0;
+	memcpy(s->out, s->qbuf + at * s->cap, q->len);
+	ev->data = s->out;
+	if (s->qtail - s->qhead++ == s->qlen)
+		pthread_cond_signal(&s->space);
+	s->st.delivered++;
+}
+
 RINGCAST_API int ringcast_mux_next(struct ringcast_mux_sub *s,
 				   struct ringcast_event *ev,
 				   int64_t timeout_ns)
 {
 	struct timespec dl;
-	struct rc_qent *q;
-	size_t at;
 	int r;
 
 	if (!s || !ev || s->fn)
@@ -1068,20 +1143,7 @@ RINGCAST_API int ringcast_mux_next(struct ringcast_mux_sub *s,
 			break;
 		}
 		if (s->qtail != s->qhead) {
-			at = s->qhead % s->qlen;
-			q = &s->q[at];
-			ev->seq = q->seq;
-			ev->ts = q->ts;
-			ev->type = q->type;
-			ev->len = q->len;
-			ev->epoch = q->epoch;
-			ev->publisher = q->publisher;
-			ev->lost = 0;
-			memcpy(s->out, s->qbuf + at * s->cap, q->len);
-			ev->data = s->out;
-			if (s->qtail - s->qhead++ == s->qlen)
-				pthread_cond_signal(&s->space);
-			s->st.delivered++;
+			rc_msub_dequeue(s, ev);
 			r = 0;
 			break;
 		}
@@ -1164,7 +1226,10 @@ RINGCAST_API int ringcast_mux_stop(struct ringcast_mux *mux)
 	if (rc_read_ongoing() || rc_delivering)
 		return -EDEADLK;
 	pthread_mutex_lock(&mux->stop_lock);
-	/* [S]: seq-cst, pairs with [T] in rc_mux_deliver(). */
+	/*
+	 * [MS]: seq-cst, pairs with [MT] in rc_mux_deliver() and
+	 * rc_mux_deliver_grab().
+	 */
 	atomic_store(&mux->stopped, 1);
 	/* Every subscription reports closed; a blocked enqueue gives up. */
 	pthread_mutex_lock(&mux->lock);

@@ -5,7 +5,7 @@
  * Publishing event S into slot S & mask is a seqlock with a declared
  * intent.  The parties and their barriers:
  *
- *   publisher (rc_slot_begin/_end)        reader (sub.c: rc_sub_try)
+ *   publisher (rc_slot_begin/_end)        reader (sub.c: rc_slot_read_*)
  *   ------------------------------        -------------------------------
  *   stamp = (S + 1) | BUSY                s1 = load_acquire(stamp)     [B]
  *   smp_wmb()                        [A]  read type, len, payload
@@ -73,7 +73,7 @@
 #include "barrier.h"
 #include "compiler.h"
 #include "copy.h"
-#include "ring.h"
+#include "map.h"
 
 #define RC_PUB_ID_LEASE 0xffffffffu
 /* A publisher waiting for room spins this long before it sleeps ... */
@@ -208,95 +208,140 @@ static int rc_takeover_lock(struct rc_map *m)
 	}
 }
 
-RINGCAST_API int ringcast_pub_attach(const char *name, unsigned int flags,
-				     struct ringcast_pub **pubp)
+/*
+ * Lock first, then touch the ring.  The publishers of a multi-publisher
+ * ring share the lease (read locks: a prober sees it held while any of
+ * them lives) and each holds a table entry, where it announces its
+ * claims.  On failure nothing is left held.
+ */
+static int rc_pub_lock(struct ringcast_pub *pub, const char *name)
 {
-	struct ringcast_pub *pub;
-	struct rc_hdr *hdr;
-	uint64_t life, epoch, head;
-	int r, tries;
-	bool locked = false;
-	uint32_t state;
+	struct rc_join j = { .state = RC_ENTRY_PUBLISHER };
+	int r;
 
-	rc_set_detail("%s", "");
-	if (!pubp || (flags & ~(RINGCAST_PUB_REOPEN | RINGCAST_PUB_PRECISE |
-				RINGCAST_PUB_ANY_OWNER)))
-		return -EINVAL;
-	pub = calloc(1, sizeof(*pub));
-	if (!pub)
-		return -ENOMEM;
-	pub->flags = flags;
-	r = rc_map_open(name, true, &pub->m);
-	if (r < 0)
-		goto err_free;
-	/* Its owner reads whatever we write (SECURITY.md). */
-	if (!(flags & RINGCAST_PUB_ANY_OWNER)) {
-		r = rc_map_owner_check(&pub->m);
-		if (r < 0)
-			goto err_unmap;
-	}
-	hdr = pub->m.hdr;
-	pub->gates = calloc(pub->m.table_cap, sizeof(*pub->gates));
-	pub->peers = calloc(pub->m.table_cap, sizeof(*pub->peers));
-	if (!pub->gates || !pub->peers) {
-		r = -ENOMEM;
-		goto err_unmap;
-	}
-
-	/*
-	 * Lock first, then touch the ring.  The publishers of a
-	 * multi-publisher ring share the lease (read locks: a prober sees it
-	 * held while any of them lives) and each holds a table entry, where
-	 * it announces its claims.
-	 */
 	pub->entry = -1;
 	pub->id = RC_PUB_ID_LEASE;
-	if (pub->m.multi) {
-		struct rc_join j = { .state = RC_ENTRY_PUBLISHER };
-
-		r = rc_lease_share(&pub->m);
-		if (r < 0)
-			goto err_unmap;
-		/* Reclaims dead publishers' entries: their claims become holes. */
-		r = rc_table_join(&pub->m, &j);
-		if (r < 0) {
-			if (r == -EUSERS)
-				rc_set_detail("the table of ring '%s' is full",
-					      name);
-			goto err_drop;
-		}
-		pub->entry = r;
-		pub->e = &pub->m.table[r];
-		pub->id = (uint32_t)r;
-		pub->multi = true;
-	} else {
+	if (!pub->m.multi) {
 		r = rc_lease_take(&pub->m);
-		if (r < 0) {
-			if (r == -EBUSY)
-				rc_set_detail("ring '%s' has a live publisher",
-					      name);
-			goto err_unmap;
-		}
+		if (r == -EBUSY)
+			rc_set_detail("ring '%s' has a live publisher", name);
+		return r < 0 ? r : 0;
 	}
+	r = rc_lease_share(&pub->m);
+	if (r < 0)
+		return r;
+	/* Reclaims dead publishers' entries: their claims become holes. */
+	r = rc_table_join(&pub->m, &j);
+	if (r < 0) {
+		if (r == -EUSERS)
+			rc_set_detail("the table of ring '%s' is full", name);
+		rc_lease_drop(&pub->m);
+		return r;
+	}
+	pub->entry = r;
+	pub->e = &pub->m.table[r];
+	pub->id = (uint32_t)r;
+	pub->multi = true;
+	return 0;
+}
 
-	life = smp_load_acquire(&hdr->life);
+/* 0 when the life word lets a publisher in, else why not. */
+static int rc_pub_refused(uint64_t life, unsigned int flags, const char *name)
+{
+	uint32_t state = RC_LIFE_STATE(life);
+	int r = rc_life_check(life);
+
+	if (r < 0)
+		return r;
+	if (state == RINGCAST_STATE_CLOSED && !(flags & RINGCAST_PUB_REOPEN)) {
+		rc_set_detail("ring '%s' is closed", name);
+		return -EPIPE;
+	}
+	if (state == RINGCAST_STATE_REMOVED) {
+		rc_set_detail("ring '%s' was removed", name);
+		return -EIDRM;
+	}
+	return 0;
+}
+
+/*
+ * Take the ring over from the life word *life: a new epoch, starting at
+ * the head.  Returns 1 when the ring is ours, with *headp and *epochp set;
+ * 0 when the compare-and-swap of the life word lost (*life is then the
+ * word found: look again); or a negative errno.
+ */
+static int rc_pub_takeover(struct ringcast_pub *pub, uint64_t *life,
+			   uint64_t *headp, uint64_t *epochp)
+{
+	struct rc_hdr *hdr = pub->m.hdr;
+	uint64_t head, epoch;
+
+	/*
+	 * A multi-publisher ring's head is its claims: never stored
+	 * here, so it never moves back under a claim another
+	 * publisher made.  A single publisher's head may lag a slot
+	 * committed just before its predecessor died: found along
+	 * the stamps, and stored (we hold the lease alone).
+	 */
+	head = pub->multi ? atomic_load(&hdr->head) : rc_pub_find_head(&pub->m);
+	if (head > RC_SEQ_MAX - pub->m.slot_count)
+		head = UINT64_MAX;
+	if (head == UINT64_MAX) {
+		rc_set_detail("corrupted: head out of range");
+		return -EBADMSG;
+	}
+	do {
+		epoch = rc_random64() >> 8;
+	} while (!(uint32_t)epoch ||
+		 (uint32_t)epoch == (uint32_t)RC_LIFE_EPOCH(*life));
+
+	/*
+	 * A reserved-but-uncommitted slot at head (stamp head + 1 with
+	 * BUSY) needs nothing: the next publish marks it busy again
+	 * and overwrites it, and readers wait at head meanwhile.
+	 */
+	WRITE_ONCE(hdr->epoch_start, head);
+	if (RC_LIFE_STATE(*life) != RINGCAST_STATE_CREATED)
+		rc_pub_record_end(hdr, *life);
+	WRITE_ONCE(hdr->pub_pid, (int32_t)getpid());
+	WRITE_ONCE(hdr->pub_start, rc_proc_start_time(getpid()));
+	if (!pub->multi)
+		smp_store_release(&hdr->head, head);
+	pub->life = RC_LIFE(epoch, RINGCAST_STATE_LIVE);
+	*headp = head;
+	*epochp = epoch;
+	/*
+	 * Release: the fields above (and ended[]) are visible to a
+	 * reader that sees the new epoch (its smp_load_acquire() of
+	 * life, or of a stamp this epoch commits).  We are the only
+	 * publisher here (the lease, or the takeover lock); only a
+	 * subscriber marking the ring abandoned and
+	 * ringcast_ring_close() race with us: then look again.
+	 */
+	return atomic_compare_exchange_strong_explicit(&hdr->life, life,
+						       pub->life,
+						       memory_order_acq_rel,
+						       memory_order_acquire);
+}
+
+/*
+ * Start publishing, the lease (or its share) held: join the live epoch
+ * of a multi-publisher ring, or take the ring over (rc_pub_takeover()).
+ * Returns 0 with *headp and *epochp set, or a negative errno.
+ */
+static int rc_pub_start(struct ringcast_pub *pub, const char *name,
+			uint64_t *headp, uint64_t *epochp)
+{
+	struct rc_hdr *hdr = pub->m.hdr;
+	uint64_t life = smp_load_acquire(&hdr->life);
+	bool locked = false;
+	int r, tries;
+
 	for (tries = 0;; tries++) {
-		r = rc_life_check(life);
+		r = rc_pub_refused(life, pub->flags, name);
 		if (r < 0)
-			goto err_drop;
-		state = RC_LIFE_STATE(life);
-		if (state == RINGCAST_STATE_CLOSED &&
-		    !(flags & RINGCAST_PUB_REOPEN)) {
-			rc_set_detail("ring '%s' is closed", name);
-			r = -EPIPE;
-			goto err_drop;
-		}
-		if (state == RINGCAST_STATE_REMOVED) {
-			rc_set_detail("ring '%s' was removed", name);
-			r = -EIDRM;
-			goto err_drop;
-		}
-		if (pub->multi && state == RINGCAST_STATE_LIVE) {
+			break;
+		if (pub->multi && RC_LIFE_STATE(life) == RINGCAST_STATE_LIVE) {
 			/*
 			 * Join the live epoch: we hold a share of the lease,
 			 * so a subscriber that probes it from now on finds it
@@ -308,8 +353,8 @@ RINGCAST_API int ringcast_pub_attach(const char *name, unsigned int flags,
 			 * epoch_start and ended[] come with it.
 			 */
 			pub->life = life;
-			epoch = RC_LIFE_EPOCH(life);
-			head = atomic_load(&hdr->head);
+			*epochp = RC_LIFE_EPOCH(life);
+			*headp = atomic_load(&hdr->head);
 			break;
 		}
 		if (pub->multi && !locked) {
@@ -325,71 +370,30 @@ RINGCAST_API int ringcast_pub_attach(const char *name, unsigned int flags,
 						      "'%s' is stuck taking "
 						      "it over",
 						      name);
-				goto err_drop;
+				break;
 			}
 			locked = true;
 			life = smp_load_acquire(&hdr->life);
 			continue;
 		}
-		/*
-		 * A multi-publisher ring's head is its claims: never stored
-		 * here, so it never moves back under a claim another
-		 * publisher made.  A single publisher's head may lag a slot
-		 * committed just before its predecessor died: found along
-		 * the stamps, and stored (we hold the lease alone).
-		 */
-		head = pub->multi ? atomic_load(&hdr->head) :
-				    rc_pub_find_head(&pub->m);
-		if (head > RC_SEQ_MAX - pub->m.slot_count)
-			head = UINT64_MAX;
-		if (head == UINT64_MAX) {
-			rc_set_detail("corrupted: head out of range");
-			r = -EBADMSG;
-			goto err_drop;
-		}
-		do {
-			epoch = rc_random64() >> 8;
-		} while (!(uint32_t)epoch ||
-			 (uint32_t)epoch == (uint32_t)RC_LIFE_EPOCH(life));
-
-		/*
-		 * A reserved-but-uncommitted slot at head (stamp head + 1 with
-		 * BUSY) needs nothing: the next publish marks it busy again
-		 * and overwrites it, and readers wait at head meanwhile.
-		 */
-		WRITE_ONCE(hdr->epoch_start, head);
-		if (state != RINGCAST_STATE_CREATED)
-			rc_pub_record_end(hdr, life);
-		WRITE_ONCE(hdr->pub_pid, (int32_t)getpid());
-		WRITE_ONCE(hdr->pub_start, rc_proc_start_time(getpid()));
-		if (!pub->multi)
-			smp_store_release(&hdr->head, head);
-		pub->life = RC_LIFE(epoch, RINGCAST_STATE_LIVE);
-		/*
-		 * Release: the fields above (and ended[]) are visible to a
-		 * reader that sees the new epoch (its smp_load_acquire() of
-		 * life, or of a stamp this epoch commits).  We are the only
-		 * publisher here (the lease, or the takeover lock); only a
-		 * subscriber marking the ring abandoned and
-		 * ringcast_ring_close() race with us: then look again.
-		 */
-		if (atomic_compare_exchange_strong_explicit(
-			    &hdr->life, &life, pub->life, memory_order_acq_rel,
-			    memory_order_acquire))
+		r = rc_pub_takeover(pub, &life, headp, epochp);
+		if (r != 0)
 			break;
 		if (tries > 16) {
 			r = -EBUSY;
-			goto err_drop;
+			break;
 		}
 	}
 	if (locked)
 		rc_lock_drop(&pub->m, RC_LOCK_TAKEOVER);
-	locked = false;
-	pub->head = head;
-	pub->epoch_tag = (uint32_t)epoch;
-	pub->table_gen = READ_ONCE(hdr->table_gen);
-	pub->registered = rc_table_count(&pub->m);
-	/* Limits never go down, also across publishers (gating table). */
+	return r < 0 ? r : 0;
+}
+
+/* Limits never go down, also across publishers (gating table). */
+static void rc_pub_init_limit(struct ringcast_pub *pub, uint64_t head)
+{
+	struct rc_hdr *hdr = pub->m.hdr;
+
 	pub->limit = READ_ONCE(hdr->limit);
 	if (pub->multi) {
 		/*
@@ -413,17 +417,58 @@ RINGCAST_API int ringcast_pub_attach(const char *name, unsigned int flags,
 		pub->limit = head + pub->m.slot_count;
 		WRITE_ONCE(hdr->limit, pub->limit);
 	}
+}
+
+RINGCAST_API int ringcast_pub_attach(const char *name, unsigned int flags,
+				     struct ringcast_pub **pubp)
+{
+	struct ringcast_pub *pub;
+	uint64_t epoch = 0, head = 0;
+	int r;
+
+	rc_set_detail("%s", "");
+	if (!pubp || (flags & ~(RINGCAST_PUB_REOPEN | RINGCAST_PUB_PRECISE |
+				RINGCAST_PUB_ANY_OWNER)))
+		return -EINVAL;
+	pub = calloc(1, sizeof(*pub));
+	if (!pub)
+		return -ENOMEM;
+	pub->flags = flags;
+	r = rc_map_open(name, true, &pub->m);
+	if (r < 0)
+		goto err_free;
+	/* Its owner reads whatever we write (SECURITY.md). */
+	if (!(flags & RINGCAST_PUB_ANY_OWNER)) {
+		r = rc_map_owner_check(&pub->m);
+		if (r < 0)
+			goto err_unmap;
+	}
+	pub->gates = calloc(pub->m.table_cap, sizeof(*pub->gates));
+	pub->peers = calloc(pub->m.table_cap, sizeof(*pub->peers));
+	if (!pub->gates || !pub->peers) {
+		r = -ENOMEM;
+		goto err_unmap;
+	}
+	r = rc_pub_lock(pub, name);
+	if (r < 0)
+		goto err_unmap;
+	r = rc_pub_start(pub, name, &head, &epoch);
+	if (r < 0)
+		goto err_drop;
+	pub->head = head;
+	pub->epoch_tag = (uint32_t)epoch;
+	pub->table_gen = READ_ONCE(pub->m.hdr->table_gen);
+	pub->registered = rc_table_count(&pub->m);
+	rc_pub_init_limit(pub, head);
 	pub->allowed = 0; /* the first publish scans */
 	pub->quarter = pub->m.slot_count >= 4 ? pub->m.slot_count / 4 : 1;
 	pub->slowest = -1;
-	pub->gate_gen = READ_ONCE(hdr->table_gen) - 1; /* list at once */
+	pub->gate_gen = READ_ONCE(pub->m.hdr->table_gen) - 1; /* list at once */
 	pub->timeout_ns = -1;
 	*pubp = pub;
 	return 0;
 
 err_drop:
-	if (locked)
-		rc_lock_drop(&pub->m, RC_LOCK_TAKEOVER);
 	if (pub->entry >= 0)
 		rc_table_leave(&pub->m, pub->entry);
 	rc_lease_drop(&pub->m);
@@ -487,21 +532,17 @@ static void rc_pub_list_gates(struct ringcast_pub *pub, uint32_t gen)
 }
 
 /*
- * Store a new limit, then find how far we may write: returns true when
- * sequences below want may be written.  See the gating table above.
+ * License a quarter ring more than needed, at most a ring ahead, and
+ * store it: the limit rc_pub_scan() publishes before its [H].
  */
-static bool rc_pub_scan(struct ringcast_pub *pub, uint64_t base, uint64_t want)
+static uint64_t rc_pub_raise_limit(struct ringcast_pub *pub, uint64_t base,
+				   uint64_t want)
 {
-	struct rc_map *m = &pub->m;
-	struct rc_hdr *hdr = m->hdr;
-	uint64_t n = m->slot_count, lim, low = UINT64_MAX;
-	uint32_t gen, i;
-	int slowest = -1, wake = 0;
+	struct rc_hdr *hdr = pub->m.hdr;
+	uint64_t lim = want + pub->quarter;
 
-	/* License a quarter ring more than needed, at most a ring ahead. */
-	lim = want + pub->quarter;
-	if (lim > base + n)
-		lim = base + n;
+	if (lim > base + pub->m.slot_count)
+		lim = base + pub->m.slot_count;
 	if (lim < want)
 		lim = want;
 	if (lim < pub->limit)
@@ -522,6 +563,82 @@ static bool rc_pub_scan(struct ringcast_pub *pub, uint64_t base, uint64_t want)
 			nv = old > lim ? old : lim;
 		} while (!atomic_compare_exchange_weak(&hdr->limit, &old, nv));
 	}
+	return lim;
+}
+
+/*
+ * The other publishers' claims not yet committed gate us like
+ * cursors: a sequence S claimed and not committed keeps S + N, its
+ * slot's next event, out of our reach, or S's late commit would
+ * land on it.  A claim we must respect was announced before its
+ * claimer's seq-cst CAS of the head, which came before our load of
+ * the head (base): the announcement is visible to these loads.  An
+ * announcement may cover sequences its owner never won (a lost CAS,
+ * withdrawn at once): only more caution.
+ */
+static uint64_t rc_pub_claims_low(struct ringcast_pub *pub)
+{
+	uint64_t low = UINT64_MAX;
+	uint32_t i;
+
+	for (i = 0; i < pub->npeers; i++) {
+		const struct rc_entry *e = &pub->m.table[pub->peers[i]];
+		/*
+		 * Acquire: pairs with the release store of claim_seq in
+		 * rc_mpub_claim() and rc_pub_advance().
+		 */
+		uint64_t cs = smp_load_acquire(&e->claim_seq);
+		uint64_t ce = READ_ONCE(e->claim_end);
+
+		if (ce > cs && cs < low)
+			low = cs;
+	}
+	return low;
+}
+
+/*
+ * The slowest is type-filtered and half a ring behind (or in our
+ * way): events of other types do not wake it, so if it sleeps (its
+ * bits are set), wake its gate bit, and it skips them.  A sleeper
+ * that sets its bits after this load re-checks the head and does not
+ * sleep; on a multi-publisher ring it re-checks a slot another
+ * publisher may still be committing, so there the bits are not
+ * looked at.  At most one such wake per move of the slowest cursor,
+ * or per millisecond.
+ */
+static void rc_pub_gate_wake(struct ringcast_pub *pub, int slowest,
+			     uint64_t low, uint64_t base, uint64_t want)
+{
+	struct rc_hdr *hdr = pub->m.hdr;
+	uint64_t n = pub->m.slot_count, t;
+
+	if (slowest < 0 || !pub->gates[slowest].wake ||
+	    (low + n / 2 > base && want <= pub->allowed))
+		return;
+	if (!pub->multi &&
+	    !(READ_ONCE(hdr->wake_bits) & pub->gates[slowest].wake))
+		return;
+	t = rc_coarse_ns();
+	if (low == pub->gate_woke_low && t - pub->gate_woke_ns < 1000000)
+		return;
+	pub->gate_woke_low = low;
+	pub->gate_woke_ns = t;
+	rc_wake_seq(hdr, RC_WAKE_GATE);
+}
+
+/*
+ * Store a new limit, then find how far we may write: returns true when
+ * sequences below want may be written.  See the gating table above.
+ */
+static bool rc_pub_scan(struct ringcast_pub *pub, uint64_t base, uint64_t want)
+{
+	struct rc_map *m = &pub->m;
+	struct rc_hdr *hdr = m->hdr;
+	uint64_t n = m->slot_count, lim, low = UINT64_MAX;
+	uint32_t gen, i;
+	int slowest = -1;
+
+	lim = rc_pub_raise_limit(pub, base, want);
 	/*
 	 * [H]: pairs with smp_mb() [J] in rc_sub_join().  In C11 terms:
 	 * our write W of the limit is sequenced before fence [H], the
@@ -534,7 +651,8 @@ static bool rc_pub_scan(struct ringcast_pub *pub, uint64_t base, uint64_t want)
 	 * its entry.  The argument needs a write of our own before [H]:
 	 * having only read a high enough limit that another publisher
 	 * stored gives the joiner no such guarantee on a weakly ordered
-	 * CPU, hence the RMW above even when it changes nothing.
+	 * CPU, hence the RMW in rc_pub_raise_limit() even when it changes
+	 * nothing.
 	 */
 	smp_mb();
 	gen = smp_load_acquire(&hdr->table_gen);
@@ -552,62 +670,13 @@ static bool rc_pub_scan(struct ringcast_pub *pub, uint64_t base, uint64_t want)
 	}
 	pub->slowest = slowest < 0 ? -1 : (int)pub->gates[slowest].idx;
 	pub->low = low;
-	/*
-	 * The other publishers' claims not yet committed gate us like
-	 * cursors: a sequence S claimed and not committed keeps S + N, its
-	 * slot's next event, out of our reach, or S's late commit would
-	 * land on it.  A claim we must respect was announced before its
-	 * claimer's seq-cst CAS of the head, which came before our load of
-	 * the head (base): the announcement is visible to these loads.  An
-	 * announcement may cover sequences its owner never won (a lost CAS,
-	 * withdrawn at once): only more caution.
-	 */
-	pub->claim_low = UINT64_MAX;
-	for (i = 0; i < pub->npeers; i++) {
-		const struct rc_entry *e = &m->table[pub->peers[i]];
-		/*
-		 * Acquire: pairs with the release store of claim_seq in
-		 * rc_mpub_claim() and rc_pub_advance().
-		 */
-		uint64_t cs = smp_load_acquire(&e->claim_seq);
-		uint64_t ce = READ_ONCE(e->claim_end);
-
-		if (ce > cs && cs < pub->claim_low)
-			pub->claim_low = cs;
-	}
+	pub->claim_low = rc_pub_claims_low(pub);
 	if (pub->claim_low < low)
 		low = pub->claim_low;
 	if (low > RC_SEQ_MAX)
 		low = RC_SEQ_MAX; /* none, or a cursor no sequence reaches */
 	pub->allowed = low + n < lim ? low + n : lim;
-	/*
-	 * The slowest is type-filtered and half a ring behind (or in our
-	 * way): events of other types do not wake it, so if it sleeps (its
-	 * bits are set), wake its gate bit, and it skips them.  A sleeper
-	 * that sets its bits after this load re-checks the head and does not
-	 * sleep; on a multi-publisher ring it re-checks a slot another
-	 * publisher may still be committing, so there the bits are not
-	 * looked at.  At most one such wake per move of the slowest cursor,
-	 * or per millisecond.
-	 */
-	if (slowest >= 0 && pub->gates[slowest].wake &&
-	    (low + n / 2 <= base || want > pub->allowed)) {
-		wake = pub->multi ||
-		       (READ_ONCE(hdr->wake_bits) & pub->gates[slowest].wake);
-		if (wake) {
-			uint64_t t = rc_coarse_ns();
-
-			if (low == pub->gate_woke_low &&
-			    t - pub->gate_woke_ns < 1000000) {
-				wake = 0;
-			} else {
-				pub->gate_woke_low = low;
-				pub->gate_woke_ns = t;
-			}
-		}
-	}
-	if (wake)
-		rc_wake_seq(hdr, RC_WAKE_GATE);
+	rc_pub_gate_wake(pub, slowest, low, base, want);
 	return want <= pub->allowed;
 }
 
@@ -687,6 +756,98 @@ static bool rc_pub_demote(struct ringcast_pub *pub, uint32_t idx,
 	return true;
 }
 
+/* Why a publisher waiting for room stops: 0 to go on waiting. */
+static int rc_pub_block_end(struct ringcast_pub *pub, uint64_t start,
+			    uint64_t now)
+{
+	struct rc_hdr *hdr = pub->m.hdr;
+
+	if (atomic_exchange(&pub->intr, 0))
+		return -EINTR;
+	/* Closed from outside while we wait? */
+	if (READ_ONCE(hdr->life) != pub->life)
+		return rc_pub_refuse(pub, rc_life_end(READ_ONCE(hdr->life)));
+	if (pub->timeout_ns > 0 && now - start >= (uint64_t)pub->timeout_ns)
+		return -ETIMEDOUT;
+	return 0;
+}
+
+/* The reliable entry a blocked publisher waits for, and since when. */
+struct rc_stuck {
+	int idx; /* the entry, or -1 */
+	uint64_t cursor; /* its cursor */
+	uint64_t since; /* when it was last seen to move */
+};
+
+/*
+ * Follow the slowest gate of the last scan: stuck means no progress, and
+ * the clock restarts when it moves.  Returns when it is to be demoted,
+ * UINT64_MAX for never.
+ */
+static uint64_t rc_pub_stuck(struct ringcast_pub *pub, struct rc_stuck *st,
+			     uint64_t now, uint64_t want)
+{
+	uint64_t d;
+
+	if (pub->slowest != st->idx || pub->low != st->cursor) {
+		st->idx = pub->slowest;
+		st->cursor = pub->low;
+		st->since = now;
+	}
+	/* Only a reliable subscriber in our way is demoted. */
+	if (st->idx < 0 || st->cursor + pub->m.slot_count >= want)
+		return UINT64_MAX;
+	d = rc_pub_demote_ns(pub, &pub->m.table[st->idx]);
+	if (!d)
+		return UINT64_MAX;
+	/* Saturating: a huge limit means never. */
+	return d < UINT64_MAX - st->since ? st->since + d : UINT64_MAX;
+}
+
+/* Demote the stuck entry; if it is not the one we saw, look again. */
+static void rc_pub_demote_stuck(struct ringcast_pub *pub, struct rc_stuck *st)
+{
+	if (rc_pub_demote(pub, (uint32_t)st->idx, st->cursor))
+		return;
+	/* Not the one we saw: look again, from now. */
+	pub->gate_gen = atomic_load(&pub->m.hdr->table_gen) - 1;
+	st->idx = -1;
+}
+
+/*
+ * Sleep on hdr->pub_wait until wake_at at the latest, or the timeout of a
+ * wait that began at start: sets our bit, then scans again.  Returns true
+ * when that scan found room (no sleep).  *nap is the re-scan interval,
+ * doubled at each sleep.
+ */
+static bool rc_pub_sleep(struct ringcast_pub *pub, uint64_t base, uint64_t want,
+			 uint64_t start, uint64_t now, uint64_t wake_at,
+			 uint64_t *nap)
+{
+	struct rc_hdr *hdr = pub->m.hdr;
+	uint32_t w;
+
+	if (pub->timeout_ns > 0 && start + (uint64_t)pub->timeout_ns < wake_at)
+		wake_at = start + (uint64_t)pub->timeout_ns;
+
+	/* [P]: pairs with smp_mb() [S] in rc_pub_wake(). */
+	w = atomic_fetch_or(&hdr->pub_wait, RC_PUB_SLEEPING) | RC_PUB_SLEEPING;
+	if (rc_pub_scan(pub, base, want))
+		return true;
+	/*
+	 * Subscribers wake us at quarter boundaries and before they sleep;
+	 * one that stops reading between two, with room made, is found by a
+	 * re-scan: after 1 ms, then doubling up to the probe interval.
+	 */
+	*nap = *nap ? *nap * 2 : 1000000;
+	if (wake_at > now + *nap)
+		wake_at = now + *nap;
+	if (!atomic_load(&pub->intr))
+		rc_futex_wait(&hdr->pub_wait, w, FUTEX_BITSET_MATCH_ANY,
+			      wake_at > now ? (int64_t)(wake_at - now) : 0);
+	return false;
+}
+
 /*
  * Wait until sequences below want may be written: spin, then sleep on
  * hdr->pub_wait; probe the liveness of what we wait for, demote what is
@@ -695,67 +856,30 @@ static bool rc_pub_demote(struct ringcast_pub *pub, uint32_t idx,
 static int rc_pub_block(struct ringcast_pub *pub, uint64_t base, uint64_t want)
 {
 	struct rc_hdr *hdr = pub->m.hdr;
-	uint64_t start, now, probe_at, stuck_since, stuck_cursor = 0;
-	uint64_t demote_at;
-	int stuck = -1, r = 0;
-	uint64_t nap = 0;
+	struct rc_stuck stuck = { .idx = -1 };
+	uint64_t start, now, probe_at, demote_at, nap = 0;
 	bool sleeping = false;
-	uint32_t w;
+	int r;
 
 	if (pub->timeout_ns == 0)
 		return -EAGAIN;
 	start = now = rc_now_ns();
 	probe_at = now; /* a dead subscriber is freed at once */
-	stuck_since = now;
+	stuck.since = now;
 	atomic_fetch_add(&hdr->blocked, 1);
 	for (;;) {
-		if (atomic_exchange(&pub->intr, 0)) {
-			r = -EINTR;
+		r = rc_pub_block_end(pub, start, now);
+		if (r < 0)
 			break;
-		}
-		/* Closed from outside while we wait? */
-		if (READ_ONCE(hdr->life) != pub->life) {
-			r = rc_pub_refuse(pub,
-					  rc_life_end(READ_ONCE(hdr->life)));
-			break;
-		}
-		if (pub->timeout_ns > 0 &&
-		    now - start >= (uint64_t)pub->timeout_ns) {
-			r = -ETIMEDOUT;
-			break;
-		}
 		if (now >= probe_at) {
 			probe_at = now + RC_PUB_PROBE_NS;
 			if (rc_pub_reap(pub, want) &&
 			    rc_pub_scan(pub, base, want))
 				break;
 		}
-		/* Stuck means no progress: the clock restarts when it moves. */
-		if (pub->slowest != stuck || pub->low != stuck_cursor) {
-			stuck = pub->slowest;
-			stuck_cursor = pub->low;
-			stuck_since = now;
-		}
-		demote_at = UINT64_MAX;
-		/* Only a reliable subscriber in our way is demoted. */
-		if (stuck >= 0 && stuck_cursor + pub->m.slot_count < want) {
-			uint64_t d =
-				rc_pub_demote_ns(pub, &pub->m.table[stuck]);
-
-			/* Saturating: a huge limit means never. */
-			if (d)
-				demote_at = d < UINT64_MAX - stuck_since ?
-						    stuck_since + d :
-						    UINT64_MAX;
-		}
+		demote_at = rc_pub_stuck(pub, &stuck, now, want);
 		if (now >= demote_at) {
-			if (!rc_pub_demote(pub, (uint32_t)stuck,
-					   stuck_cursor)) {
-				/* Not the one we saw: look again, from now. */
-				pub->gate_gen =
-					atomic_load(&hdr->table_gen) - 1;
-				stuck = -1;
-			}
+			rc_pub_demote_stuck(pub, &stuck);
 			if (rc_pub_scan(pub, base, want))
 				break;
 			now = rc_now_ns();
@@ -767,34 +891,13 @@ static int rc_pub_block(struct ringcast_pub *pub, uint64_t base, uint64_t want)
 			for (i = 0; i < 64; i++)
 				cpu_relax();
 		} else {
-			uint64_t wake_at = probe_at;
+			uint64_t wake_at = probe_at < demote_at ? probe_at :
+								  demote_at;
 
-			if (demote_at < wake_at)
-				wake_at = demote_at;
-			if (pub->timeout_ns > 0 &&
-			    start + (uint64_t)pub->timeout_ns < wake_at)
-				wake_at = start + (uint64_t)pub->timeout_ns;
-			/* [P]: pairs with smp_mb() [S] in rc_pub_wake(). */
-			w = atomic_fetch_or(&hdr->pub_wait, RC_PUB_SLEEPING) |
-			    RC_PUB_SLEEPING;
 			sleeping = true;
-			if (rc_pub_scan(pub, base, want))
+			if (rc_pub_sleep(pub, base, want, start, now, wake_at,
+					 &nap))
 				break;
-			/*
-			 * Subscribers wake us at quarter boundaries and
-			 * before they sleep; one that stops reading between
-			 * two, with room made, is found by a re-scan: after
-			 * 1 ms, then doubling up to the probe interval.
-			 */
-			nap = nap ? nap * 2 : 1000000;
-			if (wake_at > now + nap)
-				wake_at = now + nap;
-			if (!atomic_load(&pub->intr))
-				rc_futex_wait(&hdr->pub_wait, w,
-					      FUTEX_BITSET_MATCH_ANY,
-					      wake_at > now ?
-						      (int64_t)(wake_at - now) :
-						      0);
 		}
 		if (rc_pub_scan(pub, base, want))
 			break;
@@ -896,7 +999,7 @@ static struct rc_slot *rc_slot_begin(struct ringcast_pub *pub, uint64_t seq)
 	struct rc_slot *s = rc_slot_at(&pub->m, seq);
 
 	WRITE_ONCE(s->stamp, (seq + 1) | RC_STAMP_BUSY);
-	/* Pairs with smp_rmb() [C] in rc_sub_try() before its second load. */
+	/* Pairs with smp_rmb() [C] in rc_slot_read_end() (sub.c). */
 	smp_wmb();
 	return s;
 }
@@ -909,7 +1012,7 @@ static void rc_slot_end(struct ringcast_pub *pub, struct rc_slot *s,
 	WRITE_ONCE(s->ts, ts);
 	WRITE_ONCE(s->epoch, pub->epoch_tag);
 	WRITE_ONCE(s->pub_id, pub->id);
-	/* [D]: pairs with smp_load_acquire() [B] of stamp in rc_sub_try(). */
+	/* [D]: pairs with smp_load_acquire() [B] in rc_slot_read_begin(). */
 	smp_store_release(&s->stamp, seq + 1);
 }
 

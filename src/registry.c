@@ -121,44 +121,30 @@ int rc_defer_free(void *p, void (*fn)(void *p))
 
 /* ----------------------------------------------------------------- fork */
 
-static _Atomic unsigned int rc_gen;
-
 /*
- * liburcu's own fork handlers: the grace-period lock is held across
- * fork(), bp forgets the parent's other threads in the child (so a
- * synchronize_rcu() there does not wait for a reader that no longer
- * exists), and the call_rcu worker is paused and re-created in the child.
+ * liburcu's own fork handlers, run by the library's (ring.c): the
+ * grace-period lock is held across fork(), bp forgets the parent's other
+ * threads in the child (so a synchronize_rcu() there does not wait for a
+ * reader that no longer exists), and the call_rcu worker is paused and
+ * re-created in the child.  Where liburcu was never used they take and
+ * drop its locks, and find no worker.
  */
-static void rc_local_prepare(void)
+void rc_local_fork_prepare(void)
 {
 	urcu_bp_call_rcu_before_fork();
 	urcu_bp_before_fork();
 }
 
-static void rc_local_parent(void)
+void rc_local_fork_parent(void)
 {
 	urcu_bp_after_fork_parent();
 	urcu_bp_call_rcu_after_fork_parent();
 }
 
-static void rc_local_child(void)
+void rc_local_fork_child(void)
 {
 	urcu_bp_after_fork_child();
 	urcu_bp_call_rcu_after_fork_child();
-	atomic_fetch_add(&rc_gen, 1);
-}
-
-static pthread_once_t rc_local_once = PTHREAD_ONCE_INIT;
-
-static void rc_local_init(void)
-{
-	pthread_atfork(rc_local_prepare, rc_local_parent, rc_local_child);
-}
-
-unsigned int rc_local_gen(void)
-{
-	pthread_once(&rc_local_once, rc_local_init);
-	return atomic_load(&rc_gen);
 }
 
 /* ------------------------------------------------------------- writers */

@@ -19,7 +19,8 @@
 
 #include "barrier.h"
 #include "compiler.h"
-#include "ring.h"
+#include "local.h"
+#include "map.h"
 
 #define RC_SHM_DIR "/dev/shm"
 #define RC_PREFIX "ringcast."
@@ -31,20 +32,30 @@ static pthread_mutex_t rc_maps_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct rc_map *rc_maps;
 unsigned int rc_fork_gen; /* read inline by rc_map_forked() */
 
+/*
+ * The library's one fork handler, registered when it is loaded: the maps'
+ * lock and list here, liburcu's handlers (registry.c) and the descriptors'
+ * helper (subfd.c), in the order their three registrations ran in:
+ * liburcu prepares before the maps' lock is taken and finishes after it
+ * is dropped; the helper is forgotten last.
+ */
 static void rc_atfork_prepare(void)
 {
+	rc_local_fork_prepare();
 	pthread_mutex_lock(&rc_maps_lock);
 }
 
 static void rc_atfork_parent(void)
 {
 	pthread_mutex_unlock(&rc_maps_lock);
+	rc_local_fork_parent();
 }
 
 /*
  * The child shares the parent's lock descriptions: if it kept them, a dead
  * parent would look alive for as long as the child lives.  Close them, and
- * make every inherited handle answer -ECHILD.
+ * make every inherited handle answer -ECHILD (maps, and muxes: the one
+ * fork generation).
  */
 static void rc_atfork_child(void)
 {
@@ -60,6 +71,8 @@ static void rc_atfork_child(void)
 	}
 	rc_fork_gen++;
 	pthread_mutex_unlock(&rc_maps_lock);
+	rc_local_fork_child();
+	rc_subfd_fork_child();
 }
 
 __attribute__((constructor)) static void rc_init(void)
@@ -151,6 +164,33 @@ int rc_life_check(uint64_t life)
 			      RC_LIFE_STATE(life));
 		return -EBADMSG;
 	}
+	return 0;
+}
+
+static int rc_cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int rc_types_sorted(const uint32_t *types, uint32_t n, uint32_t **out,
+		    uint32_t *dup)
+{
+	uint32_t *t = malloc(n * sizeof(*t)), i;
+
+	if (!t)
+		return -ENOMEM;
+	memcpy(t, types, n * sizeof(*t));
+	qsort(t, n, sizeof(*t), rc_cmp_u32);
+	for (i = 1; i < n; i++) {
+		if (t[i] == t[i - 1]) {
+			*dup = t[i];
+			free(t);
+			return -EINVAL;
+		}
+	}
+	*out = t;
 	return 0;
 }
 
@@ -325,26 +365,17 @@ static int rc_probe_open(int lock_fd)
 
 /* ---------------------------------------------------------------- mapping */
 
-int rc_map_open(const char *name, bool want_write, struct rc_map *m)
+/*
+ * Open the ring object, read-write or (a reader without write access)
+ * read-only, and check it is a regular object: m->fd, m->writable, *st.
+ */
+static int rc_map_open_fd(struct rc_map *m, const char *name, bool want_write,
+			  struct stat *st)
 {
 	char path[RINGCAST_NAME_MAX + 32];
-	struct rc_hdr h;
-	struct rc_geom g;
-	struct stat st;
-	ssize_t n;
-	void *p;
 	int r;
 
-	memset(m, 0, sizeof(*m));
-	m->fd = m->lock_fd = m->probe_fd = -1;
-	m->own = -1;
-	rc_set_detail("%s", "");
-	r = rc_name_check(name);
-	if (r < 0)
-		return r;
-	strcpy(m->name, name);
 	rc_path(path, sizeof(path), RC_PREFIX, name);
-
 	m->writable = true;
 	m->fd = shm_open(path, O_RDWR | O_CLOEXEC, 0);
 	if (m->fd < 0 && errno == EACCES && !want_write) {
@@ -364,88 +395,94 @@ int rc_map_open(const char *name, bool want_write, struct rc_map *m)
 		}
 		return r;
 	}
-	if (fstat(m->fd, &st) < 0) {
-		r = -errno;
-		goto err_close_fd;
-	}
-	if (!S_ISREG(st.st_mode)) {
+	if (fstat(m->fd, st) < 0)
+		return -errno;
+	if (!S_ISREG(st->st_mode)) {
 		rc_set_detail("not a ringcast ring (not a regular object)");
-		r = -EPROTO;
-		goto err_close_fd;
+		return -EPROTO;
 	}
+	return 0;
+}
 
-	/*
-	 * Read the header with pread(), not through a mapping: a short
-	 * object must give an error, never SIGBUS.
-	 */
-	memset(&h, 0, sizeof(h));
-	n = pread(m->fd, &h, sizeof(h), 0);
-	if (n < 0) {
-		r = -errno;
-		goto err_close_fd;
-	}
-	if (atomic_load_explicit(&h.magic, memory_order_relaxed) == 0) {
+/*
+ * Read the header with pread(), not through a mapping: a short
+ * object must give an error, never SIGBUS.
+ */
+static int rc_hdr_read(int fd, const char *name, const struct stat *st,
+		       struct rc_hdr *h)
+{
+	ssize_t n;
+
+	memset(h, 0, sizeof(*h));
+	n = pread(fd, h, sizeof(*h), 0);
+	if (n < 0)
+		return -errno;
+	if (atomic_load_explicit(&h->magic, memory_order_relaxed) == 0) {
 		/* Empty, or its creator has not finished: not there yet. */
 		rc_set_detail("ring '%s' is still being created", name);
-		r = -ENOENT;
-		goto err_close_fd;
+		return -ENOENT;
 	}
-	if ((size_t)n < sizeof(h)) {
-		if (atomic_load_explicit(&h.magic, memory_order_relaxed) ==
+	if ((size_t)n < sizeof(*h)) {
+		if (atomic_load_explicit(&h->magic, memory_order_relaxed) ==
 		    RC_MAGIC) {
 			rc_set_detail("truncated: object has %lld bytes",
-				      (long long)st.st_size);
-			r = -EBADMSG;
-		} else {
-			rc_set_detail("not a ringcast ring (bad magic)");
-			r = -EPROTO;
+				      (long long)st->st_size);
+			return -EBADMSG;
 		}
-		goto err_close_fd;
+		rc_set_detail("not a ringcast ring (bad magic)");
+		return -EPROTO;
 	}
-	r = rc_hdr_validate(&h, (uint64_t)st.st_size, &g);
-	if (r < 0)
-		goto err_close_fd;
+	return 0;
+}
 
+/* Map the validated geometry g of header h. */
+static int rc_map_mmap(struct rc_map *m, const struct rc_hdr *h,
+		       const struct rc_geom *g)
+{
 	/*
 	 * Prefaulted: a first touch of each page would otherwise be a fault
 	 * on the publish or read path (ringcast.h, "Memory").
 	 */
-	p = mmap(NULL, g.total, PROT_READ | (m->writable ? PROT_WRITE : 0),
-		 MAP_SHARED | MAP_POPULATE, m->fd, 0);
-	if (p == MAP_FAILED) {
-		r = -errno;
-		goto err_close_fd;
-	}
+	void *p = mmap(NULL, g->total,
+		       PROT_READ | (m->writable ? PROT_WRITE : 0),
+		       MAP_SHARED | MAP_POPULATE, m->fd, 0);
+
+	if (p == MAP_FAILED)
+		return -errno;
 	m->hdr = p;
-	m->size = g.total;
-	m->table = (struct rc_entry *)((unsigned char *)p + g.table_off);
-	m->slots = (unsigned char *)p + g.slots_off;
-	m->slot_count = g.slots;
-	m->mask = g.slots - 1;
-	m->slot_size = g.slot_size;
-	m->slot_shift = rc_log2(g.slot_size);
-	m->capacity = g.slot_size - (uint32_t)sizeof(struct rc_slot);
-	m->table_cap = g.table_cap;
-	m->demote_ns = h.demote_ns;
-	m->multi = h.features & RC_FEAT_MULTI_PUB;
+	m->size = g->total;
+	m->table = (struct rc_entry *)((unsigned char *)p + g->table_off);
+	m->slots = (unsigned char *)p + g->slots_off;
+	m->slot_count = g->slots;
+	m->mask = g->slots - 1;
+	m->slot_size = g->slot_size;
+	m->slot_shift = rc_log2(g->slot_size);
+	m->capacity = g->slot_size - (uint32_t)sizeof(struct rc_slot);
+	m->table_cap = g->table_cap;
+	m->demote_ns = h->demote_ns;
+	m->multi = h->features & RC_FEAT_MULTI_PUB;
+	return 0;
+}
 
-	r = rc_life_check(smp_load_acquire(&m->hdr->life));
-	if (r < 0)
-		goto err_unmap;
+/*
+ * A writable map's lock descriptions, then the map in the process's list.
+ * From the first lock description opened to the map's entry in the
+ * list, a fork() in another thread would give the child descriptions
+ * that rc_atfork_child() does not know to close.
+ */
+static int rc_map_lock_open(struct rc_map *m, const char *name,
+			    const struct stat *st, const struct rc_hdr *h)
+{
+	int r;
 
-	/*
-	 * From the first lock description opened to the map's entry in the
-	 * list, a fork() in another thread would give the child descriptions
-	 * that rc_atfork_child() does not know to close.
-	 */
 	pthread_mutex_lock(&rc_maps_lock);
 	if (m->writable) {
 		/* Only the ring's owner makes a missing one again. */
 		m->lock_fd = rc_lock_open(name,
-					  geteuid() == st.st_uid ?
-						  rc_lock_mode(h.mode & 0777) :
+					  geteuid() == st->st_uid ?
+						  rc_lock_mode(h->mode & 0777) :
 						  0,
-					  st.st_uid);
+					  st->st_uid);
 		if (m->lock_fd < 0) {
 			r = m->lock_fd;
 			if (r != -EACCES)
@@ -469,11 +506,51 @@ err_close_lock:
 	m->lock_fd = -1;
 err_unlock:
 	pthread_mutex_unlock(&rc_maps_lock);
+	return r;
+}
+
+int rc_map_open(const char *name, bool want_write, struct rc_map *m)
+{
+	struct rc_hdr h;
+	struct rc_geom g;
+	struct stat st;
+	int r;
+
+	memset(m, 0, sizeof(*m));
+	m->fd = m->lock_fd = m->probe_fd = -1;
+	m->own = -1;
+	rc_set_detail("%s", "");
+	r = rc_name_check(name);
+	if (r < 0)
+		return r;
+	strcpy(m->name, name);
+
+	r = rc_map_open_fd(m, name, want_write, &st);
+	if (r < 0)
+		goto err_close_fd;
+	r = rc_hdr_read(m->fd, name, &st, &h);
+	if (r < 0)
+		goto err_close_fd;
+	r = rc_hdr_validate(&h, (uint64_t)st.st_size, &g);
+	if (r < 0)
+		goto err_close_fd;
+	r = rc_map_mmap(m, &h, &g);
+	if (r < 0)
+		goto err_close_fd;
+	r = rc_life_check(smp_load_acquire(&m->hdr->life));
+	if (r < 0)
+		goto err_unmap;
+	r = rc_map_lock_open(m, name, &st, &h);
+	if (r < 0)
+		goto err_unmap;
+	return 0;
+
 err_unmap:
 	munmap(m->hdr, m->size);
 	m->hdr = NULL;
 err_close_fd:
-	close(m->fd);
+	if (m->fd >= 0)
+		close(m->fd);
 	m->fd = -1;
 	return r;
 }
@@ -686,24 +763,20 @@ static void rc_hdr_init(struct rc_hdr *h, const struct rc_geom *g,
 }
 
 /*
- * Create the ring, holding RC_LOCK_CREATE: 0, -EAGAIN when a complete
- * object of ours is there (look at it again), or a negative errno.
+ * The ring object, made with O_EXCL under RC_LOCK_CREATE: a half-made one
+ * whose creator died is removed first.  Its descriptor, or -EEXIST,
+ * -EAGAIN (made meanwhile: reuse it), another error.
  */
-static int rc_create_locked(const char *name, const char *path,
-			    const struct rc_geom *g,
-			    const struct ringcast_ring_opts *o,
-			    unsigned int flags)
+static int rc_create_excl(const char *name, const char *path,
+			  unsigned int flags)
 {
-	char lock_path[RINGCAST_NAME_MAX + 32];
-	struct rc_hdr *h;
 	int fd, r, tries;
-	void *p;
 
 	for (tries = 0;; tries++) {
 		fd = shm_open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
 			      0600);
 		if (fd >= 0)
-			break;
+			return fd;
 		r = -errno;
 		if (r != -EEXIST || tries >= 2)
 			goto err_exists;
@@ -725,6 +798,29 @@ static int rc_create_locked(const char *name, const char *path,
 		}
 	}
 
+err_exists:
+	if (r == -EEXIST)
+		rc_set_detail("ring '%s' exists", name);
+	return r;
+}
+
+/*
+ * Create the ring, holding RC_LOCK_CREATE: 0, -EAGAIN when a complete
+ * object of ours is there (look at it again), or a negative errno.
+ */
+static int rc_create_locked(const char *name, const char *path,
+			    const struct rc_geom *g,
+			    const struct ringcast_ring_opts *o,
+			    unsigned int flags)
+{
+	char lock_path[RINGCAST_NAME_MAX + 32];
+	struct rc_hdr *h;
+	int fd, r;
+	void *p;
+
+	fd = rc_create_excl(name, path, flags);
+	if (fd < 0)
+		return fd;
 	if (fchmod(fd, o->mode) < 0) {
 		r = -errno;
 		goto err_unlink;
@@ -765,10 +861,112 @@ err_unlink:
 	shm_unlink(lock_path);
 	close(fd);
 	return r;
-err_exists:
-	if (r == -EEXIST)
-		rc_set_detail("ring '%s' exists", name);
+}
+
+/* The options with their defaults filled in, checked. */
+static int rc_ring_opts_fill(struct ringcast_ring_opts *o)
+{
+	if (!o->slots)
+		o->slots = RINGCAST_DEFAULT_SLOTS;
+	if (!o->slot_size)
+		o->slot_size = RINGCAST_DEFAULT_SLOT_SIZE;
+	if (!o->max_subscribers)
+		o->max_subscribers = RINGCAST_DEFAULT_MAX_SUBSCRIBERS;
+	if (!o->mode)
+		o->mode = 0600;
+	if (o->mode & ~0777u) {
+		rc_set_detail("mode %o: only permission bits are allowed",
+			      o->mode);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * Without RINGCAST_CREATE_EXCL: a ring of that name already there is
+ * reused if it is ours and as asked (1), else -EEXIST; -ENOENT when there
+ * is none yet, or another error.  Opened without O_CREAT first: never
+ * reuse blindly.
+ */
+static int rc_create_reuse(const char *name, const struct rc_geom *g,
+			   const struct ringcast_ring_opts *o,
+			   unsigned int flags)
+{
+	struct rc_map m;
+	int r;
+
+	r = rc_map_open(name, false, &m);
+	if (r < 0)
+		return r;
+	if (rc_foreign(&m)) {
+		rc_set_detail("ring '%s' exists and belongs to another user",
+			      name);
+		r = -EEXIST;
+	} else if (!rc_geom_matches(&m, g)) {
+		rc_set_detail("ring '%s' exists with another geometry", name);
+		r = -EEXIST;
+	} else if (!rc_policy_matches(&m, o, flags)) {
+		rc_set_detail("ring '%s' exists with another demotion limit "
+			      "or publisher mode",
+			      name);
+		r = -EEXIST;
+	} else {
+		r = 1;
+	}
+	rc_map_close(&m);
 	return r;
+}
+
+/*
+ * Create the ring unless it is there or being created: *again is set
+ * when another process is creating it (wait, and look again); else the
+ * result of ringcast_ring_create().  *done_looks counts the looks that
+ * found the object complete though rc_create_reuse() could not open it.
+ */
+static int rc_create_try(const char *name, const char *path,
+			 const struct rc_geom *g,
+			 const struct ringcast_ring_opts *o, unsigned int flags,
+			 int *done_looks, bool *again)
+{
+	int lock_fd, r;
+
+	*again = false;
+	/* Another user's object is not ours to wait for or remove. */
+	r = rc_create_look(name, path);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	if (r == RC_OBJ_DONE && (flags & RINGCAST_CREATE_EXCL)) {
+		rc_set_detail("ring '%s' exists", name);
+		return -EEXIST;
+	}
+	/*
+	 * Complete, and yet not opened: it was completed between the two
+	 * looks (look again), or it cannot be opened (its lock object
+	 * missing and not ours to make): nothing to wait for then.
+	 */
+	if (r == RC_OBJ_DONE && ++*done_looks > 1) {
+		rc_set_detail("ring '%s' exists and cannot be opened", name);
+		return -EEXIST;
+	}
+	if (r != RC_OBJ_DONE) {
+		lock_fd = rc_create_lock(name, o->mode);
+		if (lock_fd >= 0) {
+			r = rc_create_locked(name, path, g, o, flags);
+			/* Drops RC_LOCK_CREATE: waiters look again. */
+			close(lock_fd);
+			if (r != -EAGAIN)
+				return r;
+		} else if (lock_fd != -EBUSY) {
+			return lock_fd;
+		} else if (flags & RINGCAST_CREATE_EXCL) {
+			rc_set_detail("ring '%s' exists (it is being "
+				      "created)",
+				      name);
+			return -EEXIST;
+		}
+	}
+	*again = true;
+	return 0;
 }
 
 RINGCAST_API int ringcast_ring_create(const char *name,
@@ -778,10 +976,10 @@ RINGCAST_API int ringcast_ring_create(const char *name,
 	char path[RINGCAST_NAME_MAX + 32];
 	struct ringcast_ring_opts o = { 0 };
 	struct timespec nap = { 0, 1000000 };
-	struct rc_map m;
 	struct rc_geom g;
 	uint64_t deadline;
-	int lock_fd, r, done_looks = 0;
+	int r, done_looks = 0;
+	bool again;
 
 	rc_set_detail("%s", "");
 	r = rc_name_check(name);
@@ -791,19 +989,9 @@ RINGCAST_API int ringcast_ring_create(const char *name,
 		return -EINVAL;
 	if (opts)
 		o = *opts;
-	if (!o.slots)
-		o.slots = RINGCAST_DEFAULT_SLOTS;
-	if (!o.slot_size)
-		o.slot_size = RINGCAST_DEFAULT_SLOT_SIZE;
-	if (!o.max_subscribers)
-		o.max_subscribers = RINGCAST_DEFAULT_MAX_SUBSCRIBERS;
-	if (!o.mode)
-		o.mode = 0600;
-	if (o.mode & ~0777u) {
-		rc_set_detail("mode %o: only permission bits are allowed",
-			      o.mode);
-		return -EINVAL;
-	}
+	r = rc_ring_opts_fill(&o);
+	if (r < 0)
+		return r;
 	r = rc_geom_make(o.slots, o.slot_size, o.max_subscribers, &g);
 	if (r < 0)
 		return r;
@@ -812,72 +1000,14 @@ RINGCAST_API int ringcast_ring_create(const char *name,
 	deadline = rc_now_ns() + RC_CREATE_WAIT_NS;
 	for (;;) {
 		if (!(flags & RINGCAST_CREATE_EXCL)) {
-			/* Open without O_CREAT first: never reuse blindly. */
-			r = rc_map_open(name, false, &m);
-			if (r == 0 && rc_foreign(&m)) {
-				rc_set_detail("ring '%s' exists and belongs to "
-					      "another user",
-					      name);
-				rc_map_close(&m);
-				return -EEXIST;
-			}
-			if (r == 0) {
-				r = rc_geom_matches(&m, &g) ? 1 : -EEXIST;
-				if (r < 0)
-					rc_set_detail("ring '%s' exists with "
-						      "another geometry",
-						      name);
-				else if (!rc_policy_matches(&m, &o, flags)) {
-					rc_set_detail("ring '%s' exists with "
-						      "another demotion limit "
-						      "or publisher mode",
-						      name);
-					r = -EEXIST;
-				}
-				rc_map_close(&m);
-				return r;
-			}
+			r = rc_create_reuse(name, &g, &o, flags);
 			if (r != -ENOENT)
 				return r;
 		}
-		/* Another user's object is not ours to wait for or remove. */
-		r = rc_create_look(name, path);
-		if (r < 0 && r != -ENOENT)
+		r = rc_create_try(name, path, &g, &o, flags, &done_looks,
+				  &again);
+		if (!again)
 			return r;
-		if (r == RC_OBJ_DONE && (flags & RINGCAST_CREATE_EXCL)) {
-			rc_set_detail("ring '%s' exists", name);
-			return -EEXIST;
-		}
-		/*
-		 * Complete, and yet not opened above: it was completed
-		 * between the two looks (open it now), or it cannot be
-		 * opened (its lock object missing and not ours to make):
-		 * nothing to wait for then.
-		 */
-		if (r == RC_OBJ_DONE && ++done_looks > 1) {
-			rc_set_detail("ring '%s' exists and cannot be opened",
-				      name);
-			return -EEXIST;
-		}
-		if (r == RC_OBJ_DONE)
-			continue;
-		if (r != RC_OBJ_DONE) {
-			lock_fd = rc_create_lock(name, o.mode);
-			if (lock_fd >= 0) {
-				r = rc_create_locked(name, path, &g, &o, flags);
-				/* Drops RC_LOCK_CREATE: waiters look again. */
-				close(lock_fd);
-				if (r != -EAGAIN)
-					return r;
-			} else if (lock_fd != -EBUSY) {
-				return lock_fd;
-			} else if (flags & RINGCAST_CREATE_EXCL) {
-				rc_set_detail("ring '%s' exists (it is being "
-					      "created)",
-					      name);
-				return -EEXIST;
-			}
-		}
 		/* Being created by another process: wait until it is done. */
 		if (rc_now_ns() >= deadline) {
 			rc_set_detail("ring '%s' is still being created by "

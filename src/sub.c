@@ -14,7 +14,7 @@
 #include "compiler.h"
 #include "copy.h"
 #include "local.h"
-#include "ring.h"
+#include "map.h"
 #include "sub.h"
 
 /* Sleepers wake on their own this often (by default) to check the lease. */
@@ -32,6 +32,58 @@
 #define RC_HOLE_NS 2000000ull
 /* Resubscribers poll an abandoned ring with backoff from 1 ms to 250 ms. */
 #define RC_BACKOFF_MIN_NS 1000000ull
+
+/*
+ * The reader's half of the seqlock in pub.c's table, written once, as the
+ * kernel's read_seqcount_begin() and read_seqcount_retry() are:
+ *
+ *	s1 = rc_slot_read_begin(s);
+ *	if (s1 != seq + 1) ... not (or not yet, or no longer) event seq
+ *	read the slot's fields, copy its payload (racing with a writer)
+ *	if (rc_slot_read_retry(s, s1)) ... discard what was read
+ *
+ * rc_slot_read_end() is the retry's load, for callers that classify the
+ * stamp found.  [B] and [C] pair with [D] and [A] (pub.c's table).
+ */
+static inline uint64_t rc_slot_read_begin(struct rc_slot *s)
+{
+	/* [B]: pairs with smp_store_release() [D] in rc_slot_end(). */
+	return smp_load_acquire(&s->stamp);
+}
+
+static inline uint64_t rc_slot_read_end(struct rc_slot *s)
+{
+	/* [C]: pairs with smp_wmb() [A] in rc_slot_begin(). */
+	smp_rmb();
+	return READ_ONCE(s->stamp);
+}
+
+static inline bool rc_slot_read_retry(struct rc_slot *s, uint64_t s1)
+{
+	return unlikely(rc_slot_read_end(s) != s1);
+}
+
+/* Set or clear one of the RC_SUB_* bits (sub.h). */
+static inline void rc_sub_slow(struct ringcast_sub *sub, uint32_t bit, bool on)
+{
+	if (on)
+		sub->slow |= bit;
+	else
+		sub->slow &= ~bit;
+}
+
+/* The losses owed, and the lost wake-up to check, with their bits. */
+static inline void rc_sub_owe_lost(struct ringcast_sub *sub, uint64_t lost)
+{
+	sub->pending_lost = lost;
+	rc_sub_slow(sub, RC_SUB_LOSS_OWED, lost);
+}
+
+static inline void rc_sub_lost_check(struct ringcast_sub *sub, uint64_t head)
+{
+	sub->lost_check = head;
+	rc_sub_slow(sub, RC_SUB_LOST_CHECK, head);
+}
 
 /*
  * Register a reliable subscriber that wants to start at *start, and raise
@@ -78,13 +130,6 @@ static int rc_sub_join(struct ringcast_sub *sub, struct rc_join *j,
 	if (floor > *start)
 		*start = floor;
 	return 0;
-}
-
-static int rc_cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 static bool rc_sub_wants(const struct ringcast_sub *sub, uint32_t type)
@@ -163,7 +208,7 @@ static bool rc_sub_demoted(struct ringcast_sub *sub)
 		return false;
 	sub->reliable = false;
 	sub->st.demoted++;
-	sub->stale = true;
+	sub->slow |= RC_SUB_STALE;
 	return true;
 }
 
@@ -198,7 +243,7 @@ static int rc_sub_lapped(struct ringcast_sub *sub, uint64_t c, uint64_t xs,
 						   "before a reliable "
 						   "subscriber read it");
 		}
-		sub->pending_lost = lost;
+		rc_sub_owe_lost(sub, lost);
 		return -ESTALE;
 	}
 	sub->st.lost += lost;
@@ -282,10 +327,32 @@ static int rc_sub_epoch(struct ringcast_sub *sub, uint64_t c, uint32_t tag)
 	return rc_sub_end_code(sub);
 }
 
+/* A loss owed (a lap, or FROM_SEQ below the oldest): report it now. */
+static int rc_sub_report_lost(struct ringcast_sub *sub,
+			      struct ringcast_event *ev)
+{
+	ev->lost = sub->pending_lost;
+	sub->st.lost += sub->pending_lost;
+	sub->st.laps++;
+	rc_sub_owe_lost(sub, 0);
+	return -EOVERFLOW;
+}
+
+/* Event c, delivered after a timed-out wait: was the wake-up lost? */
+static void rc_sub_count_lost_wake(struct ringcast_sub *sub, uint64_t c)
+{
+	if (c < sub->lost_check)
+		sub->lost_wakes++;
+	rc_sub_lost_check(sub, 0);
+}
+
 /*
  * One attempt at the event at the cursor, skipping filtered-out events.
  * Returns 0 with an event, -EAGAIN when none is there, -EINPROGRESS when
- * the skip budget ran out, or an error.
+ * the skip budget ran out, or an error.  Longer than a screen: one pass
+ * of the seqlock over a slot, whose reads stay between its begin and its
+ * retry, then what the slot held decides; split, the fields read would
+ * travel through a structure.
  */
 static int rc_sub_try(struct ringcast_sub *sub, struct ringcast_event *ev,
 		      int how)
@@ -295,21 +362,15 @@ static int rc_sub_try(struct ringcast_sub *sub, struct ringcast_event *ev,
 	int r;
 
 	ev->lost = 0;
-	if (unlikely(sub->pending_lost)) {
-		ev->lost = sub->pending_lost;
-		sub->st.lost += sub->pending_lost;
-		sub->st.laps++;
-		sub->pending_lost = 0;
-		return -EOVERFLOW;
-	}
+	if (unlikely(sub->pending_lost))
+		return rc_sub_report_lost(sub, ev);
 	for (;;) {
 		uint64_t c = sub->cursor, s1, s2, ts;
 		struct rc_slot *s = rc_slot_at(m, c);
 		uint32_t type, len, tag, pid;
 		bool wanted;
 
-		/* [B]: pairs with smp_store_release() [D] in rc_slot_end(). */
-		s1 = smp_load_acquire(&s->stamp);
+		s1 = rc_slot_read_begin(s);
 		if (s1 != c + 1) {
 			if (s1 != ((c + 1) | RC_STAMP_ABORTED))
 				return rc_sub_stamp(sub, c, s1, ev);
@@ -332,9 +393,7 @@ static int rc_sub_try(struct ringcast_sub *sub, struct ringcast_event *ev,
 		 */
 		if (wanted && how == RC_COPY && len <= m->capacity)
 			rc_copy_out(sub->buf, s->data, len);
-		/* [C]: pairs with smp_wmb() [A] in rc_slot_begin(). */
-		smp_rmb();
-		s2 = READ_ONCE(s->stamp);
+		s2 = rc_slot_read_end(s);
 		if (unlikely(s2 != s1)) {
 			r = rc_sub_stamp(sub, c, s2, ev);
 			if (r == -EAGAIN)
@@ -369,17 +428,14 @@ static int rc_sub_try(struct ringcast_sub *sub, struct ringcast_event *ev,
 			sub->st.delivered++;
 		} else if (how == RC_BORROW) {
 			ev->data = s->data;
-			sub->borrowed = true;
+			sub->slow |= RC_SUB_BORROWED;
 			sub->borrow_stamp = s1;
 		} else {
 			ev->data = NULL; /* a peek: left where it is */
 			return 0;
 		}
-		if (unlikely(sub->lost_check)) {
-			if (c < sub->lost_check)
-				sub->lost_wakes++;
-			sub->lost_check = 0;
-		}
+		if (unlikely(sub->lost_check))
+			rc_sub_count_lost_wake(sub, c);
 		return 0;
 	}
 }
@@ -476,23 +532,23 @@ static bool rc_sub_claimed(struct ringcast_sub *sub)
 }
 
 /*
- * Nothing at the cursor: has the stream ended?  Returns -EAGAIN to keep
- * waiting, or what the caller should return (an event found on the drain
- * re-check, -EPIPE, -EOWNERDEAD, -EBADMSG).
+ * The life word as an idle check sees it (also in sub->seen_life): a live
+ * ring's lease is probed once per interval, or at once after a wake of
+ * all (*probed set), and marked abandoned if its publisher died.
  */
-static int rc_sub_idle(struct ringcast_sub *sub, struct ringcast_event *ev,
-		       int how)
+static int rc_sub_look(struct ringcast_sub *sub, uint64_t *lifep, bool *probed)
 {
 	struct rc_hdr *hdr = sub->m.hdr;
-	bool probed = false, woken;
 	uint64_t life, now;
-	uint32_t state, wa;
+	uint32_t wa;
+	bool woken;
 	int r;
 
 	/*
 	 * Pairs with the release CAS of life in ringcast_pub_close(),
 	 * ringcast_ring_close() and ringcast_pub_attach(): every commit
-	 * before the state change is visible to the re-check below.
+	 * before the state change is visible to the re-check in
+	 * rc_sub_idle().
 	 */
 	life = smp_load_acquire(&hdr->life);
 	r = rc_life_check(life);
@@ -507,17 +563,37 @@ static int rc_sub_idle(struct ringcast_sub *sub, struct ringcast_event *ev,
 	wa = atomic_load(&hdr->wake_all_seq);
 	woken = wa != sub->seen_wake_all;
 	sub->seen_wake_all = wa;
-	state = RC_LIFE_STATE(life);
-	if (state == RINGCAST_STATE_LIVE) {
+	if (RC_LIFE_STATE(life) == RINGCAST_STATE_LIVE) {
 		now = rc_coarse_ns();
 		if (woken || now - sub->last_probe_ns >= RC_PROBE_NS) {
 			sub->last_probe_ns = now;
 			life = rc_check_abandoned(&sub->m, life);
-			state = RC_LIFE_STATE(life);
-			probed = true;
+			*probed = true;
 		}
 	}
 	sub->seen_life = life;
+	*lifep = life;
+	return 0;
+}
+
+/*
+ * Nothing at the cursor: has the stream ended?  Returns -EAGAIN to keep
+ * waiting, or what the caller should return (an event found on the drain
+ * re-check, -EPIPE, -EOWNERDEAD, -EBADMSG).
+ */
+static int rc_sub_idle(struct ringcast_sub *sub, struct ringcast_event *ev,
+		       int how)
+{
+	struct rc_hdr *hdr = sub->m.hdr;
+	bool probed = false;
+	uint64_t life;
+	uint32_t state;
+	int r;
+
+	r = rc_sub_look(sub, &life, &probed);
+	if (r < 0)
+		return r;
+	state = RC_LIFE_STATE(life);
 	if (state == RINGCAST_STATE_CREATED)
 		return -EAGAIN;
 	if (!sub->ep_known)
@@ -697,7 +773,7 @@ static void rc_sub_sleep(struct ringcast_sub *sub, int64_t rem)
 
 	if (rc_sub_arm(sub, &word, &g))
 		return;
-	sub->lost_check = 0;
+	rc_sub_lost_check(sub, 0);
 	sub->st.sleeps++;
 	/* A filtered reliable sleeper is also woken by its gate bit. */
 	if (sub->reliable && sub->ntypes)
@@ -717,7 +793,7 @@ static void rc_sub_sleep(struct ringcast_sub *sub, int64_t rem)
 	 */
 	h = smp_load_acquire(&hdr->head);
 	if (h > c && atomic_load(&hdr->wake_seq) == g && rc_sub_arrived(sub, c))
-		sub->lost_check = h;
+		rc_sub_lost_check(sub, h);
 }
 
 int rc_sub_ready(struct ringcast_sub *sub)
@@ -725,7 +801,7 @@ int rc_sub_ready(struct ringcast_sub *sub)
 	struct ringcast_event ev;
 	int r;
 
-	if (sub->borrowed)
+	if (sub->slow & RC_SUB_BORROWED)
 		return 1; /* the caller holds an event */
 	do {
 		r = rc_sub_poll(sub, &ev, RC_PEEK);
@@ -761,14 +837,9 @@ static int rc_sub_wait(struct ringcast_sub *sub, struct ringcast_event *ev,
 		if (timeout_ns == 0)
 			return -EAGAIN;
 		now = rc_now_ns();
-		rem = -1;
-		if (timeout_ns > 0) {
-			if (!deadline)
-				deadline = now + (uint64_t)timeout_ns;
-			if (now >= deadline)
-				return -ETIMEDOUT;
-			rem = (int64_t)(deadline - now);
-		}
+		rem = rc_time_left(&deadline, timeout_ns, now);
+		if (!rem)
+			return -ETIMEDOUT;
 		if (r == -EINPROGRESS)
 			continue;
 		/*
@@ -808,7 +879,7 @@ static void rc_sub_after(struct ringcast_sub *sub, int r)
 	uint32_t st;
 
 	if (r == -ESTALE)
-		sub->stale = false;
+		sub->slow &= ~RC_SUB_STALE;
 	if ((r != -EPIPE && r != -EOWNERDEAD && r != -EIDRM) || !sub->reliable)
 		return;
 	sub->reliable = false;
@@ -830,25 +901,25 @@ static void rc_sub_after(struct ringcast_sub *sub, int r)
  * The common read, kept short: a single-publisher ring whose head we have
  * seen past the cursor (rc_sub_poll()), a registered subscriber with no
  * type filter, an event of the epoch it follows, nothing owed to the
- * caller.  Returns 0 with the event, copied out (RC_COPY) or lent
- * (RC_BORROW); or 1, having changed nothing but fields of the caller's
- * event (filled only on success, as the header says), for rc_sub_get() to
- * take the long way: a filter, a lap, a loss or a demotion to report, an epoch
- * change, a forked or unregistered handle, or no event known to be there.
- * The same barriers as rc_sub_try() and rc_sub_sync(), in the same order.
+ * caller (no RC_SUB_* bit set: sub.h), an entry in step.  Returns 0 with
+ * the event, copied out (RC_COPY) or lent (RC_BORROW); or 1, having
+ * changed nothing but fields of the caller's event (filled only on
+ * success, as the header says), for rc_sub_get() to take the long way: a
+ * filter, a lap, a loss or a demotion to report, an epoch change, a forked
+ * or unregistered handle, or no event known to be there.  The same
+ * barriers as rc_sub_try() and rc_sub_sync(), in the same order.
  */
 static inline int rc_sub_fast(struct ringcast_sub *sub,
 			      struct ringcast_event *ev, int how)
 {
 	struct rc_map *m = &sub->m;
-	uint64_t c = sub->cursor, s1, s2;
+	uint64_t c = sub->cursor, s1;
 	struct rc_entry *e = sub->e;
 	struct rc_slot *s;
 	uint32_t len, tag;
 
-	if (c >= sub->avail || !e || sub->ntypes || sub->synced != c ||
-	    sub->st.lost != sub->synced_lost || sub->borrowed || sub->stale ||
-	    sub->pending_lost || sub->lost_check || rc_map_forked(m))
+	if (c >= sub->avail || sub->slow || sub->synced != c ||
+	    sub->st.lost != sub->synced_lost || rc_map_forked(m))
 		return 1;
 	/* As rc_sub_demoted(): pairs with the smp_mb() [H] of a demotion. */
 	smp_rmb();
@@ -856,8 +927,7 @@ static inline int rc_sub_fast(struct ringcast_sub *sub,
 	    RC_ENTRY_KIND(READ_ONCE(e->state)) != RC_ENTRY_RELIABLE)
 		return 1;
 	s = rc_slot_at(m, c);
-	/* [B]: pairs with smp_store_release() [D] in rc_slot_end(). */
-	s1 = smp_load_acquire(&s->stamp);
+	s1 = rc_slot_read_begin(s);
 	if (unlikely(s1 != c + 1))
 		return 1;
 	/*
@@ -876,14 +946,11 @@ static inline int rc_sub_fast(struct ringcast_sub *sub,
 	ev->lost = 0;
 	if (how == RC_COPY)
 		rc_copy_out(sub->buf, s->data, len); /* the seqlock's race */
-	/* [C]: pairs with smp_wmb() [A] in rc_slot_begin(). */
-	smp_rmb();
-	s2 = READ_ONCE(s->stamp);
-	if (unlikely(s2 != s1))
+	if (rc_slot_read_retry(s, s1))
 		return 1;
 	if (how == RC_BORROW) {
 		ev->data = s->data;
-		sub->borrowed = true;
+		sub->slow |= RC_SUB_BORROWED;
 		sub->borrow_stamp = s1;
 		return 0;
 	}
@@ -911,12 +978,12 @@ static int rc_sub_get(struct ringcast_sub *sub, struct ringcast_event *ev,
 		return -EINVAL;
 	if (unlikely(rc_map_forked(&sub->m)))
 		return -ECHILD;
-	if (unlikely(sub->borrowed))
+	if (unlikely(sub->slow & RC_SUB_BORROWED))
 		return -EINVAL;
 	if (unlikely(sub->reliable))
 		rc_sub_demoted(sub);
-	if (unlikely(sub->stale)) {
-		sub->stale = false;
+	if (unlikely(sub->slow & RC_SUB_STALE)) {
+		sub->slow &= ~RC_SUB_STALE;
 		ev->lost = 0;
 		return -ESTALE;
 	}
@@ -955,15 +1022,14 @@ RINGCAST_API int ringcast_sub_release(struct ringcast_sub *sub,
 	uint64_t s2;
 	int r;
 
-	if (!sub || !sub->borrowed)
+	if (!sub || !(sub->slow & RC_SUB_BORROWED))
 		return -EINVAL;
 	if (!ev)
 		ev = &dummy;
-	sub->borrowed = false;
+	sub->slow &= ~RC_SUB_BORROWED;
 	ev->lost = 0;
-	/* [C] again: pairs with smp_wmb() [A] of a later overwrite. */
-	smp_rmb();
-	s2 = READ_ONCE(rc_slot_at(&sub->m, sub->cursor)->stamp);
+	/* The second half of the read that lent the event. */
+	s2 = rc_slot_read_end(rc_slot_at(&sub->m, sub->cursor));
 	if (s2 == sub->borrow_stamp) {
 		sub->cursor++;
 		sub->st.delivered++;
@@ -982,7 +1048,7 @@ RINGCAST_API int ringcast_sub_read_at(struct ringcast_sub *sub, uint64_t seq,
 				      struct ringcast_event *ev)
 {
 	struct rc_slot *s;
-	uint64_t s1, s2, xs;
+	uint64_t s1, xs;
 	uint32_t len;
 	int r;
 
@@ -991,8 +1057,7 @@ RINGCAST_API int ringcast_sub_read_at(struct ringcast_sub *sub, uint64_t seq,
 	if (rc_map_forked(&sub->m))
 		return -ECHILD;
 	s = rc_slot_at(&sub->m, seq);
-	/* [B]: pairs with smp_store_release() [D] in rc_slot_end(). */
-	s1 = smp_load_acquire(&s->stamp);
+	s1 = rc_slot_read_begin(s);
 	if (s1 != seq + 1) {
 		if (s1 == ((seq + 1) | RC_STAMP_ABORTED))
 			return -ERANGE; /* a dead publisher's hole */
@@ -1007,10 +1072,7 @@ RINGCAST_API int ringcast_sub_read_at(struct ringcast_sub *sub, uint64_t seq,
 	ev->epoch = READ_ONCE(s->epoch);
 	if (len <= sub->m.capacity)
 		rc_copy_out(sub->buf, s->data, len);
-	/* [C]: pairs with smp_wmb() [A] in rc_slot_begin(). */
-	smp_rmb();
-	s2 = READ_ONCE(s->stamp);
-	if (s2 != s1)
+	if (rc_slot_read_retry(s, s1))
 		return -ERANGE;
 	if (len > sub->m.capacity)
 		return rc_sub_corrupt_slot(sub, seq, "length over capacity");
@@ -1058,39 +1120,26 @@ RINGCAST_API void ringcast_sub_get_stats(const struct ringcast_sub *sub,
 	st->lost += sub->pending_lost;
 }
 
-RINGCAST_API int ringcast_sub_attach(const char *name,
-				     const struct ringcast_sub_opts *opts,
-				     struct ringcast_sub **subp,
-				     uint64_t *first)
+static bool rc_sub_opts_valid(const struct ringcast_sub_opts *o)
 {
-	struct ringcast_sub_opts o = { 0 };
-	struct rc_join j = { 0 };
-	struct ringcast_sub *sub;
-	struct rc_slot *s;
-	uint64_t life, head, oldest, start, acct, q;
-	uint32_t i;
-	int r;
+	return o->from <= RINGCAST_FROM_SEQ && o->wait <= RINGCAST_WAIT_SLEEP &&
+	       !(o->flags &
+		 ~(RINGCAST_SUB_RESUBSCRIBE | RINGCAST_SUB_RELIABLE)) &&
+	       o->ntypes <= RINGCAST_MAX_TYPES && (!o->ntypes || o->types) &&
+	       (o->from != RINGCAST_FROM_SEQ || o->seq <= RC_SEQ_MAX);
+}
 
-	rc_set_detail("%s", "");
-	if (!subp)
-		return -EINVAL;
-	if (opts)
-		o = *opts;
-	if (o.from > RINGCAST_FROM_SEQ || o.wait > RINGCAST_WAIT_SLEEP ||
-	    (o.flags & ~(RINGCAST_SUB_RESUBSCRIBE | RINGCAST_SUB_RELIABLE)) ||
-	    o.ntypes > RINGCAST_MAX_TYPES || (o.ntypes && !o.types) ||
-	    (o.from == RINGCAST_FROM_SEQ && o.seq > RC_SEQ_MAX))
-		return -EINVAL;
-	sub = calloc(1, sizeof(*sub));
-	if (!sub)
-		return -ENOMEM;
+/* The options that need no ring, copied into sub. */
+static void rc_sub_set_opts(struct ringcast_sub *sub,
+			    const struct ringcast_sub_opts *o)
+{
 	sub->entry = -1;
-	sub->reliable = o.flags & RINGCAST_SUB_RELIABLE;
+	sub->reliable = o->flags & RINGCAST_SUB_RELIABLE;
 	sub->hole_seq = UINT64_MAX;
-	sub->wait = o.wait;
-	sub->flags = o.flags;
-	sub->spin_ns = o.spin_ns ? o.spin_ns : RC_DEFAULT_SPIN_NS;
-	sub->liveness_ns = o.liveness_ns ? o.liveness_ns : RC_LIVENESS_NS;
+	sub->wait = o->wait;
+	sub->flags = o->flags;
+	sub->spin_ns = o->spin_ns ? o->spin_ns : RC_DEFAULT_SPIN_NS;
+	sub->liveness_ns = o->liveness_ns ? o->liveness_ns : RC_LIVENESS_NS;
 	if (sub->liveness_ns < RC_BACKOFF_MIN_NS)
 		sub->liveness_ns = RC_BACKOFF_MIN_NS;
 	/* Both are used as signed times: keep them sane. */
@@ -1098,29 +1147,37 @@ RINGCAST_API int ringcast_sub_attach(const char *name,
 		sub->liveness_ns = RC_WAIT_MAX_NS;
 	if (sub->spin_ns > RC_WAIT_MAX_NS)
 		sub->spin_ns = RC_WAIT_MAX_NS;
-	sub->interest = o.ntypes ? 0 : RC_WAKE_ANY;
-	if (o.ntypes) {
-		sub->types = malloc(o.ntypes * sizeof(*sub->types));
-		if (!sub->types) {
-			r = -ENOMEM;
-			goto err_free;
-		}
-		memcpy(sub->types, o.types, o.ntypes * sizeof(*sub->types));
-		qsort(sub->types, o.ntypes, sizeof(*sub->types), rc_cmp_u32);
-		for (i = 0; i < o.ntypes; i++) {
-			if (i && sub->types[i] == sub->types[i - 1]) {
-				rc_set_detail("type %u appears twice",
-					      sub->types[i]);
-				r = -EINVAL;
-				goto err_free;
-			}
-			sub->interest |= rc_type_bit(sub->types[i]);
-		}
-		sub->ntypes = o.ntypes;
-	}
+	sub->interest = o->ntypes ? 0 : RC_WAKE_ANY;
+}
+
+/* The type filter: sorted, for rc_sub_wants(), and its wake buckets. */
+static int rc_sub_set_types(struct ringcast_sub *sub, const uint32_t *types,
+			    uint32_t ntypes)
+{
+	uint32_t i, dup;
+	int r;
+
+	r = rc_types_sorted(types, ntypes, &sub->types, &dup);
+	if (r == -EINVAL)
+		rc_set_detail("type %u appears twice", dup);
+	if (r < 0)
+		return r;
+	for (i = 0; i < ntypes; i++)
+		sub->interest |= rc_type_bit(sub->types[i]);
+	sub->ntypes = ntypes;
+	sub->slow |= RC_SUB_FILTERED;
+	return 0;
+}
+
+/* Map the ring, and what depends on its geometry. */
+static int rc_sub_map(struct ringcast_sub *sub, const char *name)
+{
+	uint64_t q;
+	int r;
+
 	r = rc_map_open(name, false, &sub->m);
 	if (r < 0)
-		goto err_free;
+		return r;
 	/*
 	 * Subscribers never write a slot: map them read-only, so a write
 	 * through a borrowed event's pointer faults in the subscriber instead
@@ -1137,80 +1194,157 @@ RINGCAST_API int ringcast_sub_attach(const char *name,
 			       PROT_READ);
 	sub->buf = malloc(sub->m.capacity);
 	if (!sub->buf) {
-		r = -ENOMEM;
-		goto err_unmap;
+		rc_map_close(&sub->m);
+		return -ENOMEM;
 	}
 	q = sub->m.slot_count >= 4 ? sub->m.slot_count / 4 : 1;
 	while ((1ull << sub->quarter_shift) < q)
 		sub->quarter_shift++;
-	/*
-	 * Register, so publishers count us.  A lossy subscriber that finds
-	 * the table full, or has no write access, reads unregistered.  A
-	 * reliable one registers later, once it knows where it starts.
-	 */
-	j.interest = sub->interest;
-	j.flags = o.ntypes ? RC_EF_FILTERED : 0;
-	j.demote_ns = o.demote_ns;
-	if (!sub->reliable) {
-		j.state = RC_ENTRY_LOSSY;
-		sub->entry = rc_table_join(&sub->m, &j);
-		if (sub->entry < 0)
-			sub->entry = -1;
-	}
+	return 0;
+}
+
+/*
+ * Register, so publishers count us.  A lossy subscriber that finds the
+ * table full, or has no write access, reads unregistered.  A reliable one
+ * registers later, with *j, once it knows where it starts (rc_sub_join()).
+ */
+static void rc_sub_register(struct ringcast_sub *sub,
+			    const struct ringcast_sub_opts *o,
+			    struct rc_join *j)
+{
+	j->interest = sub->interest;
+	j->flags = o->ntypes ? RC_EF_FILTERED : 0;
+	j->demote_ns = o->demote_ns;
+	if (sub->reliable)
+		return;
+	j->state = RC_ENTRY_LOSSY;
+	sub->entry = rc_table_join(&sub->m, j);
+	if (sub->entry < 0)
+		sub->entry = -1;
+}
+
+/*
+ * The ring as a new subscriber first sees it: the epoch it follows, the
+ * life and wake-all words its idle checks compare with, and the head.
+ */
+static int rc_sub_first_look(struct ringcast_sub *sub, uint64_t *head)
+{
+	struct rc_hdr *hdr = sub->m.hdr;
+	uint64_t life;
 
 	/* Pairs with the release CAS of life in ringcast_pub_attach(). */
-	life = smp_load_acquire(&sub->m.hdr->life);
+	life = smp_load_acquire(&hdr->life);
 	if (RC_LIFE_STATE(life) != RINGCAST_STATE_CREATED)
 		rc_sub_adopt(sub, (uint32_t)RC_LIFE_EPOCH(life),
-			     READ_ONCE(sub->m.hdr->epoch_start));
+			     READ_ONCE(hdr->epoch_start));
 	sub->seen_life = life;
-	sub->seen_wake_all = atomic_load(&sub->m.hdr->wake_all_seq);
+	sub->seen_wake_all = atomic_load(&hdr->wake_all_seq);
 	/* Pairs with [E] in rc_pub_advance(). */
-	head = smp_load_acquire(&sub->m.hdr->head);
-	if (head > RC_SEQ_MAX) {
+	*head = smp_load_acquire(&hdr->head);
+	if (*head > RC_SEQ_MAX) {
 		rc_set_detail("corrupted: head out of range");
-		r = -EBADMSG;
-		goto err_leave;
+		return -EBADMSG;
 	}
-	oldest = head > sub->m.slot_count ? head - sub->m.slot_count : 0;
-	switch (o.from) {
+	return 0;
+}
+
+/*
+ * Where the options say to start, the head seen: *start is the first
+ * sequence to read, *acct the one the caller asked for (the sequences
+ * between them are lost already).
+ */
+static void rc_sub_start_at(struct ringcast_sub *sub,
+			    const struct ringcast_sub_opts *o, uint64_t head,
+			    uint64_t *start, uint64_t *acct)
+{
+	uint64_t oldest = head > sub->m.slot_count ? head - sub->m.slot_count :
+						     0;
+
+	switch (o->from) {
 	case RINGCAST_FROM_NEWEST:
-		start = acct = head;
+		*start = *acct = head;
 		break;
 	case RINGCAST_FROM_OLDEST:
-		start = acct = oldest;
+		*start = *acct = oldest;
 		/* The oldest slot is the next to go: already overwritten? */
-		s = rc_slot_at(&sub->m, start);
-		if (start < head && smp_load_acquire(&s->stamp) != start + 1)
-			start = acct = start + 1;
+		if (oldest < head &&
+		    smp_load_acquire(&rc_slot_at(&sub->m, oldest)->stamp) !=
+			    oldest + 1)
+			*start = *acct = oldest + 1;
 		break;
 	default:
-		acct = o.seq;
-		start = o.seq < oldest ? oldest : o.seq;
+		*acct = o->seq;
+		*start = o->seq < oldest ? oldest : o->seq;
 		break;
 	}
+}
+
+/* The cursor, first and losses of a new subscriber, in its entry too. */
+static void rc_sub_set_cursor(struct ringcast_sub *sub, uint64_t start,
+			      uint64_t acct)
+{
+	rc_sub_owe_lost(sub, start - acct);
+	sub->cursor = sub->synced = start;
+	sub->st.first = acct;
+	if (sub->entry < 0) {
+		sub->slow |= RC_SUB_UNREG;
+		return;
+	}
+	sub->e = &sub->m.table[sub->entry];
+	WRITE_ONCE(sub->e->first, acct);
+	/* What it cannot have is lost already, for stat. */
+	WRITE_ONCE(sub->e->lost, sub->pending_lost);
+	sub->synced_lost = sub->pending_lost;
+	/* Pairs with smp_load_acquire() [K] in rc_pub_scan(). */
+	smp_store_release(&sub->e->cursor, start);
+	/* A publisher may sleep on the lower cursor we joined with. */
+	if (sub->reliable)
+		rc_pub_wake(sub->m.hdr);
+}
+
+RINGCAST_API int ringcast_sub_attach(const char *name,
+				     const struct ringcast_sub_opts *opts,
+				     struct ringcast_sub **subp,
+				     uint64_t *first)
+{
+	struct ringcast_sub_opts o = { 0 };
+	struct rc_join j = { 0 };
+	struct ringcast_sub *sub;
+	uint64_t head, start, acct;
+	int r;
+
+	rc_set_detail("%s", "");
+	if (!subp)
+		return -EINVAL;
+	if (opts)
+		o = *opts;
+	if (!rc_sub_opts_valid(&o))
+		return -EINVAL;
+	sub = calloc(1, sizeof(*sub));
+	if (!sub)
+		return -ENOMEM;
+	rc_sub_set_opts(sub, &o);
+	if (o.ntypes) {
+		r = rc_sub_set_types(sub, o.types, o.ntypes);
+		if (r < 0)
+			goto err_free;
+	}
+	r = rc_sub_map(sub, name);
+	if (r < 0)
+		goto err_free;
+	rc_sub_register(sub, &o, &j);
+	r = rc_sub_first_look(sub, &head);
+	if (r < 0)
+		goto err_leave;
+	rc_sub_start_at(sub, &o, head, &start, &acct);
 	if (sub->reliable) {
 		r = rc_sub_join(sub, &j, &start);
 		if (r < 0)
-			goto err_free_map;
+			goto err_unmap;
 		if (o.from != RINGCAST_FROM_SEQ)
 			acct = start;
 	}
-	sub->pending_lost = start - acct;
-	sub->cursor = sub->synced = start;
-	sub->st.first = acct;
-	if (sub->entry >= 0) {
-		sub->e = &sub->m.table[sub->entry];
-		WRITE_ONCE(sub->e->first, acct);
-		/* What it cannot have is lost already, for stat. */
-		WRITE_ONCE(sub->e->lost, sub->pending_lost);
-		sub->synced_lost = sub->pending_lost;
-		/* Pairs with smp_load_acquire() [K] in rc_pub_scan(). */
-		smp_store_release(&sub->e->cursor, start);
-		/* A publisher may sleep on the lower cursor we joined with. */
-		if (sub->reliable)
-			rc_pub_wake(sub->m.hdr);
-	}
+	rc_sub_set_cursor(sub, start, acct);
 	if (first)
 		*first = acct;
 	*subp = sub;
@@ -1218,7 +1352,6 @@ RINGCAST_API int ringcast_sub_attach(const char *name,
 
 err_leave:
 	rc_table_leave(&sub->m, sub->entry);
-err_free_map:
 err_unmap:
 	rc_map_close(&sub->m);
 err_free:

@@ -39,7 +39,7 @@
 #include "barrier.h"
 #include "compiler.h"
 #include "local.h"
-#include "ring.h"
+#include "map.h"
 #include "sub.h"
 
 #define RC_FD_POLL_NS 1000000ull
@@ -135,18 +135,11 @@ static void *rc_subfd_helper(void *arg)
 }
 
 /* Forget the parent's helper and armed list in a child of fork(). */
-static void rc_subfd_child(void)
+void rc_subfd_fork_child(void)
 {
 	pthread_mutex_init(&hl, NULL);
 	hl_armed = NULL;
 	hl_running = false;
-}
-
-static pthread_once_t rc_subfd_once = PTHREAD_ONCE_INIT;
-
-static void rc_subfd_init(void)
-{
-	pthread_atfork(NULL, NULL, rc_subfd_child);
 }
 
 /* Called with hl held. */
@@ -236,7 +229,6 @@ RINGCAST_API int ringcast_sub_fd(struct ringcast_sub *sub)
 		return -ECHILD;
 	if (sub->fdw)
 		return sub->fdw->efd;
-	pthread_once(&rc_subfd_once, rc_subfd_init);
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		return -ENOMEM;

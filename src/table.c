@@ -23,7 +23,7 @@
 
 #include "barrier.h"
 #include "compiler.h"
-#include "ring.h"
+#include "map.h"
 
 /* Free the entry we hold the lock of (its owner died, or we leave). */
 static void rc_entry_free(struct rc_map *m, struct rc_entry *e)

@@ -12,7 +12,7 @@
 
 #include "barrier.h"
 #include "compiler.h"
-#include "ring.h"
+#include "map.h"
 
 static int rc_futex(_Atomic uint32_t *word, int op, uint32_t val,
 		    const struct timespec *ts, uint32_t bits)

@@ -28,7 +28,7 @@
 #include "barrier.h"
 #include "compiler.h"
 #include "local.h"
-#include "ring.h"
+#include "map.h"
 #include "sub.h"
 
 #ifndef SYS_futex_waitv
@@ -91,15 +91,54 @@ void rc_wait_words(struct futex_waitv *w, unsigned int n, int64_t timeout_ns)
 	nanosleep(&ts, NULL);
 }
 
+/*
+ * Arm every subscriber of subs into w[0..*nw); a word shared by several is
+ * waited on once.  Returns true when something came (look again).  *poll
+ * is set when one cannot be waited on (read-only, or more words than one
+ * call takes): the wait is then short.
+ */
+static bool rc_waitv_arm(struct ringcast_sub *const *subs, unsigned int n,
+			 struct futex_waitv *w, unsigned int *nw, bool *poll)
+{
+	_Atomic uint32_t *word;
+	unsigned int i, j;
+	uint32_t val;
+
+	*nw = 0;
+	*poll = false;
+	for (i = 0; i < n; i++) {
+		if (rc_sub_arm(subs[i], &word, &val)) {
+			if (!subs[i]->m.writable) {
+				*poll = true;
+				continue;
+			}
+			return true;
+		}
+		for (j = 0; j < *nw; j++)
+			if (w[j].uaddr == (uint64_t)(uintptr_t)word)
+				break;
+		if (j < *nw)
+			continue;
+		if (*nw == RC_WAITV_MAX) {
+			*poll = true; /* more rings than one call takes */
+			continue;
+		}
+		w[*nw].uaddr = (uint64_t)(uintptr_t)word;
+		w[*nw].val = val;
+		w[*nw].flags = FUTEX_32;
+		w[*nw].__reserved = 0;
+		(*nw)++;
+	}
+	return false;
+}
+
 RINGCAST_API int ringcast_sub_wait_any(struct ringcast_sub *const *subs,
 				       unsigned int n, int64_t timeout_ns)
 {
 	struct futex_waitv w[RC_WAITV_MAX];
-	uint64_t now, deadline = 0;
-	_Atomic uint32_t *word;
-	unsigned int i, j, nw;
+	uint64_t deadline = 0;
+	unsigned int i, nw;
 	int64_t t;
-	uint32_t val;
 	bool poll;
 
 	if (!subs || !n || n > RINGCAST_WAIT_ANY_MAX)
@@ -119,44 +158,13 @@ RINGCAST_API int ringcast_sub_wait_any(struct ringcast_sub *const *subs,
 				return (int)i;
 		if (timeout_ns == 0)
 			return -EAGAIN;
-		now = rc_now_ns();
-		t = RC_WAITV_LIVENESS_NS;
-		if (timeout_ns > 0) {
-			if (!deadline)
-				deadline = now + (uint64_t)timeout_ns;
-			if (now >= deadline)
-				return -ETIMEDOUT;
-			if ((int64_t)(deadline - now) < t)
-				t = (int64_t)(deadline - now);
-		}
-		/* Arm every one; a word shared by several is waited on once. */
-		nw = 0;
-		poll = false;
-		for (i = 0; i < n; i++) {
-			if (rc_sub_arm(subs[i], &word, &val)) {
-				if (!subs[i]->m.writable) {
-					poll = true;
-					continue;
-				}
-				break; /* something came: look again */
-			}
-			for (j = 0; j < nw; j++)
-				if (w[j].uaddr == (uint64_t)(uintptr_t)word)
-					break;
-			if (j < nw)
-				continue;
-			if (nw == RC_WAITV_MAX) {
-				poll = true; /* more rings than one call takes */
-				continue;
-			}
-			w[nw].uaddr = (uint64_t)(uintptr_t)word;
-			w[nw].val = val;
-			w[nw].flags = FUTEX_32;
-			w[nw].__reserved = 0;
-			nw++;
-		}
-		if (i < n)
-			continue;
+		t = rc_time_left(&deadline, timeout_ns, rc_now_ns());
+		if (!t)
+			return -ETIMEDOUT;
+		if (t < 0 || t > RC_WAITV_LIVENESS_NS)
+			t = RC_WAITV_LIVENESS_NS;
+		if (rc_waitv_arm(subs, n, w, &nw, &poll))
+			continue; /* something came: look again */
 		if (poll && t > RC_POLL_NS)
 			t = RC_POLL_NS;
 		rc_wait_words(w, nw, t);

@@ -22,7 +22,7 @@
 
 #include "common.h"
 #include "layout.h"
-#include "ring.h"
+#include "map.h"
 
 /* ------------------------------------------------- the rc_random64 wrap */
 

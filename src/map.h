@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Private interfaces between the files of the library.
+ * The mapping of a ring that every handle holds (struct rc_map), and the
+ * private calls that work on it: ring.c (names, mapping, fork), lease.c
+ * (the lease and other locks), table.c (the subscriber table), wait.c
+ * (futex words, wakes and clocks); and error.c's detail.
  */
-#ifndef RINGCAST_RING_H
-#define RINGCAST_RING_H
+#ifndef RINGCAST_MAP_H
+#define RINGCAST_MAP_H
 
 #include <errno.h>
 #include <stdbool.h>
@@ -47,11 +50,13 @@ static inline struct rc_slot *rc_slot_at(const struct rc_map *m, uint64_t seq)
 				  ((size_t)(seq & m->mask) << m->slot_shift));
 }
 
+/* error.c */
+void rc_set_detail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* ring.c */
 int rc_name_check(const char *name);
 int rc_map_open(const char *name, bool want_write, struct rc_map *m);
 void rc_map_close(struct rc_map *m);
-void rc_set_detail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Bumped in a forked child: every handle it inherited answers -ECHILD. */
 extern unsigned int rc_fork_gen;
@@ -62,6 +67,12 @@ static inline bool rc_map_forked(const struct rc_map *m)
 	return m->fork_gen != rc_fork_gen;
 }
 uint64_t rc_random64(void);
+/*
+ * A sorted copy of a subscriber's type list: 0 with *out set, -ENOMEM,
+ * or -EINVAL with *dup set to a type that appears twice.
+ */
+int rc_types_sorted(const uint32_t *types, uint32_t n, uint32_t **out,
+		    uint32_t *dup);
 int rc_life_check(uint64_t life);
 /* 0, or -EACCES when the ring's owner is not our effective uid. */
 int rc_map_owner_check(const struct rc_map *m);
@@ -104,7 +115,6 @@ bool rc_claim_abort(struct rc_map *m, uint32_t idx);
 int rc_entry_reclaim(struct rc_map *m, uint32_t idx);
 bool rc_entry_info(struct rc_map *m, uint32_t idx, uint64_t head,
 		   struct ringcast_ring_subscriber *si);
-void rc_pub_wake(struct rc_hdr *hdr);
 
 /* wait.c */
 /*
@@ -138,7 +148,24 @@ int rc_futex_wait(_Atomic uint32_t *word, uint32_t val, uint32_t bits,
 int rc_futex_wake(_Atomic uint32_t *word, uint32_t bits);
 void rc_wake_all(struct rc_map *m);
 void rc_wake_seq(struct rc_hdr *hdr, uint32_t bits);
+void rc_pub_wake(struct rc_hdr *hdr);
 uint64_t rc_now_ns(void);
 uint64_t rc_coarse_ns(void);
+
+/*
+ * The time left of a wait of timeout_ns (< 0: for ever), now: -1 for
+ * ever, 0 when it is over, else nanoseconds.  *deadline is 0 until the
+ * first call sets it, so a wait that never has to sleep never reads the
+ * clock.
+ */
+static inline int64_t rc_time_left(uint64_t *deadline, int64_t timeout_ns,
+				   uint64_t now)
+{
+	if (timeout_ns < 0)
+		return -1;
+	if (!*deadline)
+		*deadline = now + (uint64_t)timeout_ns;
+	return now >= *deadline ? 0 : (int64_t)(*deadline - now);
+}
 
 #endif
