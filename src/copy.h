@@ -7,9 +7,10 @@
  * that is a data race unless both sides use atomics.  The default build
  * uses memcpy() on both sides, the documented exception: it is what every
  * seqlock in the kernel does, and it copies a 4 KiB payload with vector
- * loads (measured faster than the atomic copy: see the README).  Under ThreadSanitizer (which would rightly report the race) the
- * copies are relaxed atomic word copies instead, so that TSan checks every
- * other access of the library.
+ * loads (measured faster than the atomic copy: docs/design.md §3).
+ * Under ThreadSanitizer (which would rightly report the race) the copies
+ * are relaxed atomic word copies instead, so that TSan checks every other
+ * access of the library.
  */
 #ifndef RINGCAST_COPY_H
 #define RINGCAST_COPY_H

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Error names (DESIGN §6) and the thread's last validation detail.
+ * Error names (docs/design.md §6) and the thread's last validation detail.
  */
 #include <errno.h>
 #include <stdarg.h>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * Liveness from the kernel: open-file-description locks on the bytes of the
- * ring's companion lock object (DESIGN §5).  Byte 0 is the publisher's
+ * ring's companion lock object (docs/design.md §5).  Byte 0 is the publisher's
  * lease, byte 1 + i the table entry i.  A process holds its locks through
  * m->lock_fd and looks at other processes' locks through m->probe_fd, a
  * second description of the same object opened from /proc/self/fd, since

@@ -20,7 +20,7 @@
  * enough on its own: without the BUSY mark a reader that re-checks before
  * it lands would accept a torn copy.
  *
- * Waking (DESIGN §4), with sub.c's rc_sub_sleep():
+ * Waking (docs/design.md §4), with sub.c's rc_sub_sleep():
  *
  *   publisher                             sleeper
  *                                         g = wake_seq
@@ -39,7 +39,7 @@
  * bitmap can return to a value a sleeper expects (a bit cleared by one
  * wake and set again by another sleeper of the bucket).
  *
- * Gating by reliable subscribers (DESIGN §3), with sub.c's reliable join:
+ * Gating by reliable subscribers (docs/design.md §3), with sub.c's reliable join:
  *
  *   publisher (rc_pub_scan)               joiner (rc_sub_join)
  *   store(limit, L)                       cursor = want; state = RELIABLE

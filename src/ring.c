@@ -441,7 +441,7 @@ static int rc_map_mmap(struct rc_map *m, const struct rc_hdr *h,
 {
 	/*
 	 * Prefaulted: a first touch of each page would otherwise be a fault
-	 * on the publish or read path (ringcast.h, "Memory").
+	 * on the publish or read path (ringcast(7), "Rings").
 	 */
 	void *p = mmap(NULL, g->total,
 		       PROT_READ | (m->writable ? PROT_WRITE : 0),

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The shared subscriber table (DESIGN §5).  Entry i is owned by whoever
+ * The shared subscriber table (docs/design.md §5).  Entry i is owned by whoever
  * holds byte RC_LOCK_ENTRY0 + i of the lock object: lock first, then claim
  * (compare-and-swap of the state), and on leaving free the entry first,
  * then unlock.  So an entry that is in use while nobody holds its lock

@@ -2,7 +2,7 @@
 /*
  * Reliable gating on a multi-publisher ring: the shared limit as several
  * publishers store it, and a reliable subscriber joining against them
- * (DESIGN §3; src/pub.c, gating table [H]/[J]/[K], rc_pub_scan's
+ * (docs/design.md §3; src/pub.c, gating table [H]/[J]/[K], rc_pub_scan's
  * multi-publisher branch, ringcast_pub_attach's limit, rc_mpub_claim;
  * src/sub.c, rc_sub_join; src/table.c, rc_table_join, rc_table_leave).
  *

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Publish and lossy read: the seqlock with a declared intent (DESIGN §3;
+ * Publish and lossy read: the seqlock with a declared intent (docs/design.md §3;
  * src/pub.c, table [A]-[E], rc_slot_begin/rc_slot_end/rc_pub_advance;
  * src/sub.c, rc_sub_try, rc_stamp_later, rc_sub_lapped).
  *
@@ -37,7 +37,7 @@
  * Mutants (each must make Spin report a violation):
  *   NO_RECHECK  the reader accepts without its second stamp load (check removed)
  *   NO_BUSY     the publisher declares no intent: no BUSY stamp before the
- *               payload (DESIGN: "storing the new sequence last is not enough")
+ *               payload (docs/design.md §3: "storing the new sequence last is not enough")
  *   NO_WMB      smp_wmb() [A] removed: the payload may reach memory before
  *               the BUSY stamp
  *   NO_RMB      smp_rmb() [C] removed: the second stamp load may be

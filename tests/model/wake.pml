@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Sleep and wake: the interest bitmap and the wake_seq futex word (DESIGN
+ * Sleep and wake: the interest bitmap and the wake_seq futex word (docs/design.md
  * §4; src/pub.c, wake table [F]/[G], rc_pub_advance; src/sub.c,
  * rc_sub_sleep; src/wait.c, rc_wake_seq).
  *
