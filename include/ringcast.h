@@ -236,16 +236,16 @@ RINGCAST_API int ringcast_ring_list(int (*cb)(const char *name, void *arg),
 				    void *arg);
 
 /* Flags of ringcast_ring_subscriber. */
-#define RINGCAST_SUBINFO_RELIABLE 0x1u /* gates the publisher */
-#define RINGCAST_SUBINFO_DEMOTED 0x2u /* was reliable, demoted to lossy */
-#define RINGCAST_SUBINFO_FILTERED 0x4u /* reads some types only */
+#define RINGCAST_SUBSCRIBER_RELIABLE 0x1u /* gates the publisher */
+#define RINGCAST_SUBSCRIBER_DEMOTED 0x2u /* was reliable, demoted to lossy */
+#define RINGCAST_SUBSCRIBER_FILTERED 0x4u /* reads some types only */
 
 /* struct ringcast_ring_subscriber - one entry of the subscriber table */
 struct ringcast_ring_subscriber {
 	uint32_t id; /* its index in the table */
 	int32_t pid; /* the owner's pid (in the owner's PID namespace) */
 	int32_t alive; /* 1 alive, 0 dead, -1 cannot tell */
-	uint32_t flags; /* RINGCAST_SUBINFO_* */
+	uint32_t flags; /* RINGCAST_SUBSCRIBER_* */
 	uint64_t first; /* the first sequence of the subscription */
 	uint64_t cursor; /* the next sequence it will read */
 	uint64_t lag; /* head - cursor */

@@ -368,11 +368,11 @@ bool rc_entry_info(struct rc_map *m, uint32_t idx, uint64_t head,
 	si->alive = rc_entry_alive(m, idx);
 	si->flags = 0;
 	if (st == RC_ENTRY_RELIABLE)
-		si->flags |= RINGCAST_SUBINFO_RELIABLE;
+		si->flags |= RINGCAST_SUBSCRIBER_RELIABLE;
 	if (fl & RC_EF_DEMOTED)
-		si->flags |= RINGCAST_SUBINFO_DEMOTED;
+		si->flags |= RINGCAST_SUBSCRIBER_DEMOTED;
 	if (fl & RC_EF_FILTERED)
-		si->flags |= RINGCAST_SUBINFO_FILTERED;
+		si->flags |= RINGCAST_SUBSCRIBER_FILTERED;
 	si->first = first;
 	si->cursor = cursor;
 	si->lag = head > cursor ? head - cursor : 0;

@@ -351,7 +351,7 @@ static bool ring_full(pid_t *slowest)
 		return false;
 	n = ringcast_ring_get_subscribers(ring, si, 16);
 	for (i = 0; i < n && i < 16; i++) {
-		if (!(si[i].flags & RINGCAST_SUBINFO_RELIABLE) ||
+		if (!(si[i].flags & RINGCAST_SUBSCRIBER_RELIABLE) ||
 		    si[i].cursor >= low)
 			continue;
 		low = si[i].cursor;

@@ -638,8 +638,8 @@ START_TEST(test_filtered_reliable)
 	child = t_fork(filtered_sub, &f);
 	ck_assert_int_eq(t_gate_wait(&f.ready, 1, T_CHILD_MS), 0);
 	ck_assert_int_eq(ringcast_ring_get_subscribers(f.name, &si, 1), 1);
-	ck_assert_uint_eq(si.flags, RINGCAST_SUBINFO_RELIABLE |
-					    RINGCAST_SUBINFO_FILTERED);
+	ck_assert_uint_eq(si.flags, RINGCAST_SUBSCRIBER_RELIABLE |
+					    RINGCAST_SUBSCRIBER_FILTERED);
 	pub = t_pub(f.name, 0);
 	ck_assert_int_eq(ringcast_pub_set_timeout(pub, T_WAIT_NS), 0);
 	t0 = t_now_ns();

@@ -259,9 +259,10 @@ START_TEST(test_stopped_subscriber_demoted)
 			continue;
 		found++;
 		ck_assert_int_eq(si[i].alive, 1);
-		ck_assert_uint_eq(si[i].flags & RINGCAST_SUBINFO_DEMOTED,
-				  RINGCAST_SUBINFO_DEMOTED);
-		ck_assert_uint_eq(si[i].flags & RINGCAST_SUBINFO_RELIABLE, 0);
+		ck_assert_uint_eq(si[i].flags & RINGCAST_SUBSCRIBER_DEMOTED,
+				  RINGCAST_SUBSCRIBER_DEMOTED);
+		ck_assert_uint_eq(si[i].flags & RINGCAST_SUBSCRIBER_RELIABLE,
+				  0);
 		ck_assert_uint_eq(si[i].cursor, 0);
 		ck_assert_uint_eq(si[i].lag, s.events);
 	}

@@ -574,7 +574,7 @@ START_TEST(test_fork_orphan)
 	ck_assert_int_eq(ringcast_ring_get_subscribers(o.name, &si, 1), 1);
 	ck_assert_int_eq(si.pid, parent);
 	ck_assert_int_eq(si.alive, 1);
-	ck_assert_uint_eq(si.flags, RINGCAST_SUBINFO_RELIABLE);
+	ck_assert_uint_eq(si.flags, RINGCAST_SUBSCRIBER_RELIABLE);
 	if (_i == ORPHAN_BLOCKING) {
 		pub = t_fork(count_pub, &c);
 		wait_blocked_at(o.name, 16);
@@ -718,9 +718,10 @@ START_TEST(test_subscriber_listing)
 	/* In table order. */
 	for (i = 1; i < (uint64_t)n; i++)
 		ck_assert_uint_lt(si[i - 1].id, si[i].id);
-	check_entry(si, n, a, RINGCAST_SUBINFO_RELIABLE, 30);
+	check_entry(si, n, a, RINGCAST_SUBSCRIBER_RELIABLE, 30);
 	check_entry(si, n, b,
-		    RINGCAST_SUBINFO_RELIABLE | RINGCAST_SUBINFO_FILTERED, 30);
+		    RINGCAST_SUBSCRIBER_RELIABLE | RINGCAST_SUBSCRIBER_FILTERED,
+		    30);
 	check_entry(si, n, c, 0, 30);
 	for (i = 0; i < (uint64_t)n; i++) {
 		if (si[i].pid != holder)
@@ -728,7 +729,7 @@ START_TEST(test_subscriber_listing)
 		ck_assert(!seen);
 		seen = true;
 		ck_assert_int_eq(si[i].alive, 1);
-		ck_assert_uint_eq(si[i].flags, RINGCAST_SUBINFO_RELIABLE);
+		ck_assert_uint_eq(si[i].flags, RINGCAST_SUBSCRIBER_RELIABLE);
 		ck_assert_uint_eq(si[i].first, 0);
 		ck_assert_uint_eq(si[i].cursor, 0);
 		ck_assert_uint_eq(si[i].lag, 30);

@@ -475,9 +475,9 @@ const char *alive_name(int32_t alive, bool json)
 /* What a table entry is: it gates, was demoted, or never gated. */
 const char *sub_mode(const struct ringcast_ring_subscriber *si)
 {
-	if (si->flags & RINGCAST_SUBINFO_RELIABLE)
+	if (si->flags & RINGCAST_SUBSCRIBER_RELIABLE)
 		return "reliable";
-	if (si->flags & RINGCAST_SUBINFO_DEMOTED)
+	if (si->flags & RINGCAST_SUBSCRIBER_DEMOTED)
 		return "demoted";
 	return "lossy";
 }

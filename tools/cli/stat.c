@@ -135,7 +135,7 @@ static void print_subs_text(const struct ringcast_ring_stats *info,
 		       " %8" PRIu64 " %10" PRIu64 " %8" PRIu64 " %8" PRIu64,
 		       si->id, si->pid, alive_name(si->alive, false),
 		       sub_mode(si),
-		       si->flags & RINGCAST_SUBINFO_FILTERED ? "yes" : "no",
+		       si->flags & RINGCAST_SUBSCRIBER_FILTERED ? "yes" : "no",
 		       si->cursor, si->lag, si->delivered, si->skipped,
 		       si->lost);
 		if (multi)
@@ -165,9 +165,9 @@ static void print_subs_json(const struct ringcast_ring_subscriber *subs, int n)
 		       ",\"lost\":%" PRIu64 ",\"aborted\":%" PRIu64 "}",
 		       i ? "," : "", si->id, si->pid,
 		       alive_name(si->alive, true), sub_mode(si),
-		       json_bool(si->flags & RINGCAST_SUBINFO_RELIABLE),
-		       json_bool(si->flags & RINGCAST_SUBINFO_DEMOTED),
-		       json_bool(si->flags & RINGCAST_SUBINFO_FILTERED),
+		       json_bool(si->flags & RINGCAST_SUBSCRIBER_RELIABLE),
+		       json_bool(si->flags & RINGCAST_SUBSCRIBER_DEMOTED),
+		       json_bool(si->flags & RINGCAST_SUBSCRIBER_FILTERED),
 		       si->first, si->cursor, si->lag, si->delivered,
 		       si->skipped, si->lost, si->aborted);
 	}

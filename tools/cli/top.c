@@ -223,7 +223,7 @@ static void top_ring(FILE *f, struct top *t, const char *name, int64_t now)
 				 si->delivered, dt),
 			si->delivered, si->lost,
 			/* A whole ring behind: the publisher waits for it. */
-			(si->flags & RINGCAST_SUBINFO_RELIABLE) &&
+			(si->flags & RINGCAST_SUBSCRIBER_RELIABLE) &&
 					si->lag >= info.slots ?
 				"  holds the publisher" :
 				"");
