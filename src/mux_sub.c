@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "list.h"
 #include "local.h"
 #include "map.h"
 #include "mux.h"
@@ -189,10 +190,7 @@ static int rc_mux_link(struct ringcast_mux *mux, struct ringcast_mux_sub *s,
 		*end = mux->end;
 	}
 	s->listed = true;
-	s->next = mux->subs;
-	if (mux->subs)
-		mux->subs->prev = s;
-	mux->subs = s;
+	rc_list_push(&mux->subs, s);
 	atomic_fetch_add(&mux->refs, 1);
 out:
 	pthread_mutex_unlock(&mux->lock);
@@ -273,13 +271,7 @@ bool rc_msub_cancel(struct ringcast_mux_sub *s)
 	was = s->listed;
 	if (was) {
 		s->listed = false;
-		if (s->prev)
-			s->prev->next = s->next;
-		else
-			mux->subs = s->next;
-		if (s->next)
-			s->next->prev = s->prev;
-		s->next = s->prev = NULL;
+		rc_list_del(&mux->subs, s);
 		rc_registry_del(mux->reg, s);
 	}
 	pthread_mutex_unlock(&mux->lock);

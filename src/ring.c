@@ -20,6 +20,7 @@
 
 #include "barrier.h"
 #include "compiler.h"
+#include "list.h"
 #include "local.h"
 #include "map.h"
 
@@ -81,23 +82,13 @@ __attribute__((constructor)) static void rc_init(void)
 static void rc_maps_add_locked(struct rc_map *m)
 {
 	m->fork_gen = rc_fork_gen;
-	m->prev = NULL;
-	m->next = rc_maps;
-	if (rc_maps)
-		rc_maps->prev = m;
-	rc_maps = m;
+	rc_list_push(&rc_maps, m);
 }
 
 static void rc_maps_del(struct rc_map *m)
 {
 	pthread_mutex_lock(&rc_maps_lock);
-	if (m->prev)
-		m->prev->next = m->next;
-	else if (rc_maps == m)
-		rc_maps = m->next;
-	if (m->next)
-		m->next->prev = m->prev;
-	m->next = m->prev = NULL;
+	rc_list_del(&rc_maps, m);
 	pthread_mutex_unlock(&rc_maps_lock);
 }
 
