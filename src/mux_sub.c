@@ -78,7 +78,7 @@ void rc_msub_close(struct ringcast_mux_sub *s, int code)
 void rc_msub_enqueue(struct ringcast_mux *mux, struct ringcast_mux_sub *s,
 		     const struct ringcast_event *ev)
 {
-	struct rc_qent *q;
+	size_t at;
 
 	pthread_mutex_lock(&s->lock);
 	while (s->qtail - s->qhead >= s->qlen) {
@@ -97,15 +97,16 @@ void rc_msub_enqueue(struct ringcast_mux *mux, struct ringcast_mux_sub *s,
 	}
 	if (atomic_load(&s->closed))
 		goto out;
-	q = &s->q[s->qtail % s->qlen];
-	q->seq = ev->seq;
-	q->ts = ev->ts;
-	q->type = ev->type;
-	q->len = ev->len;
-	q->epoch = ev->epoch;
-	q->publisher = ev->publisher;
-	memcpy(s->qbuf + (size_t)(s->qtail % s->qlen) * s->cap, ev->data,
-	       ev->len);
+	at = s->qtail % s->qlen;
+	s->q[at] = (struct rc_qent){
+		.seq = ev->seq,
+		.ts = ev->ts,
+		.type = ev->type,
+		.len = ev->len,
+		.epoch = ev->epoch,
+		.publisher = ev->publisher,
+	};
+	memcpy(s->qbuf + at * s->cap, ev->data, ev->len);
 	if (s->qtail++ == s->qhead)
 		pthread_cond_signal(&s->avail);
 out:
@@ -351,17 +352,19 @@ static void rc_msub_dequeue(struct ringcast_mux_sub *s,
 			    struct ringcast_event *ev)
 {
 	size_t at = s->qhead % s->qlen;
-	struct rc_qent *q = &s->q[at];
+	const struct rc_qent *q = &s->q[at];
 
-	ev->seq = q->seq;
-	ev->ts = q->ts;
-	ev->type = q->type;
-	ev->len = q->len;
-	ev->epoch = q->epoch;
-	ev->publisher = q->publisher;
-	ev->lost = 0;
 	memcpy(s->out, s->qbuf + at * s->cap, q->len);
-	ev->data = s->out;
+	*ev = (struct ringcast_event){
+		.seq = q->seq,
+		.ts = q->ts,
+		.type = q->type,
+		.len = q->len,
+		.epoch = q->epoch,
+		.publisher = q->publisher,
+		.lost = 0,
+		.data = s->out,
+	};
 	if (s->qtail - s->qhead++ == s->qlen)
 		pthread_cond_signal(&s->space);
 	s->st.delivered++;
