@@ -81,7 +81,7 @@
 /*
  * Bytes past every table entry (4096 at most, RINGCAST_MAX_SUBSCRIBERS):
  * held by the one publisher of a multi-publisher ring that takes it over
- * (pub.c), and by the process creating the ring (ring.c).
+ * (pub.c), and by the process creating the ring (create.c).
  */
 #define RC_LOCK_TAKEOVER (RC_LOCK_ENTRY0 + 4096)
 #define RC_LOCK_CREATE (RC_LOCK_TAKEOVER + 1)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The in-process layer: the local registry (registry.c, the only file that
- * includes liburcu), TypeMux (mux.c), scopes (scope.c), waiting on many
- * rings (waitv.c) and descriptors (subfd.c).
+ * includes liburcu), TypeMux (mux.c, mux_sub.c), scopes (scope.c),
+ * waiting on many rings (waitv.c) and descriptors (subfd.c).
  */
 #ifndef RINGCAST_LOCAL_H
 #define RINGCAST_LOCAL_H
@@ -70,7 +70,7 @@ void rc_local_fork_prepare(void);
 void rc_local_fork_parent(void);
 void rc_local_fork_child(void);
 
-/* mux.c, for scope.c */
+/* mux_sub.c (rc_msub_quiesce(): mux.c), for scope.c */
 /*
  * Take s out of its mux (registry and list) and close it (-ECANCELED),
  * without waiting for deliveries in flight.  Returns whether it was in.

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The mapping of a ring that every handle holds (struct rc_map), and the
- * private calls that work on it: ring.c (names, mapping, fork), lease.c
- * (the lease and other locks), table.c (the subscriber table), wait.c
+ * private calls that work on it: ring.c (names, geometry, the lock
+ * object, mapping, fork), create.c (creation, removal), stat.c
+ * (snapshots), lease.c (the lease and other locks), table.c (the subscriber table), wait.c
  * (futex words, wakes and clocks); and error.c's detail.
  */
 #ifndef RINGCAST_MAP_H
@@ -66,6 +67,28 @@ static inline bool rc_map_forked(const struct rc_map *m)
 {
 	return m->fork_gen != rc_fork_gen;
 }
+
+/* The objects' names: "/ringcast.NAME", "/ringcast-lock.NAME" in RC_SHM_DIR. */
+#define RC_SHM_DIR "/dev/shm"
+#define RC_PREFIX "ringcast."
+#define RC_LOCK_PREFIX "ringcast-lock."
+void rc_path(char *buf, size_t len, const char *prefix, const char *name);
+
+/* A ring's geometry: its sizes, and where its parts lie in the object. */
+struct rc_geom {
+	uint32_t slots, slot_size, table_cap;
+	uint64_t table_off, slots_off, total;
+};
+/* 0 with *g filled in, or -EINVAL (with the detail) for a bad geometry. */
+int rc_geom_make(uint32_t slots, uint32_t slot_size, uint32_t cap,
+		 struct rc_geom *g);
+/* The lock object's mode for a ring of mode mode. */
+mode_t rc_lock_mode(mode_t mode);
+/*
+ * Open the lock object of ring name (create it with create_mode unless
+ * 0): its descriptor, -EACCES when it is not uid's, or a negative errno.
+ */
+int rc_lock_open(const char *name, mode_t create_mode, uid_t uid);
 uint64_t rc_random64(void);
 /*
  * A sorted copy of a subscriber's type list: 0 with *out set, -ENOMEM,

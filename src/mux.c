@@ -2,7 +2,9 @@
 /*
  * TypeMux: one reader of a ring per mux delivers each event to the local
  * subscriptions registered for its type (callbacks, or bounded queues
- * drained with ringcast_mux_next()).
+ * drained with ringcast_mux_next()).  This file: open, start, stop and
+ * close, the dispatcher and its deliveries; mux_sub.c: the subscriptions
+ * and their queues; mux.h: the handles.
  *
  * Who waits for whom.  The read-side section only looks subscriptions
  * up: nothing waits inside it and no user code runs inside it, so that a
@@ -54,7 +56,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <linux/membarrier.h>
 #include <sys/syscall.h>
@@ -63,6 +64,7 @@
 #include "compiler.h"
 #include "local.h"
 #include "map.h"
+#include "mux.h"
 #include "sub.h"
 
 #define RC_MUX_QUEUE_LEN 256u
@@ -75,70 +77,6 @@
 #define RC_MUX_FLAGS                                                       \
 	(RINGCAST_MUX_RELIABLE | RINGCAST_MUX_MANUAL | RINGCAST_MUX_POST | \
 	 RINGCAST_MUX_POST_ONLY | RINGCAST_MUX_PAUSED)
-
-struct rc_qent {
-	uint64_t seq;
-	uint64_t ts;
-	uint32_t type;
-	uint32_t len;
-	uint32_t epoch;
-	uint32_t publisher;
-};
-
-struct ringcast_mux_sub {
-	struct ringcast_mux *mux;
-	void (*fn)(const struct ringcast_event *ev, void *arg);
-	void (*status)(int code, uint64_t lost, void *arg);
-	void *arg;
-	uint32_t ntypes;
-	uint32_t *types;
-	_Atomic uint32_t closed; /* [MC] */
-	_Atomic int refs; /* the handle, and each dispatcher or scope using it */
-	_Atomic uint64_t calls; /* callback deliveries */
-	uint64_t mark; /* the dispatcher's last pass that took it */
-	bool listed; /* in mux->subs and the registry */
-	bool end_told; /* status() learned the end; under mux->lock */
-	struct ringcast_mux_sub *next, *prev; /* mux->subs, under mux->lock */
-	struct ringcast_scope *_Atomic scope;
-
-	pthread_mutex_t lock; /* the rest, for queue subscriptions */
-	pthread_cond_t avail; /* an event, a loss, a close, an interrupt */
-	pthread_cond_t space; /* room in the queue (reliable mux) */
-	int code; /* what next() returns once closed or ended */
-	bool intr;
-	uint32_t qlen, cap;
-	uint64_t qhead, qtail; /* free-running */
-	struct rc_qent *q;
-	unsigned char *qbuf; /* qlen * cap bytes of payload */
-	unsigned char *out; /* next()'s copy, cap bytes */
-	uint64_t lost_pending;
-	struct ringcast_mux_sub_stats st;
-};
-
-struct ringcast_mux {
-	struct ringcast_sub *reader; /* NULL for a post-only mux */
-	struct ringcast_pub *pub; /* NULL without RINGCAST_MUX_POST */
-	struct rc_registry *reg;
-	uint32_t flags;
-	uint32_t queue_len;
-	uint32_t cap;
-	unsigned int gen; /* rc_fork_gen when made */
-	_Atomic uint32_t stopped; /* [MS] */
-	_Atomic int refs; /* the handle, and every subscription */
-	struct ringcast_mux_sub *_Atomic cur; /* whose callback runs [MB] */
-	_Atomic uint32_t waiters; /* threads waiting for cur to change */
-	pthread_cond_t idle; /* cur changed; with lock */
-	uint64_t pass; /* the dispatcher's, numbers its passes */
-	struct rc_reg_table *snap; /* the dispatcher's copy; refs held */
-	bool thread_running; /* under stop_lock */
-	pthread_t thread;
-	pthread_mutex_t post_lock; /* the publisher is one thread at a time */
-	pthread_mutex_t stop_lock;
-	pthread_mutex_t lock; /* subs, end */
-	struct ringcast_mux_sub *subs;
-	int end; /* the ring's end (-EPIPE, -EOWNERDEAD, ...), or 0 */
-	_Atomic uint64_t ring_lost;
-};
 
 /*
  * The fences of [MB], asymmetric: a dispatcher pays a compiler barrier per
@@ -208,12 +146,7 @@ static void rc_mb_slow(void)
 /* The mux whose handler this thread runs, for -EDEADLK. */
 static __thread struct ringcast_mux *rc_delivering;
 
-static bool rc_mux_forked(const struct ringcast_mux *mux)
-{
-	return mux->gen != rc_fork_gen;
-}
-
-static void rc_mux_put(struct ringcast_mux *mux)
+void rc_mux_put(struct ringcast_mux *mux)
 {
 	if (atomic_fetch_sub(&mux->refs, 1) != 1)
 		return;
@@ -223,21 +156,6 @@ static void rc_mux_put(struct ringcast_mux *mux)
 	pthread_mutex_destroy(&mux->lock);
 	pthread_cond_destroy(&mux->idle);
 	free(mux);
-}
-
-static void rc_msub_free_now(struct ringcast_mux_sub *s);
-
-void rc_msub_get(struct ringcast_mux_sub *s)
-{
-	/* Relaxed: the caller holds a reference, or the read side. */
-	atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
-}
-
-void rc_msub_put(struct ringcast_mux_sub *s)
-{
-	/* Acq-rel: every use of s happens before the free. */
-	if (atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) == 1)
-		rc_msub_free_now(s);
 }
 
 /*
@@ -336,60 +254,6 @@ static void rc_msub_call(struct ringcast_mux *mux, struct ringcast_mux_sub *s,
 	rc_delivering = mux;
 	rc_msub_run(s, ev, code, lost);
 	rc_delivering = outer;
-}
-
-/* -------------------------------------------------------------- queues */
-
-/* Close a subscription: its waits return code.  Under no lock. */
-static void rc_msub_close(struct ringcast_mux_sub *s, int code)
-{
-	pthread_mutex_lock(&s->lock);
-	if (!atomic_load(&s->closed)) {
-		s->code = code;
-		/* [MC]: seq-cst, read by the dispatcher before it delivers. */
-		atomic_store(&s->closed, 1);
-	}
-	pthread_cond_broadcast(&s->avail);
-	pthread_cond_broadcast(&s->space);
-	pthread_mutex_unlock(&s->lock);
-}
-
-static void rc_msub_enqueue(struct ringcast_mux *mux,
-			    struct ringcast_mux_sub *s,
-			    const struct ringcast_event *ev)
-{
-	struct rc_qent *q;
-
-	pthread_mutex_lock(&s->lock);
-	while (s->qtail - s->qhead >= s->qlen) {
-		if (atomic_load(&s->closed))
-			goto out;
-		if (!(mux->flags & RINGCAST_MUX_RELIABLE)) {
-			/* Lossy: drop and count; other queues go on. */
-			s->lost_pending++;
-			s->st.dropped++;
-			pthread_cond_signal(&s->avail);
-			goto out;
-		}
-		/* Reliable: the dispatcher waits, and so the publisher. */
-		s->st.full_waits++;
-		pthread_cond_wait(&s->space, &s->lock);
-	}
-	if (atomic_load(&s->closed))
-		goto out;
-	q = &s->q[s->qtail % s->qlen];
-	q->seq = ev->seq;
-	q->ts = ev->ts;
-	q->type = ev->type;
-	q->len = ev->len;
-	q->epoch = ev->epoch;
-	q->publisher = ev->publisher;
-	memcpy(s->qbuf + (size_t)(s->qtail % s->qlen) * s->cap, ev->data,
-	       ev->len);
-	if (s->qtail++ == s->qhead)
-		pthread_cond_signal(&s->avail);
-out:
-	pthread_mutex_unlock(&s->lock);
 }
 
 /*
@@ -825,375 +689,6 @@ RINGCAST_API int ringcast_mux_post(struct ringcast_mux *mux, uint32_t type,
 	r = ringcast_pub_publish(mux->pub, type, data, len);
 	pthread_mutex_unlock(&mux->post_lock);
 	return r;
-}
-
-static void rc_msub_free_mem(struct ringcast_mux_sub *s)
-{
-	free(s->types);
-	free(s->q);
-	free(s->qbuf);
-	free(s->out);
-	free(s);
-}
-
-static void rc_msub_free_now(struct ringcast_mux_sub *s)
-{
-	struct ringcast_mux *mux = s->mux;
-
-	pthread_mutex_destroy(&s->lock);
-	pthread_cond_destroy(&s->avail);
-	pthread_cond_destroy(&s->space);
-	rc_msub_free_mem(s);
-	rc_mux_put(mux);
-}
-
-/* Free a subscription never listed, which holds no reference to its mux. */
-static void rc_msub_discard(struct ringcast_mux_sub *s)
-{
-	atomic_fetch_add(&s->mux->refs, 1); /* rc_msub_free_now() drops one */
-	rc_msub_free_now(s);
-}
-
-/*
- * A new subscription of mux, not listed yet: its handlers, sorted types
- * and, without a callback, its queue.  Freed again on failure.
- */
-static int rc_msub_new(struct ringcast_mux *mux, const uint32_t *types,
-		       unsigned int ntypes,
-		       void (*fn)(const struct ringcast_event *ev, void *arg),
-		       void (*status)(int code, uint64_t lost, void *arg),
-		       void *arg, struct ringcast_mux_sub **sp)
-{
-	pthread_condattr_t ca;
-	struct ringcast_mux_sub *s;
-	uint32_t dup;
-	int r;
-
-	s = calloc(1, sizeof(*s));
-	if (!s)
-		return -ENOMEM;
-	s->mux = mux;
-	s->fn = fn;
-	s->status = status;
-	s->arg = arg;
-	atomic_init(&s->refs, 1);
-	pthread_mutex_init(&s->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&s->avail, &ca);
-	pthread_cond_init(&s->space, &ca);
-	pthread_condattr_destroy(&ca);
-	r = rc_types_sorted(types, ntypes, &s->types, &dup);
-	if (r < 0)
-		goto err_free; /* -EINVAL: a duplicate type */
-	s->ntypes = ntypes;
-	if (!fn) {
-		s->qlen = mux->queue_len;
-		s->cap = mux->cap;
-		s->q = calloc(s->qlen, sizeof(*s->q));
-		s->qbuf = malloc((size_t)s->qlen * s->cap);
-		s->out = malloc(s->cap ? s->cap : 1);
-		if (!s->q || !s->qbuf || !s->out) {
-			r = -ENOMEM;
-			goto err_free;
-		}
-	}
-	*sp = s;
-	return 0;
-
-err_free:
-	rc_msub_discard(s);
-	return r;
-}
-
-/*
- * List s in mux's registry and list, under mux->lock, unless the mux was
- * stopped.  *end is the end to tell s's status handler at once (0: none).
- */
-static int rc_mux_link(struct ringcast_mux *mux, struct ringcast_mux_sub *s,
-		       int *end)
-{
-	int r;
-
-	pthread_mutex_lock(&mux->lock);
-	if (atomic_load(&mux->stopped)) {
-		r = -ESHUTDOWN;
-		goto out;
-	}
-	r = rc_registry_add(mux->reg, s->types, s->ntypes, s);
-	if (r < 0)
-		goto out;
-	s->code = mux->end;
-	if (s->status && mux->end) {
-		/* The dispatcher told the others already: tell it here. */
-		s->end_told = true;
-		*end = mux->end;
-	}
-	s->listed = true;
-	s->next = mux->subs;
-	if (mux->subs)
-		mux->subs->prev = s;
-	mux->subs = s;
-	atomic_fetch_add(&mux->refs, 1);
-out:
-	pthread_mutex_unlock(&mux->lock);
-	return r;
-}
-
-static int rc_mux_add(struct ringcast_mux *mux, const uint32_t *types,
-		      unsigned int ntypes,
-		      void (*fn)(const struct ringcast_event *ev, void *arg),
-		      void (*status)(int code, uint64_t lost, void *arg),
-		      void *arg, struct ringcast_mux_sub **subp)
-{
-	struct ringcast_mux_sub *s;
-	int r, end = 0;
-
-	if (!mux || !subp || !ntypes || !types || ntypes > RINGCAST_MAX_TYPES)
-		return -EINVAL;
-	if (rc_mux_forked(mux))
-		return -ECHILD;
-	if (atomic_load(&mux->stopped))
-		return -ESHUTDOWN;
-	if (!mux->reader)
-		return -EINVAL;
-	r = rc_msub_new(mux, types, ntypes, fn, status, arg, &s);
-	if (r < 0)
-		return r;
-	r = rc_mux_link(mux, s, &end);
-	if (r < 0) {
-		rc_msub_discard(s);
-		return r;
-	}
-	*subp = s;
-	if (end)
-		status(end, 0, arg);
-	return 0;
-}
-
-RINGCAST_API int ringcast_mux_subscribe(struct ringcast_mux *mux,
-					const uint32_t *types,
-					unsigned int ntypes,
-					struct ringcast_mux_sub **subp)
-{
-	return rc_mux_add(mux, types, ntypes, NULL, NULL, NULL, subp);
-}
-
-RINGCAST_API int ringcast_mux_handle(struct ringcast_mux *mux,
-				     const uint32_t *types, unsigned int ntypes,
-				     void (*fn)(const struct ringcast_event *ev,
-						void *arg),
-				     void *arg, struct ringcast_mux_sub **subp)
-{
-	if (!fn)
-		return -EINVAL;
-	return rc_mux_add(mux, types, ntypes, fn, NULL, arg, subp);
-}
-
-RINGCAST_API int ringcast_mux_handle_status(
-	struct ringcast_mux *mux, const uint32_t *types, unsigned int ntypes,
-	void (*fn)(const struct ringcast_event *ev, void *arg),
-	void (*status)(int code, uint64_t lost, void *arg), void *arg,
-	struct ringcast_mux_sub **subp)
-{
-	if (!fn || !status)
-		return -EINVAL;
-	return rc_mux_add(mux, types, ntypes, fn, status, arg, subp);
-}
-
-/*
- * Take s out of its mux (registry and list) and close it, without waiting
- * for deliveries in flight.  Returns whether it was in.
- */
-bool rc_msub_cancel(struct ringcast_mux_sub *s)
-{
-	struct ringcast_mux *mux = s->mux;
-	bool was;
-
-	pthread_mutex_lock(&mux->lock);
-	was = s->listed;
-	if (was) {
-		s->listed = false;
-		if (s->prev)
-			s->prev->next = s->next;
-		else
-			mux->subs = s->next;
-		if (s->next)
-			s->next->prev = s->prev;
-		s->next = s->prev = NULL;
-		rc_registry_del(mux->reg, s);
-	}
-	pthread_mutex_unlock(&mux->lock);
-	rc_msub_close(s, -ECANCELED);
-	return was;
-}
-
-RINGCAST_API int ringcast_mux_unsubscribe(struct ringcast_mux_sub *s)
-{
-	struct ringcast_scope *sc;
-
-	if (!s)
-		return -EINVAL;
-	if (rc_mux_forked(s->mux))
-		return -ECHILD;
-	sc = rc_msub_take_scope(s);
-	if (sc)
-		rc_scope_forget(sc, s);
-	rc_msub_cancel(s);
-	/* Closed: no delivery starts; a callback in flight ends first. */
-	rc_msub_quiesce(s);
-	return 0;
-}
-
-int rc_msub_set_scope(struct ringcast_mux_sub *s, struct ringcast_scope *sc)
-{
-	struct ringcast_scope *none = NULL;
-
-	if (!atomic_compare_exchange_strong(&s->scope, &none, sc))
-		return -EINVAL; /* tracked by a scope already */
-	return 0;
-}
-
-struct ringcast_scope *rc_msub_take_scope(struct ringcast_mux_sub *s)
-{
-	return atomic_exchange(&s->scope, NULL);
-}
-
-static void rc_msub_put_deferred(void *p)
-{
-	rc_msub_put(p);
-}
-
-RINGCAST_API void ringcast_mux_sub_free(struct ringcast_mux_sub *s)
-{
-	if (!s)
-		return;
-	if (rc_mux_forked(s->mux)) {
-		/* The parent's: its mux may be gone already. */
-		rc_msub_free_mem(s);
-		return;
-	}
-	ringcast_mux_unsubscribe(s);
-	/*
-	 * A dispatcher may still find it in a table it read before: drop
-	 * the handle's reference after a grace period, when each one has
-	 * taken its own reference or passed it by.
-	 */
-	if (rc_defer_free(s, rc_msub_put_deferred) == 0)
-		return;
-	if (rc_read_ongoing())
-		return; /* no memory to defer: leaked */
-	rc_synchronize();
-	rc_msub_put(s);
-}
-
-static void rc_deadline(struct timespec *ts, int64_t timeout_ns)
-{
-	uint64_t t = rc_now_ns() + (uint64_t)timeout_ns;
-
-	ts->tv_sec = (time_t)(t / 1000000000u);
-	ts->tv_nsec = (long)(t % 1000000000u);
-}
-
-/* The oldest event of s's queue (not empty) into ev; under s->lock. */
-static void rc_msub_dequeue(struct ringcast_mux_sub *s,
-			    struct ringcast_event *ev)
-{
-	size_t at = s->qhead % s->qlen;
-	struct rc_qent *q = &s->q[at];
-
-	ev->seq = q->seq;
-	ev->ts = q->ts;
-	ev->type = q->type;
-	ev->len = q->len;
-	ev->epoch = q->epoch;
-	ev->publisher = q->publisher;
-	ev->lost = 0;
-	memcpy(s->out, s->qbuf + at * s->cap, q->len);
-	ev->data = s->out;
-	if (s->qtail - s->qhead++ == s->qlen)
-		pthread_cond_signal(&s->space);
-	s->st.delivered++;
-}
-
-RINGCAST_API int ringcast_mux_next(struct ringcast_mux_sub *s,
-				   struct ringcast_event *ev,
-				   int64_t timeout_ns)
-{
-	struct timespec dl;
-	int r;
-
-	if (!s || !ev || s->fn)
-		return -EINVAL;
-	if (rc_mux_forked(s->mux))
-		return -ECHILD;
-	if (timeout_ns > 0)
-		rc_deadline(&dl, timeout_ns);
-	pthread_mutex_lock(&s->lock);
-	for (;;) {
-		if (atomic_load(&s->closed)) {
-			r = s->code;
-			break;
-		}
-		if (s->lost_pending) {
-			ev->lost = s->lost_pending;
-			s->st.lost += s->lost_pending;
-			s->lost_pending = 0;
-			r = -EOVERFLOW;
-			break;
-		}
-		if (s->qtail != s->qhead) {
-			rc_msub_dequeue(s, ev);
-			r = 0;
-			break;
-		}
-		if (s->intr) {
-			s->intr = false;
-			r = -EINTR;
-			break;
-		}
-		if (s->code) {
-			r = s->code; /* the ring ended */
-			break;
-		}
-		if (timeout_ns == 0) {
-			r = -EAGAIN;
-			break;
-		}
-		if (timeout_ns < 0) {
-			pthread_cond_wait(&s->avail, &s->lock);
-		} else if (pthread_cond_timedwait(&s->avail, &s->lock, &dl) ==
-			   ETIMEDOUT) {
-			r = -ETIMEDOUT;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&s->lock);
-	return r;
-}
-
-RINGCAST_API void ringcast_mux_interrupt(struct ringcast_mux_sub *s)
-{
-	if (!s || s->fn)
-		return;
-	pthread_mutex_lock(&s->lock);
-	s->intr = true;
-	pthread_cond_broadcast(&s->avail);
-	pthread_mutex_unlock(&s->lock);
-}
-
-RINGCAST_API void ringcast_mux_sub_get_stats(struct ringcast_mux_sub *s,
-					 struct ringcast_mux_sub_stats *st)
-{
-	if (!s || !st)
-		return;
-	pthread_mutex_lock(&s->lock);
-	*st = s->st;
-	st->queued = s->qtail - s->qhead;
-	if (s->fn)
-		st->delivered =
-			atomic_load_explicit(&s->calls, memory_order_relaxed);
-	pthread_mutex_unlock(&s->lock);
 }
 
 RINGCAST_API int ringcast_mux_dispatch(struct ringcast_mux *mux,

@@ -38,6 +38,7 @@
 
 #include "barrier.h"
 #include "compiler.h"
+#include "list.h"
 #include "local.h"
 #include "map.h"
 #include "sub.h"
@@ -71,13 +72,7 @@ static void rc_subfd_unlink(struct rc_subfd *f)
 {
 	if (!f->armed)
 		return;
-	if (f->prev)
-		f->prev->next = f->next;
-	else
-		hl_armed = f->next;
-	if (f->next)
-		f->next->prev = f->prev;
-	f->next = f->prev = NULL;
+	rc_list_del(&hl_armed, f);
 	f->armed = false;
 }
 
@@ -192,11 +187,7 @@ void rc_subfd_idle(struct ringcast_sub *sub)
 	f->val = val;
 	f->deadline = rc_now_ns() + (word ? sub->liveness_ns : RC_FD_POLL_NS);
 	f->armed = true;
-	f->prev = NULL;
-	f->next = hl_armed;
-	if (hl_armed)
-		hl_armed->prev = f;
-	hl_armed = f;
+	rc_list_push(&hl_armed, f);
 	atomic_fetch_add(&hl_ctl, 1);
 	pthread_mutex_unlock(&hl);
 	rc_futex_wake(&hl_ctl, FUTEX_BITSET_MATCH_ANY);
