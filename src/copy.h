@@ -3,7 +3,7 @@
  * Payload copies into and out of slots: the seqlock's one data race.
  *
  * A reader copies a payload that the publisher may be overwriting; the
- * copy is discarded when the stamp says so (pub.c, [A]/[C]).  In C11 terms
+ * copy is discarded when the stamp says so (publish.c, [A]/[C]).  In C11 terms
  * that is a data race unless both sides use atomics.  The default build
  * uses memcpy() on both sides, the documented exception: it is what every
  * seqlock in the kernel does, and it copies a 4 KiB payload with vector

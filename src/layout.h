@@ -56,7 +56,7 @@
  * A table entry's state word: its kind in the low 8 bits, and in the upper
  * 24 a claim generation that every claim of the entry increments, so that
  * a compare-and-swap from a word seen earlier fails on an entry freed and
- * claimed again since (a publisher's demotion, pub.c).
+ * claimed again since (a publisher's demotion, gate.c).
  */
 #define RC_ENTRY_FREE 0u
 #define RC_ENTRY_LOSSY 1u /* registered, does not gate the publisher */
@@ -123,7 +123,7 @@ struct rc_hdr {
 	 * Bumped by every wake of all sleepers (rc_wake_all(): a publisher
 	 * leaving, a close, an abandonment, a dead publisher's claims
 	 * aborted) before it wakes them: a woken reader that finds it moved
-	 * probes the lease at once, past its probe rate limit (sub.c,
+	 * probes the lease at once, past its probe rate limit (sub_wait.c,
 	 * rc_sub_idle()).
 	 */
 	_Atomic uint32_t wake_all_seq;
@@ -138,7 +138,7 @@ struct rc_hdr {
 	/*
 	 * Reliable gating: the publisher writes no sequence at or above
 	 * this without first storing a higher one and then, after a full
-	 * barrier, reading the reliable cursors (see pub.c).
+	 * barrier, reading the reliable cursors (see gate.c).
 	 */
 	_Atomic uint64_t limit;
 	uint64_t reserved3a; /* published = head: sequences never restart */

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The subscriber handle, shared between sub.c (the read path) and the
- * in-process layer built on it (waiting on many rings, descriptors).
+ * The subscriber handle, shared between sub.c (the read path),
+ * sub_wait.c (waiting for an event), sub_attach.c (attach, the reliable
+ * join, detach) and the in-process layer built on it (waiting on many
+ * rings, descriptors).
  */
 #ifndef RINGCAST_SUB_H
 #define RINGCAST_SUB_H
@@ -10,7 +12,25 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "barrier.h"
+#include "compiler.h"
 #include "map.h"
+
+/* Sleepers wake on their own this often (by default) to check the lease. */
+#define RC_LIVENESS_NS 250000000ull
+/* ... and probe the lease at most this often while they have caught up. */
+#define RC_PROBE_NS 100000000ull
+/* Read-only readers cannot set wake bits: they poll this often. */
+#define RC_RDONLY_POLL_NS 1000000ull
+#define RC_DEFAULT_SPIN_NS 20000ull
+/* Longest liveness interval or spin: an hour. */
+#define RC_WAIT_MAX_NS 3600000000000ull
+/* Skips of filtered-out events before the wait loop gets a look in. */
+#define RC_SKIP_BUDGET 4096u
+/* A claimed, uncommitted sequence pending this long: look for its owner. */
+#define RC_HOLE_NS 2000000ull
+/* Resubscribers poll an abandoned ring with backoff from 1 ms to 250 ms. */
+#define RC_BACKOFF_MIN_NS 1000000ull
 
 /* What a read does with the event it finds. */
 enum rc_how {
@@ -120,5 +140,76 @@ int rc_sub_ready(struct ringcast_sub *sub);
  */
 int rc_sub_arm(struct ringcast_sub *sub, _Atomic uint32_t **word,
 	       uint32_t *val);
+
+/* Inline helpers of the read path, used by its three files. */
+
+/* Set or clear one of the RC_SUB_* bits (above). */
+static inline void rc_sub_slow(struct ringcast_sub *sub, uint32_t bit, bool on)
+{
+	if (on)
+		sub->slow |= bit;
+	else
+		sub->slow &= ~bit;
+}
+
+/* The losses owed, and the lost wake-up to check, with their bits. */
+static inline void rc_sub_owe_lost(struct ringcast_sub *sub, uint64_t lost)
+{
+	sub->pending_lost = lost;
+	rc_sub_slow(sub, RC_SUB_LOSS_OWED, lost);
+}
+
+static inline void rc_sub_lost_check(struct ringcast_sub *sub, uint64_t head)
+{
+	sub->lost_check = head;
+	rc_sub_slow(sub, RC_SUB_LOST_CHECK, head);
+}
+
+/*
+ * Our entry's cursor follows ours, so a publisher sees how far we read.
+ * Release: the reads of the events below the cursor happen before a
+ * publisher that sees it (its acquire [K] in rc_pub_scan()) overwrites
+ * them.  A reliable subscriber whose cursor crosses a quarter-ring boundary
+ * wakes a publisher sleeping for room (rc_pub_wake(): [S]); the publisher
+ * waits for at most three quarters of a ring at a time, so the cursor it
+ * waits for is always followed by such a boundary before the head.
+ */
+static inline void rc_sub_sync(struct ringcast_sub *sub)
+{
+	struct rc_entry *e = sub->e;
+	uint64_t c = sub->cursor;
+	/* A loss not reported yet is a loss already (stat's delivered). */
+	uint64_t lost = sub->st.lost + sub->pending_lost;
+
+	if (!e || (c == sub->synced && lost == sub->synced_lost))
+		return;
+	sub->synced_lost = lost;
+	WRITE_ONCE(e->skipped, sub->st.skipped);
+	WRITE_ONCE(e->lost, lost);
+	WRITE_ONCE(e->aborted, sub->st.aborted);
+	/* Pairs with smp_load_acquire() [K] in rc_pub_scan(). */
+	smp_store_release(&e->cursor, c);
+	if (sub->reliable && ((c ^ sub->synced) >> sub->quarter_shift))
+		rc_pub_wake(sub->m.hdr);
+	sub->synced = c;
+}
+
+static inline void rc_sub_adopt(struct ringcast_sub *sub, uint32_t tag,
+				uint64_t start)
+{
+	sub->ep_tag = tag;
+	sub->ep_start = start;
+	sub->ep_known = true;
+	sub->backoff_ns = 0;
+}
+
+/* sub.c: one attempt at the cursor's event; how an epoch ended. */
+int rc_sub_try(struct ringcast_sub *sub, struct ringcast_event *ev, int how);
+int rc_sub_end_code(struct ringcast_sub *sub);
+
+/* sub_wait.c: nothing at the cursor (has the stream ended?), spin, sleep. */
+int rc_sub_idle(struct ringcast_sub *sub, struct ringcast_event *ev, int how);
+void rc_sub_spin(struct ringcast_sub *sub, unsigned int n);
+void rc_sub_sleep(struct ringcast_sub *sub, int64_t rem);
 
 #endif

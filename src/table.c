@@ -13,7 +13,7 @@
  * wrong.  An entry whose owner died stays counted until an attacher (or
  * stat, or a publisher blocked on it) reclaims it.
  *
- * A reliable entry's cursor gates the publisher (pub.c).  Freeing one
+ * A reliable entry's cursor gates the publisher (gate.c).  Freeing one
  * wakes a publisher that sleeps on it: the entry was perhaps the slowest.
  */
 #include <errno.h>
@@ -121,7 +121,7 @@ static uint32_t rc_live_claims(struct rc_map *m, uint32_t idx,
  * sequences below the head were claimed (the claim's seq-cst CAS happened
  * before its death, so before our load of the head), and one that a live
  * publisher announces is that one's to commit.  The claim was made with
- * room for it (pub.c), so no reliable subscriber still needs what the
+ * room for it (gate.c), so no reliable subscriber still needs what the
  * slots held; a compare-and-swap per slot, so a commit is never undone and
  * a racing abort by another process does no harm.  Then wake every sleeper:
  * someone may wait at the hole.
@@ -142,7 +142,7 @@ bool rc_claim_abort(struct rc_map *m, uint32_t idx)
 	/* A claim is never longer than a ring; a longer one is not ours. */
 	if (end <= seq || end - seq > m->slot_count || end > RC_SEQ_MAX)
 		goto out;
-	/* Seq-cst: pairs with the claims' compare-and-swap in pub.c. */
+	/* Seq-cst: pairs with the claims' compare-and-swap in publish.c. */
 	head = atomic_load(&m->hdr->head);
 	live = calloc(m->table_cap, sizeof(*live));
 	if (!live)
@@ -229,7 +229,7 @@ static void rc_table_note_hwm(struct rc_map *m)
 /*
  * Register a subscriber.  Returns its entry, or -EUSERS when the table is
  * full, or -EACCES without write access.  The caller of a reliable join
- * then fixes its first sequence against hdr->limit (sub.c).
+ * then fixes its first sequence against hdr->limit (sub_attach.c).
  */
 int rc_table_join(struct rc_map *m, const struct rc_join *j)
 {

@@ -5,7 +5,7 @@
  *
  * Each subscriber is armed as for a sleep (rc_sub_arm(): its wake bits
  * set, a full barrier, a re-check: the sleeper's half of the wake table in
- * pub.c); futex_waitv() then sleeps while every word still holds the value
+ * publish.c); futex_waitv() then sleeps while every word still holds the value
  * its arm saw, so a publish after an arm changes a word (its waker bumps
  * wake_seq) and the call does not sleep, or wakes.  futex_waitv() waiters
  * match every bitset, so any wake of those words wakes them: spurious

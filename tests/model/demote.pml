@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Demotion of a stuck reliable subscriber racing with its death, the
- * reclaim of its entry and a new claim of it (src/pub.c, rc_pub_block's
+ * reclaim of its entry and a new claim of it (src/gate.c, rc_pub_block's
  * stuck detection, rc_pub_list_gates, rc_pub_demote; src/table.c,
  * rc_table_join, rc_entry_reclaim, rc_entry_free).
  *

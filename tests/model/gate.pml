@@ -2,9 +2,10 @@
 /*
  * Reliable gating: the publisher's limit and rescan, the reliable join,
  * the reliable reader's cursor and the publisher's sleep on pub_wait
- * (docs/design.md §3, §5; src/pub.c, gating table [H]/[J]/[K], rc_pub_scan,
- * rc_pub_block, rc_pub_reap; src/sub.c, rc_sub_join, rc_sub_sync,
- * ringcast_sub_attach; src/wait.c, rc_pub_wake [P]/[S]; src/table.c,
+ * (docs/design.md §3, §5; src/gate.c, gating table [H]/[J]/[K],
+ * rc_pub_scan, rc_pub_block, rc_pub_reap; src/sub_attach.c, rc_sub_join,
+ * ringcast_sub_attach; src/sub.h, rc_sub_sync; src/wait.c, rc_pub_wake
+ * [P]/[S]; src/table.c,
  * rc_table_join, rc_entry_free, rc_entry_reclaim).
  *
  * A publisher writes E events one at a time into a ring of N slots while

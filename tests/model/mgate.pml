@@ -2,9 +2,9 @@
 /*
  * Reliable gating on a multi-publisher ring: the shared limit as several
  * publishers store it, and a reliable subscriber joining against them
- * (docs/design.md §3; src/pub.c, gating table [H]/[J]/[K], rc_pub_scan's
- * multi-publisher branch, ringcast_pub_attach's limit, rc_mpub_claim;
- * src/sub.c, rc_sub_join; src/table.c, rc_table_join, rc_table_leave).
+ * (docs/design.md §3; src/gate.c, gating table [H]/[J]/[K], rc_pub_scan's
+ * multi-publisher branch, rc_pub_init_limit; src/publish.c, rc_mpub_claim;
+ * src/sub_attach.c, rc_sub_join; src/table.c, rc_table_join, rc_table_leave).
  *
  * Two publishers share the ring; each attaches at any moment (reads the
  * head, then the shared limit, and clamps its private copy to head + N,

@@ -3,8 +3,9 @@
  * Multi-publisher attach and takeover: two publishers attach at once to a
  * multi-publisher ring that is not live, one takes it over, the other
  * joins its epoch, and both claim sequences (src/pub.c,
- * ringcast_pub_attach's multi-publisher path, rc_pub_record_end,
- * rc_mpub_claim; src/lease.c, rc_lease_share, rc_check_abandoned;
+ * ringcast_pub_attach's multi-publisher path, rc_pub_record_end;
+ * src/publish.c, rc_mpub_claim; src/lease.c, rc_lease_share,
+ * rc_check_abandoned;
  * src/ring.c, ringcast_ring_close; lock byte RC_LOCK_TAKEOVER).
  *
  * Each publisher takes a share of the lease and its table entry, then

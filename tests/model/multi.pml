@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Multi-publisher rings: claim, commit and abort (docs/design.md §3;
- * src/pub.c, rc_mpub_claim, rc_pub_advance's multi branch,
+ * src/publish.c, rc_mpub_claim, rc_pub_advance's multi branch; src/pub.c,
  * ringcast_pub_detach; src/table.c, rc_table_publishers, rc_entry_reclaim,
  * rc_claim_abort, rc_live_claims, rc_table_leave; src/sub.c, rc_sub_try's
- * aborted-stamp skip, rc_sub_claimed, rc_sub_arrived).
+ * aborted-stamp skip; src/sub_wait.c, rc_sub_claimed, rc_sub_arrived).
  *
  * P publishers, on table entries 0..P-1, each make K claims of one
  * sequence (with BATCH, publisher 0 claims two at a time) in a ring of N

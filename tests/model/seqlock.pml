@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Publish and lossy read: the seqlock with a declared intent (docs/design.md §3;
- * src/pub.c, table [A]-[E], rc_slot_begin/rc_slot_end/rc_pub_advance;
+ * src/publish.c, table [A]-[E], rc_slot_begin/rc_slot_end/rc_pub_advance;
  * src/sub.c, rc_sub_try, rc_stamp_later, rc_sub_lapped).
  *
  * Proves, for a ring of N slots, E events and READERS lossy readers that

@@ -3,8 +3,8 @@
  * Takeover: a publisher dies at any point of a publish; a new one finds
  * the head, sets a new epoch and goes on; subscribers drain, then end or
  * follow (docs/design.md §2; src/pub.c, ringcast_pub_attach, rc_pub_find_head,
- * rc_pub_record_end; src/sub.c, rc_sub_try, rc_sub_epoch, rc_sub_idle,
- * rc_sub_end_code; src/lease.c, rc_check_abandoned).
+ * rc_pub_record_end; src/sub.c, rc_sub_try, rc_sub_epoch, rc_sub_end_code;
+ * src/sub_wait.c, rc_sub_idle; src/lease.c, rc_check_abandoned).
  *
  * Publisher 1 (epoch 1) publishes up to E1 events and may die at any step:
  * after the BUSY stamp, after the commit (stamp release) but before the

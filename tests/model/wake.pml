@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Sleep and wake: the interest bitmap and the wake_seq futex word (docs/design.md
- * §4; src/pub.c, wake table [F]/[G], rc_pub_advance; src/sub.c,
+ * §4; src/publish.c, wake table [F]/[G], rc_pub_advance; src/sub_wait.c,
  * rc_sub_sleep; src/wait.c, rc_wake_seq).
  *
  * Proves, for E events of nondeterministic types published to READERS

@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Subscribers: attach (the options, the type filter, where to start), the
+ * reliable subscriber's join (its half of the gating table in gate.c),
+ * statistics and detach.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#include "local.h"
+#include "sub.h"
+
+/*
+ * Register a reliable subscriber that wants to start at *start, and raise
+ * *start to where nothing can be overwritten before it reads it: the
+ * joiner's half of the gating table in gate.c.
+ */
+static int rc_sub_join(struct ringcast_sub *sub, struct rc_join *j,
+		       uint64_t *start)
+{
+	struct rc_hdr *hdr = sub->m.hdr;
+	uint64_t lim, floor, head;
+
+	if (!sub->m.writable) {
+		rc_set_detail("a reliable subscriber needs write access to "
+			      "ring '%s'",
+			      sub->m.name);
+		return -EACCES;
+	}
+	j->state = RC_ENTRY_RELIABLE;
+	j->cursor = *start;
+	sub->entry = rc_table_join(&sub->m, j);
+	if (sub->entry < 0) {
+		int r = sub->entry;
+
+		sub->entry = -1;
+		if (r == -EUSERS)
+			rc_set_detail("the subscriber table of ring '%s' is "
+				      "full (%u entries)",
+				      sub->m.name, sub->m.table_cap);
+		return r;
+	}
+	/* [J]: pairs with smp_mb() [H] in rc_pub_scan(). */
+	smp_mb();
+	lim = READ_ONCE(hdr->limit);
+	floor = lim > sub->m.slot_count ? lim - sub->m.slot_count : 0;
+	/*
+	 * A limit is at most a ring ahead of the head when it is stored, and
+	 * the head read after it is no lower: a floor past it was never
+	 * stored by a publisher (a corrupted header).  Start at the head.
+	 */
+	head = smp_load_acquire(&hdr->head);
+	if (floor > head)
+		floor = head;
+	if (floor > *start)
+		*start = floor;
+	return 0;
+}
+
+RINGCAST_API void ringcast_sub_get_stats(const struct ringcast_sub *sub,
+					 struct ringcast_sub_stats *st)
+{
+	if (!sub || !st)
+		return;
+	*st = sub->st;
+	st->cursor = sub->cursor;
+	st->entry = sub->entry;
+	st->reliable = sub->reliable;
+	/* The cursor is past them already: lost, reported or not. */
+	st->lost += sub->pending_lost;
+}
+
+static bool rc_sub_opts_valid(const struct ringcast_sub_opts *o)
+{
+	return o->from <= RINGCAST_FROM_SEQ && o->wait <= RINGCAST_WAIT_SLEEP &&
+	       !(o->flags &
+		 ~(RINGCAST_SUB_RESUBSCRIBE | RINGCAST_SUB_RELIABLE)) &&
+	       o->ntypes <= RINGCAST_MAX_TYPES && (!o->ntypes || o->types) &&
+	       (o->from != RINGCAST_FROM_SEQ || o->seq <= RC_SEQ_MAX);
+}
+
+/* The options that need no ring, copied into sub. */
+static void rc_sub_set_opts(struct ringcast_sub *sub,
+			    const struct ringcast_sub_opts *o)
+{
+	sub->entry = -1;
+	sub->reliable = o->flags & RINGCAST_SUB_RELIABLE;
+	sub->hole_seq = UINT64_MAX;
+	sub->wait = o->wait;
+	sub->flags = o->flags;
+	sub->spin_ns = o->spin_ns ? o->spin_ns : RC_DEFAULT_SPIN_NS;
+	sub->liveness_ns = o->liveness_ns ? o->liveness_ns : RC_LIVENESS_NS;
+	if (sub->liveness_ns < RC_BACKOFF_MIN_NS)
+		sub->liveness_ns = RC_BACKOFF_MIN_NS;
+	/* Both are used as signed times: keep them sane. */
+	if (sub->liveness_ns > RC_WAIT_MAX_NS)
+		sub->liveness_ns = RC_WAIT_MAX_NS;
+	if (sub->spin_ns > RC_WAIT_MAX_NS)
+		sub->spin_ns = RC_WAIT_MAX_NS;
+	sub->interest = o->ntypes ? 0 : RC_WAKE_ANY;
+}
+
+/* The type filter: sorted, for rc_sub_wants(), and its wake buckets. */
+static int rc_sub_set_types(struct ringcast_sub *sub, const uint32_t *types,
+			    uint32_t ntypes)
+{
+	uint32_t i, dup;
+	int r;
+
+	r = rc_types_sorted(types, ntypes, &sub->types, &dup);
+	if (r == -EINVAL)
+		rc_set_detail("type %u appears twice", dup);
+	if (r < 0)
+		return r;
+	for (i = 0; i < ntypes; i++)
+		sub->interest |= rc_type_bit(sub->types[i]);
+	sub->ntypes = ntypes;
+	sub->slow |= RC_SUB_FILTERED;
+	return 0;
+}
+
+/* Map the ring, and what depends on its geometry. */
+static int rc_sub_map(struct ringcast_sub *sub, const char *name)
+{
+	uint64_t q;
+	int r;
+
+	r = rc_map_open(name, false, &sub->m);
+	if (r < 0)
+		return r;
+	/*
+	 * Subscribers never write a slot: map them read-only, so a write
+	 * through a borrowed event's pointer faults in the subscriber instead
+	 * of corrupting the ring for everyone.  The slots start on a 4096-byte
+	 * boundary: where pages are larger this fails, and the slots stay
+	 * writable.  So they do on a multi-publisher ring, where a subscriber
+	 * may have to mark a dead publisher's claim aborted (a slot's stamp).
+	 */
+	if (sub->m.writable && !sub->m.multi)
+		(void)mprotect(sub->m.slots,
+			       sub->m.size -
+				       (size_t)(sub->m.slots -
+						(unsigned char *)sub->m.hdr),
+			       PROT_READ);
+	sub->buf = malloc(sub->m.capacity);
+	if (!sub->buf) {
+		rc_map_close(&sub->m);
+		return -ENOMEM;
+	}
+	q = sub->m.slot_count >= 4 ? sub->m.slot_count / 4 : 1;
+	while ((1ull << sub->quarter_shift) < q)
+		sub->quarter_shift++;
+	return 0;
+}
+
+/*
+ * Register, so publishers count us.  A lossy subscriber that finds the
+ * table full, or has no write access, reads unregistered.  A reliable one
+ * registers later, with *j, once it knows where it starts (rc_sub_join()).
+ */
+static void rc_sub_register(struct ringcast_sub *sub,
+			    const struct ringcast_sub_opts *o,
+			    struct rc_join *j)
+{
+	j->interest = sub->interest;
+	j->flags = o->ntypes ? RC_EF_FILTERED : 0;
+	j->demote_ns = o->demote_ns;
+	if (sub->reliable)
+		return;
+	j->state = RC_ENTRY_LOSSY;
+	sub->entry = rc_table_join(&sub->m, j);
+	if (sub->entry < 0)
+		sub->entry = -1;
+}
+
+/*
+ * The ring as a new subscriber first sees it: the epoch it follows, the
+ * life and wake-all words its idle checks compare with, and the head.
+ */
+static int rc_sub_first_look(struct ringcast_sub *sub, uint64_t *head)
+{
+	struct rc_hdr *hdr = sub->m.hdr;
+	uint64_t life;
+
+	/* Pairs with the release CAS of life in ringcast_pub_attach(). */
+	life = smp_load_acquire(&hdr->life);
+	if (RC_LIFE_STATE(life) != RINGCAST_STATE_CREATED)
+		rc_sub_adopt(sub, (uint32_t)RC_LIFE_EPOCH(life),
+			     READ_ONCE(hdr->epoch_start));
+	sub->seen_life = life;
+	sub->seen_wake_all = atomic_load(&hdr->wake_all_seq);
+	/* Pairs with [E] in rc_pub_advance(). */
+	*head = smp_load_acquire(&hdr->head);
+	if (*head > RC_SEQ_MAX) {
+		rc_set_detail("corrupted: head out of range");
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+/*
+ * Where the options say to start, the head seen: *start is the first
+ * sequence to read, *acct the one the caller asked for (the sequences
+ * between them are lost already).
+ */
+static void rc_sub_start_at(struct ringcast_sub *sub,
+			    const struct ringcast_sub_opts *o, uint64_t head,
+			    uint64_t *start, uint64_t *acct)
+{
+	uint64_t oldest = head > sub->m.slot_count ? head - sub->m.slot_count :
+						     0;
+
+	switch (o->from) {
+	case RINGCAST_FROM_NEWEST:
+		*start = *acct = head;
+		break;
+	case RINGCAST_FROM_OLDEST:
+		*start = *acct = oldest;
+		/* The oldest slot is the next to go: already overwritten? */
+		if (oldest < head &&
+		    smp_load_acquire(&rc_slot_at(&sub->m, oldest)->stamp) !=
+			    oldest + 1)
+			*start = *acct = oldest + 1;
+		break;
+	default:
+		*acct = o->seq;
+		*start = o->seq < oldest ? oldest : o->seq;
+		break;
+	}
+}
+
+/* The cursor, first and losses of a new subscriber, in its entry too. */
+static void rc_sub_set_cursor(struct ringcast_sub *sub, uint64_t start,
+			      uint64_t acct)
+{
+	rc_sub_owe_lost(sub, start - acct);
+	sub->cursor = sub->synced = start;
+	sub->st.first = acct;
+	if (sub->entry < 0) {
+		sub->slow |= RC_SUB_UNREG;
+		return;
+	}
+	sub->e = &sub->m.table[sub->entry];
+	WRITE_ONCE(sub->e->first, acct);
+	/* What it cannot have is lost already, for stat. */
+	WRITE_ONCE(sub->e->lost, sub->pending_lost);
+	sub->synced_lost = sub->pending_lost;
+	/* Pairs with smp_load_acquire() [K] in rc_pub_scan(). */
+	smp_store_release(&sub->e->cursor, start);
+	/* A publisher may sleep on the lower cursor we joined with. */
+	if (sub->reliable)
+		rc_pub_wake(sub->m.hdr);
+}
+
+RINGCAST_API int ringcast_sub_attach(const char *name,
+				     const struct ringcast_sub_opts *opts,
+				     struct ringcast_sub **subp,
+				     uint64_t *first)
+{
+	struct ringcast_sub_opts o = { 0 };
+	struct rc_join j = { 0 };
+	struct ringcast_sub *sub;
+	uint64_t head, start, acct;
+	int r;
+
+	rc_set_detail("%s", "");
+	if (!subp)
+		return -EINVAL;
+	if (opts)
+		o = *opts;
+	if (!rc_sub_opts_valid(&o))
+		return -EINVAL;
+	sub = calloc(1, sizeof(*sub));
+	if (!sub)
+		return -ENOMEM;
+	rc_sub_set_opts(sub, &o);
+	if (o.ntypes) {
+		r = rc_sub_set_types(sub, o.types, o.ntypes);
+		if (r < 0)
+			goto err_free;
+	}
+	r = rc_sub_map(sub, name);
+	if (r < 0)
+		goto err_free;
+	rc_sub_register(sub, &o, &j);
+	r = rc_sub_first_look(sub, &head);
+	if (r < 0)
+		goto err_leave;
+	rc_sub_start_at(sub, &o, head, &start, &acct);
+	if (sub->reliable) {
+		r = rc_sub_join(sub, &j, &start);
+		if (r < 0)
+			goto err_unmap;
+		if (o.from != RINGCAST_FROM_SEQ)
+			acct = start;
+	}
+	rc_sub_set_cursor(sub, start, acct);
+	if (first)
+		*first = acct;
+	*subp = sub;
+	return 0;
+
+err_leave:
+	rc_table_leave(&sub->m, sub->entry);
+err_unmap:
+	rc_map_close(&sub->m);
+err_free:
+	free(sub->buf);
+	free(sub->types);
+	free(sub);
+	return r;
+}
+
+RINGCAST_API void ringcast_sub_detach(struct ringcast_sub *sub)
+{
+	if (!sub)
+		return;
+	rc_subfd_drop(sub); /* before the unmap: the helper reads its word */
+	/* In a forked child the entry is the parent's. */
+	if (!rc_map_forked(&sub->m))
+		rc_table_leave(&sub->m, sub->entry);
+	rc_map_close(&sub->m);
+	free(sub->buf);
+	free(sub->types);
+	free(sub);
+}
