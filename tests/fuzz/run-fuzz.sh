@@ -20,7 +20,10 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/ringcast-fuzz.XXXXXX") || exit 1
 mkdir -p "$artifacts"
 trap 'rm -rf "$work"' EXIT
 
+# -error_exitcode: libFuzzer's default, 77, is what meson takes for a
+# skipped test: a crash must fail.
 "$exe" -max_total_time="$secs" -timeout=20 -rss_limit_mb=2048 \
+	-error_exitcode=1 \
 	-print_final_stats=1 -artifact_prefix="$artifacts/" \
 	"$@" "$work" "$seeds" &
 pid=$!
