@@ -38,14 +38,15 @@
 static const int stat_ok[] = { -ENOENT, -EPROTO, -EBADMSG, 0 };
 static const int sub_ok[] = { -ENOENT, -EPROTO, -EBADMSG, -EUSERS, 0 };
 static const int next_ok[] = { -EAGAIN,	    -EOVERFLOW, -ESTALE, -EPIPE,
-			       -EOWNERDEAD, -EBADMSG,	0 };
+			       -EOWNERDEAD, -EBADMSG,	-EIDRM,	 0 };
 static const int release_ok[] = { -EOVERFLOW, -ESTALE, -EBADMSG, 0 };
 static const int read_at_ok[] = { -ERANGE, -EAGAIN, -EBADMSG, -EINVAL, 0 };
 static const int pub_ok[] = { -ENOENT, -EPROTO, -EBADMSG, -EBUSY,
-			      -EPIPE,  -EUSERS, 0 };
-static const int publish_ok[] = { -EAGAIN, -EPIPE, -EMSGSIZE, -EBADMSG, 0 };
+			      -EPIPE,  -EUSERS, -EIDRM,	  0 };
+static const int publish_ok[] = { -EAGAIN,  -EPIPE, -EMSGSIZE,
+				  -EBADMSG, -EIDRM, 0 };
 static const int create_ok[] = { -EEXIST, -EPROTO, -EBADMSG, 0 };
-static const int close_ok[] = { -ENOENT, -EPROTO, -EBADMSG, -EPIPE, 0 };
+static const int close_ok[] = { -ENOENT, -EPROTO, -EBADMSG, -EPIPE, -EIDRM, 0 };
 
 /* Repair the header as the control bytes say (see the top). */
 static void fix_header(struct rc_hdr *h, const uint8_t *ctl)
@@ -125,7 +126,8 @@ static void try_everything(const char *name, uint8_t ctl0)
 	uint8_t payload[64] = { 0 };
 	int i, r;
 
-	fz_expect("ring_stat", ringcast_ring_get_stats(name, &info), 0, stat_ok);
+	fz_expect("ring_stat", ringcast_ring_get_stats(name, &info), 0,
+		  stat_ok);
 
 	r = ringcast_sub_attach(name, &o, &sub, NULL);
 	fz_expect("sub_attach", r, 0, sub_ok);

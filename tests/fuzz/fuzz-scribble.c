@@ -31,18 +31,19 @@
 
 #define CAP 4u
 
-static const int next_ok[] = { -EAGAIN,	    -EOVERFLOW, -ESTALE, -EPIPE,
-			       -EOWNERDEAD, -EBADMSG,	-EINVAL, 0 };
+static const int next_ok[] = { -EAGAIN, -EOVERFLOW,  -ESTALE,
+			       -EPIPE,	-EOWNERDEAD, -EBADMSG,
+			       -EINVAL, -EIDRM,	     0 };
 static const int release_ok[] = { -EOVERFLOW, -ESTALE, -EBADMSG, 0 };
 static const int read_at_ok[] = { -ERANGE, -EAGAIN, -EBADMSG, -EINVAL, 0 };
 static const int attach_ok[] = { -EPROTO, -EBADMSG, -EUSERS, -EBUSY,
-				 -EPIPE,  -ENOENT,  0 };
-static const int publish_ok[] = { -EAGAIN,  -EPIPE, -EMSGSIZE,
-				  -EBADMSG, -EBUSY, 0 };
+				 -EPIPE,  -ENOENT,  -EIDRM,  0 };
+static const int publish_ok[] = { -EAGAIN, -EPIPE, -EMSGSIZE, -EBADMSG,
+				  -EBUSY,  -EIDRM, 0 };
 static const int commit_ok[] = { -EAGAIN, -EPIPE,  -EMSGSIZE, -EBADMSG,
-				 -EBUSY,  -EINVAL, 0 };
+				 -EBUSY,  -EINVAL, -EIDRM,    0 };
 static const int stat_ok[] = { -EPROTO, -EBADMSG, 0 };
-static const int close_ok[] = { -EPROTO, -EBADMSG, -EPIPE, 0 };
+static const int close_ok[] = { -EPROTO, -EBADMSG, -EPIPE, -EIDRM, 0 };
 
 struct world {
 	const char *name;
@@ -401,8 +402,8 @@ static void step(struct world *w, const uint8_t *s)
 				  0, read_at_ok);
 		break;
 	case 20:
-		fz_expect("ring_stat", ringcast_ring_get_stats(w->name, &info), 0,
-			  stat_ok);
+		fz_expect("ring_stat", ringcast_ring_get_stats(w->name, &info),
+			  0, stat_ok);
 		fz_expect("ring_subscribers",
 			  ringcast_ring_get_subscribers(w->name, si, CAP), 1,
 			  stat_ok);
