@@ -29,6 +29,7 @@ packages=(
 	nats-server
 	libnats-dev
 	libsystemd-dev
+	systemd
 )
 
 missing=()
