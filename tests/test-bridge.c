@@ -15,6 +15,9 @@
  *   reconnect, the out side lets the publisher go after --hold, and the
  *   loss the receiver reports is exactly what the subscriber missed.
  *
+ * - `ringcast stat` shows the counters of the bridges attached to a ring,
+ *   in text and JSON, and a killed bridge's counters as no longer alive.
+ *
  * Skipped (with the reason) when nats-server is not installed or the
  * bridge was not built.  Every process is started with PR_SET_PDEATHSIG,
  * so none outlives a test that crashed or timed out, and is stopped by
@@ -41,6 +44,7 @@
 
 static const char *bridge_bin;
 static const char *nats_bin = "nats-server";
+static const char *ringcast_bin; /* the tool, for 'ringcast stat' */
 
 #define WAIT_MS (30 * 1000)
 #define NTYPES 5u
@@ -691,6 +695,101 @@ START_TEST(test_bridge_server_late)
 }
 END_TEST
 
+/* The output of `ringcast stat RING [--json]`, into a static buffer. */
+static const char *stat_of(const char *ring, bool json)
+{
+	static char buf[65536];
+	char cmd[1024];
+	size_t n;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "'%s' stat '%s'%s", ringcast_bin, ring,
+		 json ? " --json" : "");
+	fflush(NULL);
+	f = popen(cmd, "r");
+	ck_assert_ptr_nonnull(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	ck_assert_int_eq(pclose(f), 0);
+	return buf;
+}
+
+#define ck_assert_has(hay, needle) \
+	ck_assert_msg(strstr(hay, needle), "no '%s' in:\n%s", needle, hay)
+
+/* `ringcast stat` shows the counters of the ring's running bridges. */
+START_TEST(test_bridge_stat)
+{
+	const uint64_t n = 300;
+	struct ringcast_pub *pub;
+	struct ringcast_sub *sub;
+	struct world w;
+	uint64_t missing;
+	char want[512], path[512];
+	const char *out;
+	pid_t in;
+
+	world_init(&w, "stat", 0);
+	ck_assert_int_eq(ringcast_ring_create(w.a, NULL, 0), 0);
+	bridge_in(&w, pattern(&w, "*"), NULL);
+	sub = sub_b(&w);
+	bridge_out(&w, "5");
+	pub = t_pub(w.a, 0);
+	ck_assert_int_ge(ringcast_pub_wait_subscribers(pub, 1, T_WAIT_NS), 1);
+	publish(pub, 0, n, 0, 0);
+	ck_assert_uint_eq(receive(sub, n - 1, all, &missing, 0, 0), n);
+	status_wait(&w, "out", w.a, "sent", n, true);
+	status_wait(&w, "in", w.b, "published", n, true);
+
+	out = stat_of(w.a, true);
+	snprintf(want, sizeof(want),
+		 ",\"bridges\":[{\"direction\":\"out\",\"pid\":%d,"
+		 "\"alive\":true,\"connected\":true,\"nats\":\"%s\","
+		 "\"subject\":\"%s\",\"forwarded\":%" PRIu64
+		 ",\"dropped\":0,\"gaps\":0,\"status\":{\"pid\":%d,",
+		 (int)w.out, w.url, w.prefix, n, (int)w.out);
+	ck_assert_has(out, want);
+	snprintf(want, sizeof(want), "\"sent\":%" PRIu64 ",", n);
+	ck_assert_has(out, want);
+	ck_assert_has(out, "}}]}\n");
+
+	out = stat_of(w.b, true);
+	snprintf(want, sizeof(want),
+		 ",\"bridges\":[{\"direction\":\"in\",\"pid\":%d,"
+		 "\"alive\":true,\"connected\":true,\"nats\":\"%s\","
+		 "\"subject\":\"%s\",\"forwarded\":%" PRIu64
+		 ",\"dropped\":0,\"gaps\":0,",
+		 (int)w.in, w.url, pattern(&w, "*"), n);
+	ck_assert_has(out, want);
+	snprintf(want, sizeof(want), "\"received\":%" PRIu64 ",", n);
+	ck_assert_has(out, want);
+
+	out = stat_of(w.a, false);
+	snprintf(want, sizeof(want), "\nbridge_out_sent: %" PRIu64 "\n", n);
+	ck_assert_has(out, want);
+	ck_assert_has(out, "\nbridge_out_alive: yes\n");
+
+	/* Killed, the bridge leaves its counters: shown as not alive. */
+	in = w.in;
+	w.in = 0;
+	ck_assert_int_eq(kill(in, SIGKILL), 0);
+	t_wait(in, WAIT_MS);
+	out = stat_of(w.b, true);
+	snprintf(want, sizeof(want),
+		 "{\"direction\":\"in\",\"pid\":%d,\"alive\":false,", (int)in);
+	ck_assert_has(out, want);
+	ck_assert_has(stat_of(w.b, false), "\nbridge_in_alive: no\n");
+	snprintf(path, sizeof(path), "/dev/shm/ringcast-bridge.in.%s", w.b);
+	ck_assert_int_eq(unlink(path), 0);
+
+	ringcast_pub_close(pub);
+	ringcast_sub_detach(sub);
+	ck_assert_int_eq(t_wait(w.out, WAIT_MS), 0);
+	w.out = 0;
+	world_end(&w);
+}
+END_TEST
+
 /* Status files of our rings a crashed test may have left. */
 static void cleanup_status(void)
 {
@@ -737,6 +836,7 @@ static Suite *bridge_suite(void)
 	tcase_add_test(tc, test_bridge_max_payload);
 	tcase_add_test(tc, test_bridge_restart);
 	tcase_add_test(tc, test_bridge_server_late);
+	tcase_add_test(tc, test_bridge_stat);
 	suite_add_tcase(s, tc);
 	return s;
 }
@@ -767,6 +867,12 @@ int main(void)
 	if (!bridge_bin || !*bridge_bin) {
 		printf("1..0 # SKIP ringcast-bridge was not built "
 		       "(the NATS C client, libnats-dev, is not installed)\n");
+		return 0;
+	}
+	ringcast_bin = getenv("RINGCAST_BIN");
+	if (!ringcast_bin || !*ringcast_bin) {
+		printf("1..0 # SKIP RINGCAST_BIN is not set: run me with "
+		       "meson test\n");
 		return 0;
 	}
 	if (!in_path(nats_bin)) {

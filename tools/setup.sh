@@ -28,6 +28,8 @@ packages=(
 	gnuplot-nox
 	nats-server
 	libnats-dev
+	libsystemd-dev
+	systemd
 )
 
 missing=()

@@ -24,6 +24,10 @@
  * Status.  Each bridge keeps /dev/shm/ringcast-bridge.DIR.NAME (DIR out or
  * in) up to date, "key value" lines, replaced atomically (rename), removed
  * when it exits; `ringcast-bridge stat NAME` prints them.
+ *
+ * Readiness.  Under systemd (Type=notify, built with libsystemd) the
+ * bridge says READY=1 once it is connected to NATS and, in, subscribed:
+ * units ordered after it start once events can flow.
  */
 #ifndef RINGCAST_BRIDGE_H
 #define RINGCAST_BRIDGE_H
@@ -102,6 +106,9 @@ struct bridge {
 	uint64_t disconnects;
 	uint64_t reconnects;
 	bool async_error_said; /* the first asynchronous error was logged */
+
+	/* systemd: READY=1 was sent (main thread). */
+	bool notified_ready;
 };
 
 extern volatile sig_atomic_t bridge_stop;
@@ -140,6 +147,13 @@ struct bridge_conn {
 	uint64_t reconnects;
 };
 void bridge_conn_state(struct bridge *b, struct bridge_conn *c);
+
+/*
+ * Tell systemd (where built with libsystemd and started with
+ * $NOTIFY_SOCKET) that the bridge is ready, once; or that it stops.
+ */
+void bridge_notify_ready(struct bridge *b);
+void bridge_notify_stopping(struct bridge *b);
 
 /* Write @text as the status file, atomically; errors are reported once. */
 void bridge_status_write(struct bridge *b, const char *text, size_t len);

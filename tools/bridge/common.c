@@ -12,6 +12,9 @@
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef HAVE_LIBSYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
 
 #include "bridge.h"
 
@@ -327,6 +330,29 @@ void bridge_conn_state(struct bridge *b, struct bridge_conn *c)
 	c->disconnects = b->disconnects;
 	c->reconnects = b->reconnects;
 	pthread_mutex_unlock(&b->lock);
+}
+
+/* ----------------------------------------------------------------------
+ * systemd
+ */
+
+void bridge_notify_ready(struct bridge *b)
+{
+	if (b->notified_ready)
+		return;
+	b->notified_ready = true;
+#ifdef HAVE_LIBSYSTEMD
+	/* Without $NOTIFY_SOCKET (not under systemd) this does nothing. */
+	sd_notifyf(0, "READY=1\nSTATUS=%s %s: connected to %s", b->dir, b->name,
+		   b->url);
+#endif
+}
+
+void bridge_notify_stopping(struct bridge *b)
+{
+#ifdef HAVE_LIBSYSTEMD
+	sd_notify(0, "STOPPING=1");
+#endif
 }
 
 /* ----------------------------------------------------------------------

@@ -449,6 +449,8 @@ static int in_run(struct in *in)
 			in->ready = true;
 			in->dirty = true;
 			in_periodic(in, true);
+			/* The server has our subscription: events flow. */
+			bridge_notify_ready(b);
 		}
 		s = natsSubscription_NextMsg(&m, in->sub, 100);
 		if (s == NATS_OK) {
@@ -496,6 +498,7 @@ int bridge_in(struct bridge *b)
 	bridge_log(b, "subscribed to %s", b->subject);
 	r = in_run(&in);
 out_close:
+	bridge_notify_stopping(b);
 	if (r == -EINTR)
 		r = 0;
 	in_periodic(&in, true);

@@ -458,8 +458,11 @@ int bridge_out(struct bridge *b)
 	r = bridge_connect(b);
 	if (!r) {
 		out_periodic(&o, true);
+		/* Subscribed to the ring and connected: events flow. */
+		bridge_notify_ready(b);
 		r = out_run(&o);
 	}
+	bridge_notify_stopping(b);
 	if (r == -EINTR)
 		r = 0;
 	if (o.pending)

@@ -3,8 +3,10 @@
  * ringcast stat and ls: a ring's snapshot, as 'key: value' lines and a
  * table or as JSON, and the list of rings.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,6 +25,9 @@ const char stat_help[] =
 	"--json, the table as its array 'subscribers'.  There the epoch\n"
 	"(an identifier) is a hex string, the mode an octal string, and\n"
 	"alive and publisher_alive true, false or null (cannot tell).\n"
+	"The ring's NATS bridges: bridge_DIR_KEY lines before the table, or\n"
+	"the array 'bridges' (direction, pid, alive, connected, nats,\n"
+	"subject, forwarded, dropped, gaps, every counter in 'status').\n"
 	"Exit status: 0, 1 error (missing, corrupted...), 2 usage.\n";
 
 const char ls_help[] =
@@ -40,33 +45,173 @@ static uint64_t retained(const struct ringcast_ring_stats *info)
 }
 
 /*
- * The counters of a NATS bridge of this ring (ringcast-bridge out|in
- * keeps them in /dev/shm/ringcast-bridge.DIR.NAME, lines 'KEY VALUE'):
- * shown as bridge_DIR_KEY lines, gaps and lost events included.
+ * The NATS bridges of this ring: ringcast-bridge out|in keeps its
+ * counters in /dev/shm/ringcast-bridge.DIR.NAME, lines 'KEY VALUE',
+ * replaced atomically and removed when it exits; one killed leaves its
+ * file behind, so whether its pid still runs a bridge is shown too.  The
+ * file is read as untrusted input: bounded, keys checked, values escaped.
  */
-static void print_bridges_text(const char *name)
+#define BRIDGE_KEYS_MAX 64
+
+struct bridge_file {
+	const char *dir; /* "out" or "in" */
+	unsigned int n;
+	char keys[BRIDGE_KEYS_MAX][32];
+	char vals[BRIDGE_KEYS_MAX][256];
+	int32_t pid;
+	int32_t alive; /* 1, 0, or -1 cannot tell */
+};
+
+static const char *bridge_get(const struct bridge_file *bf, const char *key)
 {
-	static const char *const dirs[] = { "out", "in" };
-	char path[RINGCAST_NAME_MAX + 64], line[512];
 	unsigned int i;
+
+	for (i = 0; i < bf->n; i++)
+		if (!strcmp(bf->keys[i], key))
+			return bf->vals[i];
+	return NULL;
+}
+
+/* A plain decimal number, no sign, no leading zero: JSON takes it as is. */
+static bool bridge_decimal(const char *v)
+{
+	size_t n = strspn(v, "0123456789");
+
+	return n && n <= 19 && !v[n] && (v[0] != '0' || n == 1);
+}
+
+static uint64_t bridge_u64(const struct bridge_file *bf, const char *key)
+{
+	const char *v = bridge_get(bf, key);
+
+	return v && bridge_decimal(v) ? strtoull(v, NULL, 10) : 0;
+}
+
+/* Is @pid a running bridge?  Its name tells a reused pid. */
+static int32_t bridge_alive(int32_t pid)
+{
+	char path[64], comm[32] = "";
 	FILE *f;
 
-	for (i = 0; i < 2; i++) {
-		snprintf(path, sizeof(path), "/dev/shm/ringcast-bridge.%s.%s",
-			 dirs[i], name);
-		f = fopen(path, "re");
-		if (!f)
-			continue;
-		while (fgets(line, sizeof(line), f)) {
-			char *sp = strchr(line, ' ');
+	if (pid <= 0)
+		return -1;
+	if (kill(pid, 0) && errno == ESRCH)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = '\0';
+	fclose(f);
+	/* comm is at most 15 characters: exactly "ringcast-bridge". */
+	return !strncmp(comm, "ringcast-bridge", 15);
+}
 
-			if (!sp || !strchr(line, '\n'))
-				continue;
-			*sp = '\0';
-			printf("bridge_%s_%s: %s", dirs[i], line, sp + 1);
-		}
-		fclose(f);
+static bool bridge_read(const char *name, const char *dir,
+			struct bridge_file *bf)
+{
+	char path[RINGCAST_NAME_MAX + 64], line[512];
+	unsigned int lines = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/dev/shm/ringcast-bridge.%s.%s", dir,
+		 name);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	bf->dir = dir;
+	bf->n = 0;
+	while (bf->n < BRIDGE_KEYS_MAX && lines++ < 4 * BRIDGE_KEYS_MAX &&
+	       fgets(line, sizeof(line), f)) {
+		char *sp = strchr(line, ' '), *nl = strchr(line, '\n');
+		size_t klen;
+
+		if (!sp || !nl)
+			continue;
+		*sp = *nl = '\0';
+		klen = (size_t)(sp - line);
+		if (!klen || klen >= sizeof(bf->keys[0]) ||
+		    strspn(line, "abcdefghijklmnopqrstuvwxyz0123456789_") !=
+			    klen ||
+		    strlen(sp + 1) >= sizeof(bf->vals[0]))
+			continue;
+		memcpy(bf->keys[bf->n], line, klen + 1);
+		strcpy(bf->vals[bf->n], sp + 1);
+		bf->n++;
 	}
+	fclose(f);
+	bf->pid = (int32_t)bridge_u64(bf, "pid");
+	if ((uint64_t)bf->pid != bridge_u64(bf, "pid"))
+		bf->pid = 0;
+	bf->alive = bridge_alive(bf->pid);
+	return true;
+}
+
+static const char *const bridge_dirs[] = { "out", "in" };
+
+/* As bridge_DIR_KEY lines, and whether it runs (bridge_DIR_alive). */
+static void print_bridges_text(const char *name)
+{
+	struct bridge_file bf;
+	unsigned int i, k;
+
+	for (i = 0; i < 2; i++) {
+		if (!bridge_read(name, bridge_dirs[i], &bf))
+			continue;
+		for (k = 0; k < bf.n; k++)
+			printf("bridge_%s_%s: %s\n", bf.dir, bf.keys[k],
+			       bf.vals[k]);
+		printf("bridge_%s_alive: %s\n", bf.dir,
+		       alive_name(bf.alive, false));
+	}
+}
+
+/*
+ * The array "bridges": per bridge its direction, pid, alive, connected,
+ * nats, subject, the events it forwarded (out: sent to NATS; in:
+ * published into the ring), dropped (out: lapped before it could read
+ * them; in: lost, the gaps' events and what the origin dropped), gaps
+ * (in), then every line of its file in "status" (numbers as numbers).
+ */
+static void print_bridges_json(const char *name)
+{
+	struct bridge_file bf;
+	unsigned int i, k, n = 0;
+	bool out;
+
+	fputs(",\"bridges\":[", stdout);
+	for (i = 0; i < 2; i++) {
+		if (!bridge_read(name, bridge_dirs[i], &bf))
+			continue;
+		out = !strcmp(bf.dir, "out");
+		printf("%s{\"direction\":\"%s\",\"pid\":%" PRId32
+		       ",\"alive\":%s,\"connected\":%s,\"nats\":",
+		       n++ ? "," : "", bf.dir, bf.pid,
+		       alive_name(bf.alive, true),
+		       bridge_u64(&bf, "connected") ? "true" : "false");
+		json_string(bridge_get(&bf, "nats") ?: "");
+		fputs(",\"subject\":", stdout);
+		json_string(bridge_get(&bf, "subject") ?: "");
+		printf(",\"forwarded\":%" PRIu64 ",\"dropped\":%" PRIu64
+		       ",\"gaps\":%" PRIu64 ",\"status\":{",
+		       bridge_u64(&bf, out ? "sent" : "published"),
+		       bridge_u64(&bf, out ? "dropped" : "lost"),
+		       out ? 0 : bridge_u64(&bf, "gaps"));
+		for (k = 0; k < bf.n; k++) {
+			const char *v = bf.vals[k];
+
+			printf("%s\"%s\":", k ? "," : "", bf.keys[k]);
+			/* Identifiers in hex (epoch, session) stay strings. */
+			if (bridge_decimal(v) && strcmp(bf.keys[k], "epoch") &&
+			    strcmp(bf.keys[k], "session"))
+				fputs(v, stdout);
+			else
+				json_string(v);
+		}
+		fputs("}}", stdout);
+	}
+	putchar(']');
 }
 
 static void print_info_text(const char *name,
@@ -210,6 +355,7 @@ static void print_info_json(const char *name,
 	       info->blocked, info->blocked_ns, info->demotions,
 	       info->publisher_pid, alive_name(info->publisher_alive, true));
 	print_subs_json(subs, nsubs);
+	print_bridges_json(name);
 	putchar('}');
 }
 
