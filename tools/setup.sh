@@ -28,6 +28,7 @@ packages=(
 	gnuplot-nox
 	nats-server
 	libnats-dev
+	tmux
 )
 
 missing=()
