@@ -210,6 +210,7 @@ struct ringcast_ring_stats {
 	uint64_t demotions; /* reliable subscribers demoted to lossy */
 	uint32_t table_hwm; /* most table entries ever in use at once */
 	uint32_t publishers; /* publishers attached (alive) */
+	uint64_t blocked_since_ns; /* CLOCK_MONOTONIC start of a wait; 0: none */
 };
 
 /* Bits of ringcast_ring_stats.features. */

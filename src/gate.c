@@ -417,6 +417,35 @@ static bool rc_pub_sleep(struct ringcast_pub *pub, uint64_t base, uint64_t want,
 }
 
 /*
+ * hdr->blocked_since: when the wait began, for monitors (ringcast top), 0
+ * while no publisher waits.  Of several publishers of a multi-publisher
+ * ring that wait at once, the first stores its start (the oldest wait,
+ * give or take the clock reads) and only it clears the word, with a
+ * compare-and-swap from its own value: another's later store is never
+ * wiped out by an earlier wait's end.  Relaxed: a statistic, read alone
+ * (ringcast_ring_get_stats()), ordered with nothing; the RMWs make the
+ * store-if-zero and clear-if-mine atomic, no barrier is needed.
+ * Returns true when @start was stored.
+ */
+static bool rc_pub_since_set(struct rc_hdr *hdr, uint64_t start)
+{
+	uint64_t zero = 0;
+
+	return atomic_compare_exchange_strong_explicit(&hdr->blocked_since,
+						       &zero, start,
+						       memory_order_relaxed,
+						       memory_order_relaxed);
+}
+
+/* The end of a wait that stored @start in hdr->blocked_since. */
+static void rc_pub_since_clear(struct rc_hdr *hdr, uint64_t start)
+{
+	atomic_compare_exchange_strong_explicit(&hdr->blocked_since, &start, 0,
+						memory_order_relaxed,
+						memory_order_relaxed);
+}
+
+/*
  * Wait until sequences below want may be written: spin, then sleep on
  * hdr->pub_wait; probe the liveness of what we wait for, demote what is
  * stuck past its limit.  0, or -EAGAIN, -ETIMEDOUT, -EINTR, -EPIPE.
@@ -426,7 +455,7 @@ int rc_pub_block(struct ringcast_pub *pub, uint64_t base, uint64_t want)
 	struct rc_hdr *hdr = pub->m.hdr;
 	struct rc_stuck stuck = { .idx = -1 };
 	uint64_t start, now, probe_at, demote_at, nap = 0;
-	bool sleeping = false;
+	bool sleeping = false, since_set;
 	int r;
 
 	if (pub->timeout_ns == 0)
@@ -435,6 +464,7 @@ int rc_pub_block(struct ringcast_pub *pub, uint64_t base, uint64_t want)
 	probe_at = now; /* a dead subscriber is freed at once */
 	stuck.since = now;
 	atomic_fetch_add(&hdr->blocked, 1);
+	since_set = rc_pub_since_set(hdr, start);
 	for (;;) {
 		r = rc_pub_block_end(pub, start, now);
 		if (r < 0)
@@ -478,6 +508,8 @@ int rc_pub_block(struct ringcast_pub *pub, uint64_t base, uint64_t want)
 	 */
 	if (sleeping && !pub->multi)
 		atomic_fetch_and(&hdr->pub_wait, ~RC_PUB_SLEEPING);
+	if (since_set)
+		rc_pub_since_clear(hdr, start);
 	atomic_fetch_add(&hdr->blocked_ns, rc_now_ns() - start);
 	return r;
 }

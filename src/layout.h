@@ -171,7 +171,18 @@ struct rc_hdr {
 	_Atomic uint32_t pub_wait __attribute__((aligned(64)));
 	_Atomic uint32_t table_gen;
 	_Atomic uint32_t table_hwm; /* most entries in use at once */
-	uint8_t reserved5[52];
+	/*
+	 * CLOCK_MONOTONIC ns when a publisher began waiting for a reliable
+	 * subscriber, 0 while none waits (gate.c, rc_pub_block()): a
+	 * statistic, so that a monitor can show how long the wait has
+	 * lasted so far.  Here, not on line 3, as the publisher writes it
+	 * only when it blocks (and then writes pub_wait too).  Zero in
+	 * rings of older libraries (the bytes were reserved, zero): read
+	 * as not blocked now.
+	 */
+	uint32_t reserved5a; /* explicit: blocked_since is 8-aligned */
+	_Atomic uint64_t blocked_since;
+	uint8_t reserved5[40];
 
 	/*
 	 * Lines 6-7: how the last RC_ENDED_MAX epochs ended (closed or
@@ -236,6 +247,8 @@ static_assert(offsetof(struct rc_hdr, head) == 192, "head offset");
 static_assert(offsetof(struct rc_hdr, wake_bits) == 256, "wake offset");
 static_assert(offsetof(struct rc_hdr, wake_seq) == 260, "wake_seq offset");
 static_assert(offsetof(struct rc_hdr, pub_wait) == 320, "pub_wait offset");
+static_assert(offsetof(struct rc_hdr, blocked_since) == 336,
+	      "blocked_since offset");
 static_assert(offsetof(struct rc_hdr, ended) == 384, "ended offset");
 static_assert(sizeof(struct rc_entry) == RC_ENTRY_SIZE, "entry size is ABI");
 static_assert(offsetof(struct rc_entry, state) == 64, "entry's cold line");

@@ -182,6 +182,8 @@ static int rc_pub_takeover(struct ringcast_pub *pub, uint64_t *life,
 		rc_pub_record_end(hdr, *life);
 	WRITE_ONCE(hdr->pub_pid, (int32_t)getpid());
 	WRITE_ONCE(hdr->pub_start, rc_proc_start_time(getpid()));
+	/* A publisher that died waiting for room left its start there. */
+	WRITE_ONCE(hdr->blocked_since, 0);
 	if (!pub->multi)
 		smp_store_release(&hdr->head, head);
 	pub->life = RC_LIFE(epoch, RINGCAST_STATE_LIVE);

@@ -63,6 +63,9 @@ RINGCAST_API int ringcast_ring_get_stats(const char *name,
 	info->table_hwm = READ_ONCE(h->table_hwm);
 	info->publishers = m.multi ? rc_table_publishers(&m) :
 				     info->publisher_alive == 1;
+	/* A dead publisher's wait is over: a takeover clears its start. */
+	if (info->publishers)
+		info->blocked_since_ns = READ_ONCE(h->blocked_since);
 out:
 	rc_map_close(&m);
 	return r;

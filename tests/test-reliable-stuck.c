@@ -2,7 +2,8 @@
 /*
  * A reliable subscriber that blocks the publisher (suite reliable, case
  * stuck): killed, stopped and demoted, demoted at random moments, holding
- * a borrow too long, or detached; a ring closed under a blocked publish.
+ * a borrow too long, or detached; a ring closed under a blocked publish;
+ * the start of the wait that monitors see (blocked_since_ns).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -561,6 +562,84 @@ START_TEST(test_detach_wakes_publisher)
 }
 END_TEST
 
+/* ----------------------------------------------------------------------
+ * blocked_since_ns: set while the publisher waits, 0 once it does not
+ */
+
+struct since_ctx {
+	const char *name;
+	struct t_gate done; /* posted once all 17 events are published */
+	struct t_gate go; /* the publisher closes once this is posted */
+};
+
+/* 17 events in a ring of 16 slots: the last one waits for the reader. */
+static int since_pub(void *arg)
+{
+	struct since_ctx *c = arg;
+	struct ringcast_pub *pub = NULL;
+	uint64_t i;
+
+	CHILD_ASSERT_EQ(ringcast_pub_attach(c->name, 0, &pub), 0);
+	CHILD_ASSERT_EQ(ringcast_pub_set_timeout(pub, T_WAIT_NS), 0);
+	for (i = 0; i < 17; i++)
+		CHILD_ASSERT_EQ(publish_seq(pub, i, 1), 1);
+	t_gate_post(&c->done);
+	CHILD_ASSERT_EQ(t_gate_wait(&c->go, 1, T_CHILD_MS), 0);
+	CHILD_ASSERT_EQ(ringcast_pub_close(pub), 0);
+	return 0;
+}
+
+START_TEST(test_blocked_since)
+{
+	struct since_ctx c = { .name = rel_ring("since", 16, 0, 0) };
+	struct ringcast_ring_stats a, b;
+	struct ringcast_sub *sub;
+	uint64_t first = 1, before, ta, tb;
+	pid_t pub;
+
+	t_gate_init(&c.done);
+	t_gate_init(&c.go);
+	sub = reliable_sub(c.name, RINGCAST_FROM_OLDEST, &first);
+	t_stat(c.name, &a);
+	ck_assert_uint_eq(a.blocked_since_ns, 0);
+	before = t_now_ns();
+	pub = t_fork(since_pub, &c);
+
+	/* Blocked at 16: the start of the wait is there, and stays. */
+	wait_blocked_at(c.name, 16);
+	t_stat(c.name, &a);
+	ta = t_now_ns();
+	ck_assert_uint_ne(a.blocked_since_ns, 0);
+	ck_assert_uint_ge(a.blocked_since_ns, before);
+	ck_assert_uint_le(a.blocked_since_ns, ta);
+	do {
+		sleep_us(200);
+		t_stat(c.name, &b);
+		tb = t_now_ns();
+	} while (tb == ta);
+	ck_assert_uint_eq(b.head, 16);
+	ck_assert_uint_eq(b.blocked_since_ns, a.blocked_since_ns);
+	/* The wait so far grows while it lasts. */
+	ck_assert_uint_gt(tb - b.blocked_since_ns, ta - a.blocked_since_ns);
+
+	/* Room made: the wait ends, the publisher lives on unblocked. */
+	read_range(sub, 0, 17, T_WAIT_NS);
+	ck_assert_int_eq(t_gate_wait(&c.done, 1, T_CHILD_MS), 0);
+	t_stat(c.name, &b);
+	ck_assert_uint_eq(b.head, 17);
+	ck_assert_uint_eq(b.publishers, 1);
+	ck_assert_uint_ge(b.blocked, 1);
+	ck_assert_uint_eq(b.blocked_since_ns, 0);
+
+	t_gate_post(&c.go);
+	t_child_ok(pub);
+	ringcast_sub_detach(sub);
+	t_gate_close(&c.done);
+	t_gate_close(&c.go);
+	t_assert_clean();
+}
+END_TEST
+
 TCase *reliable_stuck_case(void)
 {
 	TCase *tc = reliable_case("stuck");
@@ -572,5 +651,6 @@ TCase *reliable_stuck_case(void)
 	tcase_add_test(tc, test_borrow_demoted);
 	tcase_add_test(tc, test_detach_wakes_publisher);
 	tcase_add_test(tc, test_close_wakes_publisher);
+	tcase_add_test(tc, test_blocked_since);
 	return tc;
 }

@@ -30,6 +30,7 @@ packages=(
 	libnats-dev
 	libsystemd-dev
 	systemd
+	tmux
 )
 
 missing=()

@@ -256,6 +256,7 @@ static void print_info_text(const char *name,
 	       info->demote_ns, info->blocked, info->blocked_ns,
 	       info->demotions, info->publisher_pid,
 	       alive_name(info->publisher_alive, false));
+	printf("blocked_since_ns: %" PRIu64 "\n", info->blocked_since_ns);
 }
 
 /*
@@ -355,6 +356,7 @@ static void print_info_json(const char *name,
 	       info->blocked, info->blocked_ns, info->demotions,
 	       info->publisher_pid, alive_name(info->publisher_alive, true));
 	print_subs_json(subs, nsubs);
+	printf(",\"blocked_since_ns\":%" PRIu64, info->blocked_since_ns);
 	print_bridges_json(name);
 	putchar('}');
 }
