@@ -28,6 +28,10 @@ packages=(
 	gnuplot-nox
 	nats-server
 	libnats-dev
+	libmicrohttpd-dev
+	libsystemd-dev
+	prometheus
+	curl
 )
 
 missing=()
