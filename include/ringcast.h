@@ -269,6 +269,63 @@ RINGCAST_API int ringcast_ring_get_subscribers(const char *name,
 					   unsigned int max);
 
 /* ----------------------------------------------------------------------
+ * Monitoring: ringcast_ring(3)
+ *
+ * A monitor maps a ring once, read-only, and keeps it mapped, for those
+ * who take snapshots of it again and again (an exporter, a top).  It
+ * writes nothing to the ring and takes no lock the publisher or a
+ * subscriber waits on; liveness is judged by pid and start time.
+ */
+
+struct ringcast_mon;
+
+/**
+ * ringcast_mon_open() - map a ring read-only and keep it mapped
+ * @name: the ring; read permission is enough
+ * @monp: the new handle on success
+ *
+ * Validates the ring as ringcast_ring_get_stats() does.
+ * Return: 0; -EINVAL, -ENOENT, -EACCES, -EPROTO, -EBADMSG, -ENOMEM.
+ */
+RINGCAST_API int ringcast_mon_open(const char *name,
+				   struct ringcast_mon **monp);
+
+/**
+ * ringcast_mon_get_stats() - a snapshot, as ringcast_ring_get_stats()
+ * @mon: the monitor; one thread at a time
+ * @st:  filled in on success
+ *
+ * Maps nothing again and takes no lock; a read-only view: a dead
+ * publisher's ring is reported abandoned, not marked so, and dead
+ * subscribers' entries are counted until someone reclaims them.
+ * Return: 0; -EINVAL, -EBADMSG (the header changed or is corrupted),
+ * -EIDRM (the ring was removed since: close the monitor, open again),
+ * -ECHILD.
+ */
+RINGCAST_API int ringcast_mon_get_stats(struct ringcast_mon *mon,
+					struct ringcast_ring_stats *st);
+
+/**
+ * ringcast_mon_get_subscribers() - as ringcast_ring_get_subscribers()
+ * @mon:  the monitor; one thread at a time
+ * @info: filled with up to @max entries, in table order
+ * @max:  room in @info (0 to count only)
+ *
+ * Dead subscribers' entries are listed (alive 0) until reclaimed.
+ * Return: the number of entries in use (may exceed @max); -EINVAL,
+ * -EBADMSG, -EIDRM, -ECHILD.
+ */
+RINGCAST_API int ringcast_mon_get_subscribers(struct ringcast_mon *mon,
+					  struct ringcast_ring_subscriber *info,
+					  unsigned int max);
+
+/**
+ * ringcast_mon_close() - unmap the ring and free the monitor
+ * @mon: the monitor, or NULL
+ */
+RINGCAST_API void ringcast_mon_close(struct ringcast_mon *mon);
+
+/* ----------------------------------------------------------------------
  * Events
  */
 

@@ -57,6 +57,8 @@ void rc_set_detail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* ring.c */
 int rc_name_check(const char *name);
 int rc_map_open(const char *name, bool want_write, struct rc_map *m);
+/* A read-only map, even where the ring could be written: a monitor's. */
+int rc_map_open_ro(const char *name, struct rc_map *m);
 void rc_map_close(struct rc_map *m);
 
 /* Bumped in a forked child: every handle it inherited answers -ECHILD. */
@@ -105,6 +107,11 @@ static inline int rc_life_end(uint64_t life)
 {
 	return RC_LIFE_STATE(life) == RINGCAST_STATE_REMOVED ? -EIDRM : -EPIPE;
 }
+
+/* stat.c: a snapshot of a mapped ring, as ringcast_ring_get_stats() */
+int rc_map_stats(struct rc_map *m, struct ringcast_ring_stats *info);
+int rc_map_subscribers(struct rc_map *m, struct ringcast_ring_subscriber *info,
+		       unsigned int max);
 
 /* lease.c */
 int rc_lease_take(struct rc_map *m);

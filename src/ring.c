@@ -353,15 +353,15 @@ static int rc_probe_open(int lock_fd)
  * read-only, and check it is a regular object: m->fd, m->writable, *st.
  */
 static int rc_map_open_fd(struct rc_map *m, const char *name, bool want_write,
-			  struct stat *st)
+			  bool read_only, struct stat *st)
 {
 	char path[RINGCAST_NAME_MAX + 32];
 	int r;
 
 	rc_path(path, sizeof(path), RC_PREFIX, name);
-	m->writable = true;
-	m->fd = shm_open(path, O_RDWR | O_CLOEXEC, 0);
-	if (m->fd < 0 && errno == EACCES && !want_write) {
+	m->writable = !read_only;
+	m->fd = read_only ? -1 : shm_open(path, O_RDWR | O_CLOEXEC, 0);
+	if (read_only || (m->fd < 0 && errno == EACCES && !want_write)) {
 		m->writable = false;
 		m->fd = shm_open(path, O_RDONLY | O_CLOEXEC, 0);
 	}
@@ -492,7 +492,8 @@ err_unlock:
 	return r;
 }
 
-int rc_map_open(const char *name, bool want_write, struct rc_map *m)
+static int rc_map_open_as(const char *name, bool want_write, bool read_only,
+			  struct rc_map *m)
 {
 	struct rc_hdr h;
 	struct rc_geom g;
@@ -508,7 +509,7 @@ int rc_map_open(const char *name, bool want_write, struct rc_map *m)
 		return r;
 	strcpy(m->name, name);
 
-	r = rc_map_open_fd(m, name, want_write, &st);
+	r = rc_map_open_fd(m, name, want_write, read_only, &st);
 	if (r < 0)
 		goto err_close_fd;
 	r = rc_hdr_read(m->fd, name, &st, &h);
@@ -536,6 +537,16 @@ err_close_fd:
 		close(m->fd);
 	m->fd = -1;
 	return r;
+}
+
+int rc_map_open(const char *name, bool want_write, struct rc_map *m)
+{
+	return rc_map_open_as(name, want_write, false, m);
+}
+
+int rc_map_open_ro(const char *name, struct rc_map *m)
+{
+	return rc_map_open_as(name, false, true, m);
 }
 
 void rc_map_close(struct rc_map *m)

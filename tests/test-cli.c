@@ -420,7 +420,8 @@ static bool wait_ring(const char *name,
 	struct ringcast_ring_stats info;
 
 	for (;;) {
-		if (ringcast_ring_get_stats(name, &info) == 0 && pred(&info, arg))
+		if (ringcast_ring_get_stats(name, &info) == 0 &&
+		    pred(&info, arg))
 			return true;
 		if (t_now_ns() > deadline)
 			return false;
@@ -868,6 +869,38 @@ START_TEST(test_cli_stat_json)
 	ck_assert_int_eq(RUN(&p, NULL, "stat", name), 0);
 	ck_assert_uint_gt(p.olen, 0);
 	proc_free(&p);
+	t_assert_clean();
+}
+END_TEST
+
+/* stat --format: json as --json, prometheus with a counter's value. */
+START_TEST(test_cli_stat_format)
+{
+	const char *name = t_name("cli-stat-format");
+	char want[RINGCAST_NAME_MAX + 64], *json;
+	struct proc p;
+
+	EXPECT_EXIT(0, "create", name, "--slots", "32");
+	ck_assert_int_eq(RUN(&p, "a\n", "pub", name), 0);
+	proc_free(&p);
+	ck_assert_int_eq(RUN(&p, NULL, "stat", name, "--json"), 0);
+	json = strdup(p.obuf);
+	proc_free(&p);
+	ck_assert_int_eq(RUN(&p, NULL, "stat", name, "--format", "json"), 0);
+	ck_assert_str_eq(p.obuf, json);
+	free(json);
+	proc_free(&p);
+
+	ck_assert_int_eq(RUN(&p, NULL, "stat", name, "--format", "prometheus"),
+			 0);
+	snprintf(want, sizeof(want),
+		 "\nringcast_ring_published_total{ring=\"%s\"} 1\n", name);
+	ck_assert_msg(strstr(p.obuf, want), "no '%s' in: %s", want, p.obuf);
+	ck_assert_ptr_nonnull(strstr(
+		p.obuf, "# TYPE ringcast_ring_published_total counter\n"));
+	proc_free(&p);
+	EXPECT_EXIT(2, "stat", name, "--format", "xml");
+	EXPECT_EXIT(0, "stat", name, "--format", "text");
 	t_assert_clean();
 }
 END_TEST
@@ -1687,6 +1720,7 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, test_cli_sub_timeout);
 	tcase_add_test(tc, test_cli_publisher_killed);
 	tcase_add_test(tc, test_cli_stat_json);
+	tcase_add_test(tc, test_cli_stat_format);
 	tcase_add_test(tc, test_cli_stat_subscribers);
 	tcase_add_test(tc, test_cli_create_demote_after);
 	tcase_add_test(tc, test_cli_pub_wait_subscribers);

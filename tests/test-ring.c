@@ -502,6 +502,7 @@ static void expect_rejected(const char *name, int code, bool try_create)
 	struct ringcast_ring_stats info;
 	struct ringcast_sub *sub = NULL;
 	struct ringcast_pub *pub = NULL;
+	struct ringcast_mon *mon = NULL;
 	int ret;
 
 	ret = ringcast_sub_attach(name, NULL, &sub, NULL);
@@ -514,6 +515,11 @@ static void expect_rejected(const char *name, int code, bool try_create)
 	ck_assert_msg(ret == code, "stat: %s, expected %s",
 		      ringcast_strerror(ret), ringcast_strerror(code));
 	ck_assert_msg(ringcast_errdetail()[0] != '\0', "stat: no errdetail");
+
+	ret = ringcast_mon_open(name, &mon);
+	ck_assert_msg(ret == code, "mon_open: %s, expected %s",
+		      ringcast_strerror(ret), ringcast_strerror(code));
+	ck_assert_ptr_null(mon);
 
 	ret = ringcast_pub_attach(name, RINGCAST_PUB_REOPEN, &pub);
 	ck_assert_msg(ret == code, "pub_attach: %s, expected %s",
@@ -1209,6 +1215,198 @@ START_TEST(test_remove_force)
 }
 END_TEST
 
+/* ----------------------------------------------------------------------
+ * Monitors
+ */
+
+static const struct ringcast_ring_opts mon_opts = {
+	.slots = 16,
+	.slot_size = 64,
+	.max_subscribers = 4,
+};
+
+/* One monitor follows publishes and subscribers without opening again. */
+START_TEST(test_mon_follows)
+{
+	const char *name = t_ring_opts("mon-follows", &mon_opts, 0);
+	struct ringcast_sub_opts so = { .flags = RINGCAST_SUB_RELIABLE };
+	struct ringcast_ring_subscriber si[4];
+	struct ringcast_ring_stats st, ref;
+	unsigned char buf[T_PAYLOAD_LEN];
+	struct ringcast_mon *mon;
+	struct ringcast_pub *pub;
+	struct ringcast_sub *sub;
+	uint64_t i;
+
+	ck_assert_int_eq(ringcast_mon_open(name, &mon), 0);
+	ck_assert_int_eq(ringcast_mon_get_stats(mon, &st), 0);
+	ck_assert_uint_eq(st.state, RINGCAST_STATE_CREATED);
+	ck_assert_uint_eq(st.published, 0);
+	ck_assert_int_eq(ringcast_mon_get_subscribers(mon, si, 4), 0);
+
+	pub = t_pub(name, 0);
+	sub = t_sub(name, &so, NULL);
+	for (i = 0; i < 5; i++) {
+		t_payload(i, buf);
+		ck_assert_int_ge(ringcast_pub_publish(pub, 1, buf, sizeof(buf)),
+				 0);
+	}
+	ck_assert_int_eq(ringcast_mon_get_stats(mon, &st), 0);
+	t_stat(name, &ref);
+	ck_assert_uint_eq(st.state, RINGCAST_STATE_LIVE);
+	ck_assert_uint_eq(st.head, 5);
+	ck_assert_uint_eq(st.published, ref.published);
+	ck_assert_uint_eq(st.slots, ref.slots);
+	ck_assert_uint_eq(st.size, ref.size);
+	ck_assert_uint_eq(st.subscribers, 1);
+	ck_assert_uint_eq(st.reliable, 1);
+	ck_assert_int_eq(st.publisher_pid, getpid());
+	ck_assert_int_eq(st.publisher_alive, 1);
+
+	ck_assert_int_eq(ringcast_mon_get_subscribers(mon, si, 4), 1);
+	ck_assert_int_eq(si[0].pid, getpid());
+	ck_assert_uint_eq(si[0].flags & RINGCAST_SUBSCRIBER_RELIABLE,
+			  RINGCAST_SUBSCRIBER_RELIABLE);
+	ck_assert_uint_eq(si[0].lag, 5);
+	ck_assert_int_eq(ringcast_mon_get_subscribers(mon, NULL, 0), 1);
+
+	ringcast_sub_detach(sub);
+	ck_assert_int_eq(ringcast_pub_close(pub), 0);
+	ck_assert_int_eq(ringcast_mon_get_stats(mon, &st), 0);
+	ck_assert_uint_eq(st.state, RINGCAST_STATE_CLOSED);
+	ck_assert_uint_eq(st.subscribers, 0);
+	ringcast_mon_close(mon);
+	t_assert_clean();
+}
+END_TEST
+
+START_TEST(test_mon_bad_args)
+{
+	const char *name = t_ring_opts("mon-args", &mon_opts, 0);
+	struct ringcast_ring_stats st;
+	struct ringcast_mon *mon = (struct ringcast_mon *)&st;
+
+	ck_assert_int_eq(ringcast_mon_open(name, NULL), -EINVAL);
+	ck_assert_int_eq(ringcast_mon_open("no/such", &mon), -EINVAL);
+	ck_assert_ptr_null(mon);
+	ck_assert_int_eq(ringcast_mon_open(t_name("mon-none"), &mon), -ENOENT);
+	ck_assert_int_eq(ringcast_mon_get_stats(NULL, &st), -EINVAL);
+	ck_assert_int_eq(ringcast_mon_get_subscribers(NULL, NULL, 0), -EINVAL);
+	ck_assert_int_eq(ringcast_mon_open(name, &mon), 0);
+	ck_assert_int_eq(ringcast_mon_get_stats(mon, NULL), -EINVAL);
+	ck_assert_int_eq(ringcast_mon_get_subscribers(mon, NULL, 1), -EINVAL);
+	ringcast_mon_close(mon);
+	ringcast_mon_close(NULL);
+	t_assert_clean();
+}
+END_TEST
+
+/* A ring removed since (and made again under its name) gives -EIDRM. */
+START_TEST(test_mon_removed)
+{
+	const char *name = t_ring_opts("mon-removed", &mon_opts, 0);
+	struct ringcast_ring_stats st;
+	char path[RINGCAST_NAME_MAX + 32];
+	struct ringcast_mon *mon, *mon2;
+	struct ringcast_pub *pub;
+
+	ck_assert_int_eq(ringcast_mon_open(name, &mon), 0);
+	ck_assert_int_eq(ringcast_ring_remove(name), 0);
+	ck_assert_int_eq(ringcast_mon_get_stats(mon, &st), -EIDRM);
+	ck_assert_msg(ringcast_errdetail()[0] != '\0', "no errdetail");
+	ck_assert_int_eq(ringcast_mon_get_subscribers(mon, NULL, 0), -EIDRM);
+	ck_assert_int_eq(
+		ringcast_ring_create(name, &mon_opts, RINGCAST_CREATE_EXCL), 0);
+	ck_assert_int_eq(ringcast_mon_get_stats(mon, &st), -EIDRM);
+	ringcast_mon_close(mon);
+
+	/* Removed by force while a publisher holds it. */
+	pub = t_pub(name, 0);
+	ck_assert_int_eq(ringcast_mon_open(name, &mon), 0);
+	ck_assert_int_eq(ringcast_mon_open(name, &mon2), 0);
+	ck_assert_int_eq(ringcast_mon_get_stats(mon, &st), 0);
+	ck_assert_uint_eq(st.state, RINGCAST_STATE_LIVE);
+	ck_assert_int_eq(ringcast_ring_remove_force(name), 0);
+	ck_assert_int_eq(ringcast_mon_get_stats(mon, &st), -EIDRM);
+	ck_assert_int_eq(ringcast_mon_get_subscribers(mon2, NULL, 0), -EIDRM);
+	ck_assert_int_eq(ringcast_pub_close(pub), -EIDRM);
+	ringcast_mon_close(mon);
+	ringcast_mon_close(mon2);
+
+	/* Unlinked by other means, its state untouched. */
+	ck_assert_int_eq(
+		ringcast_ring_create(name, &mon_opts, RINGCAST_CREATE_EXCL), 0);
+	ck_assert_int_eq(ringcast_mon_open(name, &mon), 0);
+	snprintf(path, sizeof(path), "/ringcast.%s", name);
+	ck_assert_int_eq(shm_unlink(path), 0);
+	ck_assert_int_eq(ringcast_mon_get_stats(mon, &st), -EIDRM);
+	ringcast_mon_close(mon);
+	snprintf(path, sizeof(path), "/ringcast-lock.%s", name);
+	shm_unlink(path);
+	t_assert_clean();
+}
+END_TEST
+
+/* A header corrupted under an open monitor gives -EBADMSG, no crash. */
+START_TEST(test_mon_corrupted)
+{
+	const char *name = filled_ring("mon-corrupt");
+	const char *name2 = filled_ring("mon-corrupt-state");
+	off_t off = offsetof(struct rc_hdr, created_ns) + 3;
+	struct ringcast_ring_stats st;
+	struct ringcast_mon *mon, *mon2;
+	unsigned char c, state = 9;
+
+	ck_assert_int_eq(ringcast_mon_open(name, &mon), 0);
+	ck_assert_int_eq(ringcast_mon_get_stats(mon, &st), 0);
+	ck_assert_uint_eq(st.published, 5);
+	t_peek(name, off, &c, 1);
+	c ^= 0x01;
+	t_poke(name, off, &c, 1);
+	ck_assert_int_eq(ringcast_mon_get_stats(mon, &st), -EBADMSG);
+	ck_assert_msg(ringcast_errdetail()[0] != '\0', "no errdetail");
+	ck_assert_int_eq(ringcast_mon_get_subscribers(mon, NULL, 0), -EBADMSG);
+	/* Put back, it is the same ring again. */
+	c ^= 0x01;
+	t_poke(name, off, &c, 1);
+	ck_assert_int_eq(ringcast_mon_get_stats(mon, &st), 0);
+	ringcast_mon_close(mon);
+
+	/* The life word, outside the checksummed part. */
+	ck_assert_int_eq(ringcast_mon_open(name2, &mon2), 0);
+	t_poke(name2, offsetof(struct rc_hdr, life), &state, 1);
+	ck_assert_int_eq(ringcast_mon_get_stats(mon2, &st), -EBADMSG);
+	ck_assert_int_eq(ringcast_mon_get_subscribers(mon2, NULL, 0), -EBADMSG);
+	ringcast_mon_close(mon2);
+	t_assert_clean();
+}
+END_TEST
+
+static int mon_in_child(void *arg)
+{
+	struct ringcast_mon *mon = arg;
+	struct ringcast_ring_stats st;
+
+	CHILD_ASSERT_EQ(ringcast_mon_get_stats(mon, &st), -ECHILD);
+	CHILD_ASSERT_EQ(ringcast_mon_get_subscribers(mon, NULL, 0), -ECHILD);
+	ringcast_mon_close(mon);
+	return 0;
+}
+
+START_TEST(test_mon_fork)
+{
+	const char *name = t_ring_opts("mon-fork", &mon_opts, 0);
+	struct ringcast_ring_stats st;
+	struct ringcast_mon *mon;
+
+	ck_assert_int_eq(ringcast_mon_open(name, &mon), 0);
+	t_child_ok(t_fork(mon_in_child, mon));
+	ck_assert_int_eq(ringcast_mon_get_stats(mon, &st), 0);
+	ringcast_mon_close(mon);
+	t_assert_clean();
+}
+END_TEST
+
 static Suite *ring_suite(void)
 {
 	Suite *s = suite_create("ring");
@@ -1251,6 +1449,16 @@ static Suite *ring_suite(void)
 	tcase_add_test(tc, test_create_creator_killed);
 	tcase_add_test(tc, test_remove_busy);
 	tcase_add_test(tc, test_remove_force);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("monitor");
+	t_add_cleanup(tc);
+	tcase_set_timeout(tc, T_CASE_TIMEOUT);
+	tcase_add_test(tc, test_mon_follows);
+	tcase_add_test(tc, test_mon_bad_args);
+	tcase_add_test(tc, test_mon_removed);
+	tcase_add_test(tc, test_mon_corrupted);
+	tcase_add_test(tc, test_mon_fork);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("corruption");

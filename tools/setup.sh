@@ -28,7 +28,10 @@ packages=(
 	gnuplot-nox
 	nats-server
 	libnats-dev
+	curl
+	libmicrohttpd-dev
 	libsystemd-dev
+	prometheus
 	systemd
 	tmux
 )

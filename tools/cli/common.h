@@ -117,8 +117,9 @@ int cmd_ls(const struct command *cmd, int argc, char **argv);
 extern const char top_help[];
 int cmd_top(const struct command *cmd, int argc, char **argv);
 
-extern const char bench_help[], bridge_help[];
+extern const char bench_help[], bridge_help[], exporter_help[];
 int cmd_bench(const struct command *cmd, int argc, char **argv);
 int cmd_bridge(const struct command *cmd, int argc, char **argv);
+int cmd_exporter(const struct command *cmd, int argc, char **argv);
 
 #endif

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * ringcast bench and bridge: run a program installed beside the tool (the
- * benchmark driver, the NATS bridge) with the arguments given.
+ * ringcast bench, bridge and exporter: run a program installed beside the
+ * tool (the benchmark driver, the NATS bridge, the Prometheus exporter)
+ * with the arguments given.
  */
 #include <errno.h>
 #include <signal.h>
@@ -20,6 +21,9 @@
 
 /* The NATS bridge, installed where libnats was found at build time. */
 #define BRIDGE_PROGRAM RINGCAST_LIBEXECDIR "/ringcast/ringcast-bridge"
+
+/* The Prometheus exporter, installed where libmicrohttpd was found. */
+#define EXPORTER_PROGRAM RINGCAST_LIBEXECDIR "/ringcast/ringcast-exporter"
 
 const char bench_help[] =
 	"Usage: ringcast bench [ARGS...]\n"
@@ -45,6 +49,20 @@ const char bridge_help[] =
 	"program the environment variable RINGCAST_BRIDGE names) with\n"
 	"ARGS.  Its own help is 'ringcast bridge -- --help'.\n"
 	"Exit status: the bridge's; 1 when there is no bridge to run.\n";
+
+const char exporter_help[] =
+	"Usage: ringcast exporter [--listen ADDR:PORT] [NAME...]\n"
+	"       ringcast exporter -- --help\n"
+	"\n"
+	"Serve the metrics of the rings NAME... (default: every ring) to\n"
+	"Prometheus on http://ADDR:PORT/metrics (default\n"
+	"127.0.0.1:9464), the text 'ringcast stat --format prometheus'\n"
+	"writes, by running ringcast-exporter (installed under\n"
+	"LIBEXECDIR/ringcast where libmicrohttpd was found, or the\n"
+	"program the environment variable RINGCAST_EXPORTER names) with\n"
+	"ARGS.  Its own help is 'ringcast exporter -- --help'.\n"
+	"Exit status: the exporter's (1: bad address, port in use); 1\n"
+	"when there is no exporter to run.\n";
 
 /*
  * Run a helper program with our arguments: the environment variable @env,
@@ -100,4 +118,12 @@ int cmd_bridge(const struct command *cmd, int argc, char **argv)
 	return exec_helper(
 		cmd, argc, argv, "RINGCAST_BRIDGE", BRIDGE_PROGRAM,
 		"NATS bridge (built where libnats-dev is installed)");
+}
+
+int cmd_exporter(const struct command *cmd, int argc, char **argv)
+{
+	return exec_helper(
+		cmd, argc, argv, "RINGCAST_EXPORTER", EXPORTER_PROGRAM,
+		"Prometheus exporter (built where libmicrohttpd-dev is "
+		"installed)");
 }

@@ -14,7 +14,7 @@
  * This file holds the table of subcommands and dispatches to them; each
  * group of subcommands has a file with its code and help texts (ring.c:
  * create, close, rm, gc; pub.c; sub.c; stat.c: stat, ls; top.c; exec.c:
- * bench, bridge), over the helpers they share in common.c.
+ * bench, bridge, exporter), over the helpers they share in common.c.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -45,6 +45,8 @@ static const struct command commands[] = {
 	  cmd_gc },
 	{ "bench", "run the benchmarks", bench_help, cmd_bench },
 	{ "bridge", "forward rings over NATS", bridge_help, cmd_bridge },
+	{ "exporter", "serve the rings' metrics to Prometheus", exporter_help,
+	  cmd_exporter },
 	{ "help", "show the help of a command", help_help, cmd_help },
 };
 

@@ -14,9 +14,10 @@
 #include <string.h>
 
 #include "common.h"
+#include "promfmt.h"
 
 const char stat_help[] =
-	"Usage: ringcast stat NAME [--json]\n"
+	"Usage: ringcast stat NAME [--format text|json|prometheus] [--json]\n"
 	"\n"
 	"Validate the ring and print a snapshot of it: 'key: value'\n"
 	"lines, then a table of its registered subscribers (id, pid,\n"
@@ -28,6 +29,9 @@ const char stat_help[] =
 	"The ring's NATS bridges: bridge_DIR_KEY lines before the table, or\n"
 	"the array 'bridges' (direction, pid, alive, connected, nats,\n"
 	"subject, forwarded, dropped, gaps, every counter in 'status').\n"
+	"--json is --format json.  --format prometheus writes the\n"
+	"metrics ringcast-exporter serves, in Prometheus's text format\n"
+	"(for node_exporter's textfile collector).\n"
 	"Exit status: 0, 1 error (missing, corrupted...), 2 usage.\n";
 
 const char ls_help[] =
@@ -361,7 +365,7 @@ static void print_info_json(const char *name,
 	putchar('}');
 }
 
-/* The options of stat and ls.  Return: 0, OPT_HELP or OPT_BAD. */
+/* The options of ls.  Return: 0, OPT_HELP or OPT_BAD. */
 static int opt_json(const struct command *cmd, int argc, char **argv,
 		    bool *json)
 {
@@ -377,15 +381,65 @@ static int opt_json(const struct command *cmd, int argc, char **argv,
 	return c;
 }
 
+enum stat_format { FORMAT_TEXT, FORMAT_JSON, FORMAT_PROMETHEUS };
+
+/* The options of stat.  Return: 0, OPT_HELP or OPT_BAD. */
+static int opt_format(const struct command *cmd, int argc, char **argv,
+		      enum stat_format *fmt)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = next_opt(cmd, argc, argv, ":h", longopts)) > 0) {
+		if (c == 'j')
+			*fmt = FORMAT_JSON;
+		else if (!strcmp(optarg, "text"))
+			*fmt = FORMAT_TEXT;
+		else if (!strcmp(optarg, "json"))
+			*fmt = FORMAT_JSON;
+		else if (!strcmp(optarg, "prometheus"))
+			*fmt = FORMAT_PROMETHEUS;
+		else {
+			usage_error(cmd,
+				    "--format: '%s' is not text, json or "
+				    "prometheus",
+				    optarg);
+			return OPT_BAD;
+		}
+	}
+	return c;
+}
+
+static void print_info_prometheus(const char *name,
+				  const struct ringcast_ring_stats *info,
+				  const struct ringcast_ring_subscriber *subs,
+				  int nsubs)
+{
+	struct prom_ring r = {
+		.name = name,
+		.st = *info,
+		.subs = subs,
+		.nsubs = nsubs,
+	};
+
+	prom_read_bridges(name, &r);
+	prom_write(stdout, PROM_TEXT, &r, 1);
+}
+
 int cmd_stat(const struct command *cmd, int argc, char **argv)
 {
 	struct ringcast_ring_stats info;
 	struct ringcast_ring_subscriber *subs;
+	enum stat_format fmt = FORMAT_TEXT;
 	const char *name;
-	bool json = false;
 	int err, nsubs;
 
-	err = opt_json(cmd, argc, argv, &json);
+	err = opt_format(cmd, argc, argv, &fmt);
 	if (err)
 		return opt_status(err);
 	name = one_name(cmd, argc, argv);
@@ -395,9 +449,11 @@ int cmd_stat(const struct command *cmd, int argc, char **argv)
 	err = get_ring(name, &info, &subs, &nsubs);
 	if (err < 0)
 		return ring_error(cmd, name, err);
-	if (json) {
+	if (fmt == FORMAT_JSON) {
 		print_info_json(name, &info, subs, nsubs);
 		putchar('\n');
+	} else if (fmt == FORMAT_PROMETHEUS) {
+		print_info_prometheus(name, &info, subs, nsubs);
 	} else {
 		print_info_text(name, &info);
 		print_bridges_text(name);
