@@ -27,7 +27,8 @@
 #define RC_MAGIC 0x3174736163676e72ull /* "rngcast1", little-endian */
 /*
  * 2: an entry's state word carries a claim generation, the life word may
- * say REMOVED, and the header has wake_all_seq: a library of version 1
+ * say REMOVED, and the header has wake_all_seq and blocked_since (both in
+ * bytes version 1 reserved as zero): a library of version 1
  * would take a version 2 ring for a corrupted one, and miss the claims'
  * generations.  An older ring is refused with a clear -EPROTO.
  */
