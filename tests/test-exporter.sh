@@ -3,21 +3,27 @@
 #
 # test-exporter.sh - ringcast-exporter end to end: its output passes
 # `promtool check metrics` for a ring with a reliable, a lossy and a
-# demoted subscriber; OpenMetrics on request; a real Prometheus server,
+# demoted subscriber and a NATS bridge out (`ringcast bridge out`, to a
+# nats-server started here on a free loopback port), whose count of
+# events sent is what was published while it ran; OpenMetrics on
+# request; a real Prometheus server,
 # started here on loopback with a scrape configuration pointing at the
 # exporter (it asks for OpenMetrics), reports through its HTTP API the
 # count of events published;
 # a port in use is a clear error, exit 1.  Skipped, saying why, where
-# the exporter (libmicrohttpd), curl, promtool or prometheus is missing.
+# the exporter (libmicrohttpd), curl, promtool or prometheus is missing;
+# the bridge's part alone where nats-server or the bridge is missing.
 #
 # Environment: RINGCAST_BIN (the tool), RINGCAST_EXPORTER (the exporter;
-# empty when it was not built).
+# empty when it was not built), RINGCAST_BRIDGE (the NATS bridge, which
+# `ringcast bridge` runs; empty when it was not built).
 set -u
 
 . "$(dirname "$0")/tap.sh"
 
 tool=${RINGCAST_BIN:-}
 exporter=${RINGCAST_EXPORTER:-}
+bridge=${RINGCAST_BRIDGE:-}
 [ -x "$tool" ] || skip_all "RINGCAST_BIN is not set to the tool"
 [ -n "$exporter" ] && [ -x "$exporter" ] ||
 	skip_all "ringcast-exporter not built (libmicrohttpd-dev missing)"
@@ -29,12 +35,24 @@ bad=t-exporter-bad-$$
 late=t-exporter-late-$$
 tmp=$(mktemp -d)
 pids=()
+bridge_pid=
+nats_pid=
 
 cleanup()
 {
 	local p
 
 	exec 3>&- 2>/dev/null
+	# The bridge before its server, so that it need not wait to flush.
+	if [ -n "$bridge_pid" ]; then
+		kill "$bridge_pid" 2>/dev/null
+		wait "$bridge_pid" 2>/dev/null
+	fi
+	if [ -n "$nats_pid" ]; then
+		kill "$nats_pid" 2>/dev/null
+		wait "$nats_pid" 2>/dev/null
+	fi
+	rm -rf "$tmp/nats"
 	for p in "${pids[@]}"; do
 		kill -CONT "$p" 2>/dev/null
 		kill "$p" 2>/dev/null
@@ -45,6 +63,8 @@ cleanup()
 	"$tool" rm --force "$ring" >/dev/null 2>&1
 	"$tool" rm --force "$late" >/dev/null 2>&1
 	rm -f "/dev/shm/ringcast.$bad" "/dev/shm/ringcast-lock.$bad"
+	# Left behind only by a bridge that could not clean up.
+	rm -f "/dev/shm/ringcast-bridge.out.$ring"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -126,6 +146,86 @@ pids+=("$exp_pid")
 url=http://127.0.0.1:$port/metrics
 wait_for "the exporter" 100 curl -sf "$url"
 
+# ------------------------------------------------------------------ bridge
+# A NATS bridge out of the ring, through a nats-server of its own on a
+# free loopback port, so that its counters are in what promtool checks
+# below; it reads from the newest event on, so it sends exactly what is
+# published after it is up.
+
+# bridge_metric NAME - the value of NAME{ring="$ring",direction="out"}
+bridge_metric()
+{
+	curl -sf "$url" |
+		sed -n "s/^$1{ring=\"$ring\",direction=\"out\"} //p"
+}
+
+bridge_connected()
+{
+	[ "$(bridge_metric ringcast_bridge_up)" = 1 ] &&
+		[ "$(bridge_metric ringcast_bridge_connected)" = 1 ]
+}
+
+bridge_caught_up()
+{
+	local sent
+
+	sent=$(bridge_metric ringcast_bridge_sent_total)
+	[ -n "$sent" ] && [ "$sent" -ge "$1" ]
+}
+
+nats_listening()
+{
+	bash -c "exec 3<>/dev/tcp/127.0.0.1/$1"
+}
+
+bridge_why=
+if [ -z "$bridge" ] || [ ! -x "$bridge" ]; then
+	bridge_why="ringcast-bridge not built (libnats-dev missing)"
+elif ! command -v nats-server >/dev/null; then
+	bridge_why="nats-server missing (Debian: nats-server)"
+fi
+with_bridge=
+if [ -n "$bridge_why" ]; then
+	skip "a NATS bridge of the ring is exported" "$bridge_why"
+	skip "the bridge's events sent are those published" "$bridge_why"
+else
+	nats_port=$(free_port)
+	mkdir "$tmp/nats"
+	nats-server -a 127.0.0.1 -p "$nats_port" \
+		-P "$tmp/nats/nats.pid" >"$tmp/nats/nats.log" 2>&1 &
+	nats_pid=$!
+	wait_for "nats-server" 100 nats_listening "$nats_port"
+	"$tool" bridge out "$ring" --nats "nats://127.0.0.1:$nats_port" \
+		--max-backoff 0.2 2>"$tmp/bridge.err" &
+	bridge_pid=$!
+	if wait_for "the bridge in the exporter's output" 100 \
+		bridge_connected; then
+		ok "a NATS bridge of the ring is exported"
+		with_bridge=", with a bridge"
+		more=50
+		seq 1 "$more" >&3
+		published=$((published + more))
+		wait_for "the bridge's events" 100 bridge_caught_up "$more"
+		sent=$(bridge_metric ringcast_bridge_sent_total)
+		nread=$(bridge_metric ringcast_bridge_read_total)
+		dropped=$(bridge_metric ringcast_bridge_dropped_total)
+		if [ "$sent" = "$more" ] && [ "$nread" = "$more" ] &&
+			[ "$dropped" = 0 ]; then
+			ok "the bridge's events sent are those published"
+		else
+			not_ok "the bridge's events sent are those published" \
+				"published $more; read '$nread'," \
+				"sent '$sent', dropped '$dropped'"
+		fi
+	else
+		not_ok "a NATS bridge of the ring is exported" \
+			"$(curl -sf "$url" | grep ringcast_bridge)" \
+			"$(cat "$tmp/bridge.err" "$tmp/nats/nats.log")"
+		skip "the bridge's events sent are those published" \
+			"no bridge"
+	fi
+fi
+
 curl -sf "$url" >"$tmp/metrics.txt"
 for mode in reliable lossy demoted; do
 	if grep -q "^ringcast_subscriber_lag{ring=\"$ring\",.*mode=\"$mode\"}" \
@@ -156,7 +256,7 @@ fi
 if command -v promtool >/dev/null; then
 	# promtool reads the text format only; Prometheus itself asks for
 	# OpenMetrics first, so the scrape below parses that.
-	check "promtool check metrics passes on the text format" \
+	check "promtool check metrics passes on the text format$with_bridge" \
 		promtool check metrics <"$tmp/metrics.txt"
 else
 	skip "promtool check metrics" "promtool missing (Debian: prometheus)"
