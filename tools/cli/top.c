@@ -490,10 +490,15 @@ static void top_sort(struct top *t)
 {
 	size_t i;
 
-	qsort_r(t->rings, t->nrings, sizeof(*t->rings), top_cmp_ring, &t->sort);
+	/* qsort_r()'s base may not be NULL, even for no elements. */
+	if (t->nrings > 1)
+		qsort_r(t->rings, t->nrings, sizeof(*t->rings), top_cmp_ring,
+			&t->sort);
 	for (i = 0; i < t->nrings; i++)
-		qsort_r(t->rings[i].subs, (size_t)t->rings[i].nsubs,
-			sizeof(*t->rings[i].subs), top_cmp_sub, &t->sort);
+		if (t->rings[i].nsubs > 1)
+			qsort_r(t->rings[i].subs, (size_t)t->rings[i].nsubs,
+				sizeof(*t->rings[i].subs), top_cmp_sub,
+				&t->sort);
 }
 
 /* The text of one ring, ending with a blank line. */
