@@ -256,6 +256,8 @@ struct ringcast_ring_subscriber {
 	uint64_t aborted; /* holes of dead publishers skipped */
 };
 
+/* The declaration below stays on one line up to its '(' (tools/man). */
+/* clang-format off */
 /**
  * ringcast_ring_get_subscribers() - list the ring's registered subscribers
  * @name: the ring
@@ -267,6 +269,7 @@ struct ringcast_ring_subscriber {
 RINGCAST_API int ringcast_ring_get_subscribers(const char *name,
 					   struct ringcast_ring_subscriber *info,
 					   unsigned int max);
+/* clang-format on */
 
 /* ----------------------------------------------------------------------
  * Monitoring: ringcast_ring(3)
@@ -305,6 +308,8 @@ RINGCAST_API int ringcast_mon_open(const char *name,
 RINGCAST_API int ringcast_mon_get_stats(struct ringcast_mon *mon,
 					struct ringcast_ring_stats *st);
 
+/* The declaration below stays on one line up to its '(' (tools/man). */
+/* clang-format off */
 /**
  * ringcast_mon_get_subscribers() - as ringcast_ring_get_subscribers()
  * @mon:  the monitor; one thread at a time
@@ -318,6 +323,7 @@ RINGCAST_API int ringcast_mon_get_stats(struct ringcast_mon *mon,
 RINGCAST_API int ringcast_mon_get_subscribers(struct ringcast_mon *mon,
 					  struct ringcast_ring_subscriber *info,
 					  unsigned int max);
+/* clang-format on */
 
 /**
  * ringcast_mon_close() - unmap the ring and free the monitor

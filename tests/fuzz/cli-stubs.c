@@ -110,7 +110,7 @@ RINGCAST_API int ringcast_ring_close(const char *name)
 }
 
 RINGCAST_API int ringcast_ring_get_stats(const char *name,
-				    struct ringcast_ring_stats *info)
+					 struct ringcast_ring_stats *info)
 {
 	int r = outcome();
 
@@ -169,9 +169,10 @@ RINGCAST_API int ringcast_ring_list(int (*cb)(const char *name, void *arg),
 	return r;
 }
 
-RINGCAST_API int ringcast_ring_get_subscribers(const char *name,
-					   struct ringcast_ring_subscriber *info,
-					   unsigned int max)
+RINGCAST_API int
+ringcast_ring_get_subscribers(const char *name,
+			      struct ringcast_ring_subscriber *info,
+			      unsigned int max)
 {
 	unsigned int i, n = (sc[2] >> 3) % 6;
 	int r = outcome();
@@ -352,7 +353,7 @@ RINGCAST_API void ringcast_sub_interrupt(struct ringcast_sub *sub)
 }
 
 RINGCAST_API void ringcast_sub_get_stats(const struct ringcast_sub *sub,
-				     struct ringcast_sub_stats *st)
+					 struct ringcast_sub_stats *st)
 {
 	if (st)
 		memset(st, 0, sizeof(*st));
