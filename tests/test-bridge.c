@@ -425,6 +425,27 @@ static struct ringcast_sub *sub_b(const struct world *w)
 	return t_sub(w->b, &o, NULL);
 }
 
+/*
+ * The usual world: ring A created, bridged in (types @types) to B, read
+ * there by *subp, bridged out, and a publisher of A that waits for the
+ * bridge's subscriber.
+ */
+static struct ringcast_pub *world_bridged(struct world *w, const char *tag,
+					  const char *types,
+					  struct ringcast_sub **subp)
+{
+	struct ringcast_pub *pub;
+
+	world_init(w, tag, 0);
+	ck_assert_int_eq(ringcast_ring_create(w->a, NULL, 0), 0);
+	bridge_in(w, pattern(w, types), NULL);
+	*subp = sub_b(w);
+	bridge_out(w, "5");
+	pub = t_pub(w->a, 0);
+	ck_assert_int_ge(ringcast_pub_wait_subscribers(pub, 1, T_WAIT_NS), 1);
+	return pub;
+}
+
 /* Sum of the numbers after @what in the lines of @log. */
 static uint64_t log_sum(const char *log, const char *what)
 {
@@ -471,13 +492,7 @@ START_TEST(test_bridge_end_to_end)
 	struct world w;
 	uint64_t missing;
 
-	world_init(&w, "e2e", 0);
-	ck_assert_int_eq(ringcast_ring_create(w.a, NULL, 0), 0);
-	bridge_in(&w, pattern(&w, "*"), NULL);
-	sub = sub_b(&w);
-	bridge_out(&w, "5");
-	pub = t_pub(w.a, 0);
-	ck_assert_int_ge(ringcast_pub_wait_subscribers(pub, 1, T_WAIT_NS), 1);
+	pub = world_bridged(&w, "e2e", "*", &sub);
 	publish(pub, 0, n / 2, 0, 0);
 	/* A new publisher takes ring A over: a new epoch. */
 	ringcast_pub_detach(pub);
@@ -512,13 +527,7 @@ START_TEST(test_bridge_filter)
 	struct world w;
 	uint64_t missing, last = n - 1;
 
-	world_init(&w, "filter", 0);
-	ck_assert_int_eq(ringcast_ring_create(w.a, NULL, 0), 0);
-	bridge_in(&w, pattern(&w, "2"), NULL);
-	sub = sub_b(&w);
-	bridge_out(&w, "5");
-	pub = t_pub(w.a, 0);
-	ck_assert_int_ge(ringcast_pub_wait_subscribers(pub, 1, T_WAIT_NS), 1);
+	pub = world_bridged(&w, "filter", "2", &sub);
 	publish(pub, 0, n, 0, 0);
 	while (!type2(last))
 		last--;
@@ -729,13 +738,7 @@ START_TEST(test_bridge_stat)
 	const char *out;
 	pid_t in;
 
-	world_init(&w, "stat", 0);
-	ck_assert_int_eq(ringcast_ring_create(w.a, NULL, 0), 0);
-	bridge_in(&w, pattern(&w, "*"), NULL);
-	sub = sub_b(&w);
-	bridge_out(&w, "5");
-	pub = t_pub(w.a, 0);
-	ck_assert_int_ge(ringcast_pub_wait_subscribers(pub, 1, T_WAIT_NS), 1);
+	pub = world_bridged(&w, "stat", "*", &sub);
 	publish(pub, 0, n, 0, 0);
 	ck_assert_uint_eq(receive(sub, n - 1, all, &missing, 0, 0), n);
 	status_wait(&w, "out", w.a, "sent", n, true);
