@@ -184,18 +184,13 @@ static int other_0600(const char *name)
 	return 0;
 }
 
-/* Run the tool under setpriv as the other user; its status and stderr. */
-static int tool_as_other(const char *args, char *err, size_t errlen)
+/* Run a shell command; its exit status, and what it wrote to stderr. */
+static int run_capture(const char *cmd, char *err, size_t errlen)
 {
-	char cmd[1024];
 	FILE *p;
 	size_t n;
 	int status;
 
-	snprintf(cmd, sizeof(cmd),
-		 "setpriv --reuid=%d --regid=%d --clear-groups %s %s "
-		 "</dev/null 2>&1 >/dev/null",
-		 OTHER_UID, OTHER_UID, ring_bin, args);
 	p = popen(cmd, "r");
 	ck_assert_ptr_nonnull(p);
 	n = fread(err, 1, errlen - 1, p);
@@ -203,6 +198,18 @@ static int tool_as_other(const char *args, char *err, size_t errlen)
 	status = pclose(p);
 	ck_assert_msg(WIFEXITED(status), "%s: %#x", cmd, status);
 	return WEXITSTATUS(status);
+}
+
+/* Run the tool under setpriv as the other user; its status and stderr. */
+static int tool_as_other(const char *args, char *err, size_t errlen)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd),
+		 "setpriv --reuid=%d --regid=%d --clear-groups %s %s "
+		 "</dev/null 2>&1 >/dev/null",
+		 OTHER_UID, OTHER_UID, ring_bin, args);
+	return run_capture(cmd, err, errlen);
 }
 
 START_TEST(test_other_0600)
@@ -695,19 +702,10 @@ static int tool_as_root(const char *args, const char *input, char *err,
 			size_t errlen)
 {
 	char cmd[1024];
-	FILE *p;
-	size_t n;
-	int status;
 
 	snprintf(cmd, sizeof(cmd), "printf '%s' | %s %s 2>&1 >/dev/null", input,
 		 ring_bin, args);
-	p = popen(cmd, "r");
-	ck_assert_ptr_nonnull(p);
-	n = fread(err, 1, errlen - 1, p);
-	err[n] = '\0';
-	status = pclose(p);
-	ck_assert_msg(WIFEXITED(status), "%s: %#x", cmd, status);
-	return WEXITSTATUS(status);
+	return run_capture(cmd, err, errlen);
 }
 
 /*
