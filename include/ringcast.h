@@ -128,6 +128,8 @@ enum ringcast_state {
 /* Flags of ringcast_ring_create(). */
 #define RINGCAST_CREATE_EXCL 0x1u /* fail with -EEXIST if it exists */
 #define RINGCAST_CREATE_MULTI_PUB 0x2u /* several publishers at once */
+/* No data area: every event fits a slot (the fixed-size ring). */
+#define RINGCAST_CREATE_NO_DATA 0x4u
 
 /* struct ringcast_ring_opts - geometry of a new ring; 0 for each default */
 struct ringcast_ring_opts {
@@ -136,6 +138,13 @@ struct ringcast_ring_opts {
 	uint32_t max_subscribers; /* table entries, 1 to 4096 (0: 64) */
 	uint32_t mode; /* permission bits, whatever the umask (0: 0600) */
 	uint64_t demote_ns; /* demote stuck reliable ones (0: never) */
+	/*
+	 * Bytes of the data area, where events too large for a slot go: a
+	 * power of two, 4 KiB to 4 GiB (0: 4 MiB; none on a multi-publisher
+	 * ring or with RINGCAST_CREATE_NO_DATA).  The largest event is a
+	 * quarter of it.
+	 */
+	uint64_t data_size;
 };
 
 /**
@@ -211,6 +220,10 @@ struct ringcast_ring_stats {
 	uint32_t table_hwm; /* most table entries ever in use at once */
 	uint32_t publishers; /* publishers attached (alive) */
 	uint64_t blocked_since_ns; /* CLOCK_MONOTONIC start of a wait; 0: none */
+	uint64_t data_size; /* bytes of the data area; 0: none */
+	uint64_t data_written; /* bytes ever written into it, skips included */
+	uint32_t max_event; /* the largest payload: capacity without data area */
+	uint32_t reserved0;
 };
 
 /* Bits of ringcast_ring_stats.features. */
