@@ -668,6 +668,177 @@ START_TEST(test_descriptor_scribbled)
 }
 END_TEST
 
+/* ----------------------------------------------------------------------
+ * Review findings
+ */
+
+/*
+ * A mux queues every event in entries of the slot's capacity: a spilled
+ * event must come out whole (not overflow the queue's buffers).
+ */
+START_TEST(test_mux_spilled)
+{
+	const char *name = t_data_ring("mux-spilled", 64, 128, T_DATA);
+	struct ringcast_mux_opts o = { .flags = RINGCAST_MUX_POST,
+				       .queue_len = 2 };
+	static unsigned char buf[T_MAX_EVENT], chk[T_MAX_EVENT];
+	struct ringcast_mux_sub *q;
+	struct ringcast_mux *mux;
+	struct ringcast_event ev;
+	uint32_t t = 5;
+	uint64_t seq;
+
+	ck_assert_int_eq(ringcast_mux_open(name, &o, &mux), 0);
+	ck_assert_int_eq(ringcast_mux_subscribe(mux, &t, 1, &q), 0);
+	for (seq = 0; seq < 4; seq++) {
+		t_fill(seq, 12000, buf);
+		ck_assert_int_ge(ringcast_mux_post(mux, t, buf, 12000), 0);
+		ck_assert_int_eq(ringcast_mux_next(q, &ev, T_WAIT_NS), 0);
+		ck_assert_uint_eq(ev.seq, seq);
+		ck_assert_uint_eq(ev.len, 12000);
+		ck_assert(t_check(&ev, chk));
+	}
+	ringcast_mux_sub_free(q);
+	ck_assert_int_eq(ringcast_mux_close(mux), 0);
+	t_assert_clean();
+}
+END_TEST
+
+/*
+ * Slots larger than a quarter of the data area: an event that fits its
+ * slot is accepted by publish, so by a batch and a reservation too.
+ */
+START_TEST(test_inline_over_max_event)
+{
+	const char *name = t_data_ring("inline-big", 16, 8192, 4096);
+	static unsigned char buf[2000];
+	struct ringcast_ring_stats info;
+	struct ringcast_msg msg = { .type = 1, .len = 2000, .data = buf };
+	struct ringcast_pub *pub = t_pub(name, 0);
+	void *p;
+
+	t_stat(name, &info);
+	ck_assert_int_ge(ringcast_pub_publish(pub, 1, buf, sizeof(buf)), 0);
+	ck_assert_int_ge(ringcast_pub_publish_batch(pub, &msg, 1), 0);
+	ck_assert_int_eq(ringcast_pub_reserve(pub, sizeof(buf), &p), 0);
+	ck_assert_int_ge(ringcast_pub_commit(pub, 1, sizeof(buf)), 0);
+	/* The largest event is at least what a slot holds. */
+	ck_assert_uint_ge(info.max_event, info.capacity);
+	ck_assert_int_eq(ringcast_pub_close(pub), 0);
+	t_assert_clean();
+}
+END_TEST
+
+/* Offsets of the header's words (layout.h). */
+#define T_OFF_DFLOOR 168
+#define T_OFF_HEAD 192
+#define T_OFF_DINTENT 208
+
+/* An intent scribbled below a borrowed record at its release: -EBADMSG. */
+START_TEST(test_release_bad_intent)
+{
+	const char *name = t_data_ring("release-intent", 16, 128, T_DATA);
+	struct ringcast_sub_opts so = { .from = RINGCAST_FROM_OLDEST };
+	static unsigned char buf[5000];
+	struct ringcast_pub *pub = t_pub(name, 0);
+	struct ringcast_sub *sub = t_sub(name, &so, NULL);
+	struct ringcast_event ev;
+	uint64_t zero = 0;
+
+	t_fill(0, sizeof(buf), buf);
+	ck_assert_int_ge(ringcast_pub_publish(pub, 1, buf, sizeof(buf)), 0);
+	ck_assert_int_eq(ringcast_sub_borrow(sub, &ev, 0), 0);
+	t_poke(name, T_OFF_DINTENT, &zero, sizeof(zero));
+	ck_assert_int_eq(ringcast_sub_release(sub, &ev), -EBADMSG);
+	ringcast_sub_detach(sub);
+	ck_assert_int_eq(ringcast_pub_close(pub), 0);
+	t_assert_clean();
+}
+END_TEST
+
+/*
+ * A lossy reader lapped in the data area while the head was scribbled
+ * high: -EBADMSG or a loss no larger than what was published, and it reads
+ * on once the publisher stores its head again.
+ */
+START_TEST(test_data_lap_scribbled_head)
+{
+	const char *name = t_data_ring("lap-head", 1024, 128, 4096);
+	struct ringcast_sub_opts so = { .from = RINGCAST_FROM_OLDEST };
+	static unsigned char buf[1000];
+	struct ringcast_pub *pub = t_pub(name, 0);
+	struct ringcast_sub *sub = t_sub(name, &so, NULL);
+	struct ringcast_event ev;
+	uint64_t seq, bad = 1ull << 40;
+	int r;
+
+	/* Four records a lap: events 0 to 3 are overwritten. */
+	for (seq = 0; seq < 8; seq++) {
+		t_fill(seq, sizeof(buf), buf);
+		ck_assert_int_ge(ringcast_pub_publish(pub, 1, buf, sizeof(buf)),
+				 0);
+	}
+	t_poke(name, T_OFF_HEAD, &bad, sizeof(bad));
+	r = ringcast_sub_next(sub, &ev, 0);
+	ck_assert(r == -EBADMSG || r == -EOVERFLOW);
+	if (r == -EOVERFLOW)
+		ck_assert_uint_le(ev.lost, 8);
+	/* The publisher stores its own head again with its next event. */
+	ck_assert_int_ge(ringcast_pub_publish(pub, 1, buf, 10), 0);
+	do
+		r = ringcast_sub_next(sub, &ev, 0);
+	while (r == -EOVERFLOW || r == -EBADMSG);
+	ck_assert_int_eq(r, 0);
+	ringcast_sub_detach(sub);
+	ck_assert_int_eq(ringcast_pub_close(pub), 0);
+	t_assert_clean();
+}
+END_TEST
+
+/*
+ * A publisher taking over a ring whose data area never finished a lap
+ * destroys nothing with its first large events: it need not wait for a
+ * reliable subscriber still reading the earlier epoch, nor hide that
+ * epoch's events from readers that start at the oldest.
+ */
+START_TEST(test_takeover_first_lap)
+{
+	const char *name = t_data_ring("takeover-lap", 64, 128, T_DATA);
+	const char *name2 = t_data_ring("takeover-oldest", 64, 128, T_DATA);
+	struct ringcast_sub_opts so = { .from = RINGCAST_FROM_OLDEST,
+					.flags = RINGCAST_SUB_RELIABLE };
+	static unsigned char buf[1000];
+	struct ringcast_ring_stats info;
+	struct ringcast_pub *pub = t_pub(name2, 0);
+	struct ringcast_sub *sub;
+	int i, r;
+
+	/* No reliable subscriber: the oldest stays the earlier epoch's. */
+	for (i = 0; i < 10; i++)
+		ck_assert_int_ge(ringcast_pub_publish(pub, 1, buf, 10), 0);
+	ck_assert_int_eq(ringcast_pub_close(pub), 0);
+	pub = t_pub(name2, RINGCAST_PUB_REOPEN);
+	ck_assert_int_ge(ringcast_pub_publish(pub, 1, buf, sizeof(buf)), 0);
+	t_stat(name2, &info);
+	ck_assert_int_eq(ringcast_pub_close(pub), 0);
+	ck_assert_uint_eq(info.oldest, 0);
+
+	/* A reliable subscriber that has read none of the ten. */
+	pub = t_pub(name, 0);
+	sub = t_sub(name, &so, NULL);
+	for (i = 0; i < 10; i++)
+		ck_assert_int_ge(ringcast_pub_publish(pub, 1, buf, 10), 0);
+	ck_assert_int_eq(ringcast_pub_close(pub), 0);
+	pub = t_pub(name, RINGCAST_PUB_REOPEN);
+	ck_assert_int_eq(ringcast_pub_set_timeout(pub, 0), 0);
+	r = ringcast_pub_publish(pub, 1, buf, sizeof(buf));
+	ringcast_sub_detach(sub);
+	ck_assert_int_eq(ringcast_pub_close(pub), 0);
+	ck_assert_int_ge(r, 0);
+	t_assert_clean();
+}
+END_TEST
+
 static Suite *data_suite(void)
 {
 	Suite *s = suite_create("data");
@@ -697,6 +868,16 @@ static Suite *data_suite(void)
 	tcase_add_test(tc, test_reliable_slow);
 	tcase_add_test(tc, test_reliable_joiners);
 	tcase_add_test(tc, test_kill_mid_event);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("review");
+	t_add_cleanup(tc);
+	tcase_set_timeout(tc, T_CASE_TIMEOUT);
+	tcase_add_test(tc, test_mux_spilled);
+	tcase_add_test(tc, test_inline_over_max_event);
+	tcase_add_test(tc, test_release_bad_intent);
+	tcase_add_test(tc, test_data_lap_scribbled_head);
+	tcase_add_test(tc, test_takeover_first_lap);
 	suite_add_tcase(s, tc);
 	return s;
 }
