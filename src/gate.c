@@ -349,7 +349,12 @@ int rc_pub_droom(struct ringcast_pub *pub, uint64_t q)
 
 	if (likely(q <= pub->dallowed))
 		return 0;
-	need = q > d ? q - d : 0;
+	/* Below one lap nothing is overwritten: no event to wait for. */
+	if (q <= d) {
+		pub->dallowed = d;
+		return 0;
+	}
+	need = q - d;
 	b = (need + quarter - 1) & ~(quarter - 1);
 	pub->dneed = rc_pub_walk(pub, b);
 	if (!rc_pub_scan(pub, pub->head, pub->head))

@@ -234,8 +234,9 @@ int rc_geom_make(uint32_t slots, uint32_t slot_size, uint32_t cap,
 	g->data_off = data_size ? g->total : 0;
 	g->total += data_size;
 	/* A quarter of the data area: see gate.c, rc_pub_droom(). */
-	g->max_event = data_size ? (uint32_t)(data_size / 4) :
-				   slot_size - (uint32_t)sizeof(struct rc_slot);
+	g->max_event = slot_size - (uint32_t)sizeof(struct rc_slot);
+	if (data_size / 4 > g->max_event)
+		g->max_event = (uint32_t)(data_size / 4);
 	if (g->total > (1ull << 40) || g->total > SIZE_MAX) {
 		rc_set_detail("a ring of %llu bytes is too large",
 			      (unsigned long long)g->total);

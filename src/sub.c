@@ -188,6 +188,13 @@ static int rc_sub_data_lapped(struct ringcast_sub *sub, uint64_t c,
 	uint64_t h = smp_load_acquire(&sub->m.hdr->head);
 	uint64_t f = READ_ONCE(sub->m.hdr->dfloor), r, lost;
 
+	/*
+	 * Event c was in its slot at the seqlock's retry, so the head was at
+	 * most a ring past it: one further was scribbled, as rc_sub_lapped()
+	 * says.
+	 */
+	if (h <= c || h - c > sub->m.slot_count)
+		h = c + 1;
 	if (f > h)
 		f = h;
 	r = f + (h - f) / 2;
@@ -711,9 +718,13 @@ RINGCAST_API int ringcast_sub_release(struct ringcast_sub *sub,
 	ev->lost = 0;
 	/* The second half of the read that lent the event. */
 	s2 = rc_slot_read_end(rc_slot_at(&sub->m, sub->cursor));
-	if (s2 == sub->borrow_stamp && sub->borrow_len &&
-	    rc_spill_check(sub, sub->cursor, sub->borrow_pos,
-			   sub->borrow_len)) {
+	r = 0;
+	if (s2 == sub->borrow_stamp && sub->borrow_len)
+		r = rc_spill_check(sub, sub->cursor, sub->borrow_pos,
+				   sub->borrow_len);
+	if (r < 0)
+		return r;
+	if (r) {
 		/* Whole when lent (rc_sub_try()): overwritten since. */
 		r = rc_sub_data_lapped(sub, sub->cursor, ev);
 		rc_sub_after(sub, r);
