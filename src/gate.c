@@ -223,9 +223,15 @@ bool rc_pub_scan(struct ringcast_pub *pub, uint64_t base, uint64_t want)
 	int slowest = -1;
 
 	lim = rc_pub_raise_limit(pub, base, want);
-	/* The data area's floor, stored before [H] as the limit is. */
-	if (pub->dneed > pub->dfloor) {
-		pub->dfloor = pub->dneed;
+	/*
+	 * The data area's floor, stored before [H] as the limit is, and for
+	 * the same reason by every scan of a data wait even when it does not
+	 * rise: only a write of our own before [H] gives the joiner's [J]
+	 * its guarantee, not having read a floor another publisher stored.
+	 */
+	if (pub->dneed) {
+		if (pub->dneed > pub->dfloor)
+			pub->dfloor = pub->dneed;
 		WRITE_ONCE(hdr->dfloor, pub->dfloor);
 	}
 	/*

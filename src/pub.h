@@ -64,7 +64,8 @@ struct ringcast_pub {
 	uint64_t dfloor;
 	uint64_t dneed; /* what the scans of a data wait need; else 0 */
 	uint64_t wpos, wseq;
-	bool reserved_spill; /* the reservation is in the data area */
+	bool reserved_spill; /* the reservation is in the data area, */
+	uint64_t reserved_pos; /* from this data head on */
 
 	/* A publisher of a multi-publisher ring. */
 	bool multi;

@@ -445,6 +445,7 @@ RINGCAST_API int ringcast_pub_reserve_batch(struct ringcast_pub *pub,
 	r = rc_data_room(pub, q);
 	if (r < 0)
 		return r;
+	pub->reserved_pos = pub->dhead;
 	for (i = 0; i < n; i++) {
 		struct rc_slot *s = rc_slot_begin(pub, pub->head + i);
 
@@ -471,7 +472,7 @@ RINGCAST_API int ringcast_pub_commit_batch(struct ringcast_pub *pub,
 {
 	uint32_t bits = 0;
 	unsigned int i;
-	uint64_t ts;
+	uint64_t ts, p;
 
 	if (!pub || !msgs)
 		return -EINVAL;
@@ -484,6 +485,12 @@ RINGCAST_API int ringcast_pub_commit_batch(struct ringcast_pub *pub,
 			return -EINVAL;
 	pub->reserving = false;
 	ts = rc_pub_ts(pub);
+	/*
+	 * Where the reservation's records lie: from our own data head, not
+	 * from the descriptors in shared memory, which a scribble could have
+	 * sent anywhere.
+	 */
+	p = pub->reserved_pos;
 	for (i = 0; i < n; i++) {
 		uint64_t seq = pub->head + i;
 		struct rc_slot *s = rc_slot_at(&pub->m, seq);
@@ -493,15 +500,14 @@ RINGCAST_API int ringcast_pub_commit_batch(struct ringcast_pub *pub,
 		 * after all: into the slot, whose descriptor it replaces
 		 * (the record stays, unreferenced, its length as reserved).
 		 */
-		if (pub->reserved_spill && msgs[i].len <= pub->m.capacity &&
-		    msgs[i].len)
-			rc_copy_in(
-				s->data,
-				rc_rec_at(&pub->m,
-					  READ_ONCE(((struct rc_desc *)s->data)
-							    ->pos)) +
-					1,
-				msgs[i].len);
+		if (pub->reserved_spill) {
+			uint64_t at = rc_data_place(&pub->m, p, pub->reserved);
+
+			p = at + rc_rec_size(pub->reserved);
+			if (msgs[i].len <= pub->m.capacity && msgs[i].len)
+				rc_copy_in(s->data, rc_rec_at(&pub->m, at) + 1,
+					   msgs[i].len);
+		}
 		rc_slot_end(pub, s, seq, msgs[i].type, msgs[i].len, ts);
 		bits |= rc_type_bit(msgs[i].type);
 	}
