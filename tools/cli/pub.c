@@ -25,6 +25,7 @@
 const char pub_help[] =
 	"Usage: ringcast pub NAME [--type T | --typed] [--reopen]\n"
 	"                         [--slots N] [--slot-size BYTES]\n"
+	"                         [--data-size BYTES]\n"
 	"                         [--wait-subscribers N] [--timeout SECONDS]\n"
 	"                         [--any-owner]\n"
 	"\n"
@@ -33,15 +34,16 @@ const char pub_help[] =
 	"stream).  On a multi-publisher ring it publishes beside the\n"
 	"others, and at the end of its input closes the ring only if it\n"
 	"is the last publisher attached (else it just leaves).  The ring\n"
-	"is created if it does not exist; if it does, --slots and\n"
-	"--slot-size, when given, must match it.\n"
+	"is created if it does not exist; if it does, --slots,\n"
+	"--slot-size and --data-size, when given, must match it.\n"
 	"\n"
 	"  --type T           the events' type tag (default 0)\n"
 	"  --typed            each line is 'TYPE PAYLOAD': a decimal type\n"
 	"                     tag, one space or tab, then the payload\n"
 	"  --reopen           publish on a closed ring again (a takeover)\n"
-	"  --slots N          geometry of a new ring, as for 'ringcast\n"
-	"  --slot-size BYTES  create'\n"
+	"  --slots N, --slot-size BYTES, --data-size BYTES\n"
+	"                     geometry of a new ring, as for 'ringcast\n"
+	"                     create' (--data-size 0: no data area)\n"
 	"  --wait-subscribers N\n"
 	"                     before the first event, wait until N\n"
 	"                     subscribers are attached (saying so on\n"
@@ -67,6 +69,7 @@ struct pub_args {
 	unsigned int flags;
 	bool typed;
 	struct ringcast_ring_opts geo; /* zero fields were not given */
+	unsigned int cflags; /* RINGCAST_CREATE_NO_DATA: --data-size 0 */
 	uint32_t wait_subs; /* subscribers to wait for; 0: none */
 	int64_t timeout_ns; /* < 0: wait for ever */
 	const char *timeout; /* as given, for messages */
@@ -88,6 +91,7 @@ struct line_reader {
 static int pub_prepare(const struct command *cmd, const struct pub_args *a)
 {
 	const struct ringcast_ring_opts *geo = &a->geo;
+	bool data = geo->data_size || (a->cflags & RINGCAST_CREATE_NO_DATA);
 	struct ringcast_ring_stats info;
 	int tries, err;
 
@@ -96,17 +100,20 @@ static int pub_prepare(const struct command *cmd, const struct pub_args *a)
 		if (err == 0) {
 			if ((geo->slots && geo->slots != info.slots) ||
 			    (geo->slot_size &&
-			     geo->slot_size != info.slot_size))
+			     geo->slot_size != info.slot_size) ||
+			    (data && geo->data_size != info.data_size))
 				return fail(
 					cmd, a->name,
-					"exists with a different geometry (%u slots of %u bytes)",
-					info.slots, info.slot_size);
+					"exists with a different geometry (%u slots of %u bytes, a data area of %" PRIu64
+					" bytes)",
+					info.slots, info.slot_size,
+					info.data_size);
 			return EXIT_SUCCESS;
 		}
 		if (err != -ENOENT)
 			return ring_error(cmd, a->name, err);
 
-		err = ringcast_ring_create(a->name, geo, 0);
+		err = ringcast_ring_create(a->name, geo, a->cflags);
 		if (err >= 0)
 			return EXIT_SUCCESS;
 		/* Created meanwhile by someone else: look at it again. */
@@ -340,6 +347,7 @@ int cmd_pub(const struct command *cmd, int argc, char **argv)
 		{ "reopen", no_argument, NULL, 'r' },
 		{ "slots", required_argument, NULL, 's' },
 		{ "slot-size", required_argument, NULL, 'z' },
+		{ "data-size", required_argument, NULL, 'd' },
 		{ "wait-subscribers", required_argument, NULL, 'W' },
 		{ "timeout", required_argument, NULL, 'o' },
 		{ "any-owner", no_argument, NULL, 'A' },
@@ -369,7 +377,8 @@ int cmd_pub(const struct command *cmd, int argc, char **argv)
 			break;
 		case 's':
 		case 'z':
-			if (opt_geometry(cmd, c, optarg, &a.geo))
+		case 'd':
+			if (opt_geometry(cmd, c, optarg, &a.geo, &a.cflags))
 				return EXIT_USAGE;
 			break;
 		case 'W':
