@@ -19,8 +19,10 @@
 
 /* Lines published per ringcast_pub_publish_batch() call. */
 #define PUB_BATCH 64
-/* The least size of pub's input buffer; it also holds one whole line. */
+/* pub's first input buffer; it grows up to the longest line and more. */
 #define PUB_BUF_MIN (1u << 20)
+/* The most bytes of a line too long that are read to tell its length. */
+#define PUB_COUNT_MAX (1ull << 30)
 
 const char pub_help[] =
 	"Usage: ringcast pub NAME [--type T | --typed] [--reopen]\n"
@@ -55,12 +57,13 @@ const char pub_help[] =
 	"                     reads whatever is published: only one you\n"
 	"                     trust (without it, such a ring is an error)\n"
 	"\n"
-	"A line longer than the ring's capacity, or a timeout, is an\n"
-	"error: the lines before it are published, the ring is closed,\n"
-	"the status is 1.  A publisher killed by a signal does not close\n"
-	"the ring: subscribers are told that it died.  SIGINT, SIGTERM\n"
-	"and SIGHUP, also while it waits, make it leave the ring that\n"
-	"way, then die by that signal.\n"
+	"A line may be as long as the ring's largest event (max_event\n"
+	"in 'ringcast stat').  A longer line, or a timeout, is an error:\n"
+	"the lines before it are published, nothing of it, the ring is\n"
+	"closed, the status is 1.  A publisher killed by a signal does\n"
+	"not close the ring: subscribers are told that it died.  SIGINT,\n"
+	"SIGTERM and SIGHUP, also while it waits, make it leave the ring\n"
+	"that way, then die by that signal.\n"
 	"Exit status: 0 all published, 1 error, 2 usage.\n";
 
 struct pub_args {
@@ -75,10 +78,14 @@ struct pub_args {
 	const char *timeout; /* as given, for messages */
 };
 
-/* stdin, read with read(2) so that lines go out as soon as they come. */
+/*
+ * stdin, read with read(2) so that lines go out as soon as they come; the
+ * buffer grows while a line does not fit, up to @limit.
+ */
 struct line_reader {
 	char *buf;
 	size_t size;
+	size_t limit; /* the longest line, its newline, and room to read */
 	size_t start; /* the first byte not consumed */
 	size_t end; /* the end of what was read */
 	bool eof;
@@ -187,8 +194,42 @@ static bool split_typed(struct ringcast_msg *msg, const char *line, size_t len)
 }
 
 /*
- * Publish every line of stdin.  Return: an exit status, after saying what
- * went wrong.  The caller closes the ring in every case, so that readers
+ * The length of a line too long to publish, of which @have bytes were
+ * read: the rest is read up to its newline (or the end of the input) and
+ * counted, at most PUB_COUNT_MAX bytes; *@more says that it goes on past
+ * those, or that reading failed.
+ */
+static uint64_t line_length(struct line_reader *in, uint64_t have, bool *more)
+{
+	uint64_t len = have;
+	ssize_t r;
+	char *nl;
+
+	*more = false;
+	if (in->eof)
+		return len;
+	for (;;) {
+		if (caught_signal || len - have > PUB_COUNT_MAX) {
+			*more = true;
+			return len;
+		}
+		r = read(STDIN_FILENO, in->buf, in->size);
+		if (r < 0 && errno == EINTR)
+			continue; /* caught_signal is looked at first */
+		if (r <= 0) {
+			*more = r < 0;
+			return len;
+		}
+		nl = memchr(in->buf, '\n', (size_t)r);
+		if (nl)
+			return len + (uint64_t)(nl - in->buf);
+		len += (uint64_t)r;
+	}
+}
+
+/*
+ * Publish every line of stdin; @cap: the ring's largest event.  Return:
+ * an exit status, after saying what went wrong.  The caller closes the ring in every case, so that readers
  * see the end of the stream after the last line published.
  */
 static int pub_lines(const struct command *cmd, const struct pub_args *a,
@@ -199,15 +240,15 @@ static int pub_lines(const struct command *cmd, const struct pub_args *a,
 	struct ringcast_msg msgs[PUB_BATCH];
 	struct line_reader in = { 0 };
 	uint64_t lineno = 0; /* lines published */
-	bool malformed = false;
+	uint64_t bad_len = 0; /* the line refused: its length */
+	bool malformed = false, more = false, payload = false;
 	int ret = EXIT_FAILURE;
 	unsigned int n;
 	int err;
 
-	/* Room for the longest line and its newline, and more to read. */
-	in.size = max_line + 2 > PUB_BUF_MIN / 2 ?
-			  max_line + 2 + PUB_BUF_MIN / 2 :
-			  PUB_BUF_MIN;
+	/* At most room for the longest line and its newline, and to read. */
+	in.limit = max_line + 2 + PUB_BUF_MIN / 2;
+	in.size = PUB_BUF_MIN < in.limit ? PUB_BUF_MIN : in.limit;
 	in.buf = malloc(in.size);
 	if (!in.buf)
 		return fail(cmd, NULL, "%s", strerror(ENOMEM));
@@ -232,6 +273,7 @@ static int pub_lines(const struct command *cmd, const struct pub_args *a,
 				nl = in.buf + in.end;
 			}
 			len = (size_t)(nl - line);
+			bad_len = len;
 			if (len > max_line)
 				goto bad_line;
 			if (!a->typed) {
@@ -242,6 +284,8 @@ static int pub_lines(const struct command *cmd, const struct pub_args *a,
 				malformed = true;
 				goto bad_line;
 			}
+			bad_len = msgs[n].len;
+			payload = a->typed;
 			if (msgs[n].len > cap)
 				goto bad_line;
 			n++;
@@ -260,11 +304,27 @@ static int pub_lines(const struct command *cmd, const struct pub_args *a,
 
 		/* No complete line left: keep the partial one, read more. */
 		len = in.end - in.start;
-		if (len > max_line)
+		if (len > max_line) {
+			/* Nothing of it was published: tell its length. */
+			bad_len = line_length(&in, len, &more);
 			goto bad_line;
+		}
 		memmove(in.buf, in.buf + in.start, len);
 		in.start = 0;
 		in.end = len;
+		/* The buffer is all one line: grow it (n is 0: no msgs). */
+		if (in.end == in.size) {
+			size_t size = in.size < in.limit / 2 ? 2 * in.size :
+							       in.limit;
+			char *buf = realloc(in.buf, size);
+
+			if (!buf) {
+				ret = fail(cmd, NULL, "%s", strerror(ENOMEM));
+				goto err_free;
+			}
+			in.buf = buf;
+			in.size = size;
+		}
 		r = read(STDIN_FILENO, in.buf + in.end, in.size - in.end);
 		if (r < 0) {
 			if (errno == EINTR)
@@ -291,9 +351,11 @@ bad_line:
 			   lineno + n + 1);
 	else
 		ret = fail(cmd, a->name,
-			   "line %" PRIu64
-			   " is longer than the capacity of %zu bytes",
-			   lineno + n + 1, cap);
+			   "line %" PRIu64 "%s is %s%" PRIu64
+			   " bytes long, above the largest event of %zu bytes: "
+			   "not published",
+			   lineno + n + 1, payload ? "'s payload" : "",
+			   more ? "more than " : "", bad_len, cap);
 	goto err_free;
 err_ring:
 	/* Interrupted by a signal: nothing to say, the caller dies by it. */
@@ -420,7 +482,7 @@ int cmd_pub(const struct command *cmd, int argc, char **argv)
 	atomic_store(&signal_pub, pub);
 	catch_signals(false);
 	ringcast_pub_set_timeout(pub, a.timeout_ns);
-	/* The capacity, which the publisher handle does not tell. */
+	/* The largest event, which the publisher handle does not tell. */
 	err = ringcast_ring_get_stats(a.name, &info);
 	if (err < 0) {
 		ret = ring_error(cmd, a.name, err);
@@ -429,7 +491,7 @@ int cmd_pub(const struct command *cmd, int argc, char **argv)
 
 	ret = a.wait_subs ? pub_wait_subs(cmd, &a, pub) : EXIT_SUCCESS;
 	if (ret == EXIT_SUCCESS)
-		ret = pub_lines(cmd, &a, pub, info.capacity);
+		ret = pub_lines(cmd, &a, pub, largest_event(&info));
 
 out_close:
 	atomic_store(&signal_pub, NULL);
