@@ -495,12 +495,13 @@ RINGCAST_API int ringcast_pub_commit_batch(struct ringcast_pub *pub,
 		 */
 		if (pub->reserved_spill && msgs[i].len <= pub->m.capacity &&
 		    msgs[i].len)
-			memcpy(s->data,
-			       rc_rec_at(&pub->m,
-					 READ_ONCE(((struct rc_desc *)s->data)
-							   ->pos)) +
-				       1,
-			       msgs[i].len);
+			rc_copy_in(
+				s->data,
+				rc_rec_at(&pub->m,
+					  READ_ONCE(((struct rc_desc *)s->data)
+							    ->pos)) +
+					1,
+				msgs[i].len);
 		rc_slot_end(pub, s, seq, msgs[i].type, msgs[i].len, ts);
 		bits |= rc_type_bit(msgs[i].type);
 	}

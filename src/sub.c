@@ -379,8 +379,11 @@ int rc_sub_try(struct ringcast_sub *sub, struct ringcast_event *ev, int how)
 						       rc_sub_data_lapped(
 							       sub, c, ev);
 			}
-			if (how != RC_PEEK)
-				rc_sub_dcross(sub, pos);
+			/*
+			 * Also a peek: the wake it owes waits in sub->dwake
+			 * for the cursor to move past the event.
+			 */
+			rc_sub_dcross(sub, pos);
 		}
 		if (!wanted) {
 			sub->cursor++;
