@@ -11,6 +11,9 @@
  *   mistaken for loss;
  * - events over the server's maximum payload are refused and counted,
  *   the connection survives, and the receiver counts the same gap;
+ * - events larger than a slot cross whole (through both data areas);
+ *   those above ring B's largest event (bridge in --data-size) are
+ *   refused and counted there;
  * - the server killed and restarted in the middle: both bridges
  *   reconnect, the out side lets the publisher go after --hold, and the
  *   loss the receiver reports is exactly what the subscriber missed.
@@ -588,6 +591,89 @@ START_TEST(test_bridge_max_payload)
 END_TEST
 
 /*
+ * Events of any size: ring A (default data area) carries events of 8 B to
+ * 64 KiB; bridge in creates ring B with a 16 KiB data area (events up to
+ * 4 KiB).  Every event goes out; those up to 4 KiB arrive whole, the
+ * 64 KiB ones are refused by B and counted, never cut.
+ */
+#define LARGE_MAX 65536
+
+static size_t large_make(uint64_t i, uint8_t *buf)
+{
+	static const size_t lens[] = { 9, 300, 3000, 4096, 4097, LARGE_MAX };
+	size_t len = lens[i % 6], k;
+
+	memcpy(buf, &i, 8);
+	for (k = 8; k < len; k++)
+		buf[k] = (uint8_t)(i * 13 + k * 7);
+	return len;
+}
+
+START_TEST(test_bridge_large)
+{
+	const uint64_t n = 600, refused = n / 6 * 2;
+	struct ringcast_ring_stats info;
+	struct ringcast_event ev;
+	struct ringcast_pub *pub;
+	struct ringcast_sub *sub;
+	struct world w;
+	uint8_t *buf = malloc(LARGE_MAX);
+	uint64_t i, got = 0;
+	size_t len;
+
+	ck_assert_ptr_nonnull(buf);
+	world_init(&w, "large", 0);
+	ck_assert_int_eq(ringcast_ring_create(w.a, NULL, 0), 0);
+	bridge_in(&w, pattern(&w, "*"), "--data-size=16k");
+	t_stat(w.b, &info);
+	ck_assert_uint_eq(info.data_size, 16384);
+	ck_assert_uint_eq(info.max_event, 4096);
+	sub = sub_b(&w);
+	bridge_out(&w, "5");
+	pub = t_pub(w.a, 0);
+	ck_assert_int_ge(ringcast_pub_wait_subscribers(pub, 1, T_WAIT_NS), 1);
+	for (i = 0; i < n; i++) {
+		int r;
+
+		len = large_make(i, buf);
+		r = ringcast_pub_publish(pub, ev_type(i), buf, len);
+		ck_assert_msg(r >= 0, "publish %" PRIu64 ": %s", i,
+			      ringcast_strerror(r));
+	}
+	/* What B takes: every event but those above 4 KiB, in order. */
+	for (i = 0; i < n; i++) {
+		uint64_t j;
+		int r;
+
+		if (large_make(i, buf) > 4096)
+			continue;
+		r = ringcast_sub_next(sub, &ev, T_WAIT_NS);
+		ck_assert_msg(r == 0, "reading ring B after %" PRIu64 ": %s",
+			      got, ringcast_strerror(r));
+		len = large_make(i, buf);
+		ck_assert_uint_eq(ev.len, len);
+		memcpy(&j, ev.data, 8);
+		ck_assert_uint_eq(j, i);
+		ck_assert_msg(!memcmp(ev.data, buf, len),
+			      "event %" PRIu64 ": other bytes", i);
+		got++;
+	}
+	ck_assert_uint_eq(got, n - refused);
+	status_wait(&w, "out", w.a, "sent", n, true);
+	ck_assert_uint_eq(status_of("out", w.a, "refused"), 0);
+	status_wait(&w, "in", w.b, "refused", refused, true);
+	ck_assert_uint_eq(status_of("in", w.b, "received"), n);
+	ck_assert_uint_eq(status_of("in", w.b, "published"), n - refused);
+	ck_assert_uint_eq(status_of("in", w.b, "lost"), 0);
+	ck_assert(log_has(w.in_log, "larger than the ring's largest event"));
+	ringcast_pub_close(pub);
+	ringcast_sub_detach(sub);
+	free(buf);
+	world_end(&w);
+}
+END_TEST
+
+/*
  * The server killed and restarted between phases.  While it is down
  * bridge out holds the publisher of a 64-slot ring for 0.3 s, then lets
  * go: what it loses is counted, sent on as Ringcast-Dropped, and the
@@ -837,6 +923,7 @@ static Suite *bridge_suite(void)
 	tcase_add_test(tc, test_bridge_end_to_end);
 	tcase_add_test(tc, test_bridge_filter);
 	tcase_add_test(tc, test_bridge_max_payload);
+	tcase_add_test(tc, test_bridge_large);
 	tcase_add_test(tc, test_bridge_restart);
 	tcase_add_test(tc, test_bridge_server_late);
 	tcase_add_test(tc, test_bridge_stat);

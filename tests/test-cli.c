@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -638,14 +639,17 @@ START_TEST(test_cli_pub_long_line)
 	struct proc p;
 	int code;
 
-	EXPECT_EXIT(0, "create", name, "--slot-size", "64");
+	/* No data area: the largest event is a slot's 32 bytes. */
+	EXPECT_EXIT(0, "create", name, "--slot-size", "64", "--data-size", "0");
 	code = RUN(&p,
 		   "short\n"
 		   "this line is longer than thirty-two bytes, by far\n"
 		   "after\n",
 		   "pub", name);
 	ck_assert_int_eq(code, 1);
-	ck_assert_msg(strstr(p.ebuf, "line 2"), "stderr: %s", p.ebuf);
+	ck_assert_msg(strstr(p.ebuf, "line 2 is 49 bytes long, above the "
+				     "largest event of 32 bytes"),
+		      "stderr: %s", p.ebuf);
 	proc_free(&p);
 
 	/* The line before it was published, and the ring closed. */
@@ -655,6 +659,117 @@ START_TEST(test_cli_pub_long_line)
 	code = RUN(&p, NULL, "sub", name, "--from", "oldest");
 	ck_assert_int_eq(code, 0);
 	ck_assert_str_eq(p.obuf, "short\n");
+	proc_free(&p);
+	t_assert_clean();
+}
+END_TEST
+
+/*
+ * --data-size: a power of two from 4k to 4G, or 0 for none; not on a
+ * multi-publisher ring.  What create and pub make of it, as stat says.
+ */
+START_TEST(test_cli_data_size)
+{
+	const char *name = t_name("cli-data-size");
+	struct ringcast_ring_stats info;
+	struct proc p;
+
+	EXPECT_EXIT(2, "create", name, "--data-size", "3k");
+	EXPECT_EXIT(2, "create", name, "--data-size", "5000");
+	EXPECT_EXIT(2, "create", name, "--data-size", "8G");
+	EXPECT_EXIT(2, "create", name, "--data-size", "-4096");
+	EXPECT_EXIT(2, "create", name, "--data-size", "64X");
+	EXPECT_EXIT(2, "create", name, "--data-size");
+	EXPECT_EXIT(2, "create", name, "--multi-publisher", "--data-size",
+		    "64k");
+	EXPECT_EXIT(2, "pub", name, "--data-size", "1000");
+	ck_assert_int_eq(ringcast_ring_get_stats(name, &info), -ENOENT);
+
+	/* The default: a data area of 4 MiB, events up to 1 MiB. */
+	EXPECT_EXIT(0, "create", name);
+	t_stat(name, &info);
+	ck_assert_uint_eq(info.data_size, 4u << 20);
+	ck_assert_uint_eq(info.max_event, 1u << 20);
+	EXPECT_EXIT(0, "rm", name);
+
+	EXPECT_EXIT(0, "create", name, "--data-size", "4k");
+	t_stat(name, &info);
+	ck_assert_uint_eq(info.data_size, 4096);
+	ck_assert_uint_eq(info.max_event, 1024);
+	EXPECT_EXIT(0, "rm", name);
+
+	EXPECT_EXIT(0, "create", name, "--data-size", "0", "--slot-size",
+		    "128");
+	t_stat(name, &info);
+	ck_assert_uint_eq(info.data_size, 0);
+	ck_assert_uint_eq(info.max_event, 96);
+	/* pub: an existing ring must match a --data-size given. */
+	ck_assert_int_eq(RUN(&p, "a\n", "pub", name, "--data-size", "64k"), 1);
+	ck_assert_msg(strstr(p.ebuf, "different geometry"), "stderr: %s",
+		      p.ebuf);
+	proc_free(&p);
+	EXPECT_EXIT(0, "rm", name);
+
+	/* pub creates the ring with it. */
+	ck_assert_int_eq(RUN(&p, "a\n", "pub", name, "--data-size", "1M"), 0);
+	proc_free(&p);
+	t_stat(name, &info);
+	ck_assert_uint_eq(info.data_size, 1u << 20);
+	ck_assert_uint_eq(info.published, 1);
+	t_assert_clean();
+}
+END_TEST
+
+/* stat shows the data area (text, JSON, Prometheus) after a large event. */
+START_TEST(test_cli_stat_data)
+{
+	const char *name = t_name("cli-stat-data");
+	char want[RINGCAST_NAME_MAX + 128], *line;
+	struct ringcast_ring_stats info;
+	struct proc p;
+	size_t len = 100000;
+
+	EXPECT_EXIT(0, "create", name, "--data-size", "1M");
+	line = malloc(len + 2);
+	ck_assert_ptr_nonnull(line);
+	memset(line, 'x', len);
+	strcpy(line + len, "\n");
+	ck_assert_int_eq(RUN(&p, line, "pub", name), 0);
+	proc_free(&p);
+	free(line);
+	t_stat(name, &info);
+	ck_assert_uint_ge(info.data_written, len);
+
+	ck_assert_int_eq(RUN(&p, NULL, "stat", name), 0);
+	ck_assert_ptr_nonnull(strstr(p.obuf, "\ndata_size: 1048576\n"));
+	ck_assert_ptr_nonnull(strstr(p.obuf, "\nmax_event: 262144\n"));
+	snprintf(want, sizeof(want), "\ndata_written: %" PRIu64 "\n",
+		 info.data_written);
+	ck_assert_msg(strstr(p.obuf, want), "no '%s' in: %s", want, p.obuf);
+	proc_free(&p);
+
+	ck_assert_int_eq(RUN(&p, NULL, "stat", name, "--json"), 0);
+	ck_assert_ptr_nonnull(strstr(p.obuf, "\"data_size\":1048576,"));
+	ck_assert_ptr_nonnull(strstr(p.obuf, "\"max_event\":262144,"));
+	snprintf(want, sizeof(want), "\"data_written\":%" PRIu64 ",",
+		 info.data_written);
+	ck_assert_msg(strstr(p.obuf, want), "no '%s' in: %s", want, p.obuf);
+	proc_free(&p);
+
+	ck_assert_int_eq(RUN(&p, NULL, "stat", name, "--format", "prometheus"),
+			 0);
+	snprintf(want, sizeof(want),
+		 "\nringcast_ring_data_size_bytes{ring=\"%s\"} 1048576\n",
+		 name);
+	ck_assert_msg(strstr(p.obuf, want), "no '%s' in: %s", want, p.obuf);
+	snprintf(want, sizeof(want),
+		 "\nringcast_ring_max_event_bytes{ring=\"%s\"} 262144\n", name);
+	ck_assert_msg(strstr(p.obuf, want), "no '%s' in: %s", want, p.obuf);
+	snprintf(want, sizeof(want),
+		 "\nringcast_ring_data_written_bytes_total{ring=\"%s\"} "
+		 "%" PRIu64 "\n",
+		 name, info.data_written);
+	ck_assert_msg(strstr(p.obuf, want), "no '%s' in: %s", want, p.obuf);
 	proc_free(&p);
 	t_assert_clean();
 }
@@ -1714,6 +1829,8 @@ static Suite *cli_suite(void)
 	tcase_add_loop_test(tc, test_cli_sub_bad_ring, DAMAGE_SUM,
 			    DAMAGE_VERSION + 1);
 	tcase_add_test(tc, test_cli_pub_long_line);
+	tcase_add_test(tc, test_cli_data_size);
+	tcase_add_test(tc, test_cli_stat_data);
 	tcase_add_test(tc, test_cli_pipeline);
 	tcase_add_test(tc, test_cli_multi_publisher);
 	tcase_add_test(tc, test_cli_sub_count);

@@ -243,6 +243,19 @@ else
 	not_ok "ringcast_ring_published_total is what was published" \
 		"$(grep published "$tmp/metrics.txt")"
 fi
+# The data area of a ring created with no --data-size: 4 MiB, events up
+# to 1 MiB, and what was written into it (a counter).
+if grep -qx "ringcast_ring_data_size_bytes{ring=\"$ring\"} 4194304" \
+	"$tmp/metrics.txt" &&
+	grep -qx "ringcast_ring_max_event_bytes{ring=\"$ring\"} 1048576" \
+		"$tmp/metrics.txt" &&
+	grep -q "^ringcast_ring_data_written_bytes_total{ring=\"$ring\"} " \
+		"$tmp/metrics.txt"; then
+	ok "the data area's size, use and largest event are exported"
+else
+	not_ok "the data area's size, use and largest event are exported" \
+		"$(grep -E 'data|max_event' "$tmp/metrics.txt")"
+fi
 curl -sf -H 'Accept: application/openmetrics-text; version=1.0.0' \
 	-D "$tmp/om.headers" "$url" >"$tmp/metrics.om"
 if grep -qi '^content-type: application/openmetrics-text' \

@@ -62,6 +62,30 @@ static inline int parse_u64(const char *s, uint64_t max, bool suffix,
 }
 
 /*
+ * The bytes of a ring's data area (struct ringcast_ring_opts.data_size):
+ * a power of two from 4 KiB to 4 GiB, with an optional suffix; 0 asks for
+ * no data area (RINGCAST_CREATE_NO_DATA).  Return: 0, -EINVAL (not a
+ * size), -ERANGE (out of range) or -EDOM (not a power of two).
+ */
+#define DATA_SIZE_MIN (4ull << 10)
+#define DATA_SIZE_MAX (4ull << 30)
+
+static inline int parse_data_size(const char *s, uint64_t *out)
+{
+	uint64_t v;
+	int err = parse_u64(s, DATA_SIZE_MAX, true, &v);
+
+	if (err)
+		return err;
+	if (v && v < DATA_SIZE_MIN)
+		return -ERANGE;
+	if (v & (v - 1))
+		return -EDOM;
+	*out = v;
+	return 0;
+}
+
+/*
  * Seconds, fractions allowed, at most 10^9, into nanoseconds (rounded).
  * Return: 0 or -EINVAL.
  */

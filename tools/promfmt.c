@@ -121,6 +121,14 @@ RING_GET(slot_size, U)
 RING_GET(demote_ns, NS)
 RING_GET(publisher_alive, I)
 RING_GET(publishers, U)
+RING_GET(data_size, U)
+RING_GET(data_written, U)
+
+static struct prom_val get_max_event(const struct ringcast_ring_stats *st)
+{
+	/* A ring that does not say: its events fit a slot. */
+	return U(st->max_event ? st->max_event : st->capacity);
+}
 
 static struct prom_val get_retained(const struct ringcast_ring_stats *st)
 {
@@ -158,12 +166,21 @@ static const struct ring_family ring_families[] = {
 	  get_table_hwm },
 	{ "ringcast_ring_size_bytes", GAUGE,
 	  "Bytes of the ring's shared-memory object.", get_size },
-	{ "ringcast_ring_slots", GAUGE, "Slots of the ring's data area.",
-	  get_slots },
+	{ "ringcast_ring_slots", GAUGE, "Slots of the ring.", get_slots },
 	{ "ringcast_ring_slot_size_bytes", GAUGE,
 	  "Bytes of each slot, its event header included.", get_slot_size },
+	{ "ringcast_ring_data_size_bytes", GAUGE,
+	  "Bytes of the ring's data area, where events too large for a "
+	  "slot go; 0: none.",
+	  get_data_size },
+	{ "ringcast_ring_data_written_bytes", COUNTER,
+	  "Bytes written into the ring's data area, the skips at its end "
+	  "included.",
+	  get_data_written },
+	{ "ringcast_ring_max_event_bytes", GAUGE,
+	  "The largest event payload the ring takes.", get_max_event },
 	{ "ringcast_ring_retained_events", GAUGE,
-	  "Events the data area holds now (head - oldest).", get_retained },
+	  "Events the ring holds now (head - oldest).", get_retained },
 	{ "ringcast_ring_demote_seconds", GAUGE,
 	  "The ring's demotion limit for stuck reliable subscribers; 0: "
 	  "never.",

@@ -85,6 +85,7 @@ struct bridge {
 	uint32_t from; /* out: enum ringcast_from */
 	bool wait_ring; /* out: wait for the ring to be created */
 	struct ringcast_ring_opts geo; /* in: a new ring's geometry */
+	unsigned int create_flags; /* in: RINGCAST_CREATE_NO_DATA */
 	unsigned int pub_flags; /* in: RINGCAST_PUB_ANY_OWNER (--any-owner) */
 	int64_t backoff_max_ms;
 	char status_path[PATH_MAX];

@@ -45,6 +45,7 @@ struct origin {
 struct in {
 	struct bridge *b;
 	struct ringcast_pub *pub;
+	uint64_t max_event; /* the ring's largest event */
 	natsSubscription *sub;
 	struct origin *origins;
 	size_t norigins;
@@ -374,9 +375,10 @@ static int in_msg(struct in *in, natsMsg *m)
 		in->refused++;
 		if (in_may_report(in))
 			bridge_log(b,
-				   "a message of %d bytes on %s does not "
-				   "fit in the ring's slots: refused",
-				   len, subj);
+				   "a message of %d bytes on %s is larger "
+				   "than the ring's largest event (%" PRIu64
+				   " bytes): refused",
+				   len, subj, in->max_event);
 		return 0;
 	}
 	if (r == -EINTR)
@@ -392,12 +394,13 @@ static int in_msg(struct in *in, natsMsg *m)
 static int in_open_ring(struct in *in)
 {
 	struct bridge *b = in->b;
+	struct ringcast_ring_stats st;
 	int r;
 
 	r = ringcast_pub_attach(b->name, RINGCAST_PUB_REOPEN | b->pub_flags,
 				&in->pub);
 	if (r == -ENOENT) {
-		r = ringcast_ring_create(b->name, &b->geo, 0);
+		r = ringcast_ring_create(b->name, &b->geo, b->create_flags);
 		if (r == 0)
 			bridge_log(b, "created the ring");
 		if (r >= 0 || r == -EEXIST)
@@ -416,6 +419,9 @@ static int in_open_ring(struct in *in)
 		return r;
 	}
 	atomic_store(&signal_pub, in->pub);
+	/* For messages only: the library refuses what is too large. */
+	if (ringcast_ring_get_stats(b->name, &st) == 0)
+		in->max_event = st.max_event ? st.max_event : st.capacity;
 	return 0;
 }
 

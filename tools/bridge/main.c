@@ -28,6 +28,7 @@ static const char usage_text[] =
 	"                           [--from newest|oldest] [--wait]\n"
 	"       ringcast-bridge in NAME [--nats URL] [--subject PATTERN]\n"
 	"                          [--slots N] [--slot-size BYTES]\n"
+	"                          [--data-size BYTES]\n"
 	"                          [--any-owner]\n"
 	"       ringcast-bridge stat NAME\n"
 	"Common options: [--host NAME] [--max-backoff SECONDS]\n"
@@ -49,9 +50,13 @@ static const char usage_text[] =
 	"(default ringcast.NAME.*; ringcast.NAME.7 for type 7 only) and\n"
 	"publish every message into the ring with its type tag.  Gaps are\n"
 	"detected per origin and type, reported on stderr and counted.\n"
-	"  --slots N, --slot-size BYTES  geometry of a ring it creates\n"
+	"  --slots N, --slot-size BYTES, --data-size BYTES\n"
+	"                  geometry of a ring it creates, as 'ringcast\n"
+	"                  create' takes it (--data-size 0: no data area)\n"
 	"  --any-owner     publish into the ring even when it belongs to\n"
 	"                  another user (who reads whatever is published)\n"
+	"Messages larger than the ring's largest event are refused and\n"
+	"counted.\n"
 	"\n"
 	"  --nats URL      the server (default nats://127.0.0.1:4222); the\n"
 	"                  first connection and later ones are retried for\n"
@@ -132,6 +137,7 @@ enum {
 	OPT_WAIT,
 	OPT_SLOTS,
 	OPT_SLOT_SIZE,
+	OPT_DATA_SIZE,
 	OPT_HOST,
 	OPT_BACKOFF,
 	OPT_ANY_OWNER,
@@ -146,6 +152,7 @@ static const struct option longopts[] = {
 	{ "wait", no_argument, NULL, OPT_WAIT },
 	{ "slots", required_argument, NULL, OPT_SLOTS },
 	{ "slot-size", required_argument, NULL, OPT_SLOT_SIZE },
+	{ "data-size", required_argument, NULL, OPT_DATA_SIZE },
 	{ "host", required_argument, NULL, OPT_HOST },
 	{ "max-backoff", required_argument, NULL, OPT_BACKOFF },
 	{ "any-owner", no_argument, NULL, OPT_ANY_OWNER },
@@ -211,6 +218,14 @@ static int parse(struct bridge *b, int argc, char **argv)
 		case OPT_SLOT_SIZE:
 			if (out || parse_size(optarg, &b->geo.slot_size))
 				return usage("bad --slot-size");
+			break;
+		case OPT_DATA_SIZE:
+			if (out || parse_data_size(optarg, &b->geo.data_size))
+				return usage("bad --data-size");
+			if (b->geo.data_size)
+				b->create_flags &= ~RINGCAST_CREATE_NO_DATA;
+			else
+				b->create_flags |= RINGCAST_CREATE_NO_DATA;
 			break;
 		case OPT_HOST:
 			if (!*optarg || strlen(optarg) >= sizeof(b->host))

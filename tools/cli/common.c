@@ -243,16 +243,36 @@ void print_help(const struct command *cmd, FILE *f)
 
 /*
  * A ring's geometry and settings, the options of create that pub shares:
- * option @c's value @arg into @geo.  Return: 0, or EXIT_USAGE after saying
- * what is wrong.
+ * option @c's value @arg into @geo and the creation flags @cflags (--data-size
+ * 0: RINGCAST_CREATE_NO_DATA).  Return: 0, or EXIT_USAGE after saying what
+ * is wrong.
  */
 int opt_geometry(const struct command *cmd, int c, const char *arg,
-		 struct ringcast_ring_opts *geo)
+		 struct ringcast_ring_opts *geo, unsigned int *cflags)
 {
 	int64_t ns;
 	uint64_t v;
+	int err;
 
 	switch (c) {
+	case 'd':
+		err = parse_data_size(arg, &v);
+		if (err == -EDOM)
+			return usage_error(
+				cmd, "--data-size: %s is not a power of two",
+				arg);
+		if (err)
+			return usage_error(
+				cmd,
+				"--data-size: '%s' is not 0 (none) or a size "
+				"from 4k to 4G",
+				arg);
+		geo->data_size = v;
+		if (v)
+			*cflags &= ~RINGCAST_CREATE_NO_DATA;
+		else
+			*cflags |= RINGCAST_CREATE_NO_DATA;
+		return 0;
 	case 's':
 		return opt_u32(cmd, "slots", arg, RINGCAST_MIN_SLOTS,
 			       RINGCAST_MAX_SLOTS, true, &geo->slots);
@@ -282,6 +302,11 @@ int opt_geometry(const struct command *cmd, int c, const char *arg,
 		return 0;
 	}
 	return EXIT_USAGE;
+}
+
+uint64_t largest_event(const struct ringcast_ring_stats *info)
+{
+	return info->max_event ? info->max_event : info->capacity;
 }
 
 /* ----------------------------------------------------------------------

@@ -68,7 +68,9 @@ int opt_u32(const struct command *cmd, const char *opt, const char *arg,
 int opt_seconds(const struct command *cmd, const char *opt, const char *arg,
 		int64_t min_ns, const char *what, int64_t *ns);
 int opt_geometry(const struct command *cmd, int c, const char *arg,
-		 struct ringcast_ring_opts *geo);
+		 struct ringcast_ring_opts *geo, unsigned int *cflags);
+/* The largest event of a ring: max_event, or the capacity of an old one. */
+uint64_t largest_event(const struct ringcast_ring_stats *info);
 const char *one_name(const struct command *cmd, int argc, char **argv);
 int no_args(const struct command *cmd, int argc, char **argv);
 void print_help(const struct command *cmd, FILE *f);

@@ -19,12 +19,15 @@
 
 /* Lines published per ringcast_pub_publish_batch() call. */
 #define PUB_BATCH 64
-/* The least size of pub's input buffer; it also holds one whole line. */
+/* pub's first input buffer; it grows up to the longest line and more. */
 #define PUB_BUF_MIN (1u << 20)
+/* The most bytes of a line too long that are read to tell its length. */
+#define PUB_COUNT_MAX (1ull << 30)
 
 const char pub_help[] =
 	"Usage: ringcast pub NAME [--type T | --typed] [--reopen]\n"
 	"                         [--slots N] [--slot-size BYTES]\n"
+	"                         [--data-size BYTES]\n"
 	"                         [--wait-subscribers N] [--timeout SECONDS]\n"
 	"                         [--any-owner]\n"
 	"\n"
@@ -33,15 +36,16 @@ const char pub_help[] =
 	"stream).  On a multi-publisher ring it publishes beside the\n"
 	"others, and at the end of its input closes the ring only if it\n"
 	"is the last publisher attached (else it just leaves).  The ring\n"
-	"is created if it does not exist; if it does, --slots and\n"
-	"--slot-size, when given, must match it.\n"
+	"is created if it does not exist; if it does, --slots,\n"
+	"--slot-size and --data-size, when given, must match it.\n"
 	"\n"
 	"  --type T           the events' type tag (default 0)\n"
 	"  --typed            each line is 'TYPE PAYLOAD': a decimal type\n"
 	"                     tag, one space or tab, then the payload\n"
 	"  --reopen           publish on a closed ring again (a takeover)\n"
-	"  --slots N          geometry of a new ring, as for 'ringcast\n"
-	"  --slot-size BYTES  create'\n"
+	"  --slots N, --slot-size BYTES, --data-size BYTES\n"
+	"                     geometry of a new ring, as for 'ringcast\n"
+	"                     create' (--data-size 0: no data area)\n"
 	"  --wait-subscribers N\n"
 	"                     before the first event, wait until N\n"
 	"                     subscribers are attached (saying so on\n"
@@ -53,12 +57,13 @@ const char pub_help[] =
 	"                     reads whatever is published: only one you\n"
 	"                     trust (without it, such a ring is an error)\n"
 	"\n"
-	"A line longer than the ring's capacity, or a timeout, is an\n"
-	"error: the lines before it are published, the ring is closed,\n"
-	"the status is 1.  A publisher killed by a signal does not close\n"
-	"the ring: subscribers are told that it died.  SIGINT, SIGTERM\n"
-	"and SIGHUP, also while it waits, make it leave the ring that\n"
-	"way, then die by that signal.\n"
+	"A line may be as long as the ring's largest event (max_event\n"
+	"in 'ringcast stat').  A longer line, or a timeout, is an error:\n"
+	"the lines before it are published, nothing of it, the ring is\n"
+	"closed, the status is 1.  A publisher killed by a signal does\n"
+	"not close the ring: subscribers are told that it died.  SIGINT,\n"
+	"SIGTERM and SIGHUP, also while it waits, make it leave the ring\n"
+	"that way, then die by that signal.\n"
 	"Exit status: 0 all published, 1 error, 2 usage.\n";
 
 struct pub_args {
@@ -67,15 +72,20 @@ struct pub_args {
 	unsigned int flags;
 	bool typed;
 	struct ringcast_ring_opts geo; /* zero fields were not given */
+	unsigned int cflags; /* RINGCAST_CREATE_NO_DATA: --data-size 0 */
 	uint32_t wait_subs; /* subscribers to wait for; 0: none */
 	int64_t timeout_ns; /* < 0: wait for ever */
 	const char *timeout; /* as given, for messages */
 };
 
-/* stdin, read with read(2) so that lines go out as soon as they come. */
+/*
+ * stdin, read with read(2) so that lines go out as soon as they come; the
+ * buffer grows while a line does not fit, up to @limit.
+ */
 struct line_reader {
 	char *buf;
 	size_t size;
+	size_t limit; /* the longest line, its newline, and room to read */
 	size_t start; /* the first byte not consumed */
 	size_t end; /* the end of what was read */
 	bool eof;
@@ -88,6 +98,7 @@ struct line_reader {
 static int pub_prepare(const struct command *cmd, const struct pub_args *a)
 {
 	const struct ringcast_ring_opts *geo = &a->geo;
+	bool data = geo->data_size || (a->cflags & RINGCAST_CREATE_NO_DATA);
 	struct ringcast_ring_stats info;
 	int tries, err;
 
@@ -96,17 +107,20 @@ static int pub_prepare(const struct command *cmd, const struct pub_args *a)
 		if (err == 0) {
 			if ((geo->slots && geo->slots != info.slots) ||
 			    (geo->slot_size &&
-			     geo->slot_size != info.slot_size))
+			     geo->slot_size != info.slot_size) ||
+			    (data && geo->data_size != info.data_size))
 				return fail(
 					cmd, a->name,
-					"exists with a different geometry (%u slots of %u bytes)",
-					info.slots, info.slot_size);
+					"exists with a different geometry (%u slots of %u bytes, a data area of %" PRIu64
+					" bytes)",
+					info.slots, info.slot_size,
+					info.data_size);
 			return EXIT_SUCCESS;
 		}
 		if (err != -ENOENT)
 			return ring_error(cmd, a->name, err);
 
-		err = ringcast_ring_create(a->name, geo, 0);
+		err = ringcast_ring_create(a->name, geo, a->cflags);
 		if (err >= 0)
 			return EXIT_SUCCESS;
 		/* Created meanwhile by someone else: look at it again. */
@@ -180,8 +194,42 @@ static bool split_typed(struct ringcast_msg *msg, const char *line, size_t len)
 }
 
 /*
- * Publish every line of stdin.  Return: an exit status, after saying what
- * went wrong.  The caller closes the ring in every case, so that readers
+ * The length of a line too long to publish, of which @have bytes were
+ * read: the rest is read up to its newline (or the end of the input) and
+ * counted, at most PUB_COUNT_MAX bytes; *@more says that it goes on past
+ * those, or that reading failed.
+ */
+static uint64_t line_length(struct line_reader *in, uint64_t have, bool *more)
+{
+	uint64_t len = have;
+	ssize_t r;
+	char *nl;
+
+	*more = false;
+	if (in->eof)
+		return len;
+	for (;;) {
+		if (caught_signal || len - have > PUB_COUNT_MAX) {
+			*more = true;
+			return len;
+		}
+		r = read(STDIN_FILENO, in->buf, in->size);
+		if (r < 0 && errno == EINTR)
+			continue; /* caught_signal is looked at first */
+		if (r <= 0) {
+			*more = r < 0;
+			return len;
+		}
+		nl = memchr(in->buf, '\n', (size_t)r);
+		if (nl)
+			return len + (uint64_t)(nl - in->buf);
+		len += (uint64_t)r;
+	}
+}
+
+/*
+ * Publish every line of stdin; @cap: the ring's largest event.  Return:
+ * an exit status, after saying what went wrong.  The caller closes the ring in every case, so that readers
  * see the end of the stream after the last line published.
  */
 static int pub_lines(const struct command *cmd, const struct pub_args *a,
@@ -192,15 +240,15 @@ static int pub_lines(const struct command *cmd, const struct pub_args *a,
 	struct ringcast_msg msgs[PUB_BATCH];
 	struct line_reader in = { 0 };
 	uint64_t lineno = 0; /* lines published */
-	bool malformed = false;
+	uint64_t bad_len = 0; /* the line refused: its length */
+	bool malformed = false, more = false, payload = false;
 	int ret = EXIT_FAILURE;
 	unsigned int n;
 	int err;
 
-	/* Room for the longest line and its newline, and more to read. */
-	in.size = max_line + 2 > PUB_BUF_MIN / 2 ?
-			  max_line + 2 + PUB_BUF_MIN / 2 :
-			  PUB_BUF_MIN;
+	/* At most room for the longest line and its newline, and to read. */
+	in.limit = max_line + 2 + PUB_BUF_MIN / 2;
+	in.size = PUB_BUF_MIN < in.limit ? PUB_BUF_MIN : in.limit;
 	in.buf = malloc(in.size);
 	if (!in.buf)
 		return fail(cmd, NULL, "%s", strerror(ENOMEM));
@@ -225,6 +273,7 @@ static int pub_lines(const struct command *cmd, const struct pub_args *a,
 				nl = in.buf + in.end;
 			}
 			len = (size_t)(nl - line);
+			bad_len = len;
 			if (len > max_line)
 				goto bad_line;
 			if (!a->typed) {
@@ -235,6 +284,8 @@ static int pub_lines(const struct command *cmd, const struct pub_args *a,
 				malformed = true;
 				goto bad_line;
 			}
+			bad_len = msgs[n].len;
+			payload = a->typed;
 			if (msgs[n].len > cap)
 				goto bad_line;
 			n++;
@@ -253,11 +304,27 @@ static int pub_lines(const struct command *cmd, const struct pub_args *a,
 
 		/* No complete line left: keep the partial one, read more. */
 		len = in.end - in.start;
-		if (len > max_line)
+		if (len > max_line) {
+			/* Nothing of it was published: tell its length. */
+			bad_len = line_length(&in, len, &more);
 			goto bad_line;
+		}
 		memmove(in.buf, in.buf + in.start, len);
 		in.start = 0;
 		in.end = len;
+		/* The buffer is all one line: grow it (n is 0: no msgs). */
+		if (in.end == in.size) {
+			size_t size = in.size < in.limit / 2 ? 2 * in.size :
+							       in.limit;
+			char *buf = realloc(in.buf, size);
+
+			if (!buf) {
+				ret = fail(cmd, NULL, "%s", strerror(ENOMEM));
+				goto err_free;
+			}
+			in.buf = buf;
+			in.size = size;
+		}
 		r = read(STDIN_FILENO, in.buf + in.end, in.size - in.end);
 		if (r < 0) {
 			if (errno == EINTR)
@@ -284,9 +351,11 @@ bad_line:
 			   lineno + n + 1);
 	else
 		ret = fail(cmd, a->name,
-			   "line %" PRIu64
-			   " is longer than the capacity of %zu bytes",
-			   lineno + n + 1, cap);
+			   "line %" PRIu64 "%s is %s%" PRIu64
+			   " bytes long, above the largest event of %zu bytes: "
+			   "not published",
+			   lineno + n + 1, payload ? "'s payload" : "",
+			   more ? "more than " : "", bad_len, cap);
 	goto err_free;
 err_ring:
 	/* Interrupted by a signal: nothing to say, the caller dies by it. */
@@ -340,6 +409,7 @@ int cmd_pub(const struct command *cmd, int argc, char **argv)
 		{ "reopen", no_argument, NULL, 'r' },
 		{ "slots", required_argument, NULL, 's' },
 		{ "slot-size", required_argument, NULL, 'z' },
+		{ "data-size", required_argument, NULL, 'd' },
 		{ "wait-subscribers", required_argument, NULL, 'W' },
 		{ "timeout", required_argument, NULL, 'o' },
 		{ "any-owner", no_argument, NULL, 'A' },
@@ -369,7 +439,8 @@ int cmd_pub(const struct command *cmd, int argc, char **argv)
 			break;
 		case 's':
 		case 'z':
-			if (opt_geometry(cmd, c, optarg, &a.geo))
+		case 'd':
+			if (opt_geometry(cmd, c, optarg, &a.geo, &a.cflags))
 				return EXIT_USAGE;
 			break;
 		case 'W':
@@ -411,7 +482,7 @@ int cmd_pub(const struct command *cmd, int argc, char **argv)
 	atomic_store(&signal_pub, pub);
 	catch_signals(false);
 	ringcast_pub_set_timeout(pub, a.timeout_ns);
-	/* The capacity, which the publisher handle does not tell. */
+	/* The largest event, which the publisher handle does not tell. */
 	err = ringcast_ring_get_stats(a.name, &info);
 	if (err < 0) {
 		ret = ring_error(cmd, a.name, err);
@@ -420,7 +491,7 @@ int cmd_pub(const struct command *cmd, int argc, char **argv)
 
 	ret = a.wait_subs ? pub_wait_subs(cmd, &a, pub) : EXIT_SUCCESS;
 	if (ret == EXIT_SUCCESS)
-		ret = pub_lines(cmd, &a, pub, info.capacity);
+		ret = pub_lines(cmd, &a, pub, largest_event(&info));
 
 out_close:
 	atomic_store(&signal_pub, NULL);

@@ -19,8 +19,10 @@
 
 const char create_help[] =
 	"Usage: ringcast create NAME [--slots N] [--slot-size BYTES]\n"
+	"                            [--data-size BYTES]\n"
 	"                            [--max-subscribers N] [--mode OCTAL]\n"
 	"                            [--demote-after SECONDS]\n"
+	"                            [--multi-publisher]\n"
 	"\n"
 	"Create the ring NAME; fail if it exists.\n"
 	"\n"
@@ -28,7 +30,11 @@ const char create_help[] =
 	"                       (default 4096)\n"
 	"  --slot-size BYTES    bytes per slot, a power of two from 64 to\n"
 	"                       16M (default 256); an event carries up to\n"
-	"                       this minus 32 bytes of payload\n"
+	"                       this minus 32 bytes of payload inline\n"
+	"  --data-size BYTES    bytes of the data area, where larger events\n"
+	"                       go: a power of two from 4k to 4G (default\n"
+	"                       4M); the largest event is a quarter of it;\n"
+	"                       0: no data area, every event fits a slot\n"
 	"  --max-subscribers N  subscriber table entries, 1 to 4096\n"
 	"                       (default 64)\n"
 	"  --mode OCTAL         permissions, whatever the umask\n"
@@ -39,7 +45,8 @@ const char create_help[] =
 	"                       allowed) is demoted to lossy; 0 or absent:\n"
 	"                       wait for it for ever\n"
 	"  --multi-publisher    any number of processes may publish at\n"
-	"                       once ('ringcast pub' on it joins them)\n"
+	"                       once ('ringcast pub' on it joins them);\n"
+	"                       such a ring has no data area\n"
 	"\n"
 	"Sizes take a k, M or G suffix (powers of 1024).\n"
 	"Exit status: 0 created, 1 error (it exists...), 2 usage.\n";
@@ -49,6 +56,7 @@ int cmd_create(const struct command *cmd, int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "slots", required_argument, NULL, 's' },
 		{ "slot-size", required_argument, NULL, 'z' },
+		{ "data-size", required_argument, NULL, 'd' },
 		{ "max-subscribers", required_argument, NULL, 'S' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "demote-after", required_argument, NULL, 'D' },
@@ -64,11 +72,14 @@ int cmd_create(const struct command *cmd, int argc, char **argv)
 	while ((c = next_opt(cmd, argc, argv, ":h", longopts)) > 0) {
 		if (c == 'M')
 			flags |= RINGCAST_CREATE_MULTI_PUB;
-		else if (opt_geometry(cmd, c, optarg, &geo))
+		else if (opt_geometry(cmd, c, optarg, &geo, &flags))
 			return EXIT_USAGE;
 	}
 	if (c)
 		return opt_status(c);
+	if ((flags & RINGCAST_CREATE_MULTI_PUB) && geo.data_size)
+		return usage_error(cmd, "a multi-publisher ring has no data "
+					"area: --data-size 0 or none");
 	name = one_name(cmd, argc, argv);
 	if (!name)
 		return EXIT_USAGE;

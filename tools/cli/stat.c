@@ -20,7 +20,9 @@ const char stat_help[] =
 	"Usage: ringcast stat NAME [--format text|json|prometheus] [--json]\n"
 	"\n"
 	"Validate the ring and print a snapshot of it: 'key: value'\n"
-	"lines, then a table of its registered subscribers (id, pid,\n"
+	"lines (data_size: bytes of its data area, 0 none; max_event: the\n"
+	"largest event it takes; data_written: bytes ever written into\n"
+	"its data area), then a table of its registered subscribers (id, pid,\n"
 	"alive, mode reliable, lossy or demoted, filtered, cursor, lag,\n"
 	"delivered, skipped, lost, aborted); or one JSON object with\n"
 	"--json, the table as its array 'subscribers'.  There the epoch\n"
@@ -226,6 +228,8 @@ static void print_info_text(const char *name,
 	       "slots: %" PRIu32 "\n"
 	       "slot_size: %" PRIu32 "\n"
 	       "capacity: %" PRIu32 "\n"
+	       "data_size: %" PRIu64 "\n"
+	       "max_event: %" PRIu64 "\n"
 	       "max_subscribers: %" PRIu32 "\n"
 	       "subscribers: %" PRIu32 "\n"
 	       "reliable: %" PRIu32 "\n"
@@ -243,6 +247,7 @@ static void print_info_text(const char *name,
 	       "retained: %" PRIu64 "\n"
 	       "published: %" PRIu64 "\n"
 	       "refused: %" PRIu64 "\n"
+	       "data_written: %" PRIu64 "\n"
 	       "wakes: %" PRIu64 "\n"
 	       "demote_ns: %" PRIu64 "\n"
 	       "blocked: %" PRIu64 "\n"
@@ -251,14 +256,15 @@ static void print_info_text(const char *name,
 	       "publisher_pid: %" PRId32 "\n"
 	       "publisher_alive: %s\n",
 	       name, state_name(info->state), info->slots, info->slot_size,
-	       info->capacity, info->max_subscribers, info->subscribers,
-	       info->reliable, info->table_hwm, info->publishers, info->mode,
-	       info->size, info->abi_version, info->features,
+	       info->capacity, info->data_size, largest_event(info),
+	       info->max_subscribers, info->subscribers, info->reliable,
+	       info->table_hwm, info->publishers, info->mode, info->size,
+	       info->abi_version, info->features,
 	       info->features & RINGCAST_FEAT_MULTI_PUB ? "yes" : "no",
 	       info->epoch, info->epoch_start, info->head, info->oldest,
-	       retained(info), info->published, info->refused, info->wakes,
-	       info->demote_ns, info->blocked, info->blocked_ns,
-	       info->demotions, info->publisher_pid,
+	       retained(info), info->published, info->refused,
+	       info->data_written, info->wakes, info->demote_ns, info->blocked,
+	       info->blocked_ns, info->demotions, info->publisher_pid,
 	       alive_name(info->publisher_alive, false));
 	printf("blocked_since_ns: %" PRIu64 "\n", info->blocked_since_ns);
 }
@@ -337,7 +343,8 @@ static void print_info_json(const char *name,
 	json_string(name);
 	printf(",\"state\":\"%s\""
 	       ",\"slots\":%" PRIu32 ",\"slot_size\":%" PRIu32
-	       ",\"capacity\":%" PRIu32 ",\"max_subscribers\":%" PRIu32
+	       ",\"capacity\":%" PRIu32 ",\"data_size\":%" PRIu64
+	       ",\"max_event\":%" PRIu64 ",\"max_subscribers\":%" PRIu32
 	       ",\"reliable\":%" PRIu32 ",\"table_hwm\":%" PRIu32
 	       ",\"publishers\":%" PRIu32 ",\"mode\":\"0%03" PRIo32 "\""
 	       ",\"size\":%" PRIu64 ",\"abi_version\":%" PRIu32
@@ -346,19 +353,22 @@ static void print_info_json(const char *name,
 	       ",\"epoch_start\":%" PRIu64 ",\"head\":%" PRIu64
 	       ",\"oldest\":%" PRIu64 ",\"retained\":%" PRIu64
 	       ",\"published\":%" PRIu64 ",\"refused\":%" PRIu64
-	       ",\"wakes\":%" PRIu64 ",\"demote_ns\":%" PRIu64
-	       ",\"blocked\":%" PRIu64 ",\"blocked_ns\":%" PRIu64
-	       ",\"demotions\":%" PRIu64 ",\"publisher_pid\":%" PRId32
+	       ",\"data_written\":%" PRIu64 ",\"wakes\":%" PRIu64
+	       ",\"demote_ns\":%" PRIu64 ",\"blocked\":%" PRIu64
+	       ",\"blocked_ns\":%" PRIu64 ",\"demotions\":%" PRIu64
+	       ",\"publisher_pid\":%" PRId32
 	       ",\"publisher_alive\":%s,\"subscribers\":",
 	       state_name(info->state), info->slots, info->slot_size,
-	       info->capacity, info->max_subscribers, info->reliable,
-	       info->table_hwm, info->publishers, info->mode, info->size,
-	       info->abi_version, info->features,
+	       info->capacity, info->data_size, largest_event(info),
+	       info->max_subscribers, info->reliable, info->table_hwm,
+	       info->publishers, info->mode, info->size, info->abi_version,
+	       info->features,
 	       json_bool(info->features & RINGCAST_FEAT_MULTI_PUB), info->epoch,
 	       info->epoch_start, info->head, info->oldest, retained(info),
-	       info->published, info->refused, info->wakes, info->demote_ns,
-	       info->blocked, info->blocked_ns, info->demotions,
-	       info->publisher_pid, alive_name(info->publisher_alive, true));
+	       info->published, info->refused, info->data_written, info->wakes,
+	       info->demote_ns, info->blocked, info->blocked_ns,
+	       info->demotions, info->publisher_pid,
+	       alive_name(info->publisher_alive, true));
 	print_subs_json(subs, nsubs);
 	printf(",\"blocked_since_ns\":%" PRIu64, info->blocked_since_ns);
 	print_bridges_json(name);

@@ -32,7 +32,8 @@ const char top_help[] =
 	"\n"
 	"Show the rings (all of them, or those named) like top(1),\n"
 	"refreshed every second: each ring's state, publisher (pid and\n"
-	"process name), head, publish rate (events/s), times the\n"
+	"process name), head, publish rate (events/s), its data area\n"
+	"(size, largest event, bytes/s written into it), times the\n"
 	"publisher was blocked by a reliable subscriber and for how long\n"
 	"(BLOCKED and the time so far while it is), demotions; and each\n"
 	"subscriber's pid, process name, mode, lag, rate and counts.\n"
@@ -89,6 +90,7 @@ struct top_sample {
 	char *name;
 	int64_t t;
 	uint64_t head;
+	uint64_t data_written;
 	struct ringcast_ring_subscriber *subs;
 	int nsubs;
 	bool seen; /* in the current sample */
@@ -114,6 +116,7 @@ struct top_ring {
 	struct top_sub *subs;
 	int nsubs;
 	double rate; /* events published per second; < 0: not known yet */
+	double data_rate; /* bytes into the data area per second; < 0: idem */
 	uint64_t blocked_for; /* ns of the wait going on now; 0: none */
 	uint64_t max_lag, lost; /* of its subscribers: sort keys */
 	struct top_comm comm; /* the publisher's */
@@ -212,6 +215,22 @@ static const char *human(char *buf, size_t size, double v)
 	return buf;
 }
 
+/* Bytes: "224 B", "64 KiB", "1.5 MiB". */
+static const char *human_bytes(char *buf, size_t size, uint64_t v)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	unsigned int u = 0;
+	double d = (double)v;
+
+	while (d >= 1024 && u < sizeof(units) / sizeof(units[0]) - 1) {
+		d /= 1024;
+		u++;
+	}
+	snprintf(buf, size, d == (double)(uint64_t)d ? "%.0f %s" : "%.1f %s", d,
+		 units[u]);
+	return buf;
+}
+
 /* A rate, or "-" when not known yet. */
 static const char *human_rate(char *buf, size_t size, double rate)
 {
@@ -290,7 +309,7 @@ top_find_sub(const struct top_sample *s,
 	return NULL;
 }
 
-/* Events per second between @then and @now; -1 when there is no then. */
+/* Counts per second between @then and @now; -1 when there is no then. */
 static double top_rate(bool have, uint64_t then, uint64_t now, int64_t dt)
 {
 	if (!have || now < then || dt <= 0)
@@ -300,7 +319,7 @@ static double top_rate(bool have, uint64_t then, uint64_t now, int64_t dt)
 
 /* Remember @subs of ring @name at @now for the next sample's rates. */
 static void top_keep(struct top *t, struct top_sample *prev, const char *name,
-		     int64_t now, uint64_t head,
+		     int64_t now, const struct ringcast_ring_stats *st,
 		     struct ringcast_ring_subscriber *subs, int nsubs)
 {
 	if (!prev) {
@@ -321,7 +340,8 @@ static void top_keep(struct top *t, struct top_sample *prev, const char *name,
 	}
 	free(prev->subs);
 	prev->t = now;
-	prev->head = head;
+	prev->head = st->head;
+	prev->data_written = st->data_written;
 	prev->subs = subs;
 	prev->nsubs = nsubs;
 	prev->seen = true;
@@ -347,6 +367,8 @@ static int top_sample_ring(struct top *t, struct top_ring *r, const char *name,
 	if (r->err < 0)
 		return 0;
 	r->rate = top_rate(prev, prev ? prev->head : 0, r->st.head, dt);
+	r->data_rate = top_rate(prev, prev ? prev->data_written : 0,
+				r->st.data_written, dt);
 	top_comm(&r->comm, r->st.publisher_pid, r->st.publisher_alive);
 	if (r->st.blocked_since_ns && (uint64_t)now > r->st.blocked_since_ns)
 		r->blocked_for = (uint64_t)now - r->st.blocked_since_ns;
@@ -371,7 +393,7 @@ static int top_sample_ring(struct top *t, struct top_ring *r, const char *name,
 		r->lost += s->si.lost;
 	}
 	r->nsubs = nsubs;
-	top_keep(t, prev, name, now, r->st.head, subs, nsubs);
+	top_keep(t, prev, name, now, &r->st, subs, nsubs);
 	return 0;
 }
 
@@ -523,11 +545,19 @@ static void top_text_ring(FILE *f, const struct top_ring *r)
 		fputs("none", f);
 	fprintf(f, ", %" PRIu32 " slots of %" PRIu32 " B", info->slots,
 		info->slot_size);
+	if (info->data_size)
+		fprintf(f, ", data %s",
+			human_bytes(b1, sizeof(b1), info->data_size));
+	fprintf(f, ", events up to %s",
+		human_bytes(b1, sizeof(b1), largest_event(info)));
 	if (info->demote_ns)
 		fprintf(f, ", demote after %g s",
 			(double)info->demote_ns / NSEC_PER_SEC);
 	fprintf(f, "\n  head %" PRIu64 "  %s ev/s", info->head,
 		human_rate(b1, sizeof(b1), r->rate));
+	if (info->data_size)
+		fprintf(f, "  data %s B/s",
+			human_rate(b1, sizeof(b1), r->data_rate));
 	/* The wait going on counts in the total already. */
 	if (r->blocked_for)
 		fprintf(f, "  BLOCKED %.1f s",
@@ -589,10 +619,15 @@ static void top_json_ring(const struct top_ring *r)
 	       state_name(info->state), info->publisher_pid);
 	top_comm_json(&r->comm);
 	printf(",\"publisher_alive\":%s,\"slots\":%" PRIu32
-	       ",\"slot_size\":%" PRIu32 ",\"head\":%" PRIu64 ",\"rate\":",
+	       ",\"slot_size\":%" PRIu32 ",\"data_size\":%" PRIu64
+	       ",\"max_event\":%" PRIu64 ",\"data_written\":%" PRIu64
+	       ",\"head\":%" PRIu64 ",\"rate\":",
 	       alive_name(info->publisher_alive, true), info->slots,
-	       info->slot_size, info->head);
+	       info->slot_size, info->data_size, largest_event(info),
+	       info->data_written, info->head);
 	top_json_rate(r->rate);
+	fputs(",\"data_rate\":", stdout);
+	top_json_rate(r->data_rate);
 	printf(",\"blocked\":%" PRIu64 ",\"blocked_ns\":%" PRIu64
 	       ",\"blocked_since_ns\":%" PRIu64 ",\"blocked_for_ns\":%" PRIu64
 	       ",\"demotions\":%" PRIu64 ",\"reliable\":%" PRIu32
