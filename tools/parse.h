@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "ringcast.h"
+
 #define NSEC_PER_SEC 1000000000LL
 #define NSEC_PER_MSEC 1000000LL
 
@@ -67,8 +69,8 @@ static inline int parse_u64(const char *s, uint64_t max, bool suffix,
  * no data area (RINGCAST_CREATE_NO_DATA).  Return: 0, -EINVAL (not a
  * size), -ERANGE (out of range) or -EDOM (not a power of two).
  */
-#define DATA_SIZE_MIN (4ull << 10)
-#define DATA_SIZE_MAX (4ull << 30)
+#define DATA_SIZE_MIN ((uint64_t)RINGCAST_MIN_DATA_SIZE)
+#define DATA_SIZE_MAX ((uint64_t)RINGCAST_MAX_DATA_SIZE)
 
 static inline int parse_data_size(const char *s, uint64_t *out)
 {
