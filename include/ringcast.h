@@ -22,7 +22,7 @@
  *   -ENOSPC      no room in /dev/shm for a new ring
  *   -EPROTO      not a ringcast object, or an incompatible ABI version
  *   -EBADMSG     the ring is corrupted (inconsistent header, table or slot)
- *   -EMSGSIZE    payload larger than the slot allows; nothing written
+ *   -EMSGSIZE    payload larger than the ring's largest event; nothing written
  *   -EBUSY       a live publisher holds the lease, a live participant keeps
  *                a ring from being removed, or a reservation is pending
  *   -EUSERS      the subscriber table is full
@@ -70,9 +70,9 @@ extern "C" {
 #endif
 
 #define RINGCAST_VERSION_MAJOR 0
-#define RINGCAST_VERSION_MINOR 2
+#define RINGCAST_VERSION_MINOR 3
 #define RINGCAST_VERSION_PATCH 0
-#define RINGCAST_VERSION "0.2.0"
+#define RINGCAST_VERSION "0.3.0"
 
 /* The longest ring name, not counting the terminating NUL. */
 #define RINGCAST_NAME_MAX 200
@@ -86,6 +86,9 @@ extern "C" {
 #define RINGCAST_MIN_SLOT_SIZE 64u
 #define RINGCAST_MAX_SLOT_SIZE (16u << 20)
 #define RINGCAST_MAX_SUBSCRIBERS 4096u
+#define RINGCAST_DEFAULT_DATA_SIZE (4u << 20)
+#define RINGCAST_MIN_DATA_SIZE 4096u
+#define RINGCAST_MAX_DATA_SIZE (1ull << 32)
 /* Bytes of each slot taken by the event's header. */
 #define RINGCAST_SLOT_HEADER 32u
 
@@ -396,7 +399,10 @@ RINGCAST_API int ringcast_pub_attach(const char *name, unsigned int flags,
  * @pub:  the publisher
  * @type: its type tag
  * @data: the payload; NULL when @len is 0
- * @len:  at most the ring's capacity
+ * @len:  at most the ring's largest event (ringcast_ring_stats.max_event)
+ *
+ * A payload larger than a slot's capacity goes into the ring's data area,
+ * with the same sequence, type and guarantees as one in its slot.
  * Return: the number of registered subscribers (>= 0); -EINVAL, -EMSGSIZE,
  * -EBUSY (a reservation is pending), -EPIPE (closed), -EIDRM (removed),
  * -EAGAIN, -ETIMEDOUT, -EINTR (no room: nothing written), -EBADMSG,
@@ -418,7 +424,8 @@ struct ringcast_msg {
  * @msgs: the events, published in order with consecutive sequences
  * @n:    how many
  *
- * A wait that fails between two parts (3/4 ring each) returns its error
+ * A wait that fails between two parts (3/4 ring and half the data area
+ * each, at most) returns its error
  * with the earlier parts published (ringcast_pub_head() says how far).
  * Return: as ringcast_pub_publish(): the count; -EINVAL, -EMSGSIZE,
  * -EBUSY, -EPIPE, -EIDRM, -EAGAIN, -ETIMEDOUT, -EINTR, -EBADMSG, -ECHILD.
@@ -430,8 +437,9 @@ RINGCAST_API int ringcast_pub_publish_batch(struct ringcast_pub *pub,
 /**
  * ringcast_pub_reserve() - reserve the next slot, to fill it in place
  * @pub:  the publisher
- * @len:  bytes that will be written, at most the capacity
- * @bufp: set to the slot's payload area
+ * @len:  bytes that will be written, at most the largest event
+ * @bufp: set to the payload area: in the slot, or above the slot's
+ *        capacity in the data area (contiguous either way)
  *
  * Until ringcast_pub_commit() the publisher publishes nothing else.
  * Return: 0; -EINVAL, -EMSGSIZE, -EBUSY (a reservation is pending), -EPIPE,
@@ -456,7 +464,9 @@ RINGCAST_API int ringcast_pub_commit(struct ringcast_pub *pub, uint32_t type,
  * ringcast_pub_reserve_batch() - reserve @n slots at once, all or nothing
  * @pub:  the publisher
  * @n:    1 to 3/4 of the ring's slots
- * @len:  bytes that will be written into each, at most the capacity
+ * @len:  bytes that will be written into each, at most the largest
+ *        event; in the data area, @n records of @len may span at most
+ *        half of it
  * @bufs: set to the payload areas of sequences ringcast_pub_head() on
  * Return: 0; -EINVAL, -EMSGSIZE, -EBUSY (a reservation is pending), -EPIPE,
  * -EIDRM, -EAGAIN, -ETIMEDOUT, -EINTR (no room: nothing reserved),
@@ -620,7 +630,8 @@ RINGCAST_API int ringcast_sub_next(struct ringcast_sub *sub,
 /**
  * ringcast_sub_borrow() - look at the next event in place, without a copy
  * @sub:        the subscriber
- * @ev:         @ev->data points into the shared slot until the release
+ * @ev:         @ev->data points into the shared slot, or the data area,
+ *              until the release
  * @timeout_ns: as for ringcast_sub_next()
  *
  * A lossy subscriber's data may be overwritten meanwhile: use it, but
@@ -649,8 +660,9 @@ RINGCAST_API int ringcast_sub_release(struct ringcast_sub *sub,
  * @sub: the subscriber; its cursor does not move
  * @seq: the sequence
  * @ev:  filled in as by ringcast_sub_next()
- * Return: 0; -ERANGE (no longer retained, or overwritten during the copy),
- * -EAGAIN (not published yet), -EBADMSG, -EINVAL, -ECHILD.
+ * Return: 0; -ERANGE (no longer retained: its slot or its bytes in the
+ * data area overwritten, also during the copy), -EAGAIN (not published
+ * yet), -EBADMSG, -EINVAL, -ECHILD.
  */
 RINGCAST_API int ringcast_sub_read_at(struct ringcast_sub *sub, uint64_t seq,
 				      struct ringcast_event *ev);

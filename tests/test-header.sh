@@ -36,7 +36,8 @@ int use_ringcast(void)
 {
 	struct ringcast_ring_opts opts = { RINGCAST_DEFAULT_SLOTS,
 					   RINGCAST_DEFAULT_SLOT_SIZE,
-					   RINGCAST_DEFAULT_MAX_SUBSCRIBERS, 0, 0 };
+					   RINGCAST_DEFAULT_MAX_SUBSCRIBERS, 0, 0,
+					   RINGCAST_DEFAULT_DATA_SIZE };
 	struct ringcast_event ev;
 	struct ringcast_sub_opts sopts;
 	enum ringcast_state st = RINGCAST_STATE_LIVE;
