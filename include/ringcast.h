@@ -729,6 +729,12 @@ struct ringcast_mux_opts {
 	uint32_t from; /* where the reader starts (enum ringcast_from) */
 	uint32_t pub_flags; /* ringcast_pub_attach() flags, with _POST */
 	uint64_t seq; /* the first sequence, with RINGCAST_FROM_SEQ */
+	/*
+	 * Bytes per queue, each event counting 32 + its length rounded up
+	 * to 32 (0: queue_len of the slot's capacity; at most 4 GiB).  An
+	 * empty queue takes one event of any size.
+	 */
+	uint64_t queue_bytes;
 };
 
 /**
@@ -759,7 +765,7 @@ RINGCAST_API int ringcast_mux_start(struct ringcast_mux *mux);
  * @mux:  a mux opened with RINGCAST_MUX_POST; any thread
  * @type: the event's type tag
  * @data: the payload; NULL when @len is 0
- * @len:  at most the ring's capacity
+ * @len:  at most the ring's largest event (ringcast_ring_stats.max_event)
  * Return: as ringcast_pub_publish(): the count; -EINVAL (also without
  * RINGCAST_MUX_POST), -EMSGSIZE, -EBUSY, -EPIPE, -EIDRM, -EAGAIN,
  * -ETIMEDOUT, -EINTR, -EBADMSG, -ECHILD; -ESHUTDOWN after
@@ -775,6 +781,8 @@ RINGCAST_API int ringcast_mux_post(struct ringcast_mux *mux, uint32_t type,
  * @ntypes: how many
  * @subp:   the new subscription on success
  *
+ * Its queue holds at most queue_len events and queue_bytes bytes of them
+ * (struct ringcast_mux_opts); when empty, one event of any size.
  * Return: 0; -EINVAL (no or duplicate types, post-only mux), -ESHUTDOWN,
  * -ENOMEM, -ECHILD.
  */
@@ -823,7 +831,9 @@ RINGCAST_API int ringcast_mux_handle_status(
 /**
  * ringcast_mux_next() - take the next event of a queue subscription
  * @sub:        a queue subscription
- * @ev:         filled in; @ev->data is valid until the next call on @sub
+ * @ev:         filled in; @ev->data points into @sub's queue, valid (and
+ *              counted in its bytes) until the next ringcast_mux_next()
+ *              or ringcast_mux_sub_free() on @sub
  * @timeout_ns: 0 to return at once, < 0 to wait for ever, else the most
  * Return: 0 with an event; -EOVERFLOW (@ev->lost events lost: call again),
  * -EAGAIN, -ETIMEDOUT, -EINTR, -ECANCELED (unsubscribed, stopped, or its

@@ -69,6 +69,8 @@
 
 #define RC_MUX_QUEUE_LEN 256u
 #define RC_MUX_QUEUE_MAX (1u << 20)
+/* The most bytes of a queue's budget (queue_bytes). */
+#define RC_MUX_QUEUE_BYTES_MAX (1ull << 32)
 /* Events one ringcast_mux_dispatch() call delivers at most. */
 #define RC_MUX_BATCH 1024u
 /* Subscriptions one pass of a delivery takes out of the read side. */
@@ -555,6 +557,7 @@ static bool rc_mux_opts_valid(const struct ringcast_mux_opts *o)
 {
 	return !(o->flags & ~RC_MUX_FLAGS) &&
 	       o->queue_len <= RC_MUX_QUEUE_MAX &&
+	       o->queue_bytes <= RC_MUX_QUEUE_BYTES_MAX &&
 	       !((o->flags & RINGCAST_MUX_POST_ONLY) &&
 		 (o->flags & ~(RINGCAST_MUX_POST_ONLY | RINGCAST_MUX_POST))) &&
 	       !((o->flags & RINGCAST_MUX_PAUSED) &&
@@ -586,7 +589,18 @@ static int rc_mux_attach(struct ringcast_mux *mux, const char *name,
 		mux->pub = NULL;
 		return r;
 	}
-	mux->cap = mux->reader->m.capacity;
+	/*
+	 * A queue's bytes: as asked, else queue_len events of the slot's
+	 * capacity, as much as a queue held before it was bounded in bytes
+	 * (64 KiB at the defaults: 256 records of 32 + 224 bytes).
+	 */
+	mux->queue_bytes =
+		o->queue_bytes ?
+			o->queue_bytes :
+			mux->queue_len * rc_qrec_size(mux->reader->m.capacity);
+	/* Whole units: a pad record always fits the end. */
+	mux->queue_bytes = (mux->queue_bytes + RC_QREC_ALIGN - 1) &
+			   ~(size_t)(RC_QREC_ALIGN - 1);
 	return 0;
 }
 

@@ -9,12 +9,18 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "local.h"
 #include "map.h"
 #include "ringcast.h"
 
+/*
+ * A queue's record: this header, then the payload, the whole rounded up to
+ * RC_QREC_ALIGN bytes.  len == RC_QENT_PAD marks the unused end of the
+ * queue's memory, skipped to its start (a record never wraps).
+ */
 struct rc_qent {
 	uint64_t seq;
 	uint64_t ts;
@@ -23,6 +29,19 @@ struct rc_qent {
 	uint32_t epoch;
 	uint32_t publisher;
 };
+
+#define RC_QREC_ALIGN 32u
+#define RC_QENT_PAD UINT32_MAX
+
+_Static_assert(sizeof(struct rc_qent) == RC_QREC_ALIGN,
+	       "a record header is one alignment unit: a pad always fits");
+
+/* The bytes a record of a len-byte payload takes in a queue. */
+static inline size_t rc_qrec_size(size_t len)
+{
+	return (sizeof(struct rc_qent) + len + RC_QREC_ALIGN - 1) &
+	       ~(size_t)(RC_QREC_ALIGN - 1);
+}
 
 struct ringcast_mux_sub {
 	struct ringcast_mux *mux;
@@ -45,11 +64,18 @@ struct ringcast_mux_sub {
 	pthread_cond_t space; /* room in the queue (reliable mux) */
 	int code; /* what next() returns once closed or ended */
 	bool intr;
-	uint32_t qlen, cap;
-	uint64_t qhead, qtail; /* free-running */
-	struct rc_qent *q;
-	unsigned char *qbuf; /* qlen * cap bytes of payload */
-	unsigned char *out; /* next()'s copy, cap bytes */
+	bool space_wait; /* the dispatcher waits on space */
+	uint32_t qlen; /* the most events queued */
+	uint64_t qhead, qtail; /* events taken, queued: free-running */
+	/*
+	 * The queue: records in ring, a byte ring of qsize bytes, from the
+	 * oldest at offset qr (the one next() returned last, while qheld
+	 * says its size) to offset qw; qused bytes, pads included, at most
+	 * qbudget unless one record alone is larger.  See mux_sub.c.
+	 */
+	size_t qbudget, qsize;
+	size_t qr, qw, qused, qheld;
+	unsigned char *ring;
 	uint64_t lost_pending;
 	struct ringcast_mux_sub_stats st;
 };
@@ -60,7 +86,7 @@ struct ringcast_mux {
 	struct rc_registry *reg;
 	uint32_t flags;
 	uint32_t queue_len;
-	uint32_t cap;
+	size_t queue_bytes; /* each queue's budget */
 	unsigned int gen; /* rc_fork_gen when made */
 	_Atomic uint32_t stopped; /* [MS] */
 	_Atomic int refs; /* the handle, and every subscription */

@@ -22,9 +22,7 @@
 static void rc_msub_free_mem(struct ringcast_mux_sub *s)
 {
 	free(s->types);
-	free(s->q);
-	free(s->qbuf);
-	free(s->out);
+	free(s->ring);
 	free(s);
 }
 
@@ -61,6 +59,84 @@ void rc_msub_put(struct ringcast_mux_sub *s)
 
 /* -------------------------------------------------------------- queues */
 
+/*
+ * A queue is a byte ring of records (struct rc_qent, then the payload,
+ * rounded up to RC_QREC_ALIGN), under s->lock.  A record never wraps: one
+ * that does not fit before the end starts again at offset 0, after a pad
+ * record that covers the rest.  The record ringcast_mux_next() returned
+ * last stays where it is (ev->data points into it) until the next call
+ * releases it: its bytes count (qused), not as an event queued.
+ *
+ * An event is taken when fewer than qlen events are queued and its record
+ * fits the contiguous room left with qused, pad included, at most qbudget;
+ * or when the queue is empty (nothing queued, nothing held), whatever its
+ * size: the memory then grows to fit that record once, and stays (so that
+ * steady large events allocate nothing).  Otherwise the queue is full.
+ */
+
+/*
+ * Where a record of f bytes goes: its offset, and *pad the bytes skipped
+ * at the end before it; false when it does not fit now.  Under s->lock.
+ */
+static bool rc_msub_fit(const struct ringcast_mux_sub *s, size_t f, size_t *at,
+			size_t *pad)
+{
+	*pad = 0;
+	if (!s->qused) {
+		*at = 0; /* empty: from the start, any size */
+		return true;
+	}
+	if (s->qtail - s->qhead >= s->qlen)
+		return false;
+	if (s->qw > s->qr) {
+		if (f <= s->qsize - s->qw) {
+			*at = s->qw;
+		} else if (f <= s->qr) {
+			*pad = s->qsize - s->qw;
+			*at = 0;
+		} else {
+			return false;
+		}
+	} else if (s->qw < s->qr && f <= s->qr - s->qw) {
+		*at = s->qw;
+	} else {
+		return false; /* qw == qr with qused > 0: all of it used */
+	}
+	return s->qused + *pad + f <= s->qbudget;
+}
+
+/* Make the memory of an empty queue hold a record of f bytes. */
+static int rc_msub_grow(struct ringcast_mux_sub *s, size_t f)
+{
+	unsigned char *ring;
+
+	if (f <= s->qsize)
+		return 0;
+	ring = malloc(f);
+	if (!ring)
+		return -ENOMEM;
+	free(s->ring);
+	s->ring = ring;
+	s->qsize = f;
+	return 0;
+}
+
+/* Release the record ringcast_mux_next() returned last; under s->lock. */
+static void rc_msub_release(struct ringcast_mux_sub *s)
+{
+	if (!s->qheld)
+		return;
+	s->qr += s->qheld;
+	if (s->qr == s->qsize)
+		s->qr = 0;
+	s->qused -= s->qheld;
+	s->qheld = 0;
+	if (!s->qused)
+		s->qr = s->qw = 0;
+	if (s->space_wait)
+		pthread_cond_signal(&s->space);
+}
+
 /* Close a subscription: its waits return code.  Under no lock. */
 void rc_msub_close(struct ringcast_mux_sub *s, int code)
 {
@@ -75,30 +151,51 @@ void rc_msub_close(struct ringcast_mux_sub *s, int code)
 	pthread_mutex_unlock(&s->lock);
 }
 
+/* A queue drops ev, counted; under s->lock. */
+static void rc_msub_drop(struct ringcast_mux_sub *s)
+{
+	s->lost_pending++;
+	s->st.dropped++;
+	pthread_cond_signal(&s->avail);
+}
+
 void rc_msub_enqueue(struct ringcast_mux *mux, struct ringcast_mux_sub *s,
 		     const struct ringcast_event *ev)
 {
-	size_t at;
+	size_t f = rc_qrec_size(ev->len), at, pad;
+	struct rc_qent *q;
 
 	pthread_mutex_lock(&s->lock);
-	while (s->qtail - s->qhead >= s->qlen) {
+	while (!rc_msub_fit(s, f, &at, &pad)) {
 		if (atomic_load(&s->closed))
 			goto out;
 		if (!(mux->flags & RINGCAST_MUX_RELIABLE)) {
 			/* Lossy: drop and count; other queues go on. */
-			s->lost_pending++;
-			s->st.dropped++;
-			pthread_cond_signal(&s->avail);
+			rc_msub_drop(s);
 			goto out;
 		}
 		/* Reliable: the dispatcher waits, and so the publisher. */
 		s->st.full_waits++;
+		s->space_wait = true;
 		pthread_cond_wait(&s->space, &s->lock);
+		s->space_wait = false;
 	}
 	if (atomic_load(&s->closed))
 		goto out;
-	at = s->qtail % s->qlen;
-	s->q[at] = (struct rc_qent){
+	if (!s->qused) {
+		s->qr = s->qw = 0;
+		if (rc_msub_grow(s, f) < 0) {
+			/* No memory for a record that large: a loss. */
+			rc_msub_drop(s);
+			goto out;
+		}
+	}
+	if (pad) {
+		q = (struct rc_qent *)(s->ring + s->qw);
+		q->len = RC_QENT_PAD;
+	}
+	q = (struct rc_qent *)(s->ring + at);
+	*q = (struct rc_qent){
 		.seq = ev->seq,
 		.ts = ev->ts,
 		.type = ev->type,
@@ -106,7 +203,10 @@ void rc_msub_enqueue(struct ringcast_mux *mux, struct ringcast_mux_sub *s,
 		.epoch = ev->epoch,
 		.publisher = ev->publisher,
 	};
-	memcpy(s->qbuf + at * s->cap, ev->data, ev->len);
+	if (ev->len)
+		memcpy(q + 1, ev->data, ev->len);
+	s->qw = at + f == s->qsize ? 0 : at + f;
+	s->qused += pad + f;
 	if (s->qtail++ == s->qhead)
 		pthread_cond_signal(&s->avail);
 out:
@@ -150,11 +250,10 @@ static int rc_msub_new(struct ringcast_mux *mux, const uint32_t *types,
 	s->ntypes = ntypes;
 	if (!fn) {
 		s->qlen = mux->queue_len;
-		s->cap = mux->cap;
-		s->q = calloc(s->qlen, sizeof(*s->q));
-		s->qbuf = malloc((size_t)s->qlen * s->cap);
-		s->out = malloc(s->cap ? s->cap : 1);
-		if (!s->q || !s->qbuf || !s->out) {
+		s->qbudget = mux->queue_bytes;
+		s->qsize = mux->queue_bytes;
+		s->ring = malloc(s->qsize);
+		if (!s->ring) {
 			r = -ENOMEM;
 			goto err_free;
 		}
@@ -347,14 +446,21 @@ static void rc_deadline(struct timespec *ts, int64_t timeout_ns)
 	ts->tv_nsec = (long)(t % 1000000000u);
 }
 
-/* The oldest event of s's queue (not empty) into ev; under s->lock. */
+/*
+ * The oldest event of s's queue (not empty, none held) into ev, its data
+ * in place: held until the next call; under s->lock.
+ */
 static void rc_msub_dequeue(struct ringcast_mux_sub *s,
 			    struct ringcast_event *ev)
 {
-	size_t at = s->qhead % s->qlen;
-	const struct rc_qent *q = &s->q[at];
+	const struct rc_qent *q = (const struct rc_qent *)(s->ring + s->qr);
 
-	memcpy(s->out, s->qbuf + at * s->cap, q->len);
+	if (q->len == RC_QENT_PAD) {
+		/* The rest of the memory was skipped: the record is at 0. */
+		s->qused -= s->qsize - s->qr;
+		s->qr = 0;
+		q = (const struct rc_qent *)s->ring;
+	}
 	*ev = (struct ringcast_event){
 		.seq = q->seq,
 		.ts = q->ts,
@@ -363,9 +469,11 @@ static void rc_msub_dequeue(struct ringcast_mux_sub *s,
 		.epoch = q->epoch,
 		.publisher = q->publisher,
 		.lost = 0,
-		.data = s->out,
+		.data = q + 1,
 	};
-	if (s->qtail - s->qhead++ == s->qlen)
+	s->qheld = rc_qrec_size(q->len);
+	s->qhead++;
+	if (s->space_wait)
 		pthread_cond_signal(&s->space);
 	s->st.delivered++;
 }
@@ -384,6 +492,8 @@ RINGCAST_API int ringcast_mux_next(struct ringcast_mux_sub *s,
 	if (timeout_ns > 0)
 		rc_deadline(&dl, timeout_ns);
 	pthread_mutex_lock(&s->lock);
+	/* The event returned last: ev->data was valid until this call. */
+	rc_msub_release(s);
 	for (;;) {
 		if (atomic_load(&s->closed)) {
 			r = s->code;

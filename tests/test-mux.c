@@ -506,6 +506,395 @@ START_TEST(test_mux_blocked_reliable_holds_up_nothing)
 }
 END_TEST
 
+/* --------------------------------------------- queues bounded in bytes */
+
+/* The queue's bytes for an event of len bytes: 32 + len, rounded to 32. */
+static size_t qrec(size_t len)
+{
+	return (32 + len + 31) & ~(size_t)31;
+}
+
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	return x ^ (x >> 33);
+}
+
+/* Byte i of the payload of sequence seq. */
+static unsigned char mixed_byte(uint64_t seq, size_t i)
+{
+	return (unsigned char)(seq * 131u + i * 7u + (i >> 8) + (i >> 16));
+}
+
+static void mixed_fill(uint64_t seq, unsigned char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		buf[i] = mixed_byte(seq, i);
+}
+
+static bool mixed_ok(const struct ringcast_event *ev, size_t len)
+{
+	const unsigned char *p = ev->data;
+	size_t i;
+
+	if (ev->len != len)
+		return false;
+	for (i = 0; i < len; i++)
+		if (p[i] != mixed_byte(ev->seq, i))
+			return false;
+	return true;
+}
+
+#define MIXED_EVENTS 400u
+#define MIXED_BUDGET 8192u
+
+/*
+ * struct mixed - a mixed-size stream: sizes log-uniform from 0 to the
+ * ring's largest event, with the edges first (empty, a slot's capacity
+ * and one more, the largest event, a queue's budget and one more)
+ */
+struct mixed {
+	struct ringcast_mux *mux;
+	uint32_t cap, max;
+	int fail;
+};
+
+static size_t mixed_len(const struct mixed *m, uint64_t seq)
+{
+	const size_t edge[] = { 0,
+				1,
+				m->cap,
+				m->cap + 1,
+				m->max,
+				MIXED_BUDGET - 32,
+				MIXED_BUDGET - 31,
+				m->max - 1 };
+	uint64_t h = mix64(seq);
+	unsigned int bits;
+	size_t len;
+
+	if (seq < sizeof(edge) / sizeof(edge[0]))
+		return edge[seq];
+	bits = (unsigned int)(h % 20); /* 2^0 .. 2^19 */
+	len = (size_t)((h >> 8) & ((1ull << bits) - 1));
+	return len < m->max ? len : m->max;
+}
+
+/* Every third event is of type B, the others of type A. */
+static uint32_t mixed_type(uint64_t seq)
+{
+	return mix64(seq ^ 0x5eed) % 3 == 0 ? TYPE_B : TYPE_A;
+}
+
+static void *mixed_post_thread(void *arg)
+{
+	struct mixed *m = arg;
+	unsigned char *buf = malloc(m->max);
+	uint64_t seq;
+	size_t len;
+
+	if (!buf) {
+		m->fail = 1;
+		return NULL;
+	}
+	for (seq = 0; seq < MIXED_EVENTS; seq++) {
+		len = mixed_len(m, seq);
+		mixed_fill(seq, buf, len);
+		if (ringcast_mux_post(m->mux, mixed_type(seq), buf, len) < 0)
+			m->fail = 1;
+	}
+	free(buf);
+	return NULL;
+}
+
+struct mixed_drain {
+	const struct mixed *m;
+	struct ringcast_mux_sub *sub;
+	bool only_a; /* subscribed to type A alone */
+	uint64_t got;
+	int fail;
+};
+
+/* Drain one queue: every event of its types, in order, byte-identical. */
+static void *mixed_drain_thread(void *arg)
+{
+	struct mixed_drain *d = arg;
+	struct ringcast_event ev;
+	uint64_t seq;
+
+	for (seq = 0; seq < MIXED_EVENTS; seq++) {
+		if (d->only_a && mixed_type(seq) != TYPE_A)
+			continue;
+		if (ringcast_mux_next(d->sub, &ev, T_WAIT_NS) != 0 ||
+		    ev.seq != seq || ev.type != mixed_type(seq) ||
+		    !mixed_ok(&ev, mixed_len(d->m, seq))) {
+			d->fail = 1;
+			return NULL;
+		}
+		d->got++;
+	}
+	return NULL;
+}
+
+/* Wait (bounded) until the dispatcher waited for room in a or b. */
+static bool wait_full_any(struct ringcast_mux_sub *a,
+			  struct ringcast_mux_sub *b)
+{
+	uint64_t end = t_now_ns() + (uint64_t)T_WAIT_NS;
+	struct timespec ts = { 0, 100000 };
+	struct ringcast_mux_sub_stats sa, sb;
+
+	for (;;) {
+		ringcast_mux_sub_get_stats(a, &sa);
+		ringcast_mux_sub_get_stats(b, &sb);
+		if (sa.full_waits || sb.full_waits)
+			return true;
+		if (t_now_ns() > end)
+			return false;
+		nanosleep(&ts, NULL);
+	}
+}
+
+/*
+ * Events of every size, inline and from the data area up to the ring's
+ * largest event, through a reliable mux into two queues of 8 KiB (most
+ * events larger than that: each taken alone by an empty queue): each
+ * drained queue gets every event of its types, in order, byte-identical,
+ * after its dispatcher waited for room.
+ */
+START_TEST(test_mux_mixed_sizes)
+{
+	struct ringcast_ring_opts ro = { .data_size = 1u << 20 };
+	const char *name = t_ring_opts("mixed", &ro, 0);
+	struct ringcast_mux_opts o = {
+		.flags = RINGCAST_MUX_POST | RINGCAST_MUX_RELIABLE,
+		.queue_bytes = MIXED_BUDGET,
+	};
+	uint32_t ta = TYPE_A, tab[] = { TYPE_A, TYPE_B };
+	struct mixed_drain da = { .only_a = true }, dab = { 0 };
+	struct ringcast_mux_sub_stats st;
+	struct ringcast_ring_stats info;
+	struct mixed m = { 0 };
+	pthread_t tp, ta_th, tab_th;
+	uint64_t seq, want_a = 0;
+
+	t_stat(name, &info);
+	ck_assert_uint_eq(info.max_event, ro.data_size / 4);
+	m.cap = info.capacity;
+	m.max = info.max_event;
+	ck_assert_int_eq(ringcast_mux_open(name, &o, &m.mux), 0);
+	ck_assert_int_eq(ringcast_mux_subscribe(m.mux, &ta, 1, &da.sub), 0);
+	ck_assert_int_eq(ringcast_mux_subscribe(m.mux, tab, 2, &dab.sub), 0);
+	da.m = dab.m = &m;
+	for (seq = 0; seq < MIXED_EVENTS; seq++)
+		want_a += mixed_type(seq) == TYPE_A;
+
+	ck_assert_int_eq(pthread_create(&tp, NULL, mixed_post_thread, &m), 0);
+	/* Nobody drains yet: a queue fills and the dispatcher waits. */
+	ck_assert(wait_full_any(da.sub, dab.sub));
+	ck_assert_int_eq(pthread_create(&ta_th, NULL, mixed_drain_thread, &da),
+			 0);
+	ck_assert_int_eq(
+		pthread_create(&tab_th, NULL, mixed_drain_thread, &dab), 0);
+	pthread_join(tp, NULL);
+	pthread_join(ta_th, NULL);
+	pthread_join(tab_th, NULL);
+	ck_assert_int_eq(m.fail, 0);
+	ck_assert_int_eq(da.fail, 0);
+	ck_assert_int_eq(dab.fail, 0);
+	ck_assert_uint_eq(da.got, want_a);
+	ck_assert_uint_eq(dab.got, MIXED_EVENTS);
+	ringcast_mux_sub_get_stats(da.sub, &st);
+	ck_assert_uint_eq(st.delivered, want_a);
+	ck_assert_uint_eq(st.dropped + st.lost, 0);
+	ringcast_mux_sub_get_stats(dab.sub, &st);
+	ck_assert_uint_eq(st.delivered, MIXED_EVENTS);
+	ck_assert_uint_eq(st.dropped + st.lost, 0);
+	ck_assert_int_eq(ringcast_mux_close(m.mux), 0);
+	ringcast_mux_sub_free(da.sub);
+	ringcast_mux_sub_free(dab.sub);
+	t_assert_clean();
+}
+END_TEST
+
+#define BOUND_BUDGET 4096u
+#define BOUND_EVENTS 64u
+
+/*
+ * Post the events of lens[] (type A, their payloads of their sequence)
+ * through mux, then one of type B that *n counts: when it is counted,
+ * the dispatcher has delivered every one of type A.
+ */
+static void post_and_settle(struct ringcast_mux *mux, const size_t *lens,
+			    unsigned int k, _Atomic uint64_t *n, uint64_t *seq)
+{
+	unsigned char *buf = malloc(1u << 18);
+	uint64_t want = atomic_load(n) + 1;
+	unsigned int i;
+
+	ck_assert_ptr_nonnull(buf);
+	for (i = 0; i < k; i++, (*seq)++) {
+		ck_assert_uint_le(lens[i], 1u << 18);
+		mixed_fill(*seq, buf, lens[i]);
+		ck_assert_int_ge(ringcast_mux_post(mux, TYPE_A, buf, lens[i]),
+				 0);
+	}
+	ck_assert_int_ge(ringcast_mux_post(mux, TYPE_B, NULL, 0), 0);
+	(*seq)++;
+	free(buf);
+	ck_assert(wait_for(n, want));
+}
+
+/*
+ * BOUND_EVENTS events of mixed sizes (0 to 1499 bytes) into q's empty
+ * queue, nothing drained: it keeps those whose bytes fit what is left of
+ * its budget, whatever its length in events, and drops the others,
+ * counted; then drain it.  *seq: the next sequence, moved on.
+ */
+static void bound_batch(struct ringcast_mux *mux, struct ringcast_mux_sub *q,
+			_Atomic uint64_t *n, uint64_t *seq)
+{
+	size_t lens[BOUND_EVENTS], used = 0;
+	struct ringcast_mux_sub_stats st0, st;
+	bool in[BOUND_EVENTS];
+	struct ringcast_event ev;
+	uint64_t kept = 0, first = *seq;
+	unsigned int i;
+
+	for (i = 0; i < BOUND_EVENTS; i++) {
+		lens[i] = (size_t)(mix64(i) % 1500);
+		in[i] = used + qrec(lens[i]) <= BOUND_BUDGET;
+		if (in[i]) {
+			used += qrec(lens[i]);
+			kept++;
+		}
+	}
+	ck_assert_uint_lt(kept, BOUND_EVENTS); /* the budget, not the length */
+	ringcast_mux_sub_get_stats(q, &st0);
+	post_and_settle(mux, lens, BOUND_EVENTS, n, seq);
+	ringcast_mux_sub_get_stats(q, &st);
+	ck_assert_uint_eq(st.queued, kept);
+	ck_assert_uint_eq(st.dropped - st0.dropped, BOUND_EVENTS - kept);
+	ck_assert_int_eq(ringcast_mux_next(q, &ev, 0), -EOVERFLOW);
+	ck_assert_uint_eq(ev.lost, BOUND_EVENTS - kept);
+	for (i = 0; i < BOUND_EVENTS; i++) {
+		if (!in[i])
+			continue;
+		ck_assert_int_eq(ringcast_mux_next(q, &ev, 0), 0);
+		ck_assert_uint_eq(ev.seq, first + i);
+		ck_assert(mixed_ok(&ev, lens[i]));
+	}
+	ck_assert_int_eq(ringcast_mux_next(q, &ev, 0), -EAGAIN);
+}
+
+/*
+ * A lossy queue bounded in bytes holds events while their bytes (32 +
+ * len, rounded up to 32) stay within its budget, each contiguous in its
+ * memory; the others are dropped and counted, as a full queue's always
+ * were.  An empty queue takes one event larger than its budget, and then
+ * nothing more until it is drained; the budget still bounds it after.
+ */
+START_TEST(test_mux_queue_bytes_bound)
+{
+	struct ringcast_ring_opts ro = { .data_size = 1u << 20 };
+	const char *name = t_ring_opts("bound", &ro, 0);
+	struct ringcast_mux_opts o = {
+		.flags = RINGCAST_MUX_POST,
+		.queue_len = 1000,
+		.queue_bytes = BOUND_BUDGET,
+	};
+	uint32_t ta = TYPE_A, tb = TYPE_B;
+	struct ringcast_mux_sub *q, *h;
+	struct ringcast_mux_sub_stats st;
+	struct ringcast_ring_stats info;
+	struct ringcast_event ev;
+	_Atomic uint64_t n = 0;
+	struct mixed m = { 0 };
+	uint64_t seq = 0, s0;
+	size_t lens[3];
+
+	t_stat(name, &info);
+	m.max = info.max_event;
+	ck_assert_uint_eq(m.max, 1u << 18);
+	ck_assert_int_eq(ringcast_mux_open(name, &o, &m.mux), 0);
+	ck_assert_int_eq(ringcast_mux_subscribe(m.mux, &ta, 1, &q), 0);
+	ck_assert_int_eq(ringcast_mux_handle(m.mux, &tb, 1, count_fn, &n, &h),
+			 0);
+	bound_batch(m.mux, q, &n, &seq);
+
+	/*
+	 * Round the end of its memory: three records of 1056 bytes, two
+	 * taken (the second held); 1536 bytes fit neither before the end
+	 * (928 left) nor before the held one (1056): dropped; 960 go at the
+	 * start, the end skipped.
+	 */
+	lens[0] = lens[1] = lens[2] = 1000;
+	s0 = seq;
+	post_and_settle(m.mux, lens, 3, &n, &seq);
+	ck_assert_int_eq(ringcast_mux_next(q, &ev, 0), 0);
+	ck_assert_int_eq(ringcast_mux_next(q, &ev, 0), 0);
+	ck_assert_uint_eq(ev.seq, s0 + 1);
+	lens[0] = 1500;
+	lens[1] = 900;
+	post_and_settle(m.mux, lens, 2, &n, &seq);
+	ringcast_mux_sub_get_stats(q, &st);
+	ck_assert_uint_eq(st.queued, 2);
+	ck_assert_int_eq(ringcast_mux_next(q, &ev, 0), -EOVERFLOW);
+	ck_assert_uint_eq(ev.lost, 1);
+	ck_assert_int_eq(ringcast_mux_next(q, &ev, 0), 0);
+	ck_assert_uint_eq(ev.seq, s0 + 2);
+	ck_assert(mixed_ok(&ev, 1000));
+	ck_assert_int_eq(ringcast_mux_next(q, &ev, 0), 0);
+	ck_assert_uint_eq(ev.seq, s0 + 5);
+	ck_assert(mixed_ok(&ev, 900));
+	ck_assert_int_eq(ringcast_mux_next(q, &ev, 0), -EAGAIN);
+
+	/*
+	 * Larger than the budget, and than a slot: the empty queue takes
+	 * the first; nothing fits beside it.
+	 */
+	lens[0] = 100000;
+	lens[1] = 10;
+	lens[2] = 200000;
+	s0 = seq;
+	post_and_settle(m.mux, lens, 3, &n, &seq);
+	ringcast_mux_sub_get_stats(q, &st);
+	ck_assert_uint_eq(st.queued, 1);
+	ck_assert_int_eq(ringcast_mux_next(q, &ev, 0), -EOVERFLOW);
+	ck_assert_uint_eq(ev.lost, 2);
+	ck_assert_int_eq(ringcast_mux_next(q, &ev, 0), 0);
+	ck_assert_uint_eq(ev.seq, s0);
+	ck_assert(mixed_ok(&ev, 100000));
+	/* Returned, it is held until the next call: still nothing fits. */
+	lens[0] = 0;
+	post_and_settle(m.mux, lens, 1, &n, &seq);
+	ck_assert_int_eq(ringcast_mux_next(q, &ev, 0), -EOVERFLOW);
+	ck_assert_uint_eq(ev.lost, 1);
+	/* Released: the empty queue takes the largest event. */
+	lens[0] = m.max;
+	s0 = seq;
+	post_and_settle(m.mux, lens, 1, &n, &seq);
+	ck_assert_int_eq(ringcast_mux_next(q, &ev, 0), 0);
+	ck_assert_uint_eq(ev.seq, s0);
+	ck_assert(mixed_ok(&ev, m.max));
+	ck_assert_int_eq(ringcast_mux_next(q, &ev, 0), -EAGAIN);
+	/* Its memory grew for that event; its budget did not. */
+	bound_batch(m.mux, q, &n, &seq);
+	ringcast_mux_sub_get_stats(q, &st);
+	ck_assert_uint_eq(st.lost, st.dropped);
+
+	ck_assert_int_eq(ringcast_mux_close(m.mux), 0);
+	ringcast_mux_sub_free(q);
+	ringcast_mux_sub_free(h);
+	t_assert_clean();
+}
+END_TEST
+
 /* A callback subscription counts its deliveries. */
 START_TEST(test_mux_handler_stats)
 {
@@ -1273,6 +1662,8 @@ static Suite *mux_suite(void)
 	tcase_add_test(tc, test_scope_free_races_unsubscribe);
 	tcase_add_test(tc, test_mux_blocked_reliable_holds_up_nothing);
 	tcase_add_test(tc, test_mux_handler_stats);
+	tcase_add_test(tc, test_mux_mixed_sizes);
+	tcase_add_test(tc, test_mux_queue_bytes_bound);
 	tcase_add_test(tc, test_mux_paused_start);
 	tcase_add_test(tc, test_mux_paused_errors);
 	tcase_add_test(tc, test_mux_status_end);
