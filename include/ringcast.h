@@ -871,7 +871,7 @@ RINGCAST_API void ringcast_mux_sub_free(struct ringcast_mux_sub *sub);
 /* struct ringcast_mux_sub_stats - a subscription's accounting */
 struct ringcast_mux_sub_stats {
 	uint64_t delivered; /* events returned, or handler calls */
-	uint64_t dropped; /* dropped by a full queue (lossy mux) */
+	uint64_t dropped; /* dropped: a full queue (lossy mux), or no memory */
 	uint64_t ring_lost; /* lost to the reader's laps meanwhile */
 	uint64_t lost; /* the sum of the -EOVERFLOW counts reported so far */
 	uint64_t full_waits; /* dispatcher waits for room (reliable) */
