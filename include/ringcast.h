@@ -70,9 +70,9 @@ extern "C" {
 #endif
 
 #define RINGCAST_VERSION_MAJOR 0
-#define RINGCAST_VERSION_MINOR 2
+#define RINGCAST_VERSION_MINOR 3
 #define RINGCAST_VERSION_PATCH 0
-#define RINGCAST_VERSION "0.2.0"
+#define RINGCAST_VERSION "0.3.0"
 
 /* The longest ring name, not counting the terminating NUL. */
 #define RINGCAST_NAME_MAX 200
@@ -86,6 +86,9 @@ extern "C" {
 #define RINGCAST_MIN_SLOT_SIZE 64u
 #define RINGCAST_MAX_SLOT_SIZE (16u << 20)
 #define RINGCAST_MAX_SUBSCRIBERS 4096u
+#define RINGCAST_DEFAULT_DATA_SIZE (4u << 20)
+#define RINGCAST_MIN_DATA_SIZE 4096u
+#define RINGCAST_MAX_DATA_SIZE (1ull << 32)
 /* Bytes of each slot taken by the event's header. */
 #define RINGCAST_SLOT_HEADER 32u
 

@@ -18,7 +18,7 @@
 static int rc_geom_matches(const struct rc_map *m, const struct rc_geom *g)
 {
 	return m->slot_count == g->slots && m->slot_size == g->slot_size &&
-	       m->table_cap == g->table_cap;
+	       m->table_cap == g->table_cap && m->data_size == g->data_size;
 }
 
 static int rc_policy_matches(const struct rc_map *m,
@@ -179,6 +179,9 @@ static void rc_hdr_init(struct rc_hdr *h, const struct rc_geom *g,
 	h->table_off = g->table_off;
 	h->slots_off = g->slots_off;
 	h->total_size = g->total;
+	h->data_off = g->data_off;
+	h->data_size = g->data_size;
+	h->max_event = g->max_event;
 	h->mode = o->mode;
 	h->create_flags = flags;
 	h->demote_ns = o->demote_ns;
@@ -290,8 +293,20 @@ err_unlink:
 }
 
 /* The options with their defaults filled in, checked. */
-static int rc_ring_opts_fill(struct ringcast_ring_opts *o)
+static int rc_ring_opts_fill(struct ringcast_ring_opts *o, unsigned int flags)
 {
+	if (flags & RINGCAST_CREATE_MULTI_PUB) {
+		if (o->data_size && !(flags & RINGCAST_CREATE_NO_DATA)) {
+			rc_set_detail("a multi-publisher ring has no data "
+				      "area: events fit its slots");
+			return -EINVAL;
+		}
+		o->data_size = 0;
+	} else if (flags & RINGCAST_CREATE_NO_DATA) {
+		o->data_size = 0;
+	} else if (!o->data_size) {
+		o->data_size = RINGCAST_DEFAULT_DATA_SIZE;
+	}
 	if (!o->slots)
 		o->slots = RINGCAST_DEFAULT_SLOTS;
 	if (!o->slot_size)
@@ -411,14 +426,16 @@ RINGCAST_API int ringcast_ring_create(const char *name,
 	r = rc_name_check(name);
 	if (r < 0)
 		return r;
-	if (flags & ~(RINGCAST_CREATE_EXCL | RINGCAST_CREATE_MULTI_PUB))
+	if (flags & ~(RINGCAST_CREATE_EXCL | RINGCAST_CREATE_MULTI_PUB |
+		      RINGCAST_CREATE_NO_DATA))
 		return -EINVAL;
 	if (opts)
 		o = *opts;
-	r = rc_ring_opts_fill(&o);
+	r = rc_ring_opts_fill(&o, flags);
 	if (r < 0)
 		return r;
-	r = rc_geom_make(o.slots, o.slot_size, o.max_subscribers, &g);
+	r = rc_geom_make(o.slots, o.slot_size, o.max_subscribers, o.data_size,
+			 &g);
 	if (r < 0)
 		return r;
 	rc_path(path, sizeof(path), RC_PREFIX, name);

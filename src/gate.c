@@ -25,6 +25,22 @@
  * pairs with the subscriber's release store of it after reading the
  * events below it: those reads happen before the overwrite.
  *
+ * The data area (docs/design.md §8) is gated in sequences, through the
+ * same handshake: the publisher alone knows, from its records, which
+ * events' data a write destroys (rc_pub_walk()), and it destroys the data
+ * of no event at or above dfloor without storing a higher one first:
+ *
+ *   publisher (rc_pub_scan)               joiner (rc_sub_join)
+ *   store(dfloor, X)                      cursor = want; table_gen++
+ *   smp_mb()                         [H]  smp_mb()                     [J]
+ *   low = min(load_acquire(cursor))  [K]  F = load(dfloor)
+ *   destroy data of events below          cursor = max(want, L - slots, F)
+ *   min(X, low) only
+ *
+ * As for the limit: either the scan sees the joiner, or the joiner sees X
+ * and starts at or after every event whose data may go without another
+ * scan.  dfloor only rises.
+ *
  * A publisher waiting for room sleeps on hdr->pub_wait; see rc_pub_wake()
  * in wait.c for its handshake [P]/[S] with the subscribers that wake it.
  */
@@ -181,7 +197,7 @@ static void rc_pub_gate_wake(struct ringcast_pub *pub, int slowest,
 	uint64_t n = pub->m.slot_count, t;
 
 	if (slowest < 0 || !pub->gates[slowest].wake ||
-	    (low + n / 2 > base && want <= pub->allowed))
+	    (low + n / 2 > base && want <= pub->allowed && low >= pub->dneed))
 		return;
 	if (!pub->multi &&
 	    !(READ_ONCE(hdr->wake_bits) & pub->gates[slowest].wake))
@@ -207,6 +223,11 @@ bool rc_pub_scan(struct ringcast_pub *pub, uint64_t base, uint64_t want)
 	int slowest = -1;
 
 	lim = rc_pub_raise_limit(pub, base, want);
+	/* The data area's floor, stored before [H] as the limit is. */
+	if (pub->dneed > pub->dfloor) {
+		pub->dfloor = pub->dneed;
+		WRITE_ONCE(hdr->dfloor, pub->dfloor);
+	}
 	/*
 	 * [H]: pairs with smp_mb() [J] in rc_sub_join().  In C11 terms:
 	 * our write W of the limit is sequenced before fence [H], the
@@ -245,7 +266,99 @@ bool rc_pub_scan(struct ringcast_pub *pub, uint64_t base, uint64_t want)
 		low = RC_SEQ_MAX; /* none, or a cursor no sequence reaches */
 	pub->allowed = low + n < lim ? low + n : lim;
 	rc_pub_gate_wake(pub, slowest, low, base, want);
-	return want <= pub->allowed;
+	return want <= pub->allowed && pub->dneed <= low;
+}
+
+/* Does a reliable cursor c keep want, or the data wait's need, away? */
+static inline bool rc_pub_in_way(const struct ringcast_pub *pub, uint64_t c,
+				 uint64_t want)
+{
+	return c + pub->m.slot_count < want || c < pub->dneed;
+}
+
+/*
+ * A ring of ours begins its data area where the last publisher's intent
+ * ended, and walks from there: what lies below is data of events before
+ * our head, which it may destroy only once every reliable cursor is at
+ * our head (docs/design.md §8: conservative, for one lap).
+ */
+void rc_pub_data_init(struct ringcast_pub *pub)
+{
+	struct rc_hdr *hdr = pub->m.hdr;
+	uint64_t i;
+
+	if (!pub->m.data)
+		return;
+	i = READ_ONCE(hdr->dintent);
+	if (i > UINT64_MAX / 2)
+		i = 0; /* scribbled: positions take centuries to get there */
+	pub->dhead = (i + RC_REC_ALIGN - 1) & ~(uint64_t)(RC_REC_ALIGN - 1);
+	pub->wpos = pub->dhead;
+	pub->wseq = pub->head;
+	pub->dallowed = 0; /* the first spilled event scans */
+	pub->dfloor = READ_ONCE(hdr->dfloor);
+	pub->dneed = 0;
+}
+
+/*
+ * Walk our records up to position b (or our data head): returns the
+ * sequence every reliable cursor must reach before the data below b may
+ * be destroyed.  The records are ours, but in shared memory: one that
+ * cannot be what we wrote (a scribble) ends the walk at our data head,
+ * whose answer, our head, is always safe.
+ */
+static uint64_t rc_pub_walk(struct ringcast_pub *pub, uint64_t b)
+{
+	struct rc_map *m = &pub->m;
+
+	while (pub->wpos < b && pub->wpos < pub->dhead) {
+		const struct rc_rec *rec = rc_rec_at(m, pub->wpos);
+		uint64_t off = pub->wpos & m->data_mask;
+		uint32_t kind = READ_ONCE(rec->kind);
+		uint64_t len = READ_ONCE(rec->len), seq = READ_ONCE(rec->seq);
+
+		if (off + rc_rec_size(len) > m->data_size ||
+		    (kind == RC_REC_EVENT &&
+		     (seq < pub->wseq || seq >= pub->head)) ||
+		    (kind != RC_REC_EVENT && kind != RC_REC_FILL) ||
+		    (kind == RC_REC_FILL &&
+		     off + rc_rec_size(len) != m->data_size)) {
+			pub->wpos = pub->dhead;
+			pub->wseq = pub->head;
+			break;
+		}
+		if (kind == RC_REC_EVENT)
+			pub->wseq = seq + 1;
+		pub->wpos += rc_rec_size(len);
+	}
+	return pub->wseq;
+}
+
+/*
+ * Room in the data area below position q (at most D/2 past our data head):
+ * the data of every event that starts below q - D must be consumed by the
+ * reliable subscribers.  Rounded up to a quarter of the data area, so a
+ * publisher that waits needs a cursor that reads an event starting in a
+ * new quarter, where subscribers wake it (rc_sub_sync()), or the head.
+ * 0, or what rc_pub_block() returns.
+ */
+int rc_pub_droom(struct ringcast_pub *pub, uint64_t q)
+{
+	uint64_t d = pub->m.data_size, quarter = d / 4, need, b;
+	int r = 0;
+
+	if (likely(q <= pub->dallowed))
+		return 0;
+	need = q > d ? q - d : 0;
+	b = (need + quarter - 1) & ~(quarter - 1);
+	pub->dneed = rc_pub_walk(pub, b);
+	if (!rc_pub_scan(pub, pub->head, pub->head))
+		r = rc_pub_block(pub, pub->head, pub->head);
+	pub->dneed = 0;
+	if (r < 0)
+		return r;
+	pub->dallowed = b + d;
+	return 0;
 }
 
 /* The demotion limit for entry e: the ring's, or its own shorter one. */
@@ -274,7 +387,7 @@ static bool rc_pub_reap(struct ringcast_pub *pub, uint64_t want)
 		uint32_t idx = pub->gates[i].idx;
 		uint64_t c = READ_ONCE(m->table[idx].cursor);
 
-		if (c + n >= want)
+		if (!rc_pub_in_way(pub, c, want))
 			continue;
 		if (rc_entry_reclaim(m, idx) == 1)
 			freed = true;
@@ -363,7 +476,7 @@ static uint64_t rc_pub_stuck(struct ringcast_pub *pub, struct rc_stuck *st,
 		st->since = now;
 	}
 	/* Only a reliable subscriber in our way is demoted. */
-	if (st->idx < 0 || st->cursor + pub->m.slot_count >= want)
+	if (st->idx < 0 || !rc_pub_in_way(pub, st->cursor, want))
 		return UINT64_MAX;
 	d = rc_pub_demote_ns(pub, &pub->m.table[st->idx]);
 	if (!d)

@@ -8,6 +8,8 @@
  *   0       struct rc_hdr            (512 bytes, 8 cache lines)
  *   512     struct rc_entry[cap]     (128 bytes each: the subscriber table)
  *   slots   struct rc_slot[nslots]   (slot_size each; page aligned)
+ *   data    the data area             (data_size bytes; page aligned; may
+ *                                      be absent)
  *
  * A slot's stamp is 0 while it was never written, S + 1 once event S is
  * committed in it, (S + 1) | RC_STAMP_BUSY while event S is being
@@ -15,6 +17,13 @@
  * publisher of a multi-publisher ring that died before committing it (a
  * hole every reader skips and counts).  Sequences therefore stay below
  * 2^62 - 1 (a century and a half at a billion events per second).
+ *
+ * An event whose payload does not fit its slot ("spilled") is a record of
+ * the data area: the slot's len says its length (above the slot's
+ * capacity), and the slot's first 8 payload bytes its position, a
+ * free-running byte count (struct rc_desc).  The record, 64-byte aligned,
+ * is a struct rc_rec and the payload, and never wraps: a record that would
+ * is preceded by a fill record to the end of the lap (docs/design.md §8).
  */
 #ifndef RINGCAST_LAYOUT_H
 #define RINGCAST_LAYOUT_H
@@ -31,8 +40,10 @@
  * bytes version 1 reserved as zero): a library of version 1
  * would take a version 2 ring for a corrupted one, and miss the claims'
  * generations.  An older ring is refused with a clear -EPROTO.
+ * 3: the data area (events larger than a slot): its geometry in the
+ * checksummed lines, dintent on line 3, dfloor on line 2.
  */
-#define RC_ABI_VERSION 2u
+#define RC_ABI_VERSION 3u
 #define RC_FEAT_MULTI_PUB 0x1u /* several publishers (fixed at creation) */
 #define RC_FEATURES_KNOWN RC_FEAT_MULTI_PUB
 
@@ -106,7 +117,10 @@ struct rc_hdr {
 	uint32_t create_flags;
 	uint64_t created_ns; /* CLOCK_REALTIME at creation */
 	uint64_t demote_ns; /* reliable subscribers: 0 = never demote */
-	uint8_t reserved0[40];
+	uint64_t data_off; /* the data area; 0 when there is none */
+	uint64_t data_size; /* its bytes: a power of two, or 0 */
+	uint32_t max_event; /* the largest payload */
+	uint8_t reserved0[20];
 	uint64_t checksum; /* FNV-1a of bytes [8, offsetof(checksum)) */
 
 	/*
@@ -128,7 +142,14 @@ struct rc_hdr {
 	 * rc_sub_idle()).
 	 */
 	_Atomic uint32_t wake_all_seq;
-	uint8_t reserved2[28];
+	uint32_t reserved2a;
+	/*
+	 * The data area's floor: the publisher destroys no data of an event
+	 * at or above it without first storing a higher one and then, after
+	 * a full barrier, reading the reliable cursors (gate.c).  Only rises.
+	 */
+	_Atomic uint64_t dfloor;
+	uint8_t reserved2[16];
 
 	/*
 	 * Line 3: written by the publisher only (by every publisher of a
@@ -142,7 +163,12 @@ struct rc_hdr {
 	 * barrier, reading the reliable cursors (see gate.c).
 	 */
 	_Atomic uint64_t limit;
-	uint64_t reserved3a; /* published = head: sequences never restart */
+	/*
+	 * The data area's intent: every byte of it below this position may
+	 * have been written; the publisher stores a new one before it writes
+	 * past the old (publish.c).  Free-running, only rises.
+	 */
+	_Atomic uint64_t dintent;
 	_Atomic uint64_t refused;
 	_Atomic uint64_t wakes;
 	_Atomic uint64_t blocked; /* waits for a reliable subscriber */
@@ -239,7 +265,24 @@ struct rc_slot {
 	unsigned char data[];
 };
 
+/* A spilled event's slot: where its record lies in the data area. */
+struct rc_desc {
+	_Atomic uint64_t pos;
+};
+
+/* A record of the data area, followed by its payload. */
+#define RC_REC_EVENT 1u
+#define RC_REC_FILL 2u /* covers the rest of the lap */
+#define RC_REC_ALIGN 64u
+struct rc_rec {
+	_Atomic uint64_t seq; /* its event, or a fill's next event */
+	_Atomic uint32_t len; /* payload bytes after this header */
+	_Atomic uint32_t kind; /* RC_REC_* */
+};
+
 static_assert(sizeof(struct rc_hdr) == RC_HDR_SIZE, "header size is ABI");
+static_assert(sizeof(struct rc_rec) == 16, "record header size is ABI");
+static_assert(offsetof(struct rc_hdr, dfloor) == 168, "dfloor offset");
 static_assert(offsetof(struct rc_hdr, checksum) == 120, "checksum offset");
 static_assert(offsetof(struct rc_hdr, life) == 128, "life offset");
 static_assert(offsetof(struct rc_hdr, wake_all_seq) == 160,

@@ -30,6 +30,10 @@ struct rc_map {
 	uint32_t slot_count;
 	uint32_t slot_size;
 	uint32_t capacity; /* slot_size - sizeof(struct rc_slot) */
+	uint32_t max_event; /* the largest payload: capacity without data */
+	unsigned char *data; /* the data area, or NULL */
+	uint64_t data_size; /* its bytes, a power of two; 0 without */
+	uint64_t data_mask; /* data_size - 1 */
 	uint32_t table_cap;
 	int slot_shift; /* log2(slot_size) */
 	uint64_t demote_ns; /* the ring's demotion limit (0: none) */
@@ -49,6 +53,21 @@ static inline struct rc_slot *rc_slot_at(const struct rc_map *m, uint64_t seq)
 	/* The mask keeps the index inside the validated slot array. */
 	return (struct rc_slot *)(m->slots +
 				  ((size_t)(seq & m->mask) << m->slot_shift));
+}
+
+/*
+ * The oldest event retained, for a ring whose head is head: a ring of
+ * slots back, and no event whose data the publisher may have destroyed
+ * (below dfloor: gate.c).  A dfloor above the head is not trusted.
+ */
+static inline uint64_t rc_oldest(const struct rc_map *m, uint64_t head)
+{
+	uint64_t o = head > m->slot_count ? head - m->slot_count : 0;
+	uint64_t f = m->data ? atomic_load_explicit(&m->hdr->dfloor,
+						    memory_order_relaxed) :
+			       0;
+
+	return f > o && f <= head ? f : o;
 }
 
 /* error.c */
@@ -78,12 +97,28 @@ void rc_path(char *buf, size_t len, const char *prefix, const char *name);
 
 /* A ring's geometry: its sizes, and where its parts lie in the object. */
 struct rc_geom {
-	uint32_t slots, slot_size, table_cap;
-	uint64_t table_off, slots_off, total;
+	uint32_t slots, slot_size, table_cap, max_event;
+	uint64_t table_off, slots_off, data_off, data_size, total;
 };
-/* 0 with *g filled in, or -EINVAL (with the detail) for a bad geometry. */
+/*
+ * 0 with *g filled in, or -EINVAL (with the detail) for a bad geometry.
+ * data_size 0: no data area.
+ */
 int rc_geom_make(uint32_t slots, uint32_t slot_size, uint32_t cap,
-		 struct rc_geom *g);
+		 uint64_t data_size, struct rc_geom *g);
+
+/* A record's bytes in the data area: its header, payload, alignment. */
+static inline uint64_t rc_rec_size(uint64_t len)
+{
+	return (sizeof(struct rc_rec) + len + RC_REC_ALIGN - 1) &
+	       ~(uint64_t)(RC_REC_ALIGN - 1);
+}
+
+/* The record at free-running position pos (masked into the area). */
+static inline struct rc_rec *rc_rec_at(const struct rc_map *m, uint64_t pos)
+{
+	return (struct rc_rec *)(m->data + (pos & m->data_mask));
+}
 /* The lock object's mode for a ring of mode mode. */
 mode_t rc_lock_mode(mode_t mode);
 /*

@@ -310,6 +310,7 @@ RINGCAST_API int ringcast_pub_attach(const char *name, unsigned int flags,
 	pub->registered = rc_table_count(&pub->m);
 	rc_pub_init_limit(pub, head);
 	pub->allowed = 0; /* the first publish scans */
+	rc_pub_data_init(pub);
 	pub->quarter = pub->m.slot_count >= 4 ? pub->m.slot_count / 4 : 1;
 	pub->slowest = -1;
 	pub->gate_gen = READ_ONCE(pub->m.hdr->table_gen) - 1; /* list at once */

@@ -52,6 +52,20 @@ struct ringcast_pub {
 	int64_t timeout_ns; /* < 0: for ever */
 	_Atomic uint32_t intr;
 
+	/*
+	 * The data area (publish.c; gate.c, rc_pub_droom()): the next free
+	 * position, how far we may write without a scan, the last dfloor
+	 * stored, and the walk over our records: every record below wpos is
+	 * passed, and the data of events below wseq may be destroyed once
+	 * every reliable cursor is at wseq or past it.
+	 */
+	uint64_t dhead;
+	uint64_t dallowed;
+	uint64_t dfloor;
+	uint64_t dneed; /* what the scans of a data wait need; else 0 */
+	uint64_t wpos, wseq;
+	bool reserved_spill; /* the reservation is in the data area */
+
 	/* A publisher of a multi-publisher ring. */
 	bool multi;
 	int entry; /* its table entry */
@@ -83,5 +97,27 @@ static inline int rc_pub_check(struct ringcast_pub *pub)
 void rc_pub_init_limit(struct ringcast_pub *pub, uint64_t head);
 bool rc_pub_scan(struct ringcast_pub *pub, uint64_t base, uint64_t want);
 int rc_pub_block(struct ringcast_pub *pub, uint64_t base, uint64_t want);
+void rc_pub_data_init(struct ringcast_pub *pub);
+int rc_pub_droom(struct ringcast_pub *pub, uint64_t q);
+
+/* Where a record of len bytes goes after position p: there, or at the
+ * start of the next lap when it would wrap (a fill record covers the
+ * rest). */
+static inline uint64_t rc_data_place(const struct rc_map *m, uint64_t p,
+				     uint64_t len)
+{
+	uint64_t off = p & m->data_mask;
+
+	return off + rc_rec_size(len) > m->data_size ?
+		       p + (m->data_size - off) :
+		       p;
+}
+
+/* The data head after a record of len bytes placed after position p. */
+static inline uint64_t rc_data_after(const struct rc_map *m, uint64_t p,
+				     uint64_t len)
+{
+	return rc_data_place(m, p, len) + rc_rec_size(len);
+}
 
 #endif

@@ -21,6 +21,21 @@
  * enough on its own: without the BUSY mark a reader that re-checks before
  * it lands would accept a torn copy.
  *
+ * An event too large for its slot is a record of the data area (§8): its
+ * slot holds the record's position, and the data area has its own
+ * declared intent, as Agrona's broadcast buffer has (rc_data_intent()):
+ *
+ *   publisher                             reader (sub.c: rc_spill_check)
+ *   store(dintent, end of what follows)   s1 = load_acquire(stamp)     [B]
+ *   smp_wmb()                       [A']  read len, position; copy payload
+ *   write fill, record, payload           smp_rmb()                    [C]
+ *   slot as above, [A] ... [D]            s2 = stamp; I = READ_ONCE(dintent)
+ *                                         accept only if s2 == s1 and
+ *                                         I <= position + data size
+ *
+ * [A'] pairs with [C]: a reader whose copy saw any byte of a later lap's
+ * write sees its intent in I, past the position by more than a lap.
+ *
  * Waking (docs/design.md §4), with sub_wait.c's rc_sub_sleep():
  *
  *   publisher                             sleeper
@@ -159,6 +174,55 @@ static void rc_slot_end(struct ringcast_pub *pub, struct rc_slot *s,
 	smp_store_release(&s->stamp, seq + 1);
 }
 
+/* Declare the intent to write the data area below q: [A'] in the table. */
+static inline void rc_data_intent(struct ringcast_pub *pub, uint64_t q)
+{
+	WRITE_ONCE(pub->m.hdr->dintent, q);
+	/* [A']: pairs with smp_rmb() [C] in rc_slot_read_end() (sub.c). */
+	smp_wmb();
+}
+
+/*
+ * The record of event seq, of len bytes, at our data head (after a fill
+ * record if it would wrap), described in its slot s, begun: its payload
+ * area.  Room was made and the intent declared for it.
+ */
+static unsigned char *rc_data_put(struct ringcast_pub *pub, struct rc_slot *s,
+				  uint64_t seq, uint32_t len)
+{
+	struct rc_map *m = &pub->m;
+	uint64_t p = pub->dhead, at = rc_data_place(m, p, len);
+	struct rc_rec *rec;
+
+	if (at != p) {
+		rec = rc_rec_at(m, p);
+		WRITE_ONCE(rec->seq, seq);
+		WRITE_ONCE(rec->len, (uint32_t)(at - p - sizeof(*rec)));
+		WRITE_ONCE(rec->kind, RC_REC_FILL);
+	}
+	rec = rc_rec_at(m, at);
+	WRITE_ONCE(rec->seq, seq);
+	WRITE_ONCE(rec->len, len);
+	WRITE_ONCE(rec->kind, RC_REC_EVENT);
+	pub->dhead = at + rc_rec_size(len);
+	WRITE_ONCE(((struct rc_desc *)s->data)->pos, at);
+	return (unsigned char *)(rec + 1);
+}
+
+/* Room in the data area for what follows our data head up to q. */
+static int rc_data_room(struct ringcast_pub *pub, uint64_t q)
+{
+	int r;
+
+	if (q == pub->dhead)
+		return 0;
+	r = rc_pub_droom(pub, q);
+	if (r < 0)
+		return r;
+	rc_data_intent(pub, q);
+	return 0;
+}
+
 /* Publish the head once for what was committed, then look for sleepers. */
 static void rc_pub_advance(struct ringcast_pub *pub, uint64_t n, uint32_t bits)
 {
@@ -202,6 +266,26 @@ static void rc_pub_advance(struct ringcast_pub *pub, uint64_t n, uint32_t bits)
 	}
 }
 
+/* An event larger than its slot: a record of the data area. */
+static int rc_pub_publish_spilled(struct ringcast_pub *pub, uint32_t type,
+				  const void *data, uint32_t len)
+{
+	struct rc_slot *s;
+	int r;
+
+	r = rc_pub_take(pub, 1);
+	if (unlikely(r < 0))
+		return r;
+	r = rc_data_room(pub, rc_data_after(&pub->m, pub->dhead, len));
+	if (unlikely(r < 0))
+		return r;
+	s = rc_slot_begin(pub, pub->head);
+	rc_copy_in(rc_data_put(pub, s, pub->head, len), data, len);
+	rc_slot_end(pub, s, pub->head, type, len, rc_pub_ts(pub));
+	rc_pub_advance(pub, 1, rc_type_bit(type) | RC_WAKE_ANY);
+	return (int)rc_pub_registered(pub);
+}
+
 RINGCAST_API int ringcast_pub_publish(struct ringcast_pub *pub, uint32_t type,
 				      const void *data, size_t len)
 {
@@ -213,8 +297,11 @@ RINGCAST_API int ringcast_pub_publish(struct ringcast_pub *pub, uint32_t type,
 	r = rc_pub_check(pub);
 	if (unlikely(r < 0))
 		return r;
-	if (unlikely(len > pub->m.capacity))
-		return rc_pub_refuse(pub, -EMSGSIZE);
+	if (unlikely(len > pub->m.capacity)) {
+		if (len > pub->m.max_event)
+			return rc_pub_refuse(pub, -EMSGSIZE);
+		return rc_pub_publish_spilled(pub, type, data, (uint32_t)len);
+	}
 	r = rc_pub_take(pub, 1);
 	if (unlikely(r < 0))
 		return r;
@@ -228,6 +315,32 @@ RINGCAST_API int ringcast_pub_publish(struct ringcast_pub *pub, uint32_t type,
 	rc_slot_end(pub, s, pub->head, type, (uint32_t)len, rc_pub_ts(pub));
 	rc_pub_advance(pub, 1, rc_type_bit(type) | RC_WAKE_ANY);
 	return (int)rc_pub_registered(pub);
+}
+
+/*
+ * How many of the k events of a part of a batch go in it: a part's
+ * records span at most half the data area (one record alone may span more),
+ * so the room it waits for lies wholly below what earlier parts published
+ * (rc_pub_droom()).  *q: the data head after them.
+ */
+static unsigned int rc_pub_part_data(const struct ringcast_pub *pub,
+				     const struct ringcast_msg *msgs,
+				     unsigned int k, uint64_t *q)
+{
+	const struct rc_map *m = &pub->m;
+	uint64_t p = pub->dhead, next;
+	unsigned int i;
+
+	for (i = 0; i < k; i++) {
+		if (msgs[i].len <= m->capacity)
+			continue;
+		next = rc_data_after(m, p, msgs[i].len);
+		if (i && next - pub->dhead > m->data_size / 2)
+			break;
+		p = next;
+	}
+	*q = p;
+	return i;
 }
 
 RINGCAST_API int ringcast_pub_publish_batch(struct ringcast_pub *pub,
@@ -244,7 +357,7 @@ RINGCAST_API int ringcast_pub_publish_batch(struct ringcast_pub *pub,
 	if (unlikely(r < 0))
 		return r;
 	for (i = 0; i < n; i++) {
-		if (msgs[i].len > pub->m.capacity)
+		if (msgs[i].len > pub->m.max_event)
 			return rc_pub_refuse(pub, -EMSGSIZE);
 		if (msgs[i].len && !msgs[i].data)
 			return -EINVAL;
@@ -264,20 +377,28 @@ RINGCAST_API int ringcast_pub_publish_batch(struct ringcast_pub *pub,
 	 */
 	for (done = 0; done < n; done += k) {
 		uint32_t bits = 0;
+		uint64_t q;
 
 		k = n - done;
 		if (k > pub->m.slot_count - pub->quarter)
 			k = (unsigned int)(pub->m.slot_count - pub->quarter);
+		k = rc_pub_part_data(pub, msgs + done, k, &q);
 		r = rc_pub_take(pub, k);
+		if (unlikely(r < 0))
+			return r;
+		r = rc_data_room(pub, q);
 		if (unlikely(r < 0))
 			return r;
 		for (i = 0; i < k; i++) {
 			const struct ringcast_msg *msg = &msgs[done + i];
 			uint64_t seq = pub->head + i;
 			struct rc_slot *s = rc_slot_begin(pub, seq);
+			unsigned char *to = s->data;
 
+			if (msg->len > pub->m.capacity)
+				to = rc_data_put(pub, s, seq, msg->len);
 			if (msg->len)
-				rc_copy_in(s->data, msg->data, msg->len);
+				rc_copy_in(to, msg->data, msg->len);
 			rc_slot_end(pub, s, seq, msg->type, msg->len, ts);
 			bits |= rc_type_bit(msg->type);
 		}
@@ -291,6 +412,8 @@ RINGCAST_API int ringcast_pub_reserve_batch(struct ringcast_pub *pub,
 					    void **bufs)
 {
 	unsigned int i;
+	uint64_t q;
+	bool spill;
 	int r;
 
 	if (!pub || !bufs || !n)
@@ -298,7 +421,7 @@ RINGCAST_API int ringcast_pub_reserve_batch(struct ringcast_pub *pub,
 	r = rc_pub_check(pub);
 	if (r < 0)
 		return r;
-	if (len > pub->m.capacity)
+	if (len > pub->m.max_event)
 		return rc_pub_refuse(pub, -EMSGSIZE);
 	/* All or nothing: what one part of a batch may be (publish_batch). */
 	if (n > pub->m.slot_count - pub->quarter) {
@@ -306,11 +429,30 @@ RINGCAST_API int ringcast_pub_reserve_batch(struct ringcast_pub *pub,
 			      (unsigned int)(pub->m.slot_count - pub->quarter));
 		return -EINVAL;
 	}
+	spill = len > pub->m.capacity;
+	q = pub->dhead;
+	for (i = 0; spill && i < n; i++)
+		q = rc_data_after(&pub->m, q, len);
+	if (n > 1 && q - pub->dhead > pub->m.data_size / 2) {
+		rc_set_detail("%u events of %zu bytes: a reservation spans at "
+			      "most half the data area",
+			      n, len);
+		return -EINVAL;
+	}
 	r = rc_pub_take(pub, n);
 	if (r < 0)
 		return r;
-	for (i = 0; i < n; i++)
-		bufs[i] = rc_slot_begin(pub, pub->head + i)->data;
+	r = rc_data_room(pub, q);
+	if (r < 0)
+		return r;
+	for (i = 0; i < n; i++) {
+		struct rc_slot *s = rc_slot_begin(pub, pub->head + i);
+
+		bufs[i] = spill ? rc_data_put(pub, s, pub->head + i,
+					      (uint32_t)len) :
+				  s->data;
+	}
+	pub->reserved_spill = spill;
 	pub->reserving = true;
 	pub->reserved = len;
 	pub->reserved_n = n;
@@ -344,9 +486,22 @@ RINGCAST_API int ringcast_pub_commit_batch(struct ringcast_pub *pub,
 	ts = rc_pub_ts(pub);
 	for (i = 0; i < n; i++) {
 		uint64_t seq = pub->head + i;
+		struct rc_slot *s = rc_slot_at(&pub->m, seq);
 
-		rc_slot_end(pub, rc_slot_at(&pub->m, seq), seq, msgs[i].type,
-			    msgs[i].len, ts);
+		/*
+		 * Reserved in the data area, and small enough for its slot
+		 * after all: into the slot, whose descriptor it replaces
+		 * (the record stays, unreferenced, its length as reserved).
+		 */
+		if (pub->reserved_spill && msgs[i].len <= pub->m.capacity &&
+		    msgs[i].len)
+			memcpy(s->data,
+			       rc_rec_at(&pub->m,
+					 READ_ONCE(((struct rc_desc *)s->data)
+							   ->pos)) +
+				       1,
+			       msgs[i].len);
+		rc_slot_end(pub, s, seq, msgs[i].type, msgs[i].len, ts);
 		bits |= rc_type_bit(msgs[i].type);
 	}
 	rc_pub_advance(pub, n, bits | RC_WAKE_ANY);

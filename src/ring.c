@@ -190,7 +190,7 @@ static int rc_log2(uint64_t x)
 }
 
 int rc_geom_make(uint32_t slots, uint32_t slot_size, uint32_t cap,
-		 struct rc_geom *g)
+		 uint64_t data_size, struct rc_geom *g)
 {
 	if (slots < RINGCAST_MIN_SLOTS || slots > RINGCAST_MAX_SLOTS ||
 	    !is_pow2_u64(slots)) {
@@ -219,7 +219,23 @@ int rc_geom_make(uint32_t slots, uint32_t slot_size, uint32_t cap,
 	g->slots_off = (RC_HDR_SIZE + (uint64_t)cap * RC_ENTRY_SIZE +
 			RC_SLOTS_ALIGN - 1) &
 		       ~(uint64_t)(RC_SLOTS_ALIGN - 1);
+	if (data_size &&
+	    (data_size < RINGCAST_MIN_DATA_SIZE ||
+	     data_size > RINGCAST_MAX_DATA_SIZE || !is_pow2_u64(data_size))) {
+		rc_set_detail("data area of %llu bytes: a power of two from "
+			      "%u to %llu allowed",
+			      (unsigned long long)data_size,
+			      RINGCAST_MIN_DATA_SIZE,
+			      (unsigned long long)RINGCAST_MAX_DATA_SIZE);
+		return -EINVAL;
+	}
 	g->total = g->slots_off + (uint64_t)slots * slot_size;
+	g->data_size = data_size;
+	g->data_off = data_size ? g->total : 0;
+	g->total += data_size;
+	/* A quarter of the data area: see gate.c, rc_pub_droom(). */
+	g->max_event = data_size ? (uint32_t)(data_size / 4) :
+				   slot_size - (uint32_t)sizeof(struct rc_slot);
 	if (g->total > (1ull << 40) || g->total > SIZE_MAX) {
 		rc_set_detail("a ring of %llu bytes is too large",
 			      (unsigned long long)g->total);
@@ -244,7 +260,8 @@ static int rc_hdr_validate(const struct rc_hdr *h, uint64_t size,
 	}
 	if (h->abi_version != RC_ABI_VERSION) {
 		rc_set_detail("incompatible version: ring has ABI version %u, "
-			      "this library speaks %u",
+			      "this library speaks %u (remove the ring and "
+			      "create it again)",
 			      h->abi_version, RC_ABI_VERSION);
 		return -EPROTO;
 	}
@@ -257,9 +274,12 @@ static int rc_hdr_validate(const struct rc_hdr *h, uint64_t size,
 			      h->features & ~RC_FEATURES_KNOWN);
 		return -EPROTO;
 	}
-	r = rc_geom_make(h->slot_count, h->slot_size, h->table_cap, g);
+	r = rc_geom_make(h->slot_count, h->slot_size, h->table_cap,
+			 h->data_size, g);
 	if (r < 0 || h->hdr_size != RC_HDR_SIZE ||
 	    h->table_off != g->table_off || h->slots_off != g->slots_off ||
+	    h->data_off != g->data_off || h->max_event != g->max_event ||
+	    (g->data_size && (h->features & RC_FEAT_MULTI_PUB)) ||
 	    h->total_size != g->total) {
 		rc_set_detail("corrupted: inconsistent geometry in the header");
 		return -EBADMSG;
@@ -441,6 +461,10 @@ static int rc_map_mmap(struct rc_map *m, const struct rc_hdr *h,
 	m->slot_size = g->slot_size;
 	m->slot_shift = rc_log2(g->slot_size);
 	m->capacity = g->slot_size - (uint32_t)sizeof(struct rc_slot);
+	m->max_event = g->max_event;
+	m->data = g->data_size ? (unsigned char *)p + g->data_off : NULL;
+	m->data_size = g->data_size;
+	m->data_mask = g->data_size ? g->data_size - 1 : 0;
 	m->table_cap = g->table_cap;
 	m->demote_ns = h->demote_ns;
 	m->multi = h->features & RC_FEAT_MULTI_PUB;

@@ -40,7 +40,10 @@ int rc_map_stats(struct rc_map *m, struct ringcast_ring_stats *info)
 	info->epoch = RC_LIFE_EPOCH(life);
 	info->epoch_start = READ_ONCE(h->epoch_start);
 	info->head = head;
-	info->oldest = head > m->slot_count ? head - m->slot_count : 0;
+	info->oldest = rc_oldest(m, head);
+	info->data_size = m->data_size;
+	info->data_written = READ_ONCE(h->dintent);
+	info->max_event = m->max_event;
 	/* Sequences continue across takeovers: the head is the count. */
 	info->published = head;
 	info->refused = READ_ONCE(h->refused);

@@ -41,6 +41,49 @@ static inline bool rc_slot_read_retry(struct rc_slot *s, uint64_t s1)
 	return unlikely(rc_slot_read_end(s) != s1);
 }
 
+static int rc_sub_corrupt_slot(struct ringcast_sub *sub, uint64_t seq,
+			       const char *what);
+
+/*
+ * A spilled event's payload in the data area, from the descriptor in its
+ * slot s (read between the seqlock's begin and retry, so what it says is
+ * trusted only once the retry passed): its address, and *pos its record's
+ * position; NULL when it cannot be a record of this ring.  Every access
+ * stays inside the data area, whatever the descriptor says.
+ */
+static inline const unsigned char *rc_spill_at(const struct rc_map *m,
+					       const struct rc_slot *s,
+					       uint32_t len, uint64_t *pos)
+{
+	uint64_t p = READ_ONCE(((const struct rc_desc *)s->data)->pos);
+
+	*pos = p;
+	if (unlikely(!m->data || len > m->max_event ||
+		     (p & (RC_REC_ALIGN - 1)) ||
+		     (p & m->data_mask) + sizeof(struct rc_rec) + len >
+			     m->data_size))
+		return NULL;
+	return m->data + (p & m->data_mask) + sizeof(struct rc_rec);
+}
+
+/*
+ * After the seqlock's retry, whose smp_rmb() [C] orders the copy before
+ * this load (publish.c's table, [A']): 0 when the record of len bytes at
+ * pos was whole while it was read, 1 when a later lap began to overwrite
+ * it, -EBADMSG when it lies past what the publisher declared.
+ */
+static inline int rc_spill_check(struct ringcast_sub *sub, uint64_t seq,
+				 uint64_t pos, uint32_t len)
+{
+	uint64_t i = READ_ONCE(sub->m.hdr->dintent);
+
+	if (unlikely(pos > i || i - pos < sizeof(struct rc_rec) + len))
+		return rc_sub_corrupt_slot(sub, seq,
+					   "record past the data area's "
+					   "intent");
+	return unlikely(i - pos > sub->m.data_size);
+}
+
 static bool rc_sub_wants(const struct ringcast_sub *sub, uint32_t type)
 {
 	uint32_t lo = 0, hi = sub->ntypes;
@@ -122,6 +165,46 @@ static int rc_sub_lapped(struct ringcast_sub *sub, uint64_t c, uint64_t xs,
 						   "overwritten "
 						   "before a reliable "
 						   "subscriber read it");
+		}
+		rc_sub_owe_lost(sub, lost);
+		return -ESTALE;
+	}
+	sub->st.lost += lost;
+	sub->st.laps++;
+	ev->lost = lost;
+	return -EOVERFLOW;
+}
+
+/*
+ * The data of event c was overwritten while we read it (a lap of the data
+ * area, which can come sooner than a lap of the slots).  Resume half way
+ * from the data area's floor to the head, and half a ring of slots behind
+ * the head at the most: events from the floor on are whole.
+ */
+static int rc_sub_data_lapped(struct ringcast_sub *sub, uint64_t c,
+			      struct ringcast_event *ev)
+{
+	/* Pairs with [E] in rc_pub_advance(). */
+	uint64_t h = smp_load_acquire(&sub->m.hdr->head);
+	uint64_t f = READ_ONCE(sub->m.hdr->dfloor), r, lost;
+
+	if (f > h)
+		f = h;
+	r = f + (h - f) / 2;
+	if (h > sub->m.slot_count / 2 && r < h - sub->m.slot_count / 2)
+		r = h - sub->m.slot_count / 2;
+	if (r <= c)
+		r = c + 1; /* always progress */
+	lost = r - c;
+	sub->cursor = r;
+	if (unlikely(sub->reliable)) {
+		/* As rc_sub_lapped(): only a demoted one is overwritten. */
+		if (!rc_sub_demoted(sub)) {
+			sub->cursor = c;
+			return rc_sub_corrupt_slot(sub, c,
+						   "data overwritten before a "
+						   "reliable subscriber read "
+						   "it");
 		}
 		rc_sub_owe_lost(sub, lost);
 		return -ESTALE;
@@ -236,8 +319,9 @@ int rc_sub_try(struct ringcast_sub *sub, struct ringcast_event *ev, int how)
 	if (unlikely(sub->pending_lost))
 		return rc_sub_report_lost(sub, ev);
 	for (;;) {
-		uint64_t c = sub->cursor, s1, s2, ts;
+		uint64_t c = sub->cursor, s1, s2, ts, pos = 0;
 		struct rc_slot *s = rc_slot_at(m, c);
+		const unsigned char *src;
 		uint32_t type, len, tag, pid;
 		bool wanted;
 
@@ -258,12 +342,15 @@ int rc_sub_try(struct ringcast_sub *sub, struct ringcast_event *ev, int how)
 		tag = READ_ONCE(s->epoch);
 		pid = READ_ONCE(s->pub_id);
 		wanted = rc_sub_wants(sub, type);
+		/* A spilled event: its position, never its data if skipped. */
+		src = len <= m->capacity ? s->data :
+					   rc_spill_at(m, s, len, &pos);
 		/*
 		 * The copy races with a publisher overwriting the slot: the
 		 * seqlock's documented data race, detected by s2 below.
 		 */
-		if (wanted && how == RC_COPY && len <= m->capacity)
-			rc_copy_out(sub->buf, s->data, len);
+		if (wanted && how == RC_COPY && src)
+			rc_copy_out(sub->buf, src, len);
 		s2 = rc_slot_read_end(s);
 		if (unlikely(s2 != s1)) {
 			r = rc_sub_stamp(sub, c, s2, ev);
@@ -272,13 +359,28 @@ int rc_sub_try(struct ringcast_sub *sub, struct ringcast_event *ev, int how)
 							   "stamp went back");
 			return r;
 		}
-		if (unlikely(len > m->capacity))
+		if (unlikely(!src))
 			return rc_sub_corrupt_slot(sub, c,
-						   "length over capacity");
+						   len > m->max_event ?
+							   "length over the "
+							   "largest event" :
+							   "record outside the "
+							   "data area");
 		if (unlikely(tag != sub->ep_tag && c >= sub->ep_start)) {
 			r = rc_sub_epoch(sub, c, tag);
 			if (r < 0)
 				return r;
+		}
+		if (len > m->capacity) {
+			if (wanted && how != RC_PEEK) {
+				r = rc_spill_check(sub, c, pos, len);
+				if (unlikely(r))
+					return r < 0 ? r :
+						       rc_sub_data_lapped(
+							       sub, c, ev);
+			}
+			if (how != RC_PEEK)
+				rc_sub_dcross(sub, pos);
 		}
 		if (!wanted) {
 			sub->cursor++;
@@ -298,9 +400,11 @@ int rc_sub_try(struct ringcast_sub *sub, struct ringcast_event *ev, int how)
 			sub->cursor++;
 			sub->st.delivered++;
 		} else if (how == RC_BORROW) {
-			ev->data = s->data;
+			ev->data = src;
 			sub->slow |= RC_SUB_BORROWED;
 			sub->borrow_stamp = s1;
+			sub->borrow_pos = pos;
+			sub->borrow_len = len > m->capacity ? len : 0;
 		} else {
 			ev->data = NULL; /* a peek: left where it is */
 			return 0;
@@ -525,6 +629,7 @@ static inline int rc_sub_fast(struct ringcast_sub *sub,
 		ev->data = s->data;
 		sub->slow |= RC_SUB_BORROWED;
 		sub->borrow_stamp = s1;
+		sub->borrow_len = 0;
 		return 0;
 	}
 	ev->data = sub->buf;
@@ -603,6 +708,15 @@ RINGCAST_API int ringcast_sub_release(struct ringcast_sub *sub,
 	ev->lost = 0;
 	/* The second half of the read that lent the event. */
 	s2 = rc_slot_read_end(rc_slot_at(&sub->m, sub->cursor));
+	if (s2 == sub->borrow_stamp && sub->borrow_len &&
+	    rc_spill_check(sub, sub->cursor, sub->borrow_pos,
+			   sub->borrow_len)) {
+		/* Whole when lent (rc_sub_try()): overwritten since. */
+		r = rc_sub_data_lapped(sub, sub->cursor, ev);
+		rc_sub_after(sub, r);
+		rc_sub_sync(sub);
+		return r;
+	}
 	if (s2 == sub->borrow_stamp) {
 		sub->cursor++;
 		sub->st.delivered++;
@@ -620,8 +734,9 @@ RINGCAST_API int ringcast_sub_release(struct ringcast_sub *sub,
 RINGCAST_API int ringcast_sub_read_at(struct ringcast_sub *sub, uint64_t seq,
 				      struct ringcast_event *ev)
 {
+	const unsigned char *src;
 	struct rc_slot *s;
-	uint64_t s1, xs;
+	uint64_t s1, xs, pos = 0;
 	uint32_t len;
 	int r;
 
@@ -643,12 +758,25 @@ RINGCAST_API int ringcast_sub_read_at(struct ringcast_sub *sub, uint64_t seq,
 	ev->type = READ_ONCE(s->type);
 	ev->ts = READ_ONCE(s->ts);
 	ev->epoch = READ_ONCE(s->epoch);
-	if (len <= sub->m.capacity)
-		rc_copy_out(sub->buf, s->data, len);
+	src = len <= sub->m.capacity ? s->data :
+				       rc_spill_at(&sub->m, s, len, &pos);
+	if (src)
+		rc_copy_out(sub->buf, src, len);
 	if (rc_slot_read_retry(s, s1))
 		return -ERANGE;
-	if (len > sub->m.capacity)
-		return rc_sub_corrupt_slot(sub, seq, "length over capacity");
+	if (!src)
+		return rc_sub_corrupt_slot(sub, seq,
+					   len > sub->m.max_event ?
+						   "length over the largest "
+						   "event" :
+						   "record outside the data "
+						   "area");
+	/* Its data overwritten in a lap of the data area: -ERANGE too. */
+	if (len > sub->m.capacity) {
+		r = rc_spill_check(sub, seq, pos, len);
+		if (r)
+			return r < 0 ? r : -ERANGE;
+	}
 	ev->seq = seq;
 	ev->len = len;
 	ev->lost = 0;

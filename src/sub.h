@@ -89,6 +89,16 @@ struct ringcast_sub {
 	uint64_t synced_lost; /* the loss count last stored in the entry */
 	int quarter_shift; /* log2 of the publisher's quarter ring */
 	uint64_t told; /* the cursor a sleeping publisher was last told of */
+	/*
+	 * The data area: the quarter of it where the last spilled event we
+	 * read began, and whether one that began in another is read since:
+	 * then rc_sub_sync() wakes a publisher waiting for data room.
+	 */
+	int dquarter_shift;
+	uint64_t dquarter;
+	bool dwake;
+	uint64_t borrow_pos; /* a spilled event lent: its record */
+	uint32_t borrow_len; /* its length; 0 for an event in its slot */
 
 	/* The options, fixed at attach. */
 	uint32_t wait;
@@ -189,9 +199,26 @@ static inline void rc_sub_sync(struct ringcast_sub *sub)
 	WRITE_ONCE(e->aborted, sub->st.aborted);
 	/* Pairs with smp_load_acquire() [K] in rc_pub_scan(). */
 	smp_store_release(&e->cursor, c);
-	if (sub->reliable && ((c ^ sub->synced) >> sub->quarter_shift))
+	if (sub->reliable &&
+	    (((c ^ sub->synced) >> sub->quarter_shift) || sub->dwake))
 		rc_pub_wake(sub->m.hdr);
+	sub->dwake = false;
 	sub->synced = c;
+}
+
+/*
+ * A spilled event at data position pos read or skipped: crossing into
+ * another quarter of the data area, a publisher waiting for data room may
+ * wait for us (gate.c, rc_pub_droom()): rc_sub_sync() wakes it.
+ */
+static inline void rc_sub_dcross(struct ringcast_sub *sub, uint64_t pos)
+{
+	uint64_t q = pos >> sub->dquarter_shift;
+
+	if (q != sub->dquarter) {
+		sub->dquarter = q;
+		sub->dwake = true;
+	}
 }
 
 static inline void rc_sub_adopt(struct ringcast_sub *sub, uint32_t tag,

@@ -45,6 +45,9 @@ static int rc_sub_join(struct ringcast_sub *sub, struct rc_join *j,
 	smp_mb();
 	lim = READ_ONCE(hdr->limit);
 	floor = lim > sub->m.slot_count ? lim - sub->m.slot_count : 0;
+	/* The data area's floor, read after the same [J] (gate.c). */
+	if (sub->m.data && READ_ONCE(hdr->dfloor) > floor)
+		floor = READ_ONCE(hdr->dfloor);
 	/*
 	 * A limit is at most a ring ahead of the head when it is stored, and
 	 * the head read after it is no lower: a floor past it was never
@@ -143,7 +146,10 @@ static int rc_sub_map(struct ringcast_sub *sub, const char *name)
 				       (size_t)(sub->m.slots -
 						(unsigned char *)sub->m.hdr),
 			       PROT_READ);
-	sub->buf = malloc(sub->m.capacity);
+	/* Room for the largest event (pages are touched only as used). */
+	sub->buf = malloc(sub->m.max_event > sub->m.capacity ?
+				  sub->m.max_event :
+				  sub->m.capacity);
 	if (!sub->buf) {
 		rc_map_close(&sub->m);
 		return -ENOMEM;
@@ -151,6 +157,10 @@ static int rc_sub_map(struct ringcast_sub *sub, const char *name)
 	q = sub->m.slot_count >= 4 ? sub->m.slot_count / 4 : 1;
 	while ((1ull << sub->quarter_shift) < q)
 		sub->quarter_shift++;
+	while (sub->m.data &&
+	       (1ull << sub->dquarter_shift) < sub->m.data_size / 4)
+		sub->dquarter_shift++;
+	sub->dquarter = UINT64_MAX;
 	return 0;
 }
 
@@ -208,8 +218,7 @@ static void rc_sub_start_at(struct ringcast_sub *sub,
 			    const struct ringcast_sub_opts *o, uint64_t head,
 			    uint64_t *start, uint64_t *acct)
 {
-	uint64_t oldest = head > sub->m.slot_count ? head - sub->m.slot_count :
-						     0;
+	uint64_t oldest = rc_oldest(&sub->m, head);
 
 	switch (o->from) {
 	case RINGCAST_FROM_NEWEST:

@@ -612,7 +612,10 @@ END_TEST
 
 START_TEST(test_emsgsize)
 {
-	const char *name = t_ring("emsgsize", 16, 128);
+	/* A ring without a data area: every event fits its slot. */
+	struct ringcast_ring_opts ro = { .slots = 16, .slot_size = 128 };
+	const char *name =
+		t_ring_opts("emsgsize", &ro, RINGCAST_CREATE_NO_DATA);
 	struct ringcast_sub_opts so = { .from = RINGCAST_FROM_OLDEST };
 	unsigned char big[256];
 	struct ringcast_msg msgs[3];
@@ -1435,7 +1438,9 @@ END_TEST
 START_TEST(test_reserve_batch)
 {
 	struct ringcast_sub_opts so = { .from = RINGCAST_FROM_OLDEST };
-	const char *name = t_ring("reserve-batch", 16, 64);
+	struct ringcast_ring_opts ro = { .slots = 16, .slot_size = 64 };
+	const char *name =
+		t_ring_opts("reserve-batch", &ro, RINGCAST_CREATE_NO_DATA);
 	struct ringcast_pub *pub = t_pub(name, 0);
 	struct ringcast_sub *sub = t_sub(name, &so, NULL);
 	struct ringcast_msg msgs[12];

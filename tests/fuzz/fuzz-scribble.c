@@ -460,7 +460,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r = ringcast_ring_create(w.name, &o,
 				 RINGCAST_CREATE_EXCL |
 					 (w.multi ? RINGCAST_CREATE_MULTI_PUB :
-						    0));
+						    RINGCAST_CREATE_NO_DATA));
 	if (r != 0)
 		fz_fail("create %s: %s", w.name, ringcast_strerror(r));
 	snprintf(path, sizeof(path), "/dev/shm/ringcast.%s", w.name);
