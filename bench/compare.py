@@ -46,7 +46,8 @@ def read_table(path):
                     or "failed" in line):
                 continue
             ratios = RATIO.findall(line)
-            key = (fields[0], metric, int(fields[1]), int(fields[2]))
+            # The size column: bytes, or a mixed workload's name.
+            key = (fields[0], metric, fields[1], int(fields[2]))
             cols = {}
             # The pipe row prints 1.00 (1.00-1.00) in "x pipe"; a row with
             # a reference prints "x ref" after it; rows without one do not.
@@ -77,8 +78,9 @@ def main(argv):
     counts = {"pipe": [0, 0], "ref": [0, 0]}
     missing = 0
     for row in fresh.get("rows", []):
-        key = (row["transport"], row["metric"], row["size"],
-               row["subscribers"])
+        wl = row.get("workload", "fixed")
+        key = (row["transport"], row["metric"],
+               str(row["size"]) if wl == "fixed" else wl, row["subscribers"])
         cols = table.get(key)
         if cols is None:
             continue
@@ -88,14 +90,14 @@ def main(argv):
             value = row.get(field)
             if value is None:
                 missing += 1
-                print("no fresh value: %s %s %d B N=%d x %s" % (key + (kind,)))
+                print("no fresh value: %s %s %s N=%d x %s" % (key + (kind,)))
                 continue
             med, lo, hi = cols[kind]
             tol = tolerance(hi)
             inside = lo - tol <= value <= hi + tol
             counts[kind][0 if inside else 1] += 1
             if not inside:
-                print("outside: %s %s %d B N=%d x %s: %.3g, table %g (%g-%g)"
+                print("outside: %s %s %s N=%d x %s: %.3g, table %g (%g-%g)"
                       % (key + (kind, value, med, lo, hi)))
     n_in = counts["pipe"][0] + counts["ref"][0]
     n_out = counts["pipe"][1] + counts["ref"][1]

@@ -16,6 +16,11 @@
  *                      sleeping readers (busy ones only while N + 1 fits
  *                      the CPUs): deliveries/s in total
  *
+ * Workloads: the sizes above ("fixed"), and in throughput and fan-out
+ * "mixed" and "mixed-small": one seeded sequence of log-uniform sizes
+ * (16 B to 64 KiB, or to 1 KiB) that every transport replays (harness.h),
+ * reported in events/s and bytes/s.
+ *
  * Method.  Each measured run is a fresh set of processes: a runner (the
  * publisher) forked from here, or the peer executable for ZeroMQ and
  * iceoryx, found next to this program.  Repetitions are interleaved: one
@@ -125,9 +130,28 @@ double line_before[MAX_REPS];
 static unsigned int run_serial;
 static char self_dir[PATH_MAX];
 
-static void add_config(uint32_t metric, uint32_t size, uint32_t nsubs)
+static void add_config(uint32_t metric, uint32_t size, uint32_t nsubs,
+		       uint32_t mix)
 {
-	configs[nconfigs++] = (struct config){ metric, size, nsubs };
+	configs[nconfigs++] = (struct config){ metric, size, nsubs, mix };
+}
+
+/* The mean payload of messages @from to @from + @n - 1 of a workload. */
+static double mean_size(const struct options *o, const struct config *cf,
+			uint64_t from, uint64_t n)
+{
+	static uint32_t drawn = MIX_NONE;
+
+	if (!cf->mix)
+		return cf->size;
+	if (drawn != cf->mix) {
+		if (bench_mix_init(cf->mix, o->seed) < 0) {
+			fprintf(stderr, "out of memory\n");
+			exit(1);
+		}
+		drawn = cf->mix;
+	}
+	return bench_mix_mean(from, n);
 }
 
 static bool is_busy(const struct tp *tp, const struct config *cf)
@@ -178,6 +202,8 @@ void run_one(const struct options *o, struct row *rw, uint64_t count,
 		.tsc_per_ns = tsc_per_ns,
 		.timeout_s = o->timeout_s,
 		.limit_ms = (uint32_t)(o->run_time * 4000) + 100,
+		.mix = rw->cf.mix,
+		.seed = o->seed,
 	};
 	uint64_t deadline;
 	size_t len = 0;
@@ -299,7 +325,7 @@ static uint64_t size_run(const struct options *o, const struct row *rw,
 	else
 		n = value * o->run_time;
 	/* At most 1 GiB per subscriber per run. */
-	cap = (1ull << 30) / rw->cf.size;
+	cap = (uint64_t)((1ull << 30) / mean_size(o, &rw->cf, 0, MIX_LEN));
 	if (n < 1000)
 		n = 1000;
 	if (n > 50e6)
@@ -307,10 +333,11 @@ static uint64_t size_run(const struct options *o, const struct row *rw,
 	return (uint64_t)n < cap ? (uint64_t)n : cap;
 }
 
-static uint64_t first_count(const struct row *rw)
+static uint64_t first_count(const struct options *o, const struct row *rw)
 {
 	unsigned int f = tp_flags(&tps[rw->tp]);
-	uint64_t n, cap = (256ull << 20) / rw->cf.size;
+	uint64_t n, cap = (uint64_t)((256ull << 20) /
+				     mean_size(o, &rw->cf, 0, MIX_LEN));
 
 	if (rw->cf.metric == METRIC_PINGPONG)
 		n = 5000;
@@ -325,18 +352,34 @@ static uint64_t first_count(const struct row *rw)
 
 static void plan(const struct options *o)
 {
-	unsigned int i, c, k;
+	unsigned int i, c, k, mix;
 
-	if (o->metrics[METRIC_THROUGHPUT])
-		for (i = 0; i < o->nsizes; i++)
-			add_config(METRIC_THROUGHPUT, o->sizes[i], 1);
-	if (o->metrics[METRIC_PINGPONG])
-		add_config(METRIC_PINGPONG, 64, 1);
-	if (o->metrics[METRIC_ONEWAY])
-		add_config(METRIC_ONEWAY, 64, 1);
-	if (o->metrics[METRIC_FANOUT])
-		for (i = 0; i < o->nns; i++)
-			add_config(METRIC_FANOUT, 64, o->ns[i]);
+	if (o->workloads[MIX_NONE]) {
+		if (o->metrics[METRIC_THROUGHPUT])
+			for (i = 0; i < o->nsizes; i++)
+				add_config(METRIC_THROUGHPUT, o->sizes[i], 1,
+					   MIX_NONE);
+		if (o->metrics[METRIC_PINGPONG])
+			add_config(METRIC_PINGPONG, 64, 1, MIX_NONE);
+		if (o->metrics[METRIC_ONEWAY])
+			add_config(METRIC_ONEWAY, 64, 1, MIX_NONE);
+		if (o->metrics[METRIC_FANOUT])
+			for (i = 0; i < o->nns; i++)
+				add_config(METRIC_FANOUT, 64, o->ns[i],
+					   MIX_NONE);
+	}
+	/* Mixed sizes: throughput and fan-out, after the fixed ones. */
+	for (mix = MIX_MIXED; mix < MIX_COUNT; mix++) {
+		if (!o->workloads[mix])
+			continue;
+		if (o->metrics[METRIC_THROUGHPUT])
+			add_config(METRIC_THROUGHPUT, bench_mix_max(mix), 1,
+				   mix);
+		if (o->metrics[METRIC_FANOUT])
+			for (i = 0; i < o->nns; i++)
+				add_config(METRIC_FANOUT, bench_mix_max(mix),
+					   o->ns[i], mix);
+	}
 
 	rows = calloc((size_t)nconfigs * NTP, sizeof(*rows));
 	if (!rows) {
@@ -381,8 +424,12 @@ static void plan(const struct options *o)
 
 static const char *row_label(const struct row *rw, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s %s %uB N=%u", tps[rw->tp].name,
-		 metric_names[rw->cf.metric], rw->cf.size, rw->cf.nsubs);
+	char wl[32];
+
+	snprintf(buf, len, "%s %s %s%s N=%u", tps[rw->tp].name,
+		 metric_names[rw->cf.metric],
+		 workload_label(&rw->cf, wl, sizeof(wl)), rw->cf.mix ? "" : "B",
+		 rw->cf.nsubs);
 	return buf;
 }
 
@@ -417,20 +464,20 @@ static void first_run(const struct options *o, struct row *rw)
 		if (rw->count < 100)
 			rw->count = 100;
 		rw->warm = 50;
-		return;
+		goto out;
 	}
 	if (o->count) {
 		rw->count = o->count;
 		rw->warm = o->count / 5;
-		return;
+		goto out;
 	}
 	/* (Fixed counts are for smoke tests: no steady state needed.) */
-	n = first_count(rw);
+	n = first_count(o, rw);
 	if (o->quick) {
 		/* Quick: fixed counts, no sizing run (each run warms up). */
 		rw->count = n;
 		rw->warm = warm_for(rw, n);
-		return;
+		goto out;
 	}
 	run_one(o, rw, n, warm_for(rw, n), &res);
 	vlog(o, "  sizing %s: status %d value %.4g %s\n",
@@ -443,6 +490,8 @@ static void first_run(const struct options *o, struct row *rw)
 	}
 	rw->count = size_run(o, rw, res.value);
 	rw->warm = warm_for(rw, rw->count);
+out:
+	rw->mean_size = mean_size(o, &rw->cf, rw->warm, rw->count);
 }
 
 /* ----------------------------------------------------------------------

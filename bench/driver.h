@@ -34,7 +34,7 @@ struct tp {
 	char peer_path[PATH_MAX + 64];
 };
 
-#define NTP 14 /* entries of tps[] */
+#define NTP 17 /* entries of tps[] */
 extern struct tp tps[];
 
 int tp_index(const char *name);
@@ -49,6 +49,8 @@ struct options {
 	const char *plot_dir;
 	bool want[NTP];
 	bool metrics[METRIC_COUNT];
+	bool workloads[MIX_COUNT]; /* enum bench_mix */
+	uint32_t seed; /* of the mixed workloads' sizes */
 	uint32_t sizes[MAX_SIZES];
 	unsigned int nsizes;
 	uint32_t ns[MAX_NS];
@@ -97,6 +99,17 @@ void idle_describe(struct machine *m);
 void machine_describe(struct machine *m);
 double line_probe(const struct options *o);
 
+/*
+ * Where the probe found the two CPUs before a repetition (RTT/2 of a
+ * cache line, ns): two threads of one core (below 25 ns), two cores of
+ * one L3 (below 100 ns), two dies (above), or not probed.  Ratios are
+ * also summarised per placement: every spinning row follows it.
+ */
+enum placement { PLACE_CORE, PLACE_L3, PLACE_DIES, PLACE_NONE, PLACE_COUNT };
+
+extern const char *const placement_names[PLACE_COUNT];
+unsigned int placement_of(double line_ns);
+
 /* RouDi, iceoryx's daemon (roudi.c) */
 
 extern pid_t roudi_pid;
@@ -108,6 +121,7 @@ void roudi_stop(void);
 
 struct config {
 	uint32_t metric, size, nsubs;
+	uint32_t mix; /* enum bench_mix; size is then its largest */
 };
 
 struct row {
@@ -115,6 +129,7 @@ struct row {
 	unsigned int tp;
 	bool busy, pin;
 	uint64_t count, warm;
+	double mean_size; /* payload bytes per timed message, on average */
 	int status; /* RES_OK (measured), RES_SKIP, RES_FAIL */
 	char reason[240];
 	struct bench_result res[MAX_REPS];
@@ -147,6 +162,11 @@ void row_stats(const struct row *rw, unsigned int reps, int qi,
 struct row *find_row(const struct config *cf, const char *name);
 void paired(const struct row *a, const struct row *b, unsigned int reps, int qi,
 	    struct stat3 *s);
+/* Ratios of repetitions at @place only (PLACE_COUNT: all); of bytes/s
+ * with @bytes (the same as of events/s for fixed sizes). */
+void paired_at(const struct row *a, const struct row *b, unsigned int reps,
+	       int qi, unsigned int place, bool bytes, struct stat3 *s);
+const char *workload_label(const struct config *cf, char *buf, size_t len);
 const char *ref_of(const struct row *rw);
 const char *metric_label(const struct row *rw, int qi);
 const char *unit_of(const struct row *rw);

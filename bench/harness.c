@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -157,6 +158,73 @@ child_exit(const struct transport *t, int status)
 }
 
 /* ----------------------------------------------------------------------
+ * Mixed workloads
+ */
+
+uint32_t *bench_mix_sizes;
+
+uint32_t bench_mix_max(uint32_t mix)
+{
+	return mix == MIX_SMALL ? MIX_SMALL_MAX : MIX_MAX;
+}
+
+const char *bench_mix_name(uint32_t mix)
+{
+	return mix == MIX_MIXED ? "mixed" :
+	       mix == MIX_SMALL ? "mixed-small" :
+				  "fixed";
+}
+
+/* splitmix64: a seeded stream that is the same on every machine. */
+static uint64_t splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+int bench_mix_init(uint32_t mix, uint32_t seed)
+{
+	double lo = MIX_MIN, span = log2((bench_mix_max(mix) + 1.0) / lo);
+	uint64_t x = ((uint64_t)mix << 32) | seed;
+	unsigned int i;
+
+	if (!bench_mix_sizes) {
+		bench_mix_sizes = malloc(MIX_LEN * sizeof(*bench_mix_sizes));
+		if (!bench_mix_sizes)
+			return -ENOMEM;
+	}
+	for (i = 0; i < MIX_LEN; i++) {
+		/* u uniform in [0, 1): lo * 2^(u * span) in [lo, max + 1) */
+		double u = (double)(splitmix64(&x) >> 11) * 0x1p-53;
+		uint32_t len = (uint32_t)(lo * exp2(u * span));
+
+		bench_mix_sizes[i] =
+			len > bench_mix_max(mix) ? bench_mix_max(mix) : len;
+	}
+	return 0;
+}
+
+double bench_mix_mean(uint64_t from, uint64_t n)
+{
+	uint64_t i, lap = 0, part = 0, r = n % MIX_LEN;
+
+	if (!n || !bench_mix_sizes)
+		return 0;
+	/* n = q laps of the sequence and r more, from @from on */
+	for (i = 0; i < MIX_LEN; i++) {
+		uint64_t len = bench_mix_sizes[(from + i) & (MIX_LEN - 1)];
+
+		lap += len;
+		if (i < r)
+			part += len;
+	}
+	return ((double)lap * (double)(n / MIX_LEN) + (double)part) / (double)n;
+}
+
+/* ----------------------------------------------------------------------
  * Messages
  */
 
@@ -177,12 +245,16 @@ static uint64_t check(const struct bench_cfg *cfg, const struct rx *m)
 {
 	const unsigned char *p = m->data;
 	uint64_t idx, tail;
+	size_t len;
 
-	if (m->len != cfg->size)
+	if (m->len < sizeof(idx) || m->len > cfg->size)
 		return UINT64_MAX;
 	memcpy(&idx, p, sizeof(idx));
-	if (cfg->size >= 24) {
-		memcpy(&tail, p + cfg->size - 8, sizeof(tail));
+	len = bench_msg_len(cfg, idx);
+	if (m->len != len)
+		return UINT64_MAX;
+	if (len >= 24) {
+		memcpy(&tail, p + len - 8, sizeof(tail));
 		if (tail != (idx ^ TAIL_MAGIC))
 			return UINT64_MAX;
 	}
@@ -201,20 +273,21 @@ static uint64_t msg_tsc(const struct rx *m)
 static int send_one(const struct transport *t, void *l,
 		    const struct bench_cfg *cfg, void *buf, uint64_t idx)
 {
-	struct txmsg msg = { .type = 1, .len = cfg->size, .data = buf };
+	uint32_t len = bench_msg_len(cfg, idx);
+	struct txmsg msg = { .type = 1, .len = len, .data = buf };
 	/* Only one-way latency reads a clock per message. */
 	uint64_t tsc = cfg->metric == METRIC_ONEWAY ? rdtsc() : 0;
 	void *p;
 	int ret;
 
 	if (t->reserve) {
-		ret = t->reserve(l, cfg->size, &p);
+		ret = t->reserve(l, len, &p);
 		if (ret < 0)
 			return ret;
-		fill(p, cfg->size, idx, tsc);
-		return t->commit(l, cfg->size);
+		fill(p, len, idx, tsc);
+		return t->commit(l, len);
 	}
-	fill(buf, cfg->size, idx, tsc);
+	fill(buf, len, idx, tsc);
 	return t->send(l, &msg, 1);
 }
 
@@ -392,7 +465,9 @@ static int publish_stream(const struct transport *t, void *l,
 	uint64_t interval = 0;
 	int ret = 0;
 
-	if (cfg->metric == METRIC_ONEWAY || (t->reserve && !t->reserve_batch))
+	/* A reserved batch has one length: mixed sizes reserve one by one. */
+	if (cfg->metric == METRIC_ONEWAY ||
+	    (t->reserve && (!t->reserve_batch || cfg->mix)))
 		batch = 1;
 	if (batch > MAX_BATCH)
 		batch = MAX_BATCH;
@@ -441,9 +516,11 @@ static int publish_stream(const struct transport *t, void *l,
 				fill(p[k], cfg->size, i + k, 0);
 			ret = t->commit_batch(l, n, cfg->size);
 		} else {
-			for (k = 0; k < n; k++)
-				fill(bufs + (size_t)k * cfg->size, cfg->size,
+			for (k = 0; k < n; k++) {
+				msgs[k].len = bench_msg_len(cfg, i + k);
+				fill(bufs + (size_t)k * cfg->size, msgs[k].len,
 				     i + k, 0);
+			}
 			ret = t->send(l, msgs, n);
 		}
 		if (ret < 0)
@@ -840,8 +917,16 @@ void bench_run(const struct transport *t, const struct bench_cfg *cfg,
 		return;
 	}
 	if (cfg->nsubs < 1 || cfg->nsubs > MAX_SUBS || cfg->size < 8 ||
-	    (cfg->metric == METRIC_ONEWAY && cfg->size < 16)) {
+	    (cfg->metric == METRIC_ONEWAY && cfg->size < 16) ||
+	    cfg->mix >= MIX_COUNT ||
+	    (cfg->mix && (cfg->size != bench_mix_max(cfg->mix) ||
+			  cfg->metric == METRIC_PINGPONG ||
+			  cfg->metric == METRIC_ONEWAY))) {
 		bench_fail(res, RES_SKIP, "unsupported configuration");
+		return;
+	}
+	if (cfg->mix && bench_mix_init(cfg->mix, cfg->seed) < 0) {
+		bench_fail(res, RES_FAIL, "out of memory");
 		return;
 	}
 	if (cfg->metric == METRIC_PINGPONG)
@@ -914,11 +999,11 @@ int bench_cfg_to_args(const struct bench_cfg *cfg, char *buf, size_t len)
 	int n = snprintf(buf, len,
 			 "metric=%u size=%u nsubs=%u batch=%u count=%" PRIu64
 			 " warm=%" PRIu64 " rate=%u busy=%d pin=%d mlock=%d "
-			 "tsc=%.9g timeout=%u limit=%u tag=%s",
+			 "tsc=%.9g timeout=%u limit=%u mix=%u seed=%u tag=%s",
 			 cfg->metric, cfg->size, cfg->nsubs, cfg->batch,
 			 cfg->count, cfg->warm, cfg->rate, cfg->busy, cfg->pin,
 			 cfg->mlock, cfg->tsc_per_ns, cfg->timeout_s,
-			 cfg->limit_ms, cfg->tag);
+			 cfg->limit_ms, cfg->mix, cfg->seed, cfg->tag);
 
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
@@ -948,7 +1033,9 @@ int bench_cfg_parse(int argc, char **argv, struct bench_cfg *cfg,
 		    sscanf(a, "mlock=%d", &mlk) == 1 ||
 		    sscanf(a, "tsc=%lg", &cfg->tsc_per_ns) == 1 ||
 		    sscanf(a, "timeout=%u", &cfg->timeout_s) == 1 ||
-		    sscanf(a, "limit=%u", &cfg->limit_ms) == 1)
+		    sscanf(a, "limit=%u", &cfg->limit_ms) == 1 ||
+		    sscanf(a, "mix=%u", &cfg->mix) == 1 ||
+		    sscanf(a, "seed=%u", &cfg->seed) == 1)
 			continue;
 		if (!strncmp(a, "tag=", 4)) {
 			snprintf(cfg->tag, sizeof(cfg->tag), "%s", a + 4);

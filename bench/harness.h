@@ -63,6 +63,25 @@ extern const double bench_quantiles[NQ];
 #define MAX_SUBS 64u
 #define MAX_BATCH 256u
 
+/*
+ * Workloads.  Fixed: every message of a run is cfg->size bytes.  Mixed:
+ * message i is bench_mix_len(i) bytes, from a sequence of MIX_LEN sizes
+ * drawn once from cfg->seed, log-uniform from MIX_MIN to the workload's
+ * largest (MIX_MAX, or MIX_SMALL_MAX for mixed-small), replayed in a
+ * loop: every transport and every process sends and expects the same
+ * sizes.  cfg->size is then the largest size (buffers, fixed slots).
+ */
+enum bench_mix { MIX_NONE = 0, MIX_MIXED = 1, MIX_SMALL = 2, MIX_COUNT };
+
+#define MIX_MIN 16u
+#define MIX_MAX 65536u
+#define MIX_SMALL_MAX 1024u
+#define MIX_LEN (1u << 16)
+#define MIX_SEED 1u
+/* Bytes of the data area of a ring carrying a mixed workload (ringcast's
+ * default) and of the bare variable-size ring. */
+#define MIX_DATA_BYTES (4u << 20)
+
 struct bench_cfg {
 	uint32_t metric;
 	uint32_t size; /* payload bytes, >= 8 (one-way: >= 16) */
@@ -77,6 +96,8 @@ struct bench_cfg {
 	double tsc_per_ns;
 	uint32_t timeout_s; /* the runner gives up after this */
 	uint32_t limit_ms; /* ping-pong: stop timing after this (0: never) */
+	uint32_t mix; /* enum bench_mix */
+	uint32_t seed; /* of the mixed sequence */
 	char tag[48]; /* unique per run: names of rings, queues, sockets */
 };
 
@@ -163,6 +184,9 @@ extern const struct transport t_eventfd;
 extern const struct transport t_physical_limit;
 extern const struct transport t_bare_ring;
 extern const struct transport t_bare_ring_futex;
+extern const struct transport t_bare_varring;
+extern const struct transport t_bare_varring_futex;
+extern const struct transport t_ringcast_nodata;
 /* Peers, each in its own executable. */
 extern const struct transport t_zeromq;
 extern const struct transport t_iceoryx;
@@ -191,6 +215,23 @@ int bench_cfg_parse(int argc, char **argv, struct bench_cfg *cfg,
  */
 uint32_t bench_ring_geometry(uint32_t metric, uint32_t size,
 			     uint32_t *slot_size);
+
+/*
+ * The sizes of a mixed workload: bench_mix_init() draws the sequence of
+ * @mix from @seed (before the processes of a run fork: they share it);
+ * bench_mix_len() is message @i's length; bench_mix_mean() the mean
+ * payload of messages @from to @from + @n - 1.
+ */
+int bench_mix_init(uint32_t mix, uint32_t seed);
+uint32_t bench_mix_max(uint32_t mix);
+const char *bench_mix_name(uint32_t mix);
+double bench_mix_mean(uint64_t from, uint64_t n);
+extern uint32_t *bench_mix_sizes;
+
+static inline uint32_t bench_msg_len(const struct bench_cfg *cfg, uint64_t i)
+{
+	return cfg->mix ? bench_mix_sizes[i & (MIX_LEN - 1)] : cfg->size;
+}
 
 /* Ping-pong: the TSC after which the pinger stops (cfg->limit_ms). */
 uint64_t pingpong_deadline(const struct bench_cfg *cfg);

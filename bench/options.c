@@ -29,12 +29,16 @@ struct tp tps[] = {
 	BUILTIN("physical-limit", t_physical_limit),
 	BUILTIN("bare-ring", t_bare_ring),
 	BUILTIN("bare-ring-futex", t_bare_ring_futex),
+	BUILTIN("bare-varring", t_bare_varring),
+	BUILTIN("bare-varring-futex", t_bare_varring_futex),
 	BUILTIN("ringcast-lossy-busy", t_ringcast_lossy_busy, .ringcast = true),
 	BUILTIN("ringcast-lossy-sleep", t_ringcast_lossy_sleep,
 		.ringcast = true),
 	BUILTIN("ringcast-reliable", t_ringcast_reliable, .ringcast = true,
 		.adaptive = true),
 	BUILTIN("ringcast-zero-copy", t_ringcast_zero_copy, .ringcast = true,
+		.adaptive = true),
+	BUILTIN("ringcast-nodata", t_ringcast_nodata, .ringcast = true,
 		.adaptive = true),
 	BUILTIN("pipe", t_pipe),
 	BUILTIN("unix-stream", t_unix_stream),
@@ -100,6 +104,13 @@ static void __attribute__((noreturn)) usage(const char *prog, int status)
 		"1,2,4,8,16)\n"
 		"  --metrics LIST       throughput,pingpong,oneway,fanout "
 		"(default: all)\n"
+		"  --workloads LIST     fixed,mixed,mixed-small (default: all; "
+		"quick: fixed)\n"
+		"                       mixed: sizes log-uniform from 16 B to "
+		"64 KiB, mixed-small\n"
+		"                       to 1 KiB, in throughput and fan-out\n"
+		"  --seed S             of the mixed sizes' sequence (default "
+		"1)\n"
 		"  --repetitions R      interleaved repetitions (default 5, "
 		"quick 3)\n"
 		"  --time S             seconds per measured run (default 0.3, "
@@ -197,6 +208,28 @@ static void parse_names(const char *prog, const char *s, bool *want)
 	}
 }
 
+static void parse_workloads(const char *prog, const char *s, bool *want)
+{
+	char buf[256], *tok, *save;
+	unsigned int i;
+
+	snprintf(buf, sizeof(buf), "%s", s);
+	for (i = 0; i < MIX_COUNT; i++)
+		want[i] = false;
+	for (tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		for (i = 0; i < MIX_COUNT; i++)
+			if (!strcmp(tok, bench_mix_name(i)))
+				break;
+		if (i == MIX_COUNT) {
+			fprintf(stderr, "%s: --workloads: unknown '%s'\n", prog,
+				tok);
+			exit(2);
+		}
+		want[i] = true;
+	}
+}
+
 static void parse_metrics(const char *prog, const char *s, bool *want)
 {
 	char buf[256], *tok, *save;
@@ -229,6 +262,8 @@ void parse_options(int argc, char **argv, struct options *o)
 		{ "sizes", required_argument, NULL, 's' },
 		{ "subscribers", required_argument, NULL, 'n' },
 		{ "metrics", required_argument, NULL, 'm' },
+		{ "workloads", required_argument, NULL, 'W' },
+		{ "seed", required_argument, NULL, 'S' },
 		{ "repetitions", required_argument, NULL, 'r' },
 		{ "time", required_argument, NULL, 'T' },
 		{ "count", required_argument, NULL, 'c' },
@@ -244,6 +279,7 @@ void parse_options(int argc, char **argv, struct options *o)
 	};
 	const char *prog = argv[0];
 	bool sizes = false, ns = false, reps = false, tm = false, tmo = false;
+	bool wl = false;
 	unsigned int i;
 	int c;
 
@@ -251,6 +287,7 @@ void parse_options(int argc, char **argv, struct options *o)
 	o->pin = -1;
 	o->rate = 10000;
 	o->batch = 32;
+	o->seed = MIX_SEED;
 	for (i = 0; i < NTP; i++)
 		o->want[i] = true;
 	for (i = 0; i < METRIC_COUNT; i++)
@@ -282,6 +319,14 @@ void parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'm':
 			parse_metrics(prog, optarg, o->metrics);
+			break;
+		case 'W':
+			parse_workloads(prog, optarg, o->workloads);
+			wl = true;
+			break;
+		case 'S':
+			o->seed = (uint32_t)parse_num(prog, "seed", optarg, 0,
+						      UINT32_MAX);
 			break;
 		case 'r':
 			o->reps = (unsigned int)parse_num(prog, "repetitions",
@@ -365,6 +410,9 @@ void parse_options(int argc, char **argv, struct options *o)
 			o->nns = 5;
 		}
 	}
+	if (!wl)
+		for (i = 0; i < MIX_COUNT; i++)
+			o->workloads[i] = i == MIX_NONE || !o->quick;
 	if (!reps)
 		o->reps = o->quick ? 3 : 5;
 	if (!tm)

@@ -11,7 +11,11 @@
  * a 64 MiB ring (65536 slots of 1 KiB), the median of 5: the page-table
  * fill of a prefaulted mapping.
  *
- * Usage: pathcost [K]      (K: events, default 3200000)
+ * With a workload, mixed or mixed-small (harness.h), the events have its
+ * sizes instead, on the default ring (4096 slots of 256 bytes, a data
+ * area of MIX_DATA_BYTES: events above 224 bytes go there).
+ *
+ * Usage: pathcost [K [mixed|mixed-small]]   (K: events, default 3200000)
  *
  *   valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.out \
  *           build-bench/bench/pathcost 3200000
@@ -66,18 +70,19 @@ out_remove:
 }
 
 /* Publish k events in batches and read each batch back. */
-static int stream(const char *name, uint64_t k)
+static int stream(const char *name, uint64_t k, uint32_t mix)
 {
 	struct ringcast_ring_opts ro = {
-		.slots = 16384,
-		.slot_size = 128,
+		.slots = mix ? RINGCAST_DEFAULT_SLOTS : 16384,
+		.slot_size = mix ? RINGCAST_DEFAULT_SLOT_SIZE : 128,
 		.max_subscribers = 4,
 		.mode = 0600,
+		.data_size = mix ? MIX_DATA_BYTES : 0,
 	};
 	struct ringcast_sub_opts so = { .from = RINGCAST_FROM_OLDEST,
 					.flags = RINGCAST_SUB_RELIABLE,
 					.wait = RINGCAST_WAIT_BUSY };
-	static unsigned char buf[BATCH][64];
+	static unsigned char buf[BATCH][MIX_MAX];
 	struct ringcast_msg msgs[BATCH];
 	struct ringcast_event ev;
 	struct ringcast_pub *pub;
@@ -97,9 +102,13 @@ static int stream(const char *name, uint64_t k)
 		goto out_sub;
 	for (j = 0; j < BATCH; j++)
 		msgs[j] = (struct ringcast_msg){ .type = 1,
-						 .len = sizeof(buf[j]),
+						 .len = 64,
 						 .data = buf[j] };
 	for (i = 0; i + BATCH <= k; i += BATCH) {
+		if (mix)
+			for (j = 0; j < BATCH; j++)
+				msgs[j].len =
+					bench_mix_sizes[(i + j) & (MIX_LEN - 1)];
 		r = ringcast_pub_publish_batch(pub, msgs, BATCH);
 		if (r < 0)
 			goto out_pub;
@@ -107,12 +116,12 @@ static int stream(const char *name, uint64_t k)
 			r = ringcast_sub_next(sub, &ev, -1);
 			if (r < 0)
 				goto out_pub;
-			got += ev.len == sizeof(buf[0]);
+			got += ev.len == msgs[j].len;
 		}
 	}
 	r = got == i ? 0 : -EBADMSG;
-	printf("%llu events of 64 bytes published and read\n",
-	       (unsigned long long)got);
+	printf("%llu events of %s published and read\n",
+	       (unsigned long long)got, mix ? bench_mix_name(mix) : "64 bytes");
 out_pub:
 	ringcast_pub_close(pub);
 out_sub:
@@ -125,17 +134,28 @@ out_remove:
 int main(int argc, char **argv)
 {
 	uint64_t k = argc > 1 ? strtoull(argv[1], NULL, 10) : 3200000;
+	uint32_t mix = MIX_NONE;
 	char name[64];
 	double ms;
 	int r;
 
+	if (argc > 2) {
+		for (mix = MIX_MIXED; mix < MIX_COUNT; mix++)
+			if (!strcmp(argv[2], bench_mix_name(mix)))
+				break;
+		if (mix == MIX_COUNT || bench_mix_init(mix, MIX_SEED) < 0) {
+			fprintf(stderr,
+				"usage: pathcost [K [mixed|mixed-small]]\n");
+			return 2;
+		}
+	}
 	snprintf(name, sizeof(name), "pathcost-%d", (int)getpid());
 	r = attach_ms(name, &ms);
 	if (r < 0)
 		goto fail;
 	printf("attach of a 64 MiB ring: %.1f ms (median of %u)\n", ms,
 	       ATTACHES);
-	r = stream(name, k);
+	r = stream(name, k, mix);
 	if (r < 0)
 		goto fail;
 	return 0;

@@ -37,7 +37,7 @@ static void plot_series(const struct options *o, FILE *g, const char *chart,
 			struct row *rw;
 			struct stat3 s;
 
-			if (configs[c].metric != metric)
+			if (configs[c].metric != metric || configs[c].mix)
 				continue;
 			rw = find_row(&configs[c], tps[k].name);
 			if (!rw || rw->status != RES_OK)

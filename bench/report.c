@@ -35,6 +35,8 @@ static void fmt_ratio(char *buf, size_t len, const struct stat3 *s)
 		snprintf(buf, len, "%.3f (%.3f-%.3f)", s->med, s->min, s->max);
 }
 
+static void json_targets(FILE *f, const struct options *o);
+
 static void print_load(FILE *f, const struct options *o, const char *pfx)
 {
 	unsigned int r;
@@ -58,7 +60,7 @@ static void print_load(FILE *f, const struct options *o, const char *pfx)
 static void print_row_line(const struct options *o, const struct row *rw,
 			   int qi)
 {
-	char med[16], lo[16], hi[16], rp[48], rr[48], notes[320];
+	char med[16], lo[16], hi[16], rp[48], rr[48], notes[320], wl[32];
 	const char *ref = ref_of(rw);
 	struct stat3 s, sp, sr;
 	uint64_t lost, decl;
@@ -67,9 +69,10 @@ static void print_row_line(const struct options *o, const struct row *rw,
 
 	notes[0] = 0;
 	if (rw->status != RES_OK) {
-		printf("%-21s %6u %4u %10s %10s %10s %8s %19s %19s  %s: %s\n",
-		       tps[rw->tp].name, rw->cf.size, rw->cf.nsubs, "-", "-",
-		       "-", "-", "-", "-",
+		printf("%-21s %11s %4u %10s %10s %10s %8s %19s %19s  %s: %s\n",
+		       tps[rw->tp].name,
+		       workload_label(&rw->cf, wl, sizeof(wl)), rw->cf.nsubs,
+		       "-", "-", "-", "-", "-", "-",
 		       rw->status == RES_SKIP ? "skipped" : "FAILED",
 		       rw->reason);
 		return;
@@ -93,16 +96,21 @@ static void print_row_line(const struct options *o, const struct row *rw,
 	    rw->cf.metric != METRIC_PINGPONG)
 		n += (size_t)snprintf(notes + n, sizeof(notes) - n,
 				      "wakes/event %.2g ", wakes);
+	if (rw->cf.mix && rw->cf.metric == METRIC_FANOUT)
+		n += (size_t)snprintf(notes + n, sizeof(notes) - n,
+				      "MB/s %.0f ",
+				      s.med * rw->mean_size / 1e6);
 	if (s.n < o->reps)
 		n += (size_t)snprintf(notes + n, sizeof(notes) - n,
 				      "%u of %u runs failed: %s ",
 				      o->reps - s.n, o->reps, rw->reason);
 	if (ref && sr.n)
 		snprintf(notes + n, sizeof(notes) - n, "ref %s", ref);
-	printf("%-21s %6u %4u %10s %10s %10s", tps[rw->tp].name, rw->cf.size,
-	       rw->cf.nsubs, med, lo, hi);
+	printf("%-21s %11s %4u %10s %10s %10s", tps[rw->tp].name,
+	       workload_label(&rw->cf, wl, sizeof(wl)), rw->cf.nsubs, med, lo,
+	       hi);
 	if (rw->cf.metric == METRIC_THROUGHPUT)
-		printf(" %8.0f", s.med * rw->cf.size / 1e6);
+		printf(" %8.0f", s.med * rw->mean_size / 1e6);
 	else if (rw->cf.metric == METRIC_FANOUT)
 		printf(" %8s",
 		       (fmt_value(lo, sizeof(lo), s.med / rw->cf.nsubs), lo));
@@ -147,6 +155,12 @@ void print_table(const struct options *o, const struct machine *m, int argc,
 	       "x pipe and x ref: ratios within each repetition, median "
 	       "(min-max)\n",
 	       o->reps);
+	if (o->workloads[MIX_MIXED] || o->workloads[MIX_SMALL])
+		printf("# mixed: sizes log-uniform from %u B to %u B, "
+		       "mixed-small: to %u B; one sequence of %u sizes drawn "
+		       "from seed %u, replayed by every transport; MB/s from "
+		       "the mean size of the timed messages\n",
+		       MIX_MIN, MIX_MAX, MIX_SMALL_MAX, MIX_LEN, o->seed);
 	for (metric = 0; metric < METRIC_COUNT; metric++) {
 		if (!o->metrics[metric])
 			continue;
@@ -161,7 +175,7 @@ void print_table(const struct options *o, const struct machine *m, int argc,
 					       q) +
 					       15 :
 				       "");
-			printf("%-21s %6s %4s %10s %10s %10s %8s %19s %19s  %s\n",
+			printf("%-21s %11s %4s %10s %10s %10s %8s %19s %19s  %s\n",
 			       "transport", "size", "subs", "median", "min",
 			       "max",
 			       metric == METRIC_THROUGHPUT ? "MB/s" :
@@ -236,8 +250,9 @@ static void json_row(FILE *f, const struct options *o, const struct row *rw,
 	fprintf(f, ", \"metric\": ");
 	json_str(f, metric_label(rw, qi < 0 ? 0 : qi));
 	fprintf(f,
-		", \"size\": %u, \"subscribers\": %u, \"unit\": ", rw->cf.size,
-		rw->cf.nsubs);
+		", \"size\": %u, \"workload\": \"%s\", \"subscribers\": %u, "
+		"\"unit\": ",
+		rw->cf.size, bench_mix_name(rw->cf.mix), rw->cf.nsubs);
 	json_str(f, unit_of(rw));
 	if (rw->status != RES_OK) {
 		fprintf(f,
@@ -265,8 +280,12 @@ static void json_row(FILE *f, const struct options *o, const struct row *rw,
 		json_str(f, ref);
 		json_stat(f, "ratio_to_ref", &sr);
 	}
+	if (rw->cf.metric == METRIC_THROUGHPUT ||
+	    rw->cf.metric == METRIC_FANOUT)
+		fprintf(f, ", \"mean_size\": %.6g, \"bytes_per_s\": %.6g",
+			rw->mean_size, s.med * rw->mean_size);
 	if (rw->cf.metric == METRIC_THROUGHPUT)
-		fprintf(f, ", \"mb_per_s\": %.6g", s.med * rw->cf.size / 1e6);
+		fprintf(f, ", \"mb_per_s\": %.6g", s.med * rw->mean_size / 1e6);
 	if (rw->cf.metric == METRIC_FANOUT)
 		fprintf(f, ", \"per_subscriber\": %.6g", s.med / rw->cf.nsubs);
 	lost = row_lost(rw, o->reps, &decl);
@@ -354,53 +373,102 @@ void print_json(const struct options *o, const struct machine *m, int argc,
 		else
 			json_row(f, o, &rows[i], -1, &first);
 	}
-	fprintf(f, "\n  ]\n}\n");
+	fprintf(f, "\n  ]");
+	json_targets(f, o);
+	fprintf(f, "\n}\n");
 }
 
-/* The targets of the issue, from the paired ratios. */
+/* The targets of the design, from the paired ratios. */
+static const struct config tp64 = { METRIC_THROUGHPUT, 64, 1, MIX_NONE };
+static const struct config pp = { METRIC_PINGPONG, 64, 1, MIX_NONE };
+static const struct config f8 = { METRIC_FANOUT, 64, 8, MIX_NONE };
+static const struct config tpmix = { METRIC_THROUGHPUT, MIX_MAX, 1, MIX_MIXED };
+static const struct config tpsmall = { METRIC_THROUGHPUT, MIX_SMALL_MAX, 1,
+				       MIX_SMALL };
+
+static const struct target {
+	const struct config *cf;
+	const char *a, *b, *goal;
+	double min, max;
+	bool bytes; /* a ratio of bytes/s */
+} targets[] = {
+	{ &tp64, "ringcast-lossy-busy", "bare-ring", ">= 0.8", 0.8, INFINITY,
+	  false },
+	{ &tp64, "ringcast-reliable", "bare-ring", ">= 0.8", 0.8, INFINITY,
+	  false },
+	{ &tp64, "ringcast-lossy-sleep", "bare-ring-futex", ">= 0.8", 0.8,
+	  INFINITY, false },
+	{ &f8, "ringcast-reliable", "bare-ring-futex", ">= 0.8", 0.8, INFINITY,
+	  false },
+	{ &f8, "ringcast-reliable", "pipe", ">= 10", 10, INFINITY, false },
+	{ &pp, "ringcast-lossy-busy", "physical-limit", "<= 2", 0, 2, false },
+	{ &pp, "ringcast-reliable", "physical-limit", "<= 2", 0, 2, false },
+	{ &tp64, "ringcast-reliable", "zeromq", ">= 10", 10, INFINITY, false },
+	{ &tp64, "ringcast-zero-copy", "iceoryx", ">= 50", 50, INFINITY,
+	  false },
+	{ &tp64, "ringcast-reliable", "ringcast-nodata", ">= 0.95", 0.95,
+	  INFINITY, false },
+	{ &tpmix, "ringcast-reliable", "bare-varring", ">= 0.8", 0.8, INFINITY,
+	  false },
+	{ &tpmix, "ringcast-reliable", "bare-varring", ">= 0.8", 0.8, INFINITY,
+	  true },
+	{ &tpsmall, "ringcast-reliable", "pipe", ">= 10", 10, INFINITY, false },
+};
+
+#define NTARGETS (sizeof(targets) / sizeof(targets[0]))
+
+static const char *verdict(const struct target *t, const struct stat3 *s)
+{
+	return !s->n				    ? "n/a" :
+	       s->med >= t->min && s->med <= t->max ? "met" :
+						      "MISSED";
+}
+
+/* Per placement of the CPUs: "one L3 0.83 (0.80-0.85) x7; ..." */
+static void placements(const struct options *o, const struct target *t,
+		       const struct row *a, const struct row *b, char *buf,
+		       size_t len)
+{
+	unsigned int p;
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (p = 0; p < PLACE_COUNT && n < len; p++) {
+		struct stat3 s;
+		char r[64];
+
+		paired_at(a, b, o->reps, -1, p, t->bytes, &s);
+		if (!s.n)
+			continue;
+		fmt_ratio(r, sizeof(r), &s);
+		n += (size_t)snprintf(buf + n, len - n, "%s%s %s x%u",
+				      n ? "; " : "", placement_names[p], r,
+				      s.n);
+	}
+}
+
 void print_targets(const struct options *o)
 {
-	static const struct config tp64 = { METRIC_THROUGHPUT, 64, 1 };
-	static const struct config pp = { METRIC_PINGPONG, 64, 1 };
-	static const struct config f8 = { METRIC_FANOUT, 64, 8 };
-	static const struct {
-		const struct config *cf;
-		const char *a, *b, *goal;
-		double min, max;
-	} t[] = {
-		{ &tp64, "ringcast-lossy-busy", "bare-ring", ">= 0.8", 0.8,
-		  INFINITY },
-		{ &tp64, "ringcast-reliable", "bare-ring", ">= 0.8", 0.8,
-		  INFINITY },
-		{ &tp64, "ringcast-lossy-sleep", "bare-ring-futex", ">= 0.8",
-		  0.8, INFINITY },
-		{ &f8, "ringcast-reliable", "bare-ring-futex", ">= 0.8", 0.8,
-		  INFINITY },
-		{ &f8, "ringcast-reliable", "pipe", ">= 10", 10, INFINITY },
-		{ &pp, "ringcast-lossy-busy", "physical-limit", "<= 2", 0, 2 },
-		{ &pp, "ringcast-reliable", "physical-limit", "<= 2", 0, 2 },
-		{ &tp64, "ringcast-reliable", "zeromq", ">= 10", 10, INFINITY },
-		{ &tp64, "ringcast-zero-copy", "iceoryx", ">= 50", 50,
-		  INFINITY },
-	};
 	unsigned int i;
 	bool any = false;
 
-	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		struct row *a = find_row(t[i].cf, t[i].a);
-		struct row *b = find_row(t[i].cf, t[i].b);
+	for (i = 0; i < NTARGETS; i++) {
+		const struct target *t = &targets[i];
+		struct row *a = find_row(t->cf, t->a);
+		struct row *b = find_row(t->cf, t->b);
+		char buf[64], wl[32], name[40], pl[320];
 		struct stat3 s;
-		char buf[64];
 
 		if (!a || !b)
 			continue;
-		paired(a, b, o->reps, -1, &s);
+		paired_at(a, b, o->reps, -1, PLACE_COUNT, t->bytes, &s);
 		if (!any) {
 			struct stat3 ls;
 
 			load_stats(o, &ls);
-			printf("\n== targets (paired ratios, median (min-max)) "
-			       "==\n");
+			printf("\n== targets (paired ratios, median (min-max); "
+			       "then by where the probe found the CPUs, x "
+			       "repetitions) ==\n");
 			if (ls.med > QUIET_MAX_LOAD)
 				printf("# the machine was not quiet (foreign "
 				       "load %.2f CPUs): not a run to judge "
@@ -409,12 +477,16 @@ void print_targets(const struct options *o)
 		}
 		any = true;
 		fmt_ratio(buf, sizeof(buf), &s);
-		printf("%-11s %3uB N=%-2u %-21s / %-16s %-20s goal %-6s %s\n",
-		       metric_names[t[i].cf->metric], t[i].cf->size,
-		       t[i].cf->nsubs, t[i].a, t[i].b, buf, t[i].goal,
-		       !s.n				      ? "n/a" :
-		       s.med >= t[i].min && s.med <= t[i].max ? "met" :
-								"MISSED");
+		snprintf(name, sizeof(name), "%s%s", t->a,
+			 t->bytes ? " bytes/s" : "");
+		snprintf(wl, sizeof(wl), "%s%s",
+			 workload_label(t->cf, pl, sizeof(pl)),
+			 t->cf->mix ? "" : "B");
+		placements(o, t, a, b, pl, sizeof(pl));
+		printf("%-11s %11s N=%-2u %-29s / %-16s %-20s goal %-6s %-6s "
+		       "[%s]\n",
+		       metric_names[t->cf->metric], wl, t->cf->nsubs, name,
+		       t->b, buf, t->goal, verdict(t, &s), pl);
 	}
 	{
 		struct row *a = find_row(&tp64, "ringcast-lossy-sleep");
@@ -422,8 +494,48 @@ void print_targets(const struct options *o)
 						      -1;
 
 		if (w >= 0)
-			printf("throughput   64B N=1  ringcast-lossy-sleep "
+			printf("throughput          64B N=1  ringcast-lossy-sleep "
 			       "futex wakes per event %.4f goal <= 0.01 %s\n",
 			       w, w <= 0.01 ? "met" : "MISSED");
 	}
+}
+
+/* The targets in the JSON document, with the ratios per placement. */
+static void json_targets(FILE *f, const struct options *o)
+{
+	unsigned int i, p;
+	bool first = true;
+
+	fprintf(f, ",\n  \"targets\": [");
+	for (i = 0; i < NTARGETS; i++) {
+		const struct target *t = &targets[i];
+		struct row *a = find_row(t->cf, t->a);
+		struct row *b = find_row(t->cf, t->b);
+		struct stat3 s;
+
+		if (!a || !b)
+			continue;
+		paired_at(a, b, o->reps, -1, PLACE_COUNT, t->bytes, &s);
+		fprintf(f,
+			"%s\n    {\"metric\": \"%s\", \"workload\": \"%s\", "
+			"\"size\": %u, \"subscribers\": %u, \"a\": \"%s\", "
+			"\"b\": \"%s\", \"of\": \"%s\", \"goal\": \"%s\", "
+			"\"verdict\": \"%s\"",
+			first ? "" : ",", metric_names[t->cf->metric],
+			bench_mix_name(t->cf->mix), t->cf->size, t->cf->nsubs,
+			t->a, t->b, t->bytes ? "bytes/s" : "events/s", t->goal,
+			verdict(t, &s));
+		first = false;
+		json_stat(f, "ratio", &s);
+		fprintf(f, ", \"by_placement\": {");
+		for (p = 0; p < PLACE_COUNT; p++) {
+			paired_at(a, b, o->reps, -1, p, t->bytes, &s);
+			fprintf(f, "%s\"%s\": {\"n\": %u", p ? ", " : "",
+				placement_names[p], s.n);
+			json_stat(f, "ratio", &s);
+			fprintf(f, "}");
+		}
+		fprintf(f, "}}");
+	}
+	fprintf(f, "\n  ]");
 }

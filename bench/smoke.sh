@@ -3,24 +3,34 @@
 #
 # bench-smoke: ringcast-bench with a tiny configuration (2000 messages per
 # run, one repetition, 64 B, N in {1, 2}, every transport that is
-# installed); checks that the JSON parses and that every row was measured
-# or skipped with a reason.  No timing assertion: it must pass on a loaded
-# machine.
+# installed), then the mixed-size workloads (throughput and fan-out to 2);
+# checks that the JSON parses and that every row was measured or skipped
+# with a reason, and that the mixed rows of ringcast, the bare
+# variable-size ring and the pipe were measured.  No timing assertion: it
+# must pass on a loaded machine.
 set -eu
 bench=$1
 out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+mixed=$(mktemp)
+trap 'rm -f "$out" "$mixed"' EXIT
 
 "$bench" --json --count 2000 --repetitions 1 --sizes 64 \
-	--subscribers 1,2 --rate 20000 --timeout 20 >"$out" || {
+	--subscribers 1,2 --rate 20000 --timeout 20 --workloads fixed >"$out" || {
 	echo "ringcast-bench failed:" >&2
 	cat "$out" >&2
 	exit 1
 }
-python3 - "$out" <<'PY'
+"$bench" --json --count 2000 --repetitions 1 --workloads mixed,mixed-small \
+	--metrics throughput,fanout --subscribers 2 --timeout 20 >"$mixed" || {
+	echo "ringcast-bench --workloads mixed,mixed-small failed:" >&2
+	cat "$mixed" >&2
+	exit 1
+}
+python3 - "$out" "$mixed" <<'PY'
 import json, sys
 doc = json.load(open(sys.argv[1]))
-rows = doc["rows"]
+mixed = json.load(open(sys.argv[2]))
+rows = doc["rows"] + mixed["rows"]
 names = {r["transport"] for r in rows}
 bad = []
 for r in rows:
@@ -35,11 +45,27 @@ for r in rows:
         bad.append("%s %s N=%s: %s" % (r["transport"], r["metric"],
                                         r["subscribers"], r.get("failed")))
 for want in ("ringcast-lossy-busy", "ringcast-lossy-sleep", "ringcast-reliable",
-             "ringcast-zero-copy", "pipe", "unix-stream", "unix-seqpacket", "mq",
-             "eventfd", "zeromq", "iceoryx", "physical-limit", "bare-ring",
-             "bare-ring-futex"):
+             "ringcast-zero-copy", "ringcast-nodata", "pipe", "unix-stream",
+             "unix-seqpacket", "mq", "eventfd", "zeromq", "iceoryx",
+             "physical-limit", "bare-ring", "bare-ring-futex", "bare-varring",
+             "bare-varring-futex"):
     if want not in names:
         bad.append("no row for " + want)
+measured = {(r["transport"], r["workload"], r["metric"]) for r in mixed["rows"]
+            if r["median"] is not None}
+for wl in ("mixed", "mixed-small"):
+    for t, m in (("ringcast-reliable", "throughput"),
+                 ("ringcast-reliable", "fanout"),
+                 ("bare-varring", "throughput"),
+                 ("bare-varring-futex", "fanout"), ("pipe", "throughput"),
+                 ("pipe", "fanout")):
+        if (t, wl, m) not in measured:
+            bad.append("%s %s %s: not measured" % (t, wl, m))
+for r in mixed["rows"]:
+    if r["workload"] not in ("mixed", "mixed-small"):
+        bad.append("%s: workload %s in a mixed run" % (r["transport"], r["workload"]))
+    if r["median"] is not None and not r.get("bytes_per_s"):
+        bad.append("%s %s %s: no bytes_per_s" % (r["transport"], r["workload"], r["metric"]))
 for k in ("cpu", "cores", "kernel", "foreign_load"):
     if k not in doc["machine"]:
         bad.append("machine: no " + k)

@@ -3,6 +3,7 @@
  * ringcast-bench: statistics over the repetitions of a row, and the
  * ratios of two rows taken pair by pair.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "driver.h"
@@ -55,25 +56,66 @@ struct row *find_row(const struct config *cf, const char *name)
 		if (rows[i].tp == (unsigned int)k &&
 		    rows[i].cf.metric == cf->metric &&
 		    rows[i].cf.size == cf->size &&
-		    rows[i].cf.nsubs == cf->nsubs)
+		    rows[i].cf.nsubs == cf->nsubs && rows[i].cf.mix == cf->mix)
 			return &rows[i];
 	return NULL;
+}
+
+const char *const placement_names[PLACE_COUNT] = {
+	[PLACE_CORE] = "one core",
+	[PLACE_L3] = "one L3",
+	[PLACE_DIES] = "two dies",
+	[PLACE_NONE] = "not probed",
+};
+
+unsigned int placement_of(double line_ns)
+{
+	if (!(line_ns > 0))
+		return PLACE_NONE;
+	return line_ns < 25  ? PLACE_CORE :
+	       line_ns < 100 ? PLACE_L3 :
+			       PLACE_DIES;
+}
+
+void paired_at(const struct row *a, const struct row *b, unsigned int reps,
+	       int qi, unsigned int place, bool bytes, struct stat3 *s)
+{
+	double v[MAX_REPS], wa = 1, wb = 1;
+	unsigned int r, n = 0;
+
+	memset(s, 0, sizeof(*s));
+	if (!a || !b)
+		return;
+	if (bytes) {
+		wa = a->mean_size;
+		wb = b->mean_size;
+	}
+	for (r = 0; r < reps; r++) {
+		if (place < PLACE_COUNT &&
+		    placement_of(line_before[r]) != place)
+			continue;
+		if (a->valid[r] && b->valid[r] && row_value(b, r, qi) > 0 &&
+		    wb > 0)
+			v[n++] = row_value(a, r, qi) * wa /
+				 (row_value(b, r, qi) * wb);
+	}
+	stat3(v, n, s);
 }
 
 /* Ratios a/b, pair by pair within each repetition. */
 void paired(const struct row *a, const struct row *b, unsigned int reps, int qi,
 	    struct stat3 *s)
 {
-	double v[MAX_REPS];
-	unsigned int r, n = 0;
+	paired_at(a, b, reps, qi, PLACE_COUNT, false, s);
+}
 
-	memset(s, 0, sizeof(*s));
-	if (!a || !b)
-		return;
-	for (r = 0; r < reps; r++)
-		if (a->valid[r] && b->valid[r] && row_value(b, r, qi) > 0)
-			v[n++] = row_value(a, r, qi) / row_value(b, r, qi);
-	stat3(v, n, s);
+const char *workload_label(const struct config *cf, char *buf, size_t len)
+{
+	if (cf->mix)
+		snprintf(buf, len, "%s", bench_mix_name(cf->mix));
+	else
+		snprintf(buf, len, "%u", cf->size);
+	return buf;
 }
 
 /* The reference a row is judged against, or NULL. */
@@ -86,6 +128,8 @@ const char *ref_of(const struct row *rw)
 							    NULL;
 	if (!tp->ringcast)
 		return NULL;
+	if (rw->cf.mix)
+		return rw->busy ? "bare-varring" : "bare-varring-futex";
 	return rw->busy ? "bare-ring" : "bare-ring-futex";
 }
 

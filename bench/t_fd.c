@@ -10,6 +10,13 @@
  *
  * Fan-out writes each message to every subscriber's channel in turn, as a
  * user would.  Busy readers (ping-pong) poll with O_NONBLOCK.
+ *
+ * Mixed sizes (harness.h): over a pipe or a stream socket each message is
+ * framed by its length (4 bytes, native order) and written with one
+ * writev(2); the reader reads as much as there is into a buffer and takes
+ * the messages out of it in place (a buffered reader, the way a user
+ * reads framed messages from a stream).  A sequenced-packet socket keeps
+ * the boundaries itself: nothing changes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -30,7 +38,14 @@ struct fd_link {
 	int rfd[MAX_SUBS];
 	int wfd[MAX_SUBS];
 	unsigned char *buf;
+	/* Framed (mixed sizes): the buffered reader's state. */
+	bool framed;
+	size_t buflen, rpos, rend;
 };
+
+#define FD_FRAME 4u
+/* A framed reader's buffer holds the largest message and this much more. */
+#define FD_READ_AHEAD 65536u
 
 static void close_fd(int *fd)
 {
@@ -51,6 +66,7 @@ static int fd_create(void **lp, const struct bench_cfg *cfg, enum fd_kind kind,
 		return -ENOMEM;
 	l->cfg = cfg;
 	l->kind = kind;
+	l->framed = cfg->mix && kind != FD_SEQPACKET;
 	for (k = 0; k < MAX_SUBS; k++)
 		l->rfd[k] = l->wfd[k] = -1;
 	for (k = 0; k < nsubs; k++) {
@@ -113,7 +129,9 @@ static int fd_sub_open(void *lp, unsigned int idx)
 		if (k != idx)
 			close_fd(&l->rfd[k]);
 	}
-	l->buf = malloc(l->cfg->size + 1);
+	l->buflen = l->framed ? FD_FRAME + l->cfg->size + FD_READ_AHEAD :
+				l->cfg->size + 1;
+	l->buf = malloc(l->buflen);
 	if (!l->buf)
 		return -ENOMEM;
 	if (l->cfg->busy && fcntl(l->rfd[idx], F_SETFL,
@@ -132,6 +150,37 @@ static int fd_pub_open(void *lp)
 	return 0;
 }
 
+/* One framed message: its length, then its bytes, in one writev(2). */
+static int fd_send_framed(int fd, const struct txmsg *m)
+{
+	uint32_t len = m->len;
+	struct iovec iov[2] = {
+		{ .iov_base = &len, .iov_len = FD_FRAME },
+		{ .iov_base = (void *)m->data, .iov_len = m->len },
+	};
+	size_t total = FD_FRAME + m->len;
+	ssize_t w;
+
+	do
+		w = writev(fd, iov, 2);
+	while (w < 0 && errno == EINTR);
+	if (w < 0)
+		return -errno;
+	if ((size_t)w == total)
+		return 0;
+	/* A short write (a signal): the rest as plain writes. */
+	if ((size_t)w < FD_FRAME) {
+		int ret =
+			write_full(fd, (char *)&len + w, FD_FRAME - (size_t)w);
+
+		if (ret < 0)
+			return ret;
+		w = FD_FRAME;
+	}
+	return write_full(fd, (const char *)m->data + (w - FD_FRAME),
+			  total - (size_t)w);
+}
+
 static int fd_send(void *lp, const struct txmsg *msgs, unsigned int n)
 {
 	struct fd_link *l = lp;
@@ -140,6 +189,12 @@ static int fd_send(void *lp, const struct txmsg *msgs, unsigned int n)
 
 	for (i = 0; i < n; i++) {
 		for (k = 0; k < l->n; k++) {
+			if (l->framed) {
+				ret = fd_send_framed(l->wfd[k], &msgs[i]);
+				if (ret < 0)
+					return ret;
+				continue;
+			}
 			if (l->kind != FD_SEQPACKET) {
 				ret = write_full(l->wfd[k], msgs[i].data,
 						 msgs[i].len);
@@ -156,6 +211,46 @@ static int fd_send(void *lp, const struct txmsg *msgs, unsigned int n)
 	return 0;
 }
 
+/* The next framed message, read in place from the buffer. */
+static int fd_recv_framed(struct fd_link *l, int fd, struct rx *m)
+{
+	uint32_t len;
+	ssize_t r;
+
+	for (;;) {
+		size_t have = l->rend - l->rpos;
+
+		if (have >= FD_FRAME) {
+			memcpy(&len, l->buf + l->rpos, FD_FRAME);
+			if (len > l->cfg->size)
+				return -EBADMSG;
+			if (have >= FD_FRAME + len) {
+				m->data = l->buf + l->rpos + FD_FRAME;
+				m->len = len;
+				l->rpos += FD_FRAME + len;
+				return 0;
+			}
+		}
+		/* Too little: move it to the front, and read more. */
+		if (l->rpos) {
+			memmove(l->buf, l->buf + l->rpos, have);
+			l->rpos = 0;
+			l->rend = have;
+		}
+		r = read(fd, l->buf + l->rend, l->buflen - l->rend);
+		if (r < 0) {
+			if (errno == EAGAIN)
+				cpu_relax();
+			else if (errno != EINTR)
+				return -errno;
+			continue;
+		}
+		if (r == 0)
+			return have ? -EBADMSG : -EPIPE;
+		l->rend += (size_t)r;
+	}
+}
+
 static int fd_recv(void *lp, unsigned int idx, struct rx *m)
 {
 	struct fd_link *l = lp;
@@ -163,6 +258,8 @@ static int fd_recv(void *lp, unsigned int idx, struct rx *m)
 	int fd = l->rfd[idx];
 	ssize_t r;
 
+	if (l->framed)
+		return fd_recv_framed(l, fd, m);
 	while (got < want) {
 		if (l->kind == FD_SEQPACKET)
 			r = recv(fd, l->buf, want + 1, 0);

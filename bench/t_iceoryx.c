@@ -15,7 +15,9 @@
  * them subscribed; the publisher starts when all are.  The end of the
  * stream is a chunk whose index word is all ones.  Every process
  * registers with RouDi under its own name and ends with exit(), so that it
- * is unregistered.
+ * is unregistered.  Mixed sizes (harness.h): each chunk is loaned at the
+ * message's size, with a user header that carries that size (the C
+ * binding does not tell a subscriber the size of a chunk's payload).
  */
 #include <errno.h>
 #include <sched.h>
@@ -212,11 +214,27 @@ static int iox_reserve(void *lp, size_t len, void **buf)
 	 * RouDi's pool of large chunks is smaller than a subscriber queue
 	 * (200 chunks of 128 KiB by default): wait for readers to release.
 	 */
-	while ((r = iox_pub_loan_chunk(l->pub, &l->loaned, (uint32_t)len)) ==
-	       AllocationResult_RUNNING_OUT_OF_CHUNKS)
+	for (;;) {
+		if (l->cfg->mix)
+			r = iox_pub_loan_aligned_chunk_with_user_header(
+				l->pub, &l->loaned, (uint32_t)len, 8,
+				sizeof(uint32_t), sizeof(uint32_t));
+		else
+			r = iox_pub_loan_chunk(l->pub, &l->loaned,
+					       (uint32_t)len);
+		if (r != AllocationResult_RUNNING_OUT_OF_CHUNKS)
+			break;
 		sched_yield();
+	}
 	if (r != AllocationResult_SUCCESS)
 		return -ENOBUFS;
+	if (l->cfg->mix) {
+		uint32_t n = (uint32_t)len;
+
+		memcpy(iox_chunk_header_to_user_header(
+			       iox_chunk_header_from_user_payload(l->loaned)),
+		       &n, sizeof(n));
+	}
 	*buf = l->loaned;
 	return 0;
 }
@@ -257,6 +275,16 @@ static int iox_recv(void *lp, unsigned int idx, struct rx *m)
 	}
 	m->data = l->taken;
 	m->len = l->cfg->size;
+	if (l->cfg->mix) {
+		uint32_t n;
+
+		memcpy(&n,
+		       iox_chunk_header_to_user_header_const(
+			       iox_chunk_header_from_user_payload_const(
+				       l->taken)),
+		       sizeof(n));
+		m->len = n;
+	}
 	return 0;
 }
 

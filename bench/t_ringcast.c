@@ -11,11 +11,20 @@
  *   ringcast-zero-copy    reliable, filled in place (reserve/commit, or
  *                         reserve_batch/commit_batch) and read in place
  *                         (borrow/release)
+ *   ringcast-nodata       reliable as ringcast-reliable, on a ring created
+ *                         with RINGCAST_CREATE_NO_DATA: the fixed-slot
+ *                         ring, paired with ringcast-reliable to show what
+ *                         the data area costs events that stay inline
  *
  * Publishers send in batches of the harness's --batch
  * (ringcast_pub_publish_batch(), or a reserved batch for zero-copy: at
  * most half the ring); timestamps stay on (the default coarse clock).
- * Geometry: bench_ring_geometry(), the bare rings' too.
+ * Geometry: bench_ring_geometry(), the bare rings' too, and the default
+ * data area.  Mixed workloads (harness.h) run on the default ring (4096
+ * slots of 256 bytes, a data area of MIX_DATA_BYTES); ringcast-nodata
+ * then has slots that hold the largest event (bench_ring_geometry() of
+ * it): today's fixed-slot answer.  A reserved batch has one length, so
+ * zero-copy publishers of mixed sizes reserve one event at a time.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -34,7 +43,13 @@ _Static_assert(sizeof(struct txmsg) == sizeof(struct ringcast_msg) &&
 _Static_assert(RINGCAST_MIN_SLOT_SIZE == 64 && RINGCAST_SLOT_HEADER == 32,
 	       "bench_ring_geometry() sizes ringcast's slots");
 
-enum rc_mode { RC_LOSSY_BUSY, RC_LOSSY_SLEEP, RC_RELIABLE, RC_ZERO_COPY };
+enum rc_mode {
+	RC_LOSSY_BUSY,
+	RC_LOSSY_SLEEP,
+	RC_RELIABLE,
+	RC_ZERO_COPY,
+	RC_NODATA,
+};
 
 struct rc_link {
 	const struct bench_cfg *cfg;
@@ -57,6 +72,18 @@ static const char *rc_skip(const struct bench_cfg *cfg, char *buf, size_t len)
 	return NULL;
 }
 
+static const char *rc_skip_nodata(const struct bench_cfg *cfg, char *buf,
+				  size_t len)
+{
+	if (cfg->metric == METRIC_PINGPONG || cfg->metric == METRIC_ONEWAY) {
+		snprintf(buf, len,
+			 "paired with ringcast-reliable in "
+			 "throughput and fan-out only");
+		return buf;
+	}
+	return rc_skip(cfg, buf, len);
+}
+
 static int rc_create(void **lp, const struct bench_cfg *cfg, const char *tag,
 		     enum rc_mode mode, unsigned int nsubs)
 {
@@ -64,10 +91,20 @@ static int rc_create(void **lp, const struct bench_cfg *cfg, const char *tag,
 		.max_subscribers = nsubs + 2,
 		.mode = 0600,
 	};
+	unsigned int flags = RINGCAST_CREATE_EXCL;
 	struct rc_link *l;
 	int ret;
 
-	ro.slots = bench_ring_geometry(cfg->metric, cfg->size, &ro.slot_size);
+	if (cfg->mix && mode != RC_NODATA) {
+		ro.slots = RINGCAST_DEFAULT_SLOTS;
+		ro.slot_size = RINGCAST_DEFAULT_SLOT_SIZE;
+		ro.data_size = MIX_DATA_BYTES;
+	} else {
+		ro.slots = bench_ring_geometry(cfg->metric, cfg->size,
+					       &ro.slot_size);
+	}
+	if (mode == RC_NODATA)
+		flags |= RINGCAST_CREATE_NO_DATA;
 	l = calloc(1, sizeof(*l));
 	if (!l)
 		return -ENOMEM;
@@ -76,7 +113,7 @@ static int rc_create(void **lp, const struct bench_cfg *cfg, const char *tag,
 	l->nsubs = nsubs;
 	l->wakes = -1;
 	snprintf(l->name, sizeof(l->name), "%s", tag);
-	ret = ringcast_ring_create(l->name, &ro, RINGCAST_CREATE_EXCL);
+	ret = ringcast_ring_create(l->name, &ro, flags);
 	if (ret < 0) {
 		free(l);
 		return ret;
@@ -96,6 +133,7 @@ RC_CREATE(rc_create_lossy_busy, RC_LOSSY_BUSY)
 RC_CREATE(rc_create_lossy_sleep, RC_LOSSY_SLEEP)
 RC_CREATE(rc_create_reliable, RC_RELIABLE)
 RC_CREATE(rc_create_zero_copy, RC_ZERO_COPY)
+RC_CREATE(rc_create_nodata, RC_NODATA)
 
 static int rc_sub_open(void *lp, unsigned int idx)
 {
@@ -111,6 +149,7 @@ static int rc_sub_open(void *lp, unsigned int idx)
 		break;
 	case RC_RELIABLE:
 	case RC_ZERO_COPY:
+	case RC_NODATA:
 		so.flags = RINGCAST_SUB_RELIABLE;
 		so.wait = l->cfg->busy ? RINGCAST_WAIT_BUSY :
 					 RINGCAST_WAIT_SPIN;
@@ -297,4 +336,20 @@ const struct transport t_ringcast_zero_copy = {
 	.commit_batch = rc_commit_batch,
 	.release = rc_release,
 	RC_COMMON,
+};
+
+const struct transport t_ringcast_nodata = {
+	.name = "ringcast-nodata",
+	.flags = T_RING,
+	.create = rc_create_nodata,
+	.skip = rc_skip_nodata,
+	.sub_open = rc_sub_open,
+	.pub_open = rc_pub_open,
+	.pub_sync = rc_pub_sync,
+	.send = rc_send,
+	.recv = rc_recv,
+	.pub_close = rc_pub_close,
+	.sub_close = rc_sub_close,
+	.destroy = rc_destroy,
+	.stats = rc_stats,
 };
