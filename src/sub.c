@@ -600,8 +600,9 @@ static inline int rc_sub_fast(struct ringcast_sub *sub,
 			      struct ringcast_event *ev, int how)
 {
 	struct rc_map *m = &sub->m;
-	uint64_t c = sub->cursor, s1;
+	uint64_t c = sub->cursor, s1, pos = 0;
 	struct rc_entry *e = sub->e;
+	const unsigned char *src;
 	struct rc_slot *s;
 	uint32_t len, tag;
 
@@ -624,22 +625,33 @@ static inline int rc_sub_fast(struct ringcast_sub *sub,
 	 */
 	ev->len = len = READ_ONCE(s->len);
 	ev->epoch = tag = READ_ONCE(s->epoch);
-	if (unlikely(len > m->capacity || tag != sub->ep_tag))
+	if (unlikely(tag != sub->ep_tag))
 		return 1;
+	src = s->data;
+	/* A spilled event: its record, checked as rc_sub_try() does. */
+	if (len > m->capacity) {
+		src = rc_spill_at(m, s, len, &pos);
+		if (unlikely(!src))
+			return 1;
+	}
 	ev->seq = c;
 	ev->ts = READ_ONCE(s->ts);
 	ev->type = READ_ONCE(s->type);
 	ev->publisher = READ_ONCE(s->pub_id);
 	ev->lost = 0;
 	if (how == RC_COPY)
-		rc_copy_out(sub->buf, s->data, len); /* the seqlock's race */
+		rc_copy_out(sub->buf, src, len); /* the seqlock's race */
 	if (rc_slot_read_retry(s, s1))
 		return 1;
+	/* A lap of the data area, or worse: the long way says which. */
+	if (len > m->capacity && unlikely(rc_spill_check(sub, c, pos, len)))
+		return 1;
 	if (how == RC_BORROW) {
-		ev->data = s->data;
+		ev->data = src;
 		sub->slow |= RC_SUB_BORROWED;
 		sub->borrow_stamp = s1;
-		sub->borrow_len = 0;
+		sub->borrow_pos = pos;
+		sub->borrow_len = len > m->capacity ? len : 0;
 		return 0;
 	}
 	ev->data = sub->buf;
@@ -651,8 +663,12 @@ static inline int rc_sub_fast(struct ringcast_sub *sub,
 	 * Pairs with smp_load_acquire() [K] in rc_pub_scan().
 	 */
 	smp_store_release(&e->cursor, c + 1);
-	if (sub->reliable && (((c + 1) ^ c) >> sub->quarter_shift))
+	if (len > m->capacity)
+		rc_sub_dcross(sub, pos);
+	if (sub->reliable &&
+	    ((((c + 1) ^ c) >> sub->quarter_shift) || sub->dwake))
 		rc_pub_wake(m->hdr);
+	sub->dwake = false;
 	sub->synced = c + 1;
 	return 0;
 }
