@@ -294,8 +294,8 @@ inline data_lapped()
 	load(h, A_HEAD);	/* smp_load_acquire, pairs with [E] */
 	load(fl, A_FLOOR);
 	d_step {
-		printf("MSC: reader %d: data of %d lapped (intent %d, pos %d), head %d floor %d\n",
-		       _pid, c, in, at, h, fl);
+		printf("MSC: reader %d: data of %d lapped (intent %d, pos %d)\n",
+		       _pid, c, in, at);
 		if
 		:: fl > h -> fl = h
 		:: else
