@@ -3,13 +3,19 @@
  * Chaos: kill -9 the publisher and subscribers at random moments, restart
  * them, and check after every round that nothing was lost or leaked.
  *
- * One ring of 64 slots lives through every round.  A round starts a
+ * One ring of 64 slots of 64 bytes, with a small data area (16 KiB: the
+ * largest event 4 KiB), lives through every round, and the publisher
+ * writes events of mixed sizes: most inline, a quarter spilled into the
+ * data area, up to the largest (docs/design.md §8), published alone, in
+ * batches that mix both, or reserved (in the data area, and committed
+ * there or, shorter, into the slot).  A round starts a
  * publisher, two reliable subscribers (one of them slow, so the publisher
  * blocks on it), a lossy one and a churner that attaches and detaches in a
  * loop; then, for a random time, it SIGKILLs random ones of them at random
  * moments (each says in shared memory what it is doing: inside a reserve
- * before its commit, publishing, waiting for an event, attaching,
- * detaching) and starts a replacement at once: a new publisher takes the
+ * before its commit, publishing, either of them with a spilled event,
+ * waiting for an event, attaching, detaching) and starts a replacement at
+ * once: a new publisher takes the
  * abandoned ring over, new subscribers attach (RINGCAST_SUB_RESUBSCRIBE:
  * they follow every takeover).  At the end of the round a publisher closes
  * the ring, every subscriber reads to the end of the stream, and the round
@@ -18,11 +24,14 @@
  *   - no process hangs: each ends within T_CHILD_MS of being told to (a
  *     hang bound, not a timing claim);
  *   - reliable subscribers lost nothing: every event from their first on,
- *     in order, each payload carrying its sequence and a checksum, up to the
+ *     in order, each payload, whatever its size, made of its sequence and
+ *     length byte by byte (a torn or misplaced one fails), up to the
  *     head the closing publisher reported, which is at least every head a
  *     killed publisher had reported committed;
  *   - lossy subscribers: delivered + lost = cursor - first (no filter, so
- *     nothing skipped), and they too reach the final head;
+ *     nothing skipped), through laps of the slots and of the data area,
+ *     and they too reach the final head;
+ *   - spilled events were published and read in the run;
  *   - no table entry leaks: ringcast_ring_get_subscribers() and
  *     ringcast_ring_stats.subscribers are back to 0 once every process is
  *     gone;
@@ -49,20 +58,34 @@
 #include "common.h"
 
 #define SLOTS 64u
+#define SLOT_SIZE 64u
+#define CAPACITY (SLOT_SIZE - RINGCAST_SLOT_HEADER)
+#define DATA (16u * 1024)
+#define MAX_EVENT (DATA / 4)
+/*
+ * A reserved batch of 8, a fill record before it included, spans at most
+ * half the data area (or the reservation is refused).
+ */
+#define RESERVE_MAX 800u
 
 /* What a process is doing, for the fault tally. */
 enum phase {
 	PH_IDLE,
 	PH_ATTACH,
 	PH_PUBLISH, /* in a publish call: maybe blocked on a reliable one */
+	PH_PUBLISH_SPILL, /* the same, of events of which one spills */
 	PH_RESERVED, /* between reserve and commit */
+	PH_RESERVED_SPILL, /* the same, reserved in the data area */
 	PH_READ, /* in a read: maybe asleep in the wait */
 	PH_DETACH,
 	PH_NPHASES,
 };
 
 static const char *const phase_names[] = {
-	"idle", "attach", "publish", "reserved", "read", "detach",
+	"idle",	    "attach",
+	"publish",  "publish (spilled)",
+	"reserved", "reserved (spilled)",
+	"read",	    "detach",
 };
 
 enum role {
@@ -84,6 +107,8 @@ struct report {
 	_Atomic uint64_t committed; /* publisher: head after its last commit */
 	_Atomic int stop; /* set by the test: finish the round */
 	_Atomic int ready; /* publisher: attached */
+	/* Events it published, or read, that spilled into the data area. */
+	_Atomic uint64_t spilled;
 	/* A subscriber's result, written before it exits 0. */
 	uint64_t first, cursor, delivered, lost;
 };
@@ -109,6 +134,52 @@ static void spin_us(unsigned int us)
 		;
 }
 
+/*
+ * The payload of event seq, of len bytes: every byte a function of both,
+ * so that a reader checks any size byte by byte.
+ */
+static void fill(uint64_t seq, uint32_t len, unsigned char *buf)
+{
+	uint64_t x = seq * 0x9e3779b97f4a7c15ull + len;
+	uint32_t i;
+
+	for (i = 0; i < len; i++) {
+		if (!(i & 7))
+			x = x * 6364136223846793005ull + 1442695040888963407ull;
+		buf[i] = (unsigned char)(x >> (8 * (i & 7)));
+	}
+}
+
+static bool payload_ok(const struct ringcast_event *ev)
+{
+	unsigned char want[MAX_EVENT];
+
+	if (ev->len < 1 || ev->len > MAX_EVENT || !ev->data)
+		return false;
+	fill(ev->seq, ev->len, want);
+	return !memcmp(ev->data, want, ev->len);
+}
+
+/*
+ * A length: inline (1 to the capacity) three times in four, else spilled,
+ * log-uniform from just past the capacity to max.
+ */
+static uint32_t pick_len(uint64_t *seed, uint32_t max)
+{
+	uint64_t x = t_rand(seed);
+	uint32_t b, lo, len, top = 31 - (uint32_t)__builtin_clz(max);
+
+	if (x % 4)
+		return 1 + (uint32_t)(x >> 8) % CAPACITY;
+	/* Around 2^b, b from 6 to log2(max). */
+	b = 6 + (uint32_t)(x >> 8) % (top - 5);
+	lo = 1u << b;
+	len = lo / 2 + (uint32_t)(x >> 16) % lo;
+	if (len <= CAPACITY)
+		len = CAPACITY + 1;
+	return len > max ? max : len;
+}
+
 /* ---------------------------------------------------------------- children */
 
 static int publisher(void *arg)
@@ -116,7 +187,7 @@ static int publisher(void *arg)
 	struct report *me = &sh->r[R_PUB];
 	uint64_t seed = (uint64_t)(uintptr_t)arg;
 	struct ringcast_pub *pub = NULL;
-	unsigned char buf[8][T_PAYLOAD_LEN];
+	static unsigned char buf[8][MAX_EVENT];
 	int r, tries;
 
 	set_phase(R_PUB, PH_ATTACH);
@@ -132,55 +203,81 @@ static int publisher(void *arg)
 	atomic_store(&me->ready, 1);
 	while (!atomic_load(&me->stop)) {
 		uint64_t head = ringcast_pub_head(pub), x = t_rand(&seed);
-		unsigned int i, n;
+		struct ringcast_msg m[8];
+		unsigned int i, n, spilled = 0;
 
 		switch (x % 4) {
-		case 0: {
-			struct ringcast_msg m[8];
-
+		case 0:
+			/* A batch: inline and spilled events mixed. */
 			n = 1 + (unsigned int)(x >> 8) % 8;
-			t_payload_batch(m, buf, head, n);
-			set_phase(R_PUB, PH_PUBLISH);
+			for (i = 0; i < n; i++) {
+				m[i] = (struct ringcast_msg){
+					.type = 1,
+					.len = pick_len(&seed, MAX_EVENT),
+					.data = buf[i],
+				};
+				fill(head + i, m[i].len, buf[i]);
+				spilled += m[i].len > CAPACITY;
+			}
+			set_phase(R_PUB,
+				  spilled ? PH_PUBLISH_SPILL : PH_PUBLISH);
 			r = ringcast_pub_publish_batch(pub, m, n);
 			break;
-		}
 		case 1: {
-			/* A reserved slot, or a reserved batch of up to 8. */
-			struct ringcast_msg m[8];
+			/*
+			 * A reserved event, or a reserved batch of up to 8,
+			 * inline or in the data area; committed as long as
+			 * reserved, or shorter (one reserved in the data area
+			 * then goes into its slot if it fits).
+			 */
+			uint32_t len = pick_len(&seed, RESERVE_MAX);
+			bool spill = len > CAPACITY;
 			void *p[8];
 
 			n = x & 0x200 ? 1 + (unsigned int)(x >> 24) % 8 : 1;
-			set_phase(R_PUB, PH_PUBLISH);
-			r = n == 1 ? ringcast_pub_reserve(pub, T_PAYLOAD_LEN,
-							  p) :
-				     ringcast_pub_reserve_batch(
-					     pub, n, T_PAYLOAD_LEN, p);
+			set_phase(R_PUB, spill ? PH_PUBLISH_SPILL : PH_PUBLISH);
+			r = n == 1 ? ringcast_pub_reserve(pub, len, p) :
+				     ringcast_pub_reserve_batch(pub, n, len, p);
 			if (r < 0)
 				break;
-			set_phase(R_PUB, PH_RESERVED);
+			set_phase(R_PUB,
+				  spill ? PH_RESERVED_SPILL : PH_RESERVED);
 			for (i = 0; i < n; i++) {
-				t_payload(head + i, p[i]);
-				m[i] = (struct ringcast_msg){
-					.type = 1, .len = T_PAYLOAD_LEN
-				};
+				uint32_t l =
+					x & 0x400 ?
+						1 + (uint32_t)(x >> (i + 32)) %
+								len :
+						len;
+
+				fill(head + i, l, p[i]);
+				m[i] = (struct ringcast_msg){ .type = 1,
+							      .len = l };
+				spilled += l > CAPACITY;
 			}
-			/* Linger between reserve and commit now and then. */
-			if (x & 0x100)
+			/*
+			 * Linger between reserve and commit now and then, and
+			 * always in the data area, rarer: so that kills land
+			 * there too.
+			 */
+			if ((x & 0x100) || spill)
 				spin_us(50);
-			r = n == 1 ?
-				    ringcast_pub_commit(pub, 1, T_PAYLOAD_LEN) :
-				    ringcast_pub_commit_batch(pub, m, n);
+			r = n == 1 ? ringcast_pub_commit(pub, 1, m[0].len) :
+				     ringcast_pub_commit_batch(pub, m, n);
 			break;
 		}
 		default:
-			t_payload(head, buf[0]);
-			set_phase(R_PUB, PH_PUBLISH);
-			r = ringcast_pub_publish(pub, 1, buf[0], T_PAYLOAD_LEN);
+			m[0].len = pick_len(&seed, MAX_EVENT);
+			spilled = m[0].len > CAPACITY;
+			fill(head, m[0].len, buf[0]);
+			set_phase(R_PUB,
+				  spilled ? PH_PUBLISH_SPILL : PH_PUBLISH);
+			r = ringcast_pub_publish(pub, 1, buf[0], m[0].len);
 			break;
 		}
 		set_phase(R_PUB, PH_IDLE);
 		CHILD_ASSERT(r >= 0);
 		atomic_store(&me->committed, ringcast_pub_head(pub));
+		atomic_fetch_add(&me->spilled, spilled);
 		if ((x >> 16) % 64 == 0)
 			usleep(200);
 	}
@@ -226,15 +323,18 @@ static int reader(void *arg)
 		}
 		if (r < 0)
 			break;
-		if (ev.seq != cursor || !t_payload_ok(&ev)) {
+		if (ev.seq != cursor || !payload_ok(&ev)) {
 			fprintf(stderr,
-				"%s %d: seq %llu (expected %llu), payload %s\n",
+				"%s %d: seq %llu (expected %llu), %u bytes, "
+				"payload %s\n",
 				role_names[role], (int)getpid(),
 				(unsigned long long)ev.seq,
-				(unsigned long long)cursor,
-				t_payload_ok(&ev) ? "ok" : "bad");
+				(unsigned long long)cursor, ev.len,
+				payload_ok(&ev) ? "ok" : "bad");
 			_exit(1);
 		}
+		if (ev.len > CAPACITY)
+			atomic_fetch_add(&me->spilled, 1);
 		cursor++;
 		delivered++;
 		if (role == R_SLOW && ev.seq % 16 == 0)
@@ -305,6 +405,7 @@ struct chaos {
 	uint64_t pub_blocked; /* publisher killed in a publish, ring full */
 	uint64_t sub_blocking; /* slowest reliable killed, ring full */
 	uint64_t killed_committed; /* most a killed publisher reported */
+	uint64_t spilled_pub, spilled_read; /* events in the data area */
 };
 
 static pid_t start(enum role role)
@@ -360,6 +461,17 @@ static bool ring_full(pid_t *slowest)
 	return low != UINT64_MAX && info.head - low >= SLOTS;
 }
 
+/* Before its report is reused: the spilled events a process counted. */
+static void tally_spilled(struct chaos *c, enum role role)
+{
+	uint64_t n = atomic_load(&sh->r[role].spilled);
+
+	if (role == R_PUB)
+		c->spilled_pub += n;
+	else
+		c->spilled_read += n;
+}
+
 static void kill_one(struct chaos *c, enum role role)
 {
 	int status;
@@ -386,6 +498,7 @@ static void kill_one(struct chaos *c, enum role role)
 		if (k > c->killed_committed)
 			c->killed_committed = k;
 	}
+	tally_spilled(c, role);
 	c->faults[role][ph]++;
 	c->nfaults++;
 }
@@ -463,6 +576,7 @@ static void one_round(struct chaos *c)
 		if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status))
 			violation(c, "%s: %s", role_names[role],
 				  t_describe_status(status, buf, sizeof(buf)));
+		tally_spilled(c, (enum role)role);
 	}
 	head = sh->r[R_PUB].cursor;
 	if (head < c->killed_committed)
@@ -491,6 +605,11 @@ START_TEST(test_chaos)
 	uint64_t rounds = t_env_u64("RINGCAST_CHAOS_ROUNDS", 0);
 	uint64_t seed = t_env_u64("RINGCAST_CHAOS_SEED", 0);
 	uint64_t deadline = t_now_ns() + secs * 1000000000ull;
+	struct ringcast_ring_opts ro = {
+		.slots = SLOTS,
+		.slot_size = SLOT_SIZE,
+		.data_size = DATA,
+	};
 	struct chaos c = { 0 };
 	int role, ph;
 
@@ -500,7 +619,7 @@ START_TEST(test_chaos)
 	printf("# chaos seed %llu (RINGCAST_CHAOS_SEED replays it)\n",
 	       (unsigned long long)seed);
 	sh = t_shared_alloc(sizeof(*sh));
-	ring = t_ring("chaos", SLOTS, 64);
+	ring = t_ring_opts("chaos", &ro, 0);
 
 	while (rounds ? c.rounds < rounds : t_now_ns() < deadline) {
 		one_round(&c);
@@ -514,6 +633,9 @@ START_TEST(test_chaos)
 	       "%llu, slowest reliable subscriber killed on a full ring %llu\n",
 	       (unsigned long long)c.pub_blocked,
 	       (unsigned long long)c.sub_blocking);
+	printf("#   spilled events: %llu published, %llu read\n",
+	       (unsigned long long)c.spilled_pub,
+	       (unsigned long long)c.spilled_read);
 	for (role = 0; role < R_NROLES; role++) {
 		printf("#   %-14s", role_names[role]);
 		for (ph = 0; ph < PH_NPHASES; ph++)
@@ -526,6 +648,9 @@ START_TEST(test_chaos)
 	ck_assert_msg(c.violations == 0, "%llu violations (stderr says which)",
 		      (unsigned long long)c.violations);
 	ck_assert_uint_gt(c.rounds, 0);
+	/* Events of every size went through the data area. */
+	ck_assert_uint_gt(c.spilled_pub, 0);
+	ck_assert_uint_gt(c.spilled_read, 0);
 	munmap(sh, sizeof(*sh));
 	t_assert_clean();
 }

@@ -668,6 +668,48 @@ START_TEST(test_descriptor_scribbled)
 }
 END_TEST
 
+/*
+ * A reservation in the data area whose descriptor is scribbled on before
+ * its commit: committed small enough for the slot, the payload still comes
+ * from the record the publisher reserved, never from where the scribble
+ * points (the last byte of the area: the bytes past it are off the
+ * mapping; or another record).
+ */
+START_TEST(test_reserve_descriptor_scribbled)
+{
+	const char *name = t_data_ring("resv-scribbled", 16, 128, T_DATA);
+	struct ringcast_sub_opts so = { .from = RINGCAST_FROM_OLDEST };
+	static const uint64_t bad[] = { T_DATA - 1, T_DATA / 2,
+					UINT64_MAX - 63 };
+	static unsigned char chk[T_MAX_EVENT];
+	struct ringcast_ring_stats info;
+	struct ringcast_pub *pub = t_pub(name, 0);
+	struct ringcast_sub *sub = t_sub(name, &so, NULL);
+	struct ringcast_event ev;
+	uint64_t slots_off;
+	unsigned int i;
+	void *buf;
+
+	t_stat(name, &info);
+	slots_off = info.size - T_DATA - 16 * 128;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(ringcast_pub_reserve(pub, 5000, &buf), 0);
+		t_fill(i, 50, buf);
+		t_poke(name,
+		       (off_t)(slots_off + i * 128 + RINGCAST_SLOT_HEADER),
+		       &bad[i], sizeof(bad[i]));
+		ck_assert_int_ge(ringcast_pub_commit(pub, 1, 50), 0);
+		ck_assert_int_eq(ringcast_sub_next(sub, &ev, 0), 0);
+		ck_assert_uint_eq(ev.seq, i);
+		ck_assert_uint_eq(ev.len, 50);
+		ck_assert(t_check(&ev, chk));
+	}
+	ringcast_sub_detach(sub);
+	ck_assert_int_eq(ringcast_pub_close(pub), 0);
+	t_assert_clean();
+}
+END_TEST
+
 /* ----------------------------------------------------------------------
  * Review findings
  */
@@ -859,6 +901,7 @@ static Suite *data_suite(void)
 	tcase_add_test(tc, test_read_at_overwritten);
 	tcase_add_test(tc, test_filter_skips);
 	tcase_add_test(tc, test_descriptor_scribbled);
+	tcase_add_test(tc, test_reserve_descriptor_scribbled);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("processes");
