@@ -34,6 +34,13 @@ packages=(
 	prometheus
 	systemd
 	tmux
+	golang-go
+	python3-cffi
+	python3-pytest
+	python3-zmq
+	python3-venv
+	python3-pip
+	python3-setuptools
 )
 
 missing=()
