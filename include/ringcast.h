@@ -41,6 +41,7 @@
  *   -ECHILD      a handle inherited across fork(): attach again in the child
  *   -ENOMEM      out of memory
  *   -EMFILE      no descriptor left for ringcast_sub_fd()
+ *   -ENOBUFS     the caller's buffer cannot hold the next event
  *
  * Threads: a handle is used by one thread at a time, except where a comment
  * says "any thread"; different handles are independent, also on one ring.
@@ -654,6 +655,30 @@ RINGCAST_API int ringcast_sub_borrow(struct ringcast_sub *sub,
  */
 RINGCAST_API int ringcast_sub_release(struct ringcast_sub *sub,
 				      struct ringcast_event *ev);
+
+/**
+ * ringcast_sub_next_batch() - copy out up to @max events in one call
+ * @sub:        the subscriber
+ * @evs:        filled in, as by ringcast_sub_next(), from @evs[0] on; each
+ *              @evs[i].data points into @buf, valid until @buf is reused
+ * @max:        the most events to copy
+ * @buf:        where their payloads go, one after the other (8-byte aligned)
+ * @size:       its bytes: the ring's largest event is always enough
+ * @timeout_ns: as for ringcast_sub_next(), for the first event only: then
+ *              it takes what is there without waiting
+ *
+ * What ends a batch after its first event (a lap, a demotion, the end of
+ * the stream, an event that does not fit what is left of @buf) is
+ * returned by the next call, nothing lost.
+ * Return: the number of events (>= 1); else as ringcast_sub_next():
+ * -EOVERFLOW (@evs[0].lost lost: call again), -ESTALE, -EAGAIN, -ETIMEDOUT,
+ * -EINTR, -EPIPE, -EOWNERDEAD, -EIDRM, -EBADMSG, -EINVAL, -ECHILD; or
+ * -ENOBUFS (the next event is larger than @size: nothing read).
+ */
+RINGCAST_API int ringcast_sub_next_batch(struct ringcast_sub *sub,
+					 struct ringcast_event *evs,
+					 unsigned int max, void *buf,
+					 size_t size, int64_t timeout_ns);
 
 /**
  * ringcast_sub_read_at() - read the event of a given sequence

@@ -52,6 +52,7 @@ static const struct {
 	{ EIDRM, "the ring was removed" },
 	{ ESHUTDOWN, "the TypeMux was stopped" },
 	{ EDEADLK, "called from inside a delivery" },
+	{ ENOBUFS, "the buffer cannot hold the next event" },
 	{ ECHILD, "handle inherited across fork(): attach again" },
 	{ ENOMEM, "out of memory" },
 };

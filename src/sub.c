@@ -761,6 +761,65 @@ RINGCAST_API int ringcast_sub_release(struct ringcast_sub *sub,
 			      r;
 }
 
+/*
+ * A batch stops at an error after its first event: owe it to the next
+ * call as if it had not happened yet.  A lap was counted when it was
+ * found: it becomes a loss owed (reported by rc_sub_try()); a demotion's
+ * -ESTALE is told again.  The others come back by themselves.
+ */
+static void rc_sub_defer(struct ringcast_sub *sub, int r,
+			 const struct ringcast_event *ev)
+{
+	if (r == -EOVERFLOW) {
+		sub->st.lost -= ev->lost;
+		sub->st.laps--;
+		rc_sub_owe_lost(sub, sub->pending_lost + ev->lost);
+	} else if (r == -ESTALE) {
+		sub->slow |= RC_SUB_STALE;
+	}
+}
+
+RINGCAST_API int ringcast_sub_next_batch(struct ringcast_sub *sub,
+					 struct ringcast_event *evs,
+					 unsigned int max, void *buf,
+					 size_t size, int64_t timeout_ns)
+{
+	unsigned char *p = buf;
+	size_t used = 0;
+	unsigned int k;
+	int r = 0;
+
+	if (!sub || !evs || !max || (size && !buf))
+		return -EINVAL;
+	for (k = 0; k < max; k++) {
+		struct ringcast_event *ev = &evs[k];
+
+		/* Borrowed, copied, then released: one copy, checked. */
+		r = ringcast_sub_borrow(sub, ev, k ? 0 : timeout_ns);
+		if (r < 0)
+			break;
+		if (ev->len > size - used) {
+			/* Left where it is: the cursor has not moved. */
+			sub->slow &= ~RC_SUB_BORROWED;
+			r = -ENOBUFS;
+			break;
+		}
+		/* The seqlock's race for a lossy reader: the release says. */
+		rc_copy_out(p + used, ev->data, ev->len);
+		ev->data = p + used;
+		r = ringcast_sub_release(sub, ev);
+		if (r < 0)
+			break;
+		used += ev->len;
+		used = used + 7 < size ? (used + 7) & ~(size_t)7 : size;
+	}
+	if (!k)
+		return r;
+	if (r < 0 && r != -EAGAIN && r != -ENOBUFS)
+		rc_sub_defer(sub, r, &evs[k]);
+	return (int)k;
+}
+
 RINGCAST_API int ringcast_sub_read_at(struct ringcast_sub *sub, uint64_t seq,
 				      struct ringcast_event *ev)
 {

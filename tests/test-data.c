@@ -881,6 +881,136 @@ START_TEST(test_takeover_first_lap)
 }
 END_TEST
 
+/* ----------------------------------------------------------------------
+ * Batch reads
+ */
+
+/* Mixed sizes in batches: every event once, in order, whole. */
+START_TEST(test_batch_read)
+{
+	const char *name = t_data_ring("batch-read", 64, 128, T_DATA);
+	struct ringcast_sub_opts so = { .from = RINGCAST_FROM_OLDEST,
+					.flags = RINGCAST_SUB_RELIABLE };
+	static unsigned char buf[T_MAX_EVENT], chk[T_MAX_EVENT];
+	static unsigned char out[3 * T_MAX_EVENT];
+	struct ringcast_pub *pub = t_pub(name, 0);
+	struct ringcast_sub *sub = t_sub(name, &so, NULL);
+	struct ringcast_event evs[16];
+	uint64_t st = 17, seq, next = 0;
+	uint32_t lens[40];
+	int n, i, calls = 0;
+
+	for (seq = 0; seq < 40; seq++) {
+		lens[seq] = t_len(&st, 2000);
+		t_fill(seq, lens[seq], buf);
+		ck_assert_int_ge(ringcast_pub_publish(pub, 1, buf, lens[seq]),
+				 1);
+	}
+	while (next < 40) {
+		n = ringcast_sub_next_batch(sub, evs, 16, out, sizeof(out), 0);
+		ck_assert_int_ge(n, 1);
+		calls++;
+		for (i = 0; i < n; i++, next++) {
+			ck_assert_uint_eq(evs[i].seq, next);
+			ck_assert_uint_eq(evs[i].len, lens[next]);
+			ck_assert((const unsigned char *)evs[i].data >= out);
+			ck_assert(t_check(&evs[i], chk));
+		}
+	}
+	ck_assert_int_le(calls, 4);
+	ck_assert_int_eq(ringcast_sub_next_batch(sub, evs, 16, out, sizeof(out),
+						 0),
+			 -EAGAIN);
+
+	/* Larger than the buffer: -ENOBUFS, nothing read; then it fits. */
+	t_fill(40, 5000, buf);
+	ck_assert_int_ge(ringcast_pub_publish(pub, 1, buf, 5000), 1);
+	ck_assert_int_eq(ringcast_sub_next_batch(sub, evs, 16, out, 4999, 0),
+			 -ENOBUFS);
+	/* Two events, room for the first only: one now, one next. */
+	t_fill(41, 3000, buf);
+	ck_assert_int_ge(ringcast_pub_publish(pub, 1, buf, 3000), 1);
+	ck_assert_int_eq(ringcast_sub_next_batch(sub, evs, 16, out, 6000, 0),
+			 1);
+	ck_assert_uint_eq(evs[0].seq, 40);
+	ck_assert(t_check(&evs[0], chk));
+	ck_assert_int_eq(ringcast_sub_next_batch(sub, evs, 16, out, 6000, 0),
+			 1);
+	ck_assert_uint_eq(evs[0].seq, 41);
+	ck_assert(t_check(&evs[0], chk));
+
+	/* Bad arguments. */
+	ck_assert_int_eq(ringcast_sub_next_batch(sub, NULL, 1, out, 1, 0),
+			 -EINVAL);
+	ck_assert_int_eq(ringcast_sub_next_batch(sub, evs, 0, out, 1, 0),
+			 -EINVAL);
+	ck_assert_int_eq(ringcast_sub_next_batch(sub, evs, 1, NULL, 1, 0),
+			 -EINVAL);
+	ck_assert_int_eq(ringcast_pub_close(pub), 0);
+	ck_assert_int_eq(ringcast_sub_next_batch(sub, evs, 16, out, 1, 0),
+			 -EPIPE);
+	ringcast_sub_detach(sub);
+	t_assert_clean();
+}
+END_TEST
+
+/*
+ * A lossy reader lapped in the middle of a batch: the events before the
+ * lap come now, the loss with the next call, and delivered + lost is
+ * every event published.
+ */
+START_TEST(test_batch_read_lapped)
+{
+	const char *name = t_data_ring("batch-lapped", 1024, 128, 16384);
+	struct ringcast_sub_opts so = { .from = RINGCAST_FROM_OLDEST };
+	static unsigned char buf[4096], chk[T_MAX_EVENT];
+	static unsigned char out[8 * T_MAX_EVENT];
+	struct ringcast_pub *pub = t_pub(name, 0);
+	struct ringcast_sub *sub = t_sub(name, &so, NULL);
+	struct ringcast_sub_stats sst;
+	struct ringcast_event evs[4];
+	uint64_t seq = 0, next = 0, delivered = 0, lost = 0;
+	int n, i, laps = 0;
+
+	for (;;) {
+		/* Four events, then read two: the ring laps the reader. */
+		for (i = 0; i < 4 && seq < 4000; i++, seq++) {
+			uint32_t len = seq % 3 ? 64 :
+						 1000 + (uint32_t)seq % 3000;
+
+			t_fill(seq, len, buf);
+			ck_assert_int_ge(ringcast_pub_publish(pub, 1, buf, len),
+					 1);
+		}
+		n = ringcast_sub_next_batch(sub, evs, 2, out, sizeof(out), 0);
+		if (n == -EOVERFLOW) {
+			ck_assert_uint_gt(evs[0].lost, 0);
+			lost += evs[0].lost;
+			next += evs[0].lost;
+			laps++;
+			continue;
+		}
+		if (n == -EAGAIN && seq == 4000)
+			break;
+		ck_assert_int_ge(n, 1);
+		for (i = 0; i < n; i++, next++, delivered++) {
+			ck_assert_uint_eq(evs[i].seq, next);
+			ck_assert(t_check(&evs[i], chk));
+		}
+	}
+	ck_assert_int_gt(laps, 10);
+	ck_assert_uint_eq(next, 4000);
+	ck_assert_uint_eq(delivered + lost, 4000);
+	ringcast_sub_get_stats(sub, &sst);
+	ck_assert_uint_eq(sst.delivered, delivered);
+	ck_assert_uint_eq(sst.lost, lost);
+	ck_assert_uint_eq(sst.laps, (uint64_t)laps);
+	ringcast_sub_detach(sub);
+	ck_assert_int_eq(ringcast_pub_close(pub), 0);
+	t_assert_clean();
+}
+END_TEST
+
 static Suite *data_suite(void)
 {
 	Suite *s = suite_create("data");
@@ -902,6 +1032,12 @@ static Suite *data_suite(void)
 	tcase_add_test(tc, test_filter_skips);
 	tcase_add_test(tc, test_descriptor_scribbled);
 	tcase_add_test(tc, test_reserve_descriptor_scribbled);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("batch");
+	t_add_cleanup(tc);
+	tcase_add_test(tc, test_batch_read);
+	tcase_add_test(tc, test_batch_read_lapped);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("processes");
