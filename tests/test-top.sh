@@ -206,6 +206,11 @@ for n, doc in enumerate(docs):
     sub = rings["b"]["subscribers"][0]
     assert sub["comm"] == "rcwatch" and sub["mode"] == "lossy", sub
     assert sub["lag"] == 3, sub
+    for r in doc["rings"]:
+        # Created with the default data area: its size and largest event.
+        assert r["data_size"] == 4194304 and r["max_event"] == 1048576, r
+        assert r["data_written"] == 0, r
+        assert (r["data_rate"] is None) == (n == 0), r
     f = rings["f"]
     assert f["blocked_since_ns"] > 0 and f["blocked_for_ns"] > 0, f
     assert f["subscribers"][0]["mode"] == "reliable", f
