@@ -178,7 +178,7 @@ void machine_describe(struct machine *m)
 double line_probe(const struct options *o)
 {
 	struct row rw = {
-		.cf = { METRIC_PINGPONG, 64, 1 },
+		.cf = { .metric = METRIC_PINGPONG, .size = 64, .nsubs = 1 },
 		.busy = true,
 		.pin = ncpu > 1,
 	};
