@@ -498,8 +498,8 @@ class Publisher(_Handle):
     def __init__(self, name, *, create=True, reopen=False, precise=False,
                  any_owner=False, timeout=None, **geometry):
         self._real = None
-        self.name = name if isinstance(name, str) else name.decode()
         bname = _name(name)
+        self.name = bname.decode()
         flags = (0x1 if reopen else 0) | (0x2 if precise else 0) | \
             (0x4 if any_owner else 0)
         pp = ffi.new("struct ringcast_pub **")
@@ -761,7 +761,7 @@ class Subscriber(_Handle):
                  resubscribe=False, wait="spin", demote_after=None,
                  batch=256):
         self._real = None
-        self.name = name if isinstance(name, str) else name.decode()
+        self.name = _name(name).decode()
         opts = ffi.new("struct ringcast_sub_opts *")
         if isinstance(start, str):
             if start not in _FROM:
