@@ -830,9 +830,9 @@ class Subscriber(_Handle):
     # -- reading ------------------------------------------------------
 
     def _read(self, max, timeout_ns):
-        """Read up to @max events into the pending queue, waiting up to
-        @timeout_ns (< 0: for ever) in slices; the count read, 0 when the
-        time ran out.  Raises what ended the read."""
+        """Read up to @max events, waiting up to @timeout_ns (< 0: for
+        ever) in slices; a list of them, empty when the time ran out.
+        Raises what ended the read."""
         h = self._h
         if h is None:
             raise self._dead()
@@ -853,16 +853,15 @@ class Subscriber(_Handle):
                 n = lib.ringcast_sub_next_batch(h, self._evs, max,
                                                 self._buf, self._size, t)
                 if n > 0:
-                    self._decode(n)
-                    return n
+                    return self._decode(n)
                 if n == -_errno.ETIMEDOUT or n == -_errno.EAGAIN:
                     if self._closing:
                         raise _closed(self._what)
                     if 0 <= timeout_ns <= _SLICE_NS:
-                        return 0
+                        return []
                     if deadline is not None and \
                             time.monotonic() >= deadline:
-                        return 0
+                        return []
                     continue
                 if n == -_errno.EINTR and self._closing:
                     raise _closed(self._what)
@@ -882,15 +881,14 @@ class Subscriber(_Handle):
         self._base = int(ffi.cast("uintptr_t", self._buf))
 
     def _decode(self, n):
+        """The @n events the last read left in the buffers, as a list."""
         base = self._base
-        it = _EV.iter_unpack(self._evs_view[:n * 48])
         last = self._evs[n - 1]
         end = int(ffi.cast("uintptr_t", last.data)) - base + last.len
         raw = ffi.buffer(self._buf, end)[:]
-        append = self._pending.append
-        for seq, ts, ty, ln, ep, _, _, p in it:
-            o = p - base
-            append(_tnew(Event, (raw[o:o + ln], ty, seq, ts, ep)))
+        return [_tnew(Event, (raw[p - base:p - base + ln], ty, seq, ts, ep))
+                for seq, ts, ty, ln, ep, _, _, p
+                in _EV.iter_unpack(self._evs_view[:n * 48])]
 
     def __iter__(self):
         return self
@@ -900,7 +898,7 @@ class Subscriber(_Handle):
         if p:
             return p.popleft()
         try:
-            self._read(self._batch, -1)
+            p.extend(self._read(self._batch, -1))
         except EndOfStream:
             raise StopIteration from None
         return p.popleft()
@@ -911,9 +909,11 @@ class Subscriber(_Handle):
         p = self._pending
         if p:
             return p.popleft()
-        if self._read(self._batch, _ns(timeout)):
-            return p.popleft()
-        return None
+        evs = self._read(self._batch, _ns(timeout))
+        if not evs:
+            return None
+        p.extend(evs)
+        return p.popleft()
 
     def read_batch(self, max=None, timeout=None):
         """Up to @max (default: the batch size) events as a list, read in
@@ -923,8 +923,7 @@ class Subscriber(_Handle):
             max = self._batch
         p = self._pending
         if not p:
-            if not self._read(max, _ns(timeout)):
-                return []
+            return self._read(max, _ns(timeout))
         if len(p) <= max:
             out = list(p)
             p.clear()
@@ -1023,10 +1022,11 @@ class Subscriber(_Handle):
         p = self._pending
         while not p:
             try:
-                if self._read(self._batch, 0):
-                    break
+                p.extend(self._read(self._batch, 0))
             except EndOfStream:
                 raise StopAsyncIteration from None
+            if p:
+                break
             await self._readable()
         return p.popleft()
 
@@ -1036,7 +1036,8 @@ class Subscriber(_Handle):
         total = _ns(timeout)
         deadline = None if total < 0 else time.monotonic() + timeout
         while not p:
-            if self._read(self._batch, 0):
+            p.extend(self._read(self._batch, 0))
+            if p:
                 break
             if deadline is not None and time.monotonic() >= deadline:
                 return None
