@@ -40,3 +40,10 @@ func cstring(name string) (*C.char, error) {
 func cfree(p unsafe.Pointer) {
 	C.free(p)
 }
+
+// cgoNop crosses into C and back doing nothing of note
+// (ringcast_pub_head(NULL) returns 0): what the benchmarks measure a cgo
+// call's cost with.
+func cgoNop() uint64 {
+	return uint64(C.ringcast_pub_head(nil))
+}
