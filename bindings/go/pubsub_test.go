@@ -502,3 +502,78 @@ func TestConcurrentCalls(t *testing.T) {
 	}
 	p.Close()
 }
+
+// An interrupt that lands after a wait returned (a cancellation that lost
+// the race) makes the library's next wait return -EINTR at once: Next
+// retries it, with or without a context.
+func TestStaleInterrupt(t *testing.T) {
+	name := newRing(t, nil)
+	s, err := NewSubscriber(name, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	p, err := NewPublisher(name, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	// With a deadline, on an empty ring: the wait runs to its end.
+	s.interrupt() // as a late cancellation would
+	if _, err := s.Next(ctxTimeout(t, 10*time.Millisecond)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Next after a stale interrupt: %v", err)
+	}
+	// Without a context: it waits for the event.
+	s.interrupt()
+	res := make(chan error)
+	go func() {
+		ev, err := s.Next(context.Background())
+		if err == nil && string(ev.Data) != "x" {
+			err = errors.New("wrong event")
+		}
+		res <- err
+	}()
+	p.Publish(1, []byte("x"))
+	if err := <-res; err != nil {
+		t.Fatalf("Next after a stale interrupt: %v", err)
+	}
+}
+
+// A cancellation of WaitSubscribers that lands after its wait returned
+// leaves no interrupt behind for the next publish that waits for room.
+func TestWaitSubscribersLateCancel(t *testing.T) {
+	name := newRing(t, &RingOptions{Slots: 2, SlotSize: 64, NoData: true})
+	p, err := NewPublisher(name, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var s *Subscriber
+	// Not there at the first look, there for the wait; the
+	// cancellation lands once the wait returned.
+	testHooks.beforeWait = func() {
+		s, err = NewSubscriber(name, &SubOptions{Reliable: true})
+	}
+	testHooks.afterWait = func() bool { cancel(); return true }
+	n, werr := p.WaitSubscribers(ctx, 1)
+	testHooks.beforeWait, testHooks.afterWait = nil, nil
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if werr != nil || n != 1 {
+		t.Fatalf("WaitSubscribers = %d, %v", n, werr)
+	}
+	p.SetTimeout(20 * time.Millisecond)
+	for i := 0; i < 2; i++ {
+		if _, err := p.Publish(1, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The ring is full for the reliable subscriber: the wait times out.
+	if _, err := p.Publish(1, nil); !errors.Is(err, ErrTimeout) {
+		t.Fatalf("publish into a full ring: %v", err)
+	}
+}

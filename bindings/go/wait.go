@@ -39,6 +39,13 @@ func (h *handleState) eintr(op string) (error, bool) {
 	return nil, false
 }
 
+// testHooks let a test act just before and after a wait (a cancellation
+// that lands after the wait returned); nil outside the tests.
+var testHooks struct {
+	beforeWait func()
+	afterWait  func() bool
+}
+
 // waitCtx runs call, a library call that waits at most its argument in
 // nanoseconds (< 0 for ever), under ctx: the remaining time of ctx's
 // deadline is the timeout, and ctx's cancellation interrupts the wait
@@ -96,7 +103,13 @@ func waitCtx(ctx context.Context, h *handleState, op string,
 			}
 			close(fin)
 		}()
+		if testHooks.beforeWait != nil {
+			testHooks.beforeWait()
+		}
 		r = call(timeout)
+		if testHooks.afterWait != nil && testHooks.afterWait() {
+			<-fin // the interrupter ran: ctx is done, stop is not
+		}
 		close(stop)
 		<-fin
 		switch r {
