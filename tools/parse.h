@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ringcast.h"
 
@@ -101,6 +102,52 @@ static inline int parse_seconds(const char *s, int64_t *ns)
 	errno = 0;
 	v = strtod(s, &end);
 	if (errno || *end || !isfinite(v) || v < 0 || v > 1e9)
+		return -EINVAL;
+	*ns = (int64_t)(v * NSEC_PER_SEC + 0.5);
+	return 0;
+}
+
+/*
+ * A duration: seconds, or a number with a unit, s, m, h or d (fractions
+ * allowed), at most 10^9 seconds, into nanoseconds (rounded).  Return: 0
+ * or -EINVAL.
+ */
+static inline int parse_duration(const char *s, int64_t *ns)
+{
+	size_t digits = strspn(s, "0123456789.");
+	double v, unit = 1;
+	char *end;
+
+	if (!digits)
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	/* Decimal only: no exponent, no hexadecimal. */
+	if (errno || end != s + digits)
+		return -EINVAL;
+	switch (*end) {
+	case '\0':
+		break;
+	case 's':
+		end++;
+		break;
+	case 'm':
+		unit = 60;
+		end++;
+		break;
+	case 'h':
+		unit = 3600;
+		end++;
+		break;
+	case 'd':
+		unit = 86400;
+		end++;
+		break;
+	default:
+		return -EINVAL;
+	}
+	v *= unit;
+	if (*end || !isfinite(v) || v < 0 || v > 1e9)
 		return -EINVAL;
 	*ns = (int64_t)(v * NSEC_PER_SEC + 0.5);
 	return 0;

@@ -247,6 +247,18 @@ RINGCAST_API int ringcast_pub_publish_batch(struct ringcast_pub *pub,
 	return r ? r : (int)(sc[2] >> 3);
 }
 
+/* The tool asks for more than the largest event, to count a refusal. */
+RINGCAST_API int ringcast_pub_reserve(struct ringcast_pub *pub, size_t len,
+				      void **bufp)
+{
+	int r = pub_ok(pub);
+
+	if (r || !bufp)
+		return -EINVAL;
+	r = outcome();
+	return r ? r : -EMSGSIZE;
+}
+
 RINGCAST_API int ringcast_pub_set_timeout(struct ringcast_pub *pub,
 					  int64_t timeout_ns)
 {
@@ -346,6 +358,25 @@ RINGCAST_API int ringcast_sub_next(struct ringcast_sub *sub,
 			return errs[(sc[1] >> 4) % NERRS];
 	}
 	return -EPIPE;
+}
+
+RINGCAST_API int ringcast_sub_read_at(struct ringcast_sub *sub, uint64_t seq,
+				      struct ringcast_event *ev)
+{
+	int r;
+
+	if (sub != (struct ringcast_sub *)&handle_sub || !ev)
+		return -EINVAL;
+	r = outcome();
+	if (r)
+		return r;
+	memset(ev, 0, sizeof(*ev));
+	ev->seq = seq;
+	/* Now, or from before a boot: ages of every sign. */
+	ev->ts = sc[3] & 64 ? UINT64_MAX - sc[1] : (uint64_t)sc[1] * 999999937u;
+	ev->len = 0;
+	ev->data = "";
+	return 0;
 }
 
 RINGCAST_API void ringcast_sub_interrupt(struct ringcast_sub *sub)

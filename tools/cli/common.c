@@ -9,6 +9,7 @@
 #endif
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -456,6 +457,74 @@ void base64(const unsigned char *s, size_t n)
 		putc_unlocked(b64[(v >> 6) & 63], stdout);
 		putc_unlocked('=', stdout);
 	}
+}
+
+/* ----------------------------------------------------------------------
+ * The forms of a stream of events
+ */
+
+int opt_ev_format(const struct command *cmd, const char *arg,
+		  enum ev_format *fmt)
+{
+	static const char *const names[] = {
+		[FMT_TEXT] = "text",
+		[FMT_NUL] = "nul",
+		[FMT_JSON] = "json",
+		[FMT_RAW] = "raw",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(arg, names[i])) {
+			*fmt = (enum ev_format)i;
+			return 0;
+		}
+	}
+	return usage_error(cmd, "--format: '%s' is not text, nul, json or raw",
+			   arg);
+}
+
+static void put_le32(uint32_t v)
+{
+	putc_unlocked((int)(v & 0xff), stdout);
+	putc_unlocked((int)((v >> 8) & 0xff), stdout);
+	putc_unlocked((int)((v >> 16) & 0xff), stdout);
+	putc_unlocked((int)(v >> 24), stdout);
+}
+
+void write_event(const struct ringcast_event *ev, enum ev_format fmt)
+{
+	const unsigned char *data = ev->data;
+
+	switch (fmt) {
+	case FMT_TEXT:
+	case FMT_NUL:
+		fwrite_unlocked(data, 1, ev->len, stdout);
+		putc_unlocked(fmt == FMT_NUL ? '\0' : '\n', stdout);
+		return;
+	case FMT_RAW:
+		put_le32(ev->len);
+		put_le32(ev->type);
+		fwrite_unlocked(data, 1, ev->len, stdout);
+		return;
+	case FMT_JSON:
+		break;
+	}
+	fprintf(stdout,
+		"{\"seq\":%" PRIu64 ",\"type\":%" PRIu32 ",\"ts\":%" PRIu64
+		",\"len\":%" PRIu32 ",\"epoch\":%" PRIu32 ",",
+		ev->seq, ev->type, ev->ts, ev->len, ev->epoch);
+	/* The writer's table entry on a multi-publisher ring. */
+	if (ev->publisher != RINGCAST_PUBLISHER_LEASE)
+		fprintf(stdout, "\"publisher\":%" PRIu32 ",", ev->publisher);
+	if (utf8_valid(data, ev->len)) {
+		fputs_unlocked("\"data\":\"", stdout);
+		json_chars(data, ev->len);
+	} else {
+		fputs_unlocked("\"data_base64\":\"", stdout);
+		base64(data, ev->len);
+	}
+	fputs_unlocked("\"}\n", stdout);
 }
 
 /* CLOCK_MONOTONIC in nanoseconds: deadlines and rates. */

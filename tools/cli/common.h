@@ -20,6 +20,11 @@
 #include "parse.h"
 
 #define EXIT_USAGE 2
+/*
+ * The command did its work but not all of it went through: sub
+ * --fail-on-loss lost events, pub --on-error skip skipped records.
+ */
+#define EXIT_PARTIAL 3
 
 struct command {
 	const char *name;
@@ -74,6 +79,26 @@ uint64_t largest_event(const struct ringcast_ring_stats *info);
 const char *one_name(const struct command *cmd, int argc, char **argv);
 int no_args(const struct command *cmd, int argc, char **argv);
 void print_help(const struct command *cmd, FILE *f);
+
+/*
+ * The forms of a stream of events (--format of pub and sub): text, a line
+ * per event; nul, a record per event ended by a NUL; json, an object per
+ * line; raw, frames of RAW_HDR bytes (the payload's length, then its type,
+ * each a little-endian u32) and the payload.
+ */
+enum ev_format {
+	FMT_TEXT,
+	FMT_NUL,
+	FMT_JSON,
+	FMT_RAW,
+};
+
+#define RAW_HDR 8
+
+int opt_ev_format(const struct command *cmd, const char *arg,
+		  enum ev_format *fmt);
+/* One event on stdout, in @fmt. */
+void write_event(const struct ringcast_event *ev, enum ev_format fmt);
 
 /* JSON and base64 output, on stdout. */
 bool utf8_valid(const unsigned char *s, size_t n);

@@ -4,7 +4,8 @@
  *
  * One binary, a table of subcommands.  Exit status: 0 on success, 1 on a
  * runtime error (one line on stderr naming the problem), 2 on a usage
- * error.  A subscriber stopped by SIGINT, SIGTERM or SIGHUP flushes what it
+ * error, 3 when the work was done but not all of it went through (sub
+ * --fail-on-loss lost events, pub --on-error skip skipped records).  A subscriber stopped by SIGINT, SIGTERM or SIGHUP flushes what it
  * printed and then dies by the same signal, so its shell sees 128 + signal.
  *
  * Standard output is written with a large buffer.  SIGPIPE is ignored: a
@@ -33,7 +34,7 @@ static int cmd_help(const struct command *cmd, int argc, char **argv);
 
 static const struct command commands[] = {
 	{ "create", "create a ring", create_help, cmd_create },
-	{ "pub", "publish each line of standard input", pub_help, cmd_pub },
+	{ "pub", "publish each record of standard input", pub_help, cmd_pub },
 	{ "sub", "print the events of a ring", sub_help, cmd_sub },
 	{ "close", "end the stream of a ring", close_help, cmd_close },
 	{ "stat", "show a ring's geometry, state and counters", stat_help,
@@ -78,7 +79,9 @@ static void print_usage(FILE *f)
 		fprintf(f, "  %-8s %s\n", commands[i].name,
 			commands[i].summary);
 	fputs("\n"
-	      "Exit status: 0 success, 1 runtime error, 2 usage error.\n",
+	      "Exit status: 0 success, 1 runtime error, 2 usage error,\n"
+	      "3 not all of it went through (sub --fail-on-loss,\n"
+	      "pub --on-error skip).\n",
 	      f);
 }
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * ringcast create, close, rm and gc: a ring's life, from its creation to
- * its removal, and the removal of the rings whose users all died.
+ * its removal, and the removal of the rings whose users all died (or,
+ * asked, of those closed long ago).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -10,6 +11,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "common.h"
 
@@ -178,32 +181,98 @@ int cmd_rm(const struct command *cmd, int argc, char **argv)
  */
 
 const char gc_help[] =
-	"Usage: ringcast gc [NAME...] [--dry-run]\n"
+	"Usage: ringcast gc [NAME...] [--closed-for DURATION] [--dry-run]\n"
 	"\n"
 	"Remove the rings (every ring, or those named) whose publisher\n"
 	"died without closing them and that have no live subscriber\n"
 	"left: they hold their whole size in /dev/shm for nothing.  A\n"
 	"ring waiting for its first publisher is kept, and so is a\n"
-	"closed ring (a normal end of stream: 'ringcast rm' removes it).\n"
+	"closed ring (a normal end of stream: 'ringcast rm' removes it),\n"
+	"unless --closed-for says otherwise.\n"
 	"Prints a line per ring removed and the bytes freed.\n"
 	"\n"
+	"  --closed-for DURATION\n"
+	"             also remove the closed rings without a live\n"
+	"             subscriber that were closed at least that long ago\n"
+	"             (seconds, or a number with s, m, h or d; fractions\n"
+	"             allowed): since the later of their last event and\n"
+	"             their creation\n"
 	"  --dry-run  say what would be removed; remove nothing\n"
 	"\n"
 	"Exit status: 0, 1 a ring named could not be read or a ring\n"
 	"could not be removed, 2 usage.\n";
 
+/* The most events read back, from the newest, to find one's time. */
+#define GC_LAST_TRIES 8
+
+/*
+ * How long ago the closed ring @name was written last, which is when it
+ * was closed or before: the later of its object's modification time (its
+ * creation: stores through a mapping do not change it) and its newest
+ * event's stamp (CLOCK_MONOTONIC), read back by a subscriber of a moment.
+ * The API keeps no time of the close itself.  Return: 0 and *@age_ns, or
+ * a negative errno (it cannot be told: the ring is kept).
+ */
+static int closed_age(const char *name, const struct ringcast_ring_stats *info,
+		      int64_t *age_ns)
+{
+	char path[RINGCAST_NAME_MAX + 32];
+	struct ringcast_sub_opts opts = { .wait = RINGCAST_WAIT_SLEEP };
+	struct ringcast_event ev;
+	struct ringcast_sub *sub;
+	struct timespec now;
+	struct stat st;
+	uint64_t seq, low;
+	int64_t age;
+	int err;
+
+	snprintf(path, sizeof(path), "/dev/shm/ringcast.%s", name);
+	if (stat(path, &st) < 0)
+		return -errno;
+	clock_gettime(CLOCK_REALTIME, &now);
+	age = (now.tv_sec - st.st_mtim.tv_sec) * NSEC_PER_SEC +
+	      (now.tv_nsec - st.st_mtim.tv_nsec);
+	*age_ns = age > 0 ? age : 0;
+	if (info->head == 0)
+		return 0;
+
+	err = ringcast_sub_attach(name, &opts, &sub, NULL);
+	if (err < 0)
+		return err;
+	low = info->head - info->oldest > GC_LAST_TRIES ?
+		      info->head - GC_LAST_TRIES :
+		      info->oldest;
+	err = -ENODATA;
+	/* An aborted claim of a multi-publisher ring has no event: older. */
+	for (seq = info->head; seq-- > low;) {
+		err = ringcast_sub_read_at(sub, seq, &ev);
+		if (err == 0)
+			break;
+	}
+	ringcast_sub_detach(sub);
+	if (err < 0)
+		return err;
+	age = now_ns() - (int64_t)ev.ts;
+	if (age < *age_ns)
+		*age_ns = age > 0 ? age : 0;
+	return 0;
+}
+
 /*
  * Is the ring garbage: its publisher died (abandoned, or live with the
- * lease free) and no live subscriber is left in its table?  A ring that
- * waits for its first publisher, a closed ring (a normal end: its events
- * are there to be read) and anything that cannot be told are kept.
- * Return: 1 garbage, 0 keep, or a negative errno; @why says which.
+ * lease free), or with @closed_for (>= 0) it was closed that long ago,
+ * and no live subscriber is left in its table?  A ring that waits for
+ * its first publisher, a closed ring (a normal end: its events are there
+ * to be read) and anything that cannot be told are kept.  Return: 1
+ * garbage, 0 keep, or a negative errno; @why says which.
  */
-static int gc_check(const char *name, struct ringcast_ring_stats *info,
-		    const char **why)
+static int gc_check(const char *name, int64_t closed_for,
+		    struct ringcast_ring_stats *info, const char **why)
 {
+	static char closed_why[64];
 	struct ringcast_ring_subscriber *subs;
 	int i, n, err, live = 0;
+	int64_t age = 0;
 
 	err = ringcast_ring_get_stats(name, info);
 	if (err < 0)
@@ -224,7 +293,21 @@ static int gc_check(const char *name, struct ringcast_ring_stats *info,
 		return 0;
 	case RINGCAST_STATE_CLOSED:
 		*why = "closed";
-		return 0;
+		if (closed_for < 0)
+			return 0;
+		if (closed_age(name, info, &age) < 0) {
+			*why = "closed, since when cannot be told";
+			return 0;
+		}
+		if (age < closed_for) {
+			*why = "closed recently";
+			return 0;
+		}
+		snprintf(closed_why, sizeof(closed_why),
+			 "closed for %" PRId64 " s",
+			 (int64_t)(age / NSEC_PER_SEC));
+		*why = closed_why;
+		break;
 	default:
 		*why = "unknown state";
 		return 0;
@@ -248,18 +331,26 @@ int cmd_gc(const struct command *cmd, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "closed-for", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct name_list list = { 0 };
+	int64_t closed_for = -1;
 	uint64_t bytes = 0, rings = 0;
 	char **names = argv + optind;
 	size_t nnames, i;
 	bool dry = false, named;
 	int c, err, ret = EXIT_SUCCESS;
 
-	while ((c = next_opt(cmd, argc, argv, ":h", longopts)) == 'n')
-		dry = true;
+	while ((c = next_opt(cmd, argc, argv, ":h", longopts)) > 0) {
+		if (c == 'n')
+			dry = true;
+		else if (parse_duration(optarg, &closed_for))
+			return usage_error(
+				cmd, "--closed-for: '%s' is not a duration",
+				optarg);
+	}
 	if (c)
 		return opt_status(c);
 	names = argv + optind;
@@ -278,7 +369,7 @@ int cmd_gc(const struct command *cmd, int argc, char **argv)
 		struct ringcast_ring_stats info;
 		const char *why = "";
 
-		err = gc_check(names[i], &info, &why);
+		err = gc_check(names[i], closed_for, &info, &why);
 		if (err == 0)
 			continue;
 		if (err < 0 && named) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * ringcast sub: print the events of a ring, as text or JSON.
+ * ringcast sub: print the events of a ring, in one of the forms of
+ * common.h (text, nul, json, raw).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* fwrite_unlocked() and friends */
@@ -26,12 +27,13 @@
 const char sub_help[] =
 	"Usage: ringcast sub NAME [--from oldest|newest|SEQ]\n"
 	"                         [--types T1,T2,...] [--count N]\n"
-	"                         [--timeout SECONDS] [--wait]\n"
+	"                         [--timeout SECONDS] [--wait | --follow]\n"
 	"                         [--strategy busy|spin|sleep]\n"
-	"                         [--format text|json]\n"
+	"                         [--format text|nul|json|raw]\n"
 	"                         [--reliable [--demote-after SECONDS]]\n"
+	"                         [--fail-on-loss]\n"
 	"\n"
-	"Print one line per event until the end of the stream.\n"
+	"Print the events until the end of the stream.\n"
 	"\n"
 	"  --from WHERE       the oldest retained event, the newest (the\n"
 	"                     default: events published from now on), or\n"
@@ -41,13 +43,21 @@ const char sub_help[] =
 	"  --timeout SECONDS  give up when no event came for that long\n"
 	"                     (fractions allowed); also bounds --wait\n"
 	"  --wait             wait for the ring to be created\n"
+	"  --follow           --wait, and follow the ring across publisher\n"
+	"                     restarts: a publisher that dies is not the\n"
+	"                     end, the next one's events follow; it ends\n"
+	"                     when the ring is closed (or removed)\n"
 	"  --strategy HOW     when caught up: spin a little then sleep\n"
 	"                     (spin, the default), spin only (busy), or\n"
 	"                     sleep at once (sleep)\n"
 	"  --format FMT       text: the payload as is, then a newline;\n"
+	"                     nul: the payload, then a NUL byte;\n"
 	"                     json: one object per line with seq, type,\n"
-	"                     ts, len and data, or data_base64 when the\n"
-	"                     payload is not valid UTF-8\n"
+	"                     ts, len, epoch and data, or data_base64 when\n"
+	"                     the payload is not valid UTF-8;\n"
+	"                     raw: a frame per event, the payload's length\n"
+	"                     and its type (little-endian u32 each), then\n"
+	"                     the payload ('ringcast pub' reads them all)\n"
 	"  --reliable         gate the publisher: it waits rather than\n"
 	"                     overwrite an event this subscriber has not\n"
 	"                     read, so none is lost (a slow reader slows\n"
@@ -56,15 +66,20 @@ const char sub_help[] =
 	"                     with --reliable: if it keeps the publisher\n"
 	"                     blocked this long, become lossy (when\n"
 	"                     shorter than the ring's own limit)\n"
+	"  --fail-on-loss     exit status 3, not 0, when the stream ended\n"
+	"                     but events were lost or the subscriber was\n"
+	"                     demoted\n"
 	"\n"
 	"Events lost when the subscriber is lapped are reported on\n"
 	"standard error as 'lost N events'; reading goes on.  A reliable\n"
 	"subscriber that is demoted says 'demoted to lossy' there once\n"
 	"and goes on.\n"
 	"Exit status: 0 end of stream, --count reached, or the reader of\n"
-	"the output went away; 1 timeout, publisher died, or error;\n"
-	"2 usage.  SIGINT, SIGTERM and SIGHUP stop it after flushing the\n"
-	"output; it then dies by that signal (status 130 for Ctrl-C).\n";
+	"the output went away; 1 timeout, publisher died (without\n"
+	"--follow), or error; 2 usage; 3 as 0, but with --fail-on-loss\n"
+	"events were lost.  SIGINT, SIGTERM and SIGHUP stop it after\n"
+	"flushing the output; it then dies by that signal (status 130\n"
+	"for Ctrl-C).\n";
 
 struct sub_args {
 	const char *name;
@@ -75,7 +90,14 @@ struct sub_args {
 	int64_t timeout_ns; /* < 0: none */
 	const char *timeout; /* as given, for messages */
 	bool wait;
-	bool json;
+	bool fail_on_loss;
+	enum ev_format fmt;
+};
+
+/* What a stream lost: for --fail-on-loss. */
+struct sub_losses {
+	uint64_t lost; /* events lost in laps */
+	bool demoted;
 };
 
 static int parse_types(const struct command *cmd, const char *arg,
@@ -126,6 +148,8 @@ static int parse_sub_args(const struct command *cmd, int argc, char **argv,
 		{ "wait", no_argument, NULL, 'w' },
 		{ "strategy", required_argument, NULL, 's' },
 		{ "format", required_argument, NULL, 'F' },
+		{ "follow", no_argument, NULL, 'L' },
+		{ "fail-on-loss", no_argument, NULL, 'X' },
 		{ "reliable", no_argument, NULL, 'R' },
 		{ "demote-after", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
@@ -190,15 +214,16 @@ static int parse_sub_args(const struct command *cmd, int argc, char **argv,
 					optarg);
 			break;
 		case 'F':
-			if (!strcmp(optarg, "json"))
-				a->json = true;
-			else if (!strcmp(optarg, "text"))
-				a->json = false;
-			else
-				return usage_error(
-					cmd,
-					"--format: '%s' is not text or json",
-					optarg);
+			if (opt_ev_format(cmd, optarg, &a->fmt))
+				return EXIT_USAGE;
+			break;
+		case 'L':
+			/* Across takeovers; the ring may not exist yet. */
+			a->opts.flags |= RINGCAST_SUB_RESUBSCRIBE;
+			a->wait = true;
+			break;
+		case 'X':
+			a->fail_on_loss = true;
 			break;
 		case 'R':
 			a->opts.flags |= RINGCAST_SUB_RELIABLE;
@@ -249,39 +274,14 @@ static int sub_attach(const struct sub_args *a, struct ringcast_sub **subp)
 	}
 }
 
-static void print_event(const struct ringcast_event *ev, bool json)
-{
-	const unsigned char *data = ev->data;
-
-	if (!json) {
-		fwrite_unlocked(data, 1, ev->len, stdout);
-		putc_unlocked('\n', stdout);
-		return;
-	}
-	fprintf(stdout,
-		"{\"seq\":%" PRIu64 ",\"type\":%" PRIu32 ",\"ts\":%" PRIu64
-		",\"len\":%" PRIu32 ",\"epoch\":%" PRIu32 ",",
-		ev->seq, ev->type, ev->ts, ev->len, ev->epoch);
-	/* The writer's table entry on a multi-publisher ring. */
-	if (ev->publisher != RINGCAST_PUBLISHER_LEASE)
-		fprintf(stdout, "\"publisher\":%" PRIu32 ",", ev->publisher);
-	if (utf8_valid(data, ev->len)) {
-		fputs_unlocked("\"data\":\"", stdout);
-		json_chars(data, ev->len);
-	} else {
-		fputs_unlocked("\"data_base64\":\"", stdout);
-		base64(data, ev->len);
-	}
-	fputs_unlocked("\"}\n", stdout);
-}
-
 /*
  * Read events until the end of the stream or --count.  Return: 0 or a
  * negative errno that ended it; *@werr is set to an errno if writing
  * stdout failed.
  */
 static int sub_loop(const struct command *cmd, const struct sub_args *a,
-		    struct ringcast_sub *sub, int *werr)
+		    struct ringcast_sub *sub, int *werr,
+		    struct sub_losses *loss)
 {
 	struct ringcast_event ev;
 	uint64_t seen = 0;
@@ -306,6 +306,7 @@ static int sub_loop(const struct command *cmd, const struct sub_args *a,
 		if (err == -EOVERFLOW) {
 			fflush(stdout);
 			note(cmd, a->name, "lost %" PRIu64 " events", ev.lost);
+			loss->lost += ev.lost;
 			continue;
 		}
 		if (err == -ESTALE) {
@@ -313,13 +314,14 @@ static int sub_loop(const struct command *cmd, const struct sub_args *a,
 			note(cmd, a->name,
 			     "demoted to lossy: stuck past the demotion "
 			     "limit; events may now be lost");
+			loss->demoted = true;
 			continue;
 		}
 		if (err == -EINTR && !caught_signal)
 			continue;
 		if (err < 0)
 			return err;
-		print_event(&ev, a->json);
+		write_event(&ev, a->fmt);
 		if (ferror_unlocked(stdout)) {
 			*werr = errno;
 			return 0;
@@ -350,6 +352,7 @@ static int owner_dead(const struct command *cmd, const char *name)
 int cmd_sub(const struct command *cmd, int argc, char **argv)
 {
 	struct sub_args a = { 0 };
+	struct sub_losses loss = { 0 };
 	struct ringcast_sub *sub;
 	int err, werr = 0, ret;
 	char *outbuf;
@@ -384,7 +387,7 @@ int cmd_sub(const struct command *cmd, int argc, char **argv)
 
 	atomic_store(&signal_sub, sub);
 	/* A signal that came before is seen by sub_loop()'s first check. */
-	err = sub_loop(cmd, &a, sub, &werr);
+	err = sub_loop(cmd, &a, sub, &werr, &loss);
 	atomic_store(&signal_sub, NULL);
 	ringcast_sub_detach(sub);
 
@@ -407,8 +410,22 @@ int cmd_sub(const struct command *cmd, int argc, char **argv)
 		break;
 	}
 	if (werr)
-		return output_error(cmd, werr);
-	if (fflush(stdout) == EOF)
-		return ret == EXIT_SUCCESS ? output_error(cmd, errno) : ret;
+		ret = output_error(cmd, werr);
+	else if (fflush(stdout) == EOF && ret == EXIT_SUCCESS)
+		ret = output_error(cmd, errno);
+	/* The stream ended as it should, but not all of it was read. */
+	if (ret == EXIT_SUCCESS && a.fail_on_loss &&
+	    (loss.lost || loss.demoted)) {
+		if (loss.demoted)
+			note(cmd, a.name,
+			     "demoted to lossy, %" PRIu64
+			     " events lost in all (--fail-on-loss)",
+			     loss.lost);
+		else
+			note(cmd, a.name,
+			     "%" PRIu64 " events lost in all (--fail-on-loss)",
+			     loss.lost);
+		ret = EXIT_PARTIAL;
+	}
 	return ret;
 }
