@@ -2,7 +2,8 @@
 /*
  * ringcast - one publisher, many subscribers, one ring in shared memory.
  *
- * A ring is a named POSIX shared-memory object (/dev/shm/ringcast.NAME) of
+ * A ring is a named POSIX shared-memory object (/dev/shm/ringcast.NAME),
+ * or a file in a directory its name gives (DIR/ringcast.NAME), of
  * fixed-size slots.  A publisher writes events (a 32-bit type tag and a
  * payload) into consecutive slots; every subscriber has a private cursor
  * and reads every event at its own pace.  A lossy subscriber that falls a
@@ -11,15 +12,29 @@
  * and the trust model: ringcast(7); each call in full: ringcast(3) and the
  * pages of its group (man 3 FUNCTION).
  *
+ * Names: every call that takes a ring's name takes NAME, 1-200 characters
+ * of [A-Za-z0-9._-] not starting with '.', for the ring NAME in /dev/shm;
+ * or DIR/NAME, any string with a '/' ("/srv/rings/quotes", "./quotes"),
+ * for the ring NAME in directory DIR, on any file system: tmpfs, a disk
+ * (the ring outlives a reboot, and is then found closed or abandoned), a
+ * hugetlbfs mount, a volume shared with a container.  The directory is in
+ * the name, never in the environment: processes that pass the same string
+ * find the same ring ("/dev/shm/quotes" is the ring "quotes").  A
+ * directory is used only when it belongs to root or to the caller and,
+ * if others may write it, has its sticky bit: else -EACCES, the reason in
+ * ringcast_errdetail() (as for a symbolic link or a file in its place); a
+ * missing one is -ENOENT.  Objects in it are never reached through a
+ * symbolic link (-EPROTO).  ringcast(7), "Ring directories".
+ *
  * Errors: a call returns 0 or a non-negative count on success and a
  * negative errno on failure; errno is never used.  Each comment below lists
  * every code its call returns; one meaning per code:
  *
  *   -EINVAL      bad argument or ring name
- *   -ENOENT      no such ring (or it is still being created)
+ *   -ENOENT      no such ring (or it is still being created), or directory
  *   -EEXIST      a ring of that name exists (exclusive create)
- *   -EACCES      no permission for what was asked
- *   -ENOSPC      no room in /dev/shm for a new ring
+ *   -EACCES      no permission for what was asked, or an unsafe directory
+ *   -ENOSPC      no room in the ring's directory for a new ring
  *   -EPROTO      not a ringcast object, or an incompatible ABI version
  *   -EBADMSG     the ring is corrupted (inconsistent header, table or slot)
  *   -EMSGSIZE    payload larger than the ring's largest event; nothing written
@@ -153,14 +168,16 @@ struct ringcast_ring_opts {
 
 /**
  * ringcast_ring_create() - create a ring, or accept a matching one
- * @name:  1-200 characters of [A-Za-z0-9._-], not starting with '.'
+ * @name:  NAME, 1-200 characters of [A-Za-z0-9._-], not starting with '.',
+ *         or DIR/NAME (see "Names" above)
  * @opts:  geometry; NULL for the defaults
  * @flags: RINGCAST_CREATE_EXCL, RINGCAST_CREATE_MULTI_PUB
  *
- * Reserves the memory now: a full /dev/shm fails here, never later.
+ * Reserves the memory now: a full /dev/shm (or file system) fails here,
+ * never later.  On hugetlbfs the ring takes whole huge pages.
  * Return: 0 when created, 1 when a matching ring existed (without
- * RINGCAST_CREATE_EXCL); -EINVAL, -EEXIST, -EACCES, -ENOSPC, -EPROTO,
- * -EBADMSG, -ETIMEDOUT.
+ * RINGCAST_CREATE_EXCL); -EINVAL, -ENOENT (no such directory), -EEXIST,
+ * -EACCES, -ENOSPC, -EPROTO, -EBADMSG, -ETIMEDOUT.
  */
 RINGCAST_API int ringcast_ring_create(const char *name,
 				      const struct ringcast_ring_opts *opts,
@@ -252,6 +269,21 @@ RINGCAST_API int ringcast_ring_get_stats(const char *name,
  */
 RINGCAST_API int ringcast_ring_list(int (*cb)(const char *name, void *arg),
 				    void *arg);
+
+/**
+ * ringcast_ring_list_dir() - call @cb with the name of each ring in @dir
+ * @dir: a ring directory, checked as a DIR/NAME is ("Names" above); NULL
+ *       for /dev/shm, as ringcast_ring_list()
+ * @cb:  called once per ring with its NAME alone, in no order (the other
+ *       calls want "@dir/NAME"); a non-zero return stops the walk and is
+ *       returned
+ * @arg: passed to @cb
+ * Return: 0 or @cb's non-zero value; -EINVAL (no @cb, a path too long),
+ * -ENOENT (no such directory), -EACCES (it cannot be read, or is unsafe).
+ */
+RINGCAST_API int ringcast_ring_list_dir(const char *dir,
+					int (*cb)(const char *name, void *arg),
+					void *arg);
 
 /* Flags of ringcast_ring_subscriber. */
 #define RINGCAST_SUBSCRIBER_RELIABLE 0x1u /* gates the publisher */

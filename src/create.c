@@ -60,7 +60,7 @@ static bool rc_foreign(const struct rc_map *m)
  * descriptor (closing it drops the lock), -EBUSY while another process
  * holds it (it creates the ring), or a negative errno.
  */
-static int rc_create_lock(const char *name, mode_t mode)
+static int rc_create_lock(const struct rc_loc *l, mode_t mode)
 {
 	struct flock fl = {
 		.l_type = F_WRLCK,
@@ -72,7 +72,7 @@ static int rc_create_lock(const char *name, mode_t mode)
 	int fd, r, tries;
 
 	for (tries = 0; tries < 8; tries++) {
-		fd = rc_lock_open(name, rc_lock_mode(mode), geteuid());
+		fd = rc_lock_open(l, rc_lock_mode(mode), geteuid());
 		if (fd < 0)
 			return fd;
 		if (fcntl(fd, F_OFD_SETLK, &fl) < 0) {
@@ -93,9 +93,8 @@ static int rc_create_lock(const char *name, mode_t mode)
 }
 
 /* Is another process creating the ring now?  true when it holds the lock. */
-static bool rc_create_busy(const char *name)
+static bool rc_create_busy(const struct rc_loc *l)
 {
-	char path[RINGCAST_NAME_MAX + 32];
 	struct flock fl = {
 		.l_type = F_WRLCK,
 		.l_whence = SEEK_SET,
@@ -104,8 +103,7 @@ static bool rc_create_busy(const char *name)
 	};
 	int fd;
 
-	rc_path(path, sizeof(path), RC_LOCK_PREFIX, name);
-	fd = shm_open(path, O_RDWR | O_CLOEXEC, 0);
+	fd = rc_loc_obj_open(l, RC_LOCK_PREFIX, O_RDWR, 0);
 	if (fd < 0)
 		return false;
 	/* A fresh description: it sees every other description's lock. */
@@ -124,16 +122,16 @@ static bool rc_create_busy(const char *name)
  * when there is none, -EEXIST when it belongs to another user, -EPROTO for
  * a link, or another negative errno.
  */
-static int rc_create_look(const char *name, const char *path)
+static int rc_create_look(const struct rc_loc *l, const char *name)
 {
 	uint64_t magic = 0;
 	struct stat st;
 	ssize_t n;
 	int fd, r;
 
-	fd = shm_open(path, O_RDONLY | O_CLOEXEC, 0);
+	fd = rc_loc_obj_open(l, RC_PREFIX, O_RDONLY, 0);
 	if (fd < 0) {
-		r = -errno;
+		r = fd;
 		if (r == -EACCES)
 			goto foreign;
 		if (r == -ELOOP) {
@@ -196,20 +194,20 @@ static void rc_hdr_init(struct rc_hdr *h, const struct rc_geom *g,
  * whose creator died is removed first.  Its descriptor, or -EEXIST,
  * -EAGAIN (made meanwhile: reuse it), another error.
  */
-static int rc_create_excl(const char *name, const char *path,
+static int rc_create_excl(const struct rc_loc *l, const char *name,
 			  unsigned int flags)
 {
 	int fd, r, tries;
 
 	for (tries = 0;; tries++) {
-		fd = shm_open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
-			      0600);
+		fd = rc_loc_obj_open(l, RC_PREFIX, O_RDWR | O_CREAT | O_EXCL,
+				     0600);
 		if (fd >= 0)
 			return fd;
-		r = -errno;
+		r = fd;
 		if (r != -EEXIST || tries >= 2)
 			goto err_exists;
-		r = rc_create_look(name, path);
+		r = rc_create_look(l, name);
 		if (r == RC_OBJ_DONE) {
 			r = (flags & RINGCAST_CREATE_EXCL) ? -EEXIST : -EAGAIN;
 			goto err_exists;
@@ -220,8 +218,9 @@ static int rc_create_excl(const char *name, const char *path,
 			 * died before it finished.  Nobody else may map it
 			 * (attachers see -ENOENT until the magic): remove it.
 			 */
-			if (shm_unlink(path) < 0 && errno != ENOENT)
-				return -errno;
+			r = rc_loc_unlink(l, RC_PREFIX);
+			if (r < 0 && r != -ENOENT)
+				return r;
 		} else if (r != -ENOENT) {
 			return r;
 		}
@@ -237,17 +236,16 @@ err_exists:
  * Create the ring, holding RC_LOCK_CREATE: 0, -EAGAIN when a complete
  * object of ours is there (look at it again), or a negative errno.
  */
-static int rc_create_locked(const char *name, const char *path,
+static int rc_create_locked(const struct rc_loc *l, const char *name,
 			    const struct rc_geom *g,
 			    const struct ringcast_ring_opts *o,
 			    unsigned int flags)
 {
-	char lock_path[RINGCAST_NAME_MAX + 32];
 	struct rc_hdr *h;
 	int fd, r;
 	void *p;
 
-	fd = rc_create_excl(name, path, flags);
+	fd = rc_create_excl(l, name, flags);
 	if (fd < 0)
 		return fd;
 	if (fchmod(fd, o->mode) < 0) {
@@ -258,8 +256,10 @@ static int rc_create_locked(const char *name, const char *path,
 	if (r) {
 		r = (r == ENOSPC || r == EFBIG) ? -ENOSPC : -r;
 		if (r == -ENOSPC)
-			rc_set_detail("no room in /dev/shm for %llu bytes",
-				      (unsigned long long)g->total);
+			rc_set_detail("no room in %.*s for %llu bytes%s",
+				      RC_LOC_DIR(l),
+				      (unsigned long long)g->total,
+				      l->huge ? " (in free huge pages)" : "");
 		goto err_unlink;
 	}
 	p = mmap(NULL, g->total, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -276,7 +276,7 @@ static int rc_create_locked(const char *name, const char *path,
 	 * lock after us sees the magic.
 	 */
 	smp_store_release(&h->magic, RC_MAGIC);
-	munmap(p, g->total);
+	munmap(p, rc_loc_map_len(l, g->total));
 	close(fd);
 	return 0;
 
@@ -285,9 +285,8 @@ err_unlink:
 	 * Still under RC_LOCK_CREATE: no ring of that name uses the lock
 	 * object, and waiters that took it after us see it unlinked.
 	 */
-	shm_unlink(path);
-	rc_path(lock_path, sizeof(lock_path), RC_LOCK_PREFIX, name);
-	shm_unlink(lock_path);
+	rc_loc_unlink(l, RC_PREFIX);
+	rc_loc_unlink(l, RC_LOCK_PREFIX);
 	close(fd);
 	return r;
 }
@@ -364,7 +363,7 @@ static int rc_create_reuse(const char *name, const struct rc_geom *g,
  * result of ringcast_ring_create().  *done_looks counts the looks that
  * found the object complete though rc_create_reuse() could not open it.
  */
-static int rc_create_try(const char *name, const char *path,
+static int rc_create_try(const struct rc_loc *l, const char *name,
 			 const struct rc_geom *g,
 			 const struct ringcast_ring_opts *o, unsigned int flags,
 			 int *done_looks, bool *again)
@@ -373,7 +372,7 @@ static int rc_create_try(const char *name, const char *path,
 
 	*again = false;
 	/* Another user's object is not ours to wait for or remove. */
-	r = rc_create_look(name, path);
+	r = rc_create_look(l, name);
 	if (r < 0 && r != -ENOENT)
 		return r;
 	if (r == RC_OBJ_DONE && (flags & RINGCAST_CREATE_EXCL)) {
@@ -390,9 +389,9 @@ static int rc_create_try(const char *name, const char *path,
 		return -EEXIST;
 	}
 	if (r != RC_OBJ_DONE) {
-		lock_fd = rc_create_lock(name, o->mode);
+		lock_fd = rc_create_lock(l, o->mode);
 		if (lock_fd >= 0) {
-			r = rc_create_locked(name, path, g, o, flags);
+			r = rc_create_locked(l, name, g, o, flags);
 			/* Drops RC_LOCK_CREATE: waiters look again. */
 			close(lock_fd);
 			if (r != -EAGAIN)
@@ -414,18 +413,15 @@ RINGCAST_API int ringcast_ring_create(const char *name,
 				      const struct ringcast_ring_opts *opts,
 				      unsigned int flags)
 {
-	char path[RINGCAST_NAME_MAX + 32];
 	struct ringcast_ring_opts o = { 0 };
 	struct timespec nap = { 0, 1000000 };
+	struct rc_loc l;
 	struct rc_geom g;
 	uint64_t deadline;
 	int r, done_looks = 0;
 	bool again;
 
 	rc_set_detail("%s", "");
-	r = rc_name_check(name);
-	if (r < 0)
-		return r;
 	if (flags & ~(RINGCAST_CREATE_EXCL | RINGCAST_CREATE_MULTI_PUB |
 		      RINGCAST_CREATE_NO_DATA))
 		return -EINVAL;
@@ -438,30 +434,34 @@ RINGCAST_API int ringcast_ring_create(const char *name,
 			 &g);
 	if (r < 0)
 		return r;
-	rc_path(path, sizeof(path), RC_PREFIX, name);
+	r = rc_loc_open(name, &l);
+	if (r < 0)
+		return r;
 
 	deadline = rc_now_ns() + RC_CREATE_WAIT_NS;
 	for (;;) {
 		if (!(flags & RINGCAST_CREATE_EXCL)) {
 			r = rc_create_reuse(name, &g, &o, flags);
 			if (r != -ENOENT)
-				return r;
+				break;
 		}
-		r = rc_create_try(name, path, &g, &o, flags, &done_looks,
-				  &again);
+		r = rc_create_try(&l, name, &g, &o, flags, &done_looks, &again);
 		if (!again)
-			return r;
+			break;
 		/* Being created by another process: wait until it is done. */
 		if (rc_now_ns() >= deadline) {
 			rc_set_detail("ring '%s' is still being created by "
 				      "another process",
 				      name);
-			return -ETIMEDOUT;
+			r = -ETIMEDOUT;
+			break;
 		}
 		nanosleep(&nap, NULL);
 		if (nap.tv_nsec < (long)RC_CREATE_NAP_MAX_NS)
 			nap.tv_nsec *= 2;
 	}
+	rc_loc_close(&l);
+	return r;
 }
 
 /*
@@ -517,7 +517,8 @@ static int rc_remove_mark(struct rc_map *m)
 
 	/*
 	 * Another user's ring we cannot write: the unlink decides (the
-	 * sticky /dev/shm refuses it to all but the owner and root).
+	 * sticky /dev/shm, or ring directory, refuses it to all but the
+	 * owner and root).
 	 */
 	if (!m->writable && rc_foreign(m))
 		return 0;
@@ -557,7 +558,7 @@ static int rc_remove_mark(struct rc_map *m)
  * program may remove its ring from a fatal signal's handler.  A ring we
  * cannot write, or not a ring at all, is left to the unlink.
  */
-static void rc_remove_mark_force(const char *path)
+static void rc_remove_mark_force(const struct rc_loc *l)
 {
 	struct rc_map m = { .writable = true };
 	struct stat st;
@@ -566,7 +567,7 @@ static void rc_remove_mark_force(const char *path)
 	int fd, tries;
 	void *p;
 
-	fd = shm_open(path, O_RDWR | O_CLOEXEC, 0);
+	fd = rc_loc_obj_open(l, RC_PREFIX, O_RDWR, 0);
 	if (fd < 0)
 		return;
 	/* The object holds a header (a short one would be SIGBUS). */
@@ -596,21 +597,20 @@ static void rc_remove_mark_force(const char *path)
 			break;
 		}
 	}
-	munmap(p, RC_HDR_SIZE);
+	munmap(p, rc_loc_map_len(l, RC_HDR_SIZE));
 out_close:
 	close(fd);
 }
 
 static int rc_remove(const char *name, bool force)
 {
-	char path[RINGCAST_NAME_MAX + 32];
 	struct rc_map m;
+	struct rc_loc l;
 	int r;
 
-	r = rc_name_check(name);
+	r = rc_loc_open(name, &l);
 	if (r < 0)
 		return r;
-	rc_path(path, sizeof(path), RC_PREFIX, name);
 	/*
 	 * What cannot be opened as a ring (not one, corrupted, another
 	 * user's) has no participants we could see or tell: the unlink
@@ -618,28 +618,27 @@ static int rc_remove(const char *name, bool force)
 	 * died: only the former is busy.
 	 */
 	if (force) {
-		rc_remove_mark_force(path);
+		rc_remove_mark_force(&l);
 	} else {
 		r = rc_map_open(name, false, &m);
 		if (r == 0) {
 			r = rc_remove_mark(&m);
 			rc_map_close(&m);
 			if (r < 0)
-				return r;
-		} else if (r == -ENOENT && rc_create_busy(name)) {
+				goto out_close;
+		} else if (r == -ENOENT && rc_create_busy(&l)) {
 			rc_set_detail("ring '%s' is being created", name);
-			return -EBUSY;
+			r = -EBUSY;
+			goto out_close;
 		}
 		rc_set_detail("%s", "");
 	}
-	r = 0;
-	if (shm_unlink(path) < 0) {
-		r = -errno;
-		if (r == -ENOENT)
-			rc_set_detail("no ring named '%s'", name);
-	}
-	rc_path(path, sizeof(path), RC_LOCK_PREFIX, name);
-	shm_unlink(path);
+	r = rc_loc_unlink(&l, RC_PREFIX);
+	if (r == -ENOENT)
+		rc_set_detail("no ring named '%s'", name);
+	rc_loc_unlink(&l, RC_LOCK_PREFIX);
+out_close:
+	rc_loc_close(&l);
 	return r;
 }
 

@@ -34,7 +34,7 @@ static const struct {
 	{ ENOENT, "no such ring" },
 	{ EEXIST, "a ring of that name exists" },
 	{ EACCES, "permission denied" },
-	{ ENOSPC, "no room in /dev/shm for the ring" },
+	{ ENOSPC, "no room for the ring in its directory" },
 	{ EPROTO, "not a ringcast ring, or an incompatible version" },
 	{ EBADMSG, "the ring is corrupted" },
 	{ EMSGSIZE, "payload larger than the slot allows" },

@@ -38,6 +38,7 @@ struct rc_map {
 	int slot_shift; /* log2(slot_size) */
 	uint64_t demote_ns; /* the ring's demotion limit (0: none) */
 	bool multi; /* a multi-publisher ring */
+	size_t map_len; /* the mapping's length: size, or in huge pages */
 	int fd; /* the ring object */
 	int lock_fd; /* own locks (lease, entries); -1 if read-only */
 	int probe_fd; /* another description, to see others' locks */
@@ -45,7 +46,7 @@ struct rc_map {
 	bool writable;
 	unsigned int fork_gen; /* rc_fork_gen when made */
 	struct rc_map *next, *prev; /* the process's list, for fork */
-	char name[RINGCAST_NAME_MAX + 1];
+	char name[RINGCAST_NAME_MAX + 1]; /* NAME, without its directory */
 };
 
 static inline struct rc_slot *rc_slot_at(const struct rc_map *m, uint64_t seq)
@@ -73,8 +74,49 @@ static inline uint64_t rc_oldest(const struct rc_map *m, uint64_t head)
 /* error.c */
 void rc_set_detail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * Where a ring's objects lie.  A ring is named NAME (in /dev/shm, through
+ * shm_open()) or DIR/NAME (in directory DIR, any path with a '/'): its
+ * objects are ringcast.NAME and ringcast-lock.NAME there.  A directory is
+ * opened once, checked (rc_loc_open()), and the objects opened relative
+ * to that descriptor, never following a link.
+ */
+#define RC_SHM_DIR "/dev/shm"
+#define RC_PREFIX "ringcast."
+#define RC_LOCK_PREFIX "ringcast-lock."
+
+struct rc_loc {
+	int dirfd; /* DIR, or -1: /dev/shm through shm_open() */
+	size_t huge; /* DIR's page size on hugetlbfs, else 0 */
+	const char *name; /* NAME: points into the string given */
+	const char *dir; /* DIR as given (dirlen bytes), for messages */
+	int dirlen;
+};
+
 /* ring.c */
 int rc_name_check(const char *name);
+/*
+ * Split ring name path into its directory and NAME, open the directory
+ * and check it can be trusted: 0, or -EINVAL (a bad NAME), -ENOENT (no
+ * such directory), -EACCES (a directory not safe to use: the detail says
+ * why), or another negative errno.  rc_loc_close() undoes it.
+ */
+int rc_loc_open(const char *path, struct rc_loc *l);
+void rc_loc_close(struct rc_loc *l);
+/* Object prefix+NAME opened as open(2) would: a descriptor or -errno. */
+int rc_loc_obj_open(const struct rc_loc *l, const char *prefix, int flags,
+		    mode_t mode);
+int rc_loc_unlink(const struct rc_loc *l, const char *prefix);
+/* A mapping's length for an object of size bytes there. */
+static inline size_t rc_loc_map_len(const struct rc_loc *l, size_t size)
+{
+	return l->huge ? (size + l->huge - 1) & ~(l->huge - 1) : size;
+}
+/* "/dev/shm" or DIR, for messages: "%.*s", RC_LOC_DIR(l). */
+#define RC_LOC_DIR(l)                                               \
+	(l)->dirfd < 0 ? (int)sizeof(RC_SHM_DIR) - 1 : (l)->dirlen, \
+		(l)->dirfd < 0 ? RC_SHM_DIR : (l)->dir
+
 int rc_map_open(const char *name, bool want_write, struct rc_map *m);
 /* A read-only map, even where the ring could be written: a monitor's. */
 int rc_map_open_ro(const char *name, struct rc_map *m);
@@ -88,12 +130,6 @@ static inline bool rc_map_forked(const struct rc_map *m)
 {
 	return m->fork_gen != rc_fork_gen;
 }
-
-/* The objects' names: "/ringcast.NAME", "/ringcast-lock.NAME" in RC_SHM_DIR. */
-#define RC_SHM_DIR "/dev/shm"
-#define RC_PREFIX "ringcast."
-#define RC_LOCK_PREFIX "ringcast-lock."
-void rc_path(char *buf, size_t len, const char *prefix, const char *name);
 
 /* A ring's geometry: its sizes, and where its parts lie in the object. */
 struct rc_geom {
@@ -122,10 +158,11 @@ static inline struct rc_rec *rc_rec_at(const struct rc_map *m, uint64_t pos)
 /* The lock object's mode for a ring of mode mode. */
 mode_t rc_lock_mode(mode_t mode);
 /*
- * Open the lock object of ring name (create it with create_mode unless
- * 0): its descriptor, -EACCES when it is not uid's, or a negative errno.
+ * Open the lock object of the ring at l (create it with create_mode
+ * unless 0): its descriptor, -EACCES when it is not uid's, or a negative
+ * errno.
  */
-int rc_lock_open(const char *name, mode_t create_mode, uid_t uid);
+int rc_lock_open(const struct rc_loc *l, mode_t create_mode, uid_t uid);
 uint64_t rc_random64(void);
 /*
  * A sorted copy of a subscriber's type list: 0 with *out set, -ENOMEM,

@@ -7,6 +7,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/magic.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +16,7 @@
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
@@ -125,9 +128,155 @@ int rc_name_check(const char *name)
 	return 0;
 }
 
-void rc_path(char *buf, size_t len, const char *prefix, const char *name)
+/*
+ * Ring directories.  A directory is trusted, as /dev/shm is, when nobody
+ * but root and the caller can replace what lies in it: it belongs to root
+ * or to the caller, and if others may write it, its sticky bit keeps them
+ * from removing or renaming what is not theirs.  It is checked on the
+ * descriptor that is then used, opened without following a link, so the
+ * directory checked is the directory used.  The directories above it are
+ * the caller's choice, as with any path it gives.
+ */
+static int rc_dir_check(int fd, const char *dir, int dirlen)
 {
-	snprintf(buf, len, "/%s%s", prefix, name);
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		rc_set_detail("directory '%.*s' belongs to uid %u, neither "
+			      "root nor this process's uid %u",
+			      dirlen, dir, (unsigned int)st.st_uid,
+			      (unsigned int)geteuid());
+		return -EACCES;
+	}
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX)) {
+		rc_set_detail("directory '%.*s' is writable by others without "
+			      "the sticky bit (mode %o)",
+			      dirlen, dir, (unsigned int)(st.st_mode & 07777));
+		return -EACCES;
+	}
+	return 0;
+}
+
+/* The page size of a directory on hugetlbfs, else 0. */
+static size_t rc_dir_huge(int fd)
+{
+	struct statfs sf;
+
+	if (fstatfs(fd, &sf) < 0 || sf.f_type != HUGETLBFS_MAGIC ||
+	    sf.f_bsize <= 0 || !is_pow2_u64((uint64_t)sf.f_bsize))
+		return 0;
+	return (size_t)sf.f_bsize;
+}
+
+/* For a message: is path a symbolic link? */
+static bool rc_is_link(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
+}
+
+int rc_loc_open(const char *path, struct rc_loc *l)
+{
+	char dir[PATH_MAX];
+	const char *slash;
+	size_t n;
+	int r;
+
+	l->dirfd = -1;
+	l->huge = 0;
+	l->dir = NULL;
+	l->dirlen = 0;
+	l->name = path;
+	if (!path)
+		return rc_name_check(path);
+	slash = strrchr(path, '/');
+	if (!slash)
+		return rc_name_check(path);
+	l->name = slash + 1;
+	r = rc_name_check(l->name);
+	if (r < 0)
+		return r;
+	/* "/NAME": the root directory. */
+	n = slash == path ? 1 : (size_t)(slash - path);
+	if (n >= sizeof(dir)) {
+		rc_set_detail("a ring's directory has fewer than %d bytes",
+			      PATH_MAX);
+		return -EINVAL;
+	}
+	memcpy(dir, path, n);
+	dir[n] = '\0';
+	l->dir = path;
+	l->dirlen = (int)n;
+	l->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (l->dirfd < 0) {
+		r = -errno;
+		if (r == -ENOENT)
+			rc_set_detail("no directory '%s'", dir);
+		else if (r == -ELOOP || r == -ENOTDIR)
+			rc_set_detail("'%s' is not a directory%s", dir,
+				      rc_is_link(dir) ? " (a symbolic link)" :
+							"");
+		else if (r == -EACCES)
+			rc_set_detail("no permission to open directory '%s'",
+				      dir);
+		else if (r == -ENAMETOOLONG)
+			rc_set_detail("directory '%s': a name too long", dir);
+		if (r == -ELOOP || r == -ENOTDIR)
+			r = -EACCES;
+		else if (r == -ENAMETOOLONG)
+			r = -EINVAL;
+		return r;
+	}
+	r = rc_dir_check(l->dirfd, dir, (int)n);
+	if (r < 0) {
+		rc_loc_close(l);
+		return r;
+	}
+	l->huge = rc_dir_huge(l->dirfd);
+	return 0;
+}
+
+void rc_loc_close(struct rc_loc *l)
+{
+	if (l->dirfd >= 0)
+		close(l->dirfd);
+	l->dirfd = -1;
+}
+
+/*
+ * In a directory, open(2) with O_NOFOLLOW, as shm_open() opens in
+ * /dev/shm, and O_NONBLOCK: a FIFO put there never blocks the open (it
+ * is then refused as not a regular file).
+ */
+int rc_loc_obj_open(const struct rc_loc *l, const char *prefix, int flags,
+		    mode_t mode)
+{
+	char path[RINGCAST_NAME_MAX + 32];
+	int fd;
+
+	snprintf(path, sizeof(path), "/%s%s", prefix, l->name);
+	if (l->dirfd < 0)
+		fd = shm_open(path, flags | O_CLOEXEC, mode);
+	else
+		fd = openat(l->dirfd, path + 1,
+			    flags | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, mode);
+	return fd < 0 ? -errno : fd;
+}
+
+int rc_loc_unlink(const struct rc_loc *l, const char *prefix)
+{
+	char path[RINGCAST_NAME_MAX + 32];
+	int r;
+
+	snprintf(path, sizeof(path), "/%s%s", prefix, l->name);
+	if (l->dirfd < 0)
+		r = shm_unlink(path);
+	else
+		r = unlinkat(l->dirfd, path + 1, 0);
+	return r < 0 ? -errno : 0;
 }
 
 uint64_t rc_random64(void)
@@ -323,35 +472,45 @@ mode_t rc_lock_mode(mode_t mode)
  * (uid) is refused: another user could have made it before the ring, to
  * hold the lease or make the dead look alive.
  */
-int rc_lock_open(const char *name, mode_t create_mode, uid_t uid)
+int rc_lock_open(const struct rc_loc *l, mode_t create_mode, uid_t uid)
 {
-	char path[RINGCAST_NAME_MAX + 32];
 	struct stat st;
 	int fd, tries;
 
-	rc_path(path, sizeof(path), RC_LOCK_PREFIX, name);
 	for (tries = 0; tries < 4; tries++) {
-		fd = shm_open(path, O_RDWR | O_CLOEXEC, 0);
+		fd = rc_loc_obj_open(l, RC_LOCK_PREFIX, O_RDWR, 0);
 		if (fd >= 0)
 			goto check_owner;
-		if (errno != ENOENT || !create_mode)
-			return -errno;
-		fd = shm_open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
-			      create_mode);
+		if (fd == -ELOOP)
+			goto err_link;
+		if (fd != -ENOENT || !create_mode)
+			return fd;
+		fd = rc_loc_obj_open(l, RC_LOCK_PREFIX,
+				     O_RDWR | O_CREAT | O_EXCL, create_mode);
 		if (fd >= 0) {
 			fchmod(fd, create_mode);
 			return fd;
 		}
-		if (errno != EEXIST)
-			return -errno;
+		if (fd != -EEXIST)
+			return fd;
 	}
 	return -EEXIST;
+
+err_link:
+	rc_set_detail("the lock object of '%s' is a symbolic link", l->name);
+	return -EACCES;
 
 check_owner:
 	if (fstat(fd, &st) < 0 || st.st_uid != uid) {
 		close(fd);
 		rc_set_detail("the lock object of '%s' belongs to another user",
-			      name);
+			      l->name);
+		return -EACCES;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		rc_set_detail("the lock object of '%s' is not a regular file",
+			      l->name);
 		return -EACCES;
 	}
 	return fd;
@@ -373,21 +532,21 @@ static int rc_probe_open(int lock_fd)
  * Open the ring object, read-write or (a reader without write access)
  * read-only, and check it is a regular object: m->fd, m->writable, *st.
  */
-static int rc_map_open_fd(struct rc_map *m, const char *name, bool want_write,
-			  bool read_only, struct stat *st)
+static int rc_map_open_fd(struct rc_map *m, const struct rc_loc *l,
+			  const char *name, bool want_write, bool read_only,
+			  struct stat *st)
 {
-	char path[RINGCAST_NAME_MAX + 32];
 	int r;
 
-	rc_path(path, sizeof(path), RC_PREFIX, name);
 	m->writable = !read_only;
-	m->fd = read_only ? -1 : shm_open(path, O_RDWR | O_CLOEXEC, 0);
-	if (read_only || (m->fd < 0 && errno == EACCES && !want_write)) {
+	m->fd = read_only ? -EACCES : rc_loc_obj_open(l, RC_PREFIX, O_RDWR, 0);
+	if (read_only || (m->fd == -EACCES && !want_write)) {
 		m->writable = false;
-		m->fd = shm_open(path, O_RDONLY | O_CLOEXEC, 0);
+		m->fd = rc_loc_obj_open(l, RC_PREFIX, O_RDONLY, 0);
 	}
 	if (m->fd < 0) {
-		r = -errno;
+		r = m->fd;
+		m->fd = -1;
 		if (r == -ENOENT)
 			rc_set_detail("no ring named '%s'", name);
 		else if (r == -EACCES)
@@ -440,21 +599,23 @@ static int rc_hdr_read(int fd, const char *name, const struct stat *st,
 }
 
 /* Map the validated geometry g of header h. */
-static int rc_map_mmap(struct rc_map *m, const struct rc_hdr *h,
-		       const struct rc_geom *g)
+static int rc_map_mmap(struct rc_map *m, const struct rc_loc *l,
+		       const struct rc_hdr *h, const struct rc_geom *g)
 {
 	/*
 	 * Prefaulted: a first touch of each page would otherwise be a fault
-	 * on the publish or read path (ringcast(7), "Rings").
+	 * on the publish or read path (ringcast(7), "Rings").  On hugetlbfs
+	 * the kernel maps whole huge pages, and unmaps only those.
 	 */
-	void *p = mmap(NULL, g->total,
-		       PROT_READ | (m->writable ? PROT_WRITE : 0),
+	size_t len = rc_loc_map_len(l, g->total);
+	void *p = mmap(NULL, len, PROT_READ | (m->writable ? PROT_WRITE : 0),
 		       MAP_SHARED | MAP_POPULATE, m->fd, 0);
 
 	if (p == MAP_FAILED)
 		return -errno;
 	m->hdr = p;
 	m->size = g->total;
+	m->map_len = len;
 	m->table = (struct rc_entry *)((unsigned char *)p + g->table_off);
 	m->slots = (unsigned char *)p + g->slots_off;
 	m->slot_count = g->slots;
@@ -478,15 +639,16 @@ static int rc_map_mmap(struct rc_map *m, const struct rc_hdr *h,
  * list, a fork() in another thread would give the child descriptions
  * that rc_atfork_child() does not know to close.
  */
-static int rc_map_lock_open(struct rc_map *m, const char *name,
-			    const struct stat *st, const struct rc_hdr *h)
+static int rc_map_lock_open(struct rc_map *m, const struct rc_loc *l,
+			    const char *name, const struct stat *st,
+			    const struct rc_hdr *h)
 {
 	int r;
 
 	pthread_mutex_lock(&rc_maps_lock);
 	if (m->writable) {
 		/* Only the ring's owner makes a missing one again. */
-		m->lock_fd = rc_lock_open(name,
+		m->lock_fd = rc_lock_open(l,
 					  geteuid() == st->st_uid ?
 						  rc_lock_mode(h->mode & 0777) :
 						  0,
@@ -520,6 +682,7 @@ err_unlock:
 static int rc_map_open_as(const char *name, bool want_write, bool read_only,
 			  struct rc_map *m)
 {
+	struct rc_loc l;
 	struct rc_hdr h;
 	struct rc_geom g;
 	struct stat st;
@@ -529,12 +692,12 @@ static int rc_map_open_as(const char *name, bool want_write, bool read_only,
 	m->fd = m->lock_fd = m->probe_fd = -1;
 	m->own = -1;
 	rc_set_detail("%s", "");
-	r = rc_name_check(name);
+	r = rc_loc_open(name, &l);
 	if (r < 0)
 		return r;
-	strcpy(m->name, name);
+	strcpy(m->name, l.name);
 
-	r = rc_map_open_fd(m, name, want_write, read_only, &st);
+	r = rc_map_open_fd(m, &l, name, want_write, read_only, &st);
 	if (r < 0)
 		goto err_close_fd;
 	r = rc_hdr_read(m->fd, name, &st, &h);
@@ -543,24 +706,26 @@ static int rc_map_open_as(const char *name, bool want_write, bool read_only,
 	r = rc_hdr_validate(&h, (uint64_t)st.st_size, &g);
 	if (r < 0)
 		goto err_close_fd;
-	r = rc_map_mmap(m, &h, &g);
+	r = rc_map_mmap(m, &l, &h, &g);
 	if (r < 0)
 		goto err_close_fd;
 	r = rc_life_check(smp_load_acquire(&m->hdr->life));
 	if (r < 0)
 		goto err_unmap;
-	r = rc_map_lock_open(m, name, &st, &h);
+	r = rc_map_lock_open(m, &l, name, &st, &h);
 	if (r < 0)
 		goto err_unmap;
+	rc_loc_close(&l);
 	return 0;
 
 err_unmap:
-	munmap(m->hdr, m->size);
+	munmap(m->hdr, m->map_len);
 	m->hdr = NULL;
 err_close_fd:
 	if (m->fd >= 0)
 		close(m->fd);
 	m->fd = -1;
+	rc_loc_close(&l);
 	return r;
 }
 
@@ -584,7 +749,7 @@ void rc_map_close(struct rc_map *m)
 		close(m->probe_fd);
 	if (m->lock_fd >= 0)
 		close(m->lock_fd);
-	munmap(m->hdr, m->size);
+	munmap(m->hdr, m->map_len);
 	close(m->fd);
 	m->hdr = NULL;
 	m->fd = m->lock_fd = m->probe_fd = -1;

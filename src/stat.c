@@ -5,6 +5,8 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "barrier.h"
@@ -85,18 +87,11 @@ RINGCAST_API int ringcast_ring_get_stats(const char *name,
 	return r;
 }
 
-RINGCAST_API int ringcast_ring_list(int (*cb)(const char *name, void *arg),
-				    void *arg)
+static int rc_list(DIR *d, int (*cb)(const char *name, void *arg), void *arg)
 {
 	struct dirent *de;
-	DIR *d;
 	int r = 0;
 
-	if (!cb)
-		return -EINVAL;
-	d = opendir(RC_SHM_DIR);
-	if (!d)
-		return -errno;
 	while ((de = readdir(d))) {
 		const char *n = de->d_name;
 
@@ -112,6 +107,52 @@ RINGCAST_API int ringcast_ring_list(int (*cb)(const char *name, void *arg),
 	closedir(d);
 	rc_set_detail("%s", "");
 	return r;
+}
+
+RINGCAST_API int ringcast_ring_list(int (*cb)(const char *name, void *arg),
+				    void *arg)
+{
+	DIR *d;
+
+	if (!cb)
+		return -EINVAL;
+	d = opendir(RC_SHM_DIR);
+	if (!d)
+		return -errno;
+	return rc_list(d, cb, arg);
+}
+
+RINGCAST_API int ringcast_ring_list_dir(const char *dir,
+					int (*cb)(const char *name, void *arg),
+					void *arg)
+{
+	char path[PATH_MAX + 2];
+	struct rc_loc l;
+	DIR *d;
+	int r;
+
+	if (!cb)
+		return -EINVAL;
+	if (!dir)
+		return ringcast_ring_list(cb, arg);
+	/* The directory of a ring DIR/x, checked as the other calls do. */
+	if (snprintf(path, sizeof(path), "%s/x", dir) >= (int)sizeof(path)) {
+		rc_set_detail("a ring's directory has fewer than %d bytes",
+			      PATH_MAX);
+		return -EINVAL;
+	}
+	rc_set_detail("%s", "");
+	r = rc_loc_open(path, &l);
+	if (r < 0)
+		return r;
+	d = fdopendir(l.dirfd);
+	if (!d) {
+		r = -errno;
+		rc_loc_close(&l);
+		return r;
+	}
+	/* closedir() closes l.dirfd. */
+	return rc_list(d, cb, arg);
 }
 
 /* The live entries of m's table, up to max of them in info: their count. */

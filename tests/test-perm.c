@@ -20,7 +20,9 @@
  *   - nor does publishing: a publisher (root too) refuses a ring of another
  *     owner, even one all may write, unless told to trust that owner
  *     (RINGCAST_PUB_ANY_OWNER, --any-owner);
- *   - names cannot escape /dev/shm.
+ *   - a NAME cannot escape its directory, and a ring directory that
+ *     another user owns is refused; in a sticky directory all may write,
+ *     a link planted in a ring's place is not followed.
  *
  * Not root: "1..0 # SKIP".
  */
@@ -767,9 +769,9 @@ END_TEST
 START_TEST(test_names)
 {
 	static const char *const bad[] = {
-		"../x",	   "a/b", "/x",	 "..",	".",
-		".hidden", "",	  "x y", "x\n", "lock/../../etc/passwd",
-		"a\\b",
+		"../",	   "a/",   "/",	  "..",	 ".",
+		".hidden", "",	   "x y", "x\n", "lock/../../etc/pass wd",
+		"a\\b",	   "x/..", "/.x",
 	};
 	struct ringcast_ring_stats info;
 	struct ringcast_sub *sub;
@@ -794,6 +796,78 @@ START_TEST(test_names)
 	longname[sizeof(longname) - 1] = '\0';
 	ck_assert_int_eq(ringcast_ring_create(longname, NULL, 0), -EINVAL);
 	ck_assert(!t_shm_exists("x"));
+	t_assert_clean();
+}
+END_TEST
+
+struct dir_other {
+	const char *dir, *name;
+};
+
+/* As the other user: a ring in its own directory, and a link planted. */
+static int dir_as_other(void *arg)
+{
+	const struct dir_other *d = arg;
+
+	become(OTHER_UID, OTHER_UID);
+	/* Its own directory is one it trusts. */
+	CHILD_ASSERT_EQ(ringcast_ring_create(d->name, NULL, 0), 0);
+	CHILD_ASSERT_EQ(ringcast_ring_remove(d->name), 0);
+	return 0;
+}
+
+static int dir_plant_link(void *arg)
+{
+	const struct dir_other *d = arg;
+	char path[600];
+
+	become(OTHER_UID, OTHER_UID);
+	snprintf(path, sizeof(path), "%s/ringcast.%s", d->dir, d->name);
+	CHILD_ASSERT_EQ(symlink("/dev/null", path), 0);
+	return 0;
+}
+
+/*
+ * Ring directories: one that belongs to another user is refused (that
+ * user could replace the ring under us); one of root's, sticky and
+ * writable by all, is used, and a link another user plants there in a
+ * ring's place is not followed.
+ */
+START_TEST(test_dir_owner)
+{
+	const char *base = t_name("dir-owner");
+	char dir[256], name[512], path[600];
+	struct ringcast_ring_stats info;
+	struct dir_other d;
+	struct stat st;
+
+	strcpy(dir, "/tmp/ringcast-t-perm-XXXXXX");
+	ck_assert(mkdtemp(dir));
+	snprintf(name, sizeof(name), "%s/%s", dir, base);
+	ck_assert_int_eq(chown(dir, OTHER_UID, OTHER_UID), 0);
+	ck_assert_int_eq(chmod(dir, 0755), 0);
+	ck_assert_int_eq(ringcast_ring_create(name, NULL, 0), -EACCES);
+	ck_assert_ptr_nonnull(strstr(ringcast_errdetail(), "belongs to uid"));
+	ck_assert_int_eq(ringcast_ring_get_stats(name, &info), -EACCES);
+	d.dir = dir;
+	d.name = name;
+	t_child_ok(t_fork(dir_as_other, &d));
+
+	/* Root's, 1777: anyone's rings, and nobody replaces another's. */
+	ck_assert_int_eq(chown(dir, 0, 0), 0);
+	ck_assert_int_eq(chmod(dir, 01777), 0);
+	d.name = base;
+	t_child_ok(t_fork(dir_plant_link, &d));
+	ck_assert_int_eq(ringcast_ring_create(name, NULL, 0), -EPROTO);
+	ck_assert_int_eq(ringcast_ring_get_stats(name, &info), -EPROTO);
+	ck_assert_int_eq(lstat("/dev/null", &st), 0);
+	ck_assert(S_ISCHR(st.st_mode));
+	snprintf(path, sizeof(path), "%s/ringcast.%s", dir, base);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(ringcast_ring_create(name, NULL, 0), 0);
+	t_stat(name, &info);
+	ck_assert_int_eq(ringcast_ring_remove(name), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
 	t_assert_clean();
 }
 END_TEST
@@ -825,6 +899,7 @@ int main(void)
 	tcase_add_test(tc, test_lock_object_squat);
 	tcase_add_test(tc, test_pub_other_owner);
 	tcase_add_test(tc, test_names);
+	tcase_add_test(tc, test_dir_owner);
 	suite_add_tcase(s, tc);
 	return t_main(s);
 }

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
- * Rings: names, creation and geometry, modes, stat, list, remove, and what
- * attachers make of corrupted, truncated, foreign and half-created objects.
+ * Rings: names, creation and geometry, modes, stat, list, remove, rings in
+ * a directory (DIR/NAME), and what attachers make of corrupted, truncated,
+ * foreign and half-created objects.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <signal.h>
@@ -24,9 +26,10 @@
 START_TEST(test_name_invalid)
 {
 	static const char *const bad[] = {
-		"",    "a/b", "/abc",  ".hidden", ".",	  "..",
-		"a b", "a*b", "a:b",   "a\nb",	  "a\\b", "\xc3\xa9",
-		"a%b", "a+b", "tab\t", "q\"uote",
+		"",    "a/",   "/",	".hidden", ".",
+		"..",  "x/..", "/.a",	"x/a b",   "a b",
+		"a*b", "a:b",  "a\nb",	"a\\b",	   "\xc3\xa9",
+		"a%b", "a+b",  "tab\t", "q\"uote",
 	};
 	struct ringcast_ring_stats info;
 	struct ringcast_sub *sub = NULL;
@@ -1287,7 +1290,7 @@ START_TEST(test_mon_bad_args)
 	struct ringcast_mon *mon = (struct ringcast_mon *)&st;
 
 	ck_assert_int_eq(ringcast_mon_open(name, NULL), -EINVAL);
-	ck_assert_int_eq(ringcast_mon_open("no/such", &mon), -EINVAL);
+	ck_assert_int_eq(ringcast_mon_open("no/", &mon), -EINVAL);
 	ck_assert_ptr_null(mon);
 	ck_assert_int_eq(ringcast_mon_open(t_name("mon-none"), &mon), -ENOENT);
 	ck_assert_int_eq(ringcast_mon_get_stats(NULL, &st), -EINVAL);
@@ -1407,6 +1410,325 @@ START_TEST(test_mon_fork)
 }
 END_TEST
 
+/* ----------------------------------------------------------------------
+ * Ring directories: DIR/NAME
+ */
+
+/* A private directory for rings, 0700, under $TMPDIR or /tmp (a disk). */
+static void dir_make(char *dir, size_t size)
+{
+	const char *base = getenv("TMPDIR");
+
+	snprintf(dir, size, "%s/ringcast-t-%d-XXXXXX",
+		 base && *base ? base : "/tmp", (int)getpid());
+	ck_assert_msg(mkdtemp(dir), "mkdtemp %s: %s", dir, strerror(errno));
+}
+
+static int dir_rm_one(const char *path, const struct stat *st, int flag,
+		      struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+/* Remove a directory of dir_make() and everything in it. */
+static void dir_remove(const char *dir)
+{
+	ck_assert_int_eq(nftw(dir, dir_rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
+}
+
+static bool dir_has(const char *dir, const char *prefix, const char *name)
+{
+	char path[600];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s%s", dir, prefix, name);
+	return lstat(path, &st) == 0;
+}
+
+static int dir_list_cb(const char *name, void *arg)
+{
+	const char **want = arg;
+
+	if (!strcmp(name, want[0]))
+		want[1] = name; /* seen */
+	else
+		want[2] = "other";
+	return 0;
+}
+
+/*
+ * A ring in a private directory: created there with its mode, published,
+ * read, listed, stat'ed and removed there, and nothing of it in /dev/shm.
+ */
+START_TEST(test_dir_ring)
+{
+	const struct ringcast_ring_opts o = { .slots = 64, .mode = 0640 };
+	const char *base = t_name("dir");
+	const char *want[3] = { base, NULL, NULL };
+	struct ringcast_sub_opts so = { .from = RINGCAST_FROM_OLDEST };
+	struct ringcast_ring_subscriber si[2];
+	unsigned char buf[T_PAYLOAD_LEN];
+	struct ringcast_ring_stats info;
+	char dir[256], name[512], shm[512];
+	struct ringcast_event ev;
+	struct ringcast_pub *pub;
+	struct ringcast_sub *sub;
+	struct ringcast_mon *mon;
+	struct stat st;
+	uint64_t i, first;
+
+	dir_make(dir, sizeof(dir));
+	snprintf(name, sizeof(name), "%s/%s", dir, base);
+	ck_assert_int_eq(ringcast_ring_create(name, &o, RINGCAST_CREATE_EXCL),
+			 0);
+	ck_assert_int_eq(ringcast_ring_create(name, &o, 0), 1);
+	ck_assert(dir_has(dir, "ringcast.", base));
+	ck_assert(dir_has(dir, "ringcast-lock.", base));
+	snprintf(shm, sizeof(shm), "%s/ringcast.%s", dir, base);
+	ck_assert_int_eq(stat(shm, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0640);
+
+	pub = t_pub(name, 0);
+	ck_assert_int_eq(ringcast_sub_attach(name, &so, &sub, &first), 0);
+	for (i = 0; i < 10; i++) {
+		t_payload(i, buf);
+		ck_assert_int_eq(ringcast_pub_publish(pub, 1, buf, sizeof(buf)),
+				 1);
+	}
+	for (i = 0; i < 10; i++) {
+		ck_assert_int_eq(ringcast_sub_next(sub, &ev, T_WAIT_NS), 0);
+		ck_assert_uint_eq(ev.seq, i);
+		ck_assert(t_payload_ok(&ev));
+	}
+	t_stat(name, &info);
+	ck_assert_uint_eq(info.head, 10);
+	ck_assert_uint_eq(info.state, RINGCAST_STATE_LIVE);
+	ck_assert_int_eq(ringcast_ring_get_subscribers(name, si, 2), 1);
+	ck_assert_int_eq(ringcast_mon_open(name, &mon), 0);
+	ck_assert_int_eq(ringcast_mon_get_stats(mon, &info), 0);
+	ck_assert_uint_eq(info.head, 10);
+	ringcast_mon_close(mon);
+	ck_assert_int_eq(ringcast_ring_list_dir(dir, dir_list_cb, want), 0);
+	ck_assert_ptr_nonnull(want[1]);
+	ck_assert_ptr_null(want[2]);
+	/* The directory is part of the name: /dev/shm has no such ring. */
+	ck_assert(!t_shm_exists(shm + strlen(dir) + 1));
+	ck_assert_int_eq(ringcast_ring_get_stats(base, &info), -ENOENT);
+
+	ck_assert_int_eq(ringcast_ring_remove(name), -EBUSY);
+	ck_assert_int_eq(ringcast_pub_close(pub), 0);
+	ck_assert_int_eq(ringcast_sub_next(sub, &ev, T_WAIT_NS), -EPIPE);
+	ringcast_sub_detach(sub);
+	ck_assert_int_eq(ringcast_ring_remove(name), 0);
+	ck_assert(!dir_has(dir, "ringcast.", base));
+	ck_assert(!dir_has(dir, "ringcast-lock.", base));
+	ck_assert_int_eq(ringcast_ring_remove(name), -ENOENT);
+	want[1] = NULL;
+	ck_assert_int_eq(ringcast_ring_list_dir(dir, dir_list_cb, want), 0);
+	ck_assert_ptr_null(want[1]);
+	ck_assert(!t_shm_exists(shm + strlen(dir) + 1));
+	dir_remove(dir);
+	t_assert_clean();
+}
+END_TEST
+
+/* "/dev/shm/NAME" is the ring NAME. */
+START_TEST(test_dir_dev_shm)
+{
+	const char *name = t_ring("dir-shm", 8, 64);
+	struct ringcast_ring_stats info;
+	char path[300];
+
+	snprintf(path, sizeof(path), "/dev/shm/%s", name);
+	t_stat(path, &info);
+	ck_assert_uint_eq(info.slots, 8);
+	ck_assert_int_eq(ringcast_ring_close(path), 0);
+	t_stat(name, &info);
+	ck_assert_uint_eq(info.state, RINGCAST_STATE_CLOSED);
+	ck_assert_int_eq(ringcast_ring_remove(path), 0);
+	ck_assert_int_eq(ringcast_ring_get_stats(name, &info), -ENOENT);
+	t_assert_clean();
+}
+END_TEST
+
+struct dir_pub {
+	const char *name;
+	struct t_gate ready;
+};
+
+/* Publishes 5 events, says so, and waits to be killed. */
+static int dir_publish_and_hang(void *arg)
+{
+	struct dir_pub *d = arg;
+	unsigned char buf[T_PAYLOAD_LEN];
+	struct ringcast_pub *pub;
+	uint64_t i;
+
+	CHILD_ASSERT_EQ(ringcast_pub_attach(d->name, 0, &pub), 0);
+	for (i = 0; i < 5; i++) {
+		t_payload(i, buf);
+		CHILD_ASSERT(ringcast_pub_publish(pub, 1, buf, sizeof(buf)) >=
+			     0);
+	}
+	t_gate_post(&d->ready);
+	for (;;)
+		pause();
+	return 1;
+}
+
+/*
+ * Liveness across processes in a directory: the lease lock of the lock
+ * object there shows the publisher alive, and its SIGKILL dead.
+ */
+START_TEST(test_dir_liveness)
+{
+	struct ringcast_sub_opts so = { .from = RINGCAST_FROM_OLDEST };
+	struct ringcast_ring_opts o = { .slots = 16 };
+	struct ringcast_ring_stats info;
+	struct ringcast_event ev;
+	struct ringcast_sub *sub;
+	char dir[256], name[512];
+	struct dir_pub d;
+	pid_t pid;
+	int i;
+
+	dir_make(dir, sizeof(dir));
+	snprintf(name, sizeof(name), "%s/%s", dir, t_name("dir-live"));
+	ck_assert_int_eq(ringcast_ring_create(name, &o, 0), 0);
+	d.name = name;
+	t_gate_init(&d.ready);
+	pid = t_fork(dir_publish_and_hang, &d);
+	ck_assert_int_eq(t_gate_wait(&d.ready, 1, T_CHILD_MS), 0);
+	ck_assert_int_eq(ringcast_sub_attach(name, &so, &sub, NULL), 0);
+	t_stat(name, &info);
+	ck_assert_uint_eq(info.state, RINGCAST_STATE_LIVE);
+	ck_assert_int_eq(ringcast_ring_remove(name), -EBUSY);
+	ck_assert_int_eq(ringcast_pub_attach(name, 0,
+					     &(struct ringcast_pub *){ NULL }),
+			 -EBUSY);
+	kill(pid, SIGKILL);
+	t_child_killed(pid, SIGKILL);
+	for (i = 0; i < 5; i++) {
+		ck_assert_int_eq(ringcast_sub_next(sub, &ev, T_WAIT_NS), 0);
+		ck_assert_uint_eq(ev.seq, (uint64_t)i);
+	}
+	ck_assert_int_eq(ringcast_sub_next(sub, &ev, T_WAIT_NS), -EOWNERDEAD);
+	ringcast_sub_detach(sub);
+	t_stat(name, &info);
+	ck_assert_uint_eq(info.state, RINGCAST_STATE_ABANDONED);
+	ck_assert_int_eq(ringcast_ring_remove(name), 0);
+	t_gate_close(&d.ready);
+	dir_remove(dir);
+	t_assert_clean();
+}
+END_TEST
+
+static void dir_refused(const char *name, int err, const char *why)
+{
+	struct ringcast_ring_stats info;
+	struct ringcast_sub *sub = NULL;
+	struct ringcast_pub *pub = NULL;
+
+	ck_assert_int_eq(ringcast_ring_create(name, NULL, 0), err);
+	ck_assert_msg(strstr(ringcast_errdetail(), why), "'%s' not in '%s'",
+		      why, ringcast_errdetail());
+	ck_assert_int_eq(ringcast_ring_get_stats(name, &info), err);
+	ck_assert_int_eq(ringcast_sub_attach(name, NULL, &sub, NULL), err);
+	ck_assert_int_eq(ringcast_pub_attach(name, 0, &pub), err);
+	ck_assert_int_eq(ringcast_ring_remove(name), err);
+	ck_assert_int_eq(ringcast_ring_remove_force(name), err);
+	ck_assert_int_eq(ringcast_ring_close(name), err);
+}
+
+static int dir_count_cb(const char *name, void *arg)
+{
+	(void)name;
+	++*(int *)arg;
+	return 0;
+}
+
+/*
+ * Directories that are not safe are refused, and a link is never
+ * followed, neither as the directory nor as a ring's object.
+ */
+START_TEST(test_dir_unsafe)
+{
+	char top[256], dir[400], name[512], other[700], lnk[600];
+	struct ringcast_ring_stats info;
+	struct ringcast_sub *sub = NULL;
+	const char *base = t_name("dir-unsafe");
+	int fd, n;
+
+	dir_make(top, sizeof(top));
+	snprintf(dir, sizeof(dir), "%s/d", top);
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	snprintf(name, sizeof(name), "%s/%s", dir, base);
+
+	/* World-writable without the sticky bit, then group-writable. */
+	ck_assert_int_eq(chmod(dir, 0777), 0);
+	dir_refused(name, -EACCES, "sticky");
+	ck_assert_int_eq(ringcast_ring_list_dir(dir, dir_count_cb, &n),
+			 -EACCES);
+	ck_assert_int_eq(chmod(dir, 0770), 0);
+	dir_refused(name, -EACCES, "sticky");
+	ck_assert(!dir_has(dir, "ringcast.", base));
+	ck_assert(!dir_has(dir, "ringcast-lock.", base));
+	/* With the sticky bit, others cannot replace what is ours. */
+	ck_assert_int_eq(chmod(dir, 01777), 0);
+	ck_assert_int_eq(ringcast_ring_create(name, NULL, 0), 0);
+	t_stat(name, &info);
+	ck_assert_int_eq(ringcast_ring_remove(name), 0);
+	ck_assert_int_eq(chmod(dir, 0700), 0);
+
+	/* A link in place of the directory. */
+	snprintf(lnk, sizeof(lnk), "%s/l", top);
+	ck_assert_int_eq(symlink(dir, lnk), 0);
+	snprintf(other, sizeof(other), "%s/%s", lnk, base);
+	dir_refused(other, -EACCES, "symbolic link");
+	ck_assert(!dir_has(dir, "ringcast.", base));
+	/* A file, and nothing, in place of the directory. */
+	snprintf(other, sizeof(other), "%s/f", top);
+	fd = open(other, O_CREAT | O_WRONLY, 0600);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	snprintf(other, sizeof(other), "%s/f/%s", top, base);
+	dir_refused(other, -EACCES, "not a directory");
+	snprintf(other, sizeof(other), "%s/none/%s", top, base);
+	dir_refused(other, -ENOENT, "no directory");
+
+	/* A link in place of a ring's object, to a real ring: not followed. */
+	ck_assert_int_eq(ringcast_ring_create(name, NULL, 0), 0);
+	snprintf(other, sizeof(other), "%s/ringcast.%s", dir, base);
+	snprintf(lnk, sizeof(lnk), "%s/ringcast.lnk", top);
+	ck_assert_int_eq(symlink(other, lnk), 0);
+	snprintf(other, sizeof(other), "%s/lnk", top);
+	ck_assert_int_eq(ringcast_ring_get_stats(other, &info), -EPROTO);
+	ck_assert_ptr_nonnull(strstr(ringcast_errdetail(), "symbolic link"));
+	ck_assert_int_eq(ringcast_sub_attach(other, NULL, &sub, NULL), -EPROTO);
+	ck_assert_int_eq(ringcast_ring_create(other, NULL, 0), -EPROTO);
+	ck_assert_int_eq(ringcast_ring_close(other), -EPROTO);
+	t_stat(name, &info);
+	ck_assert_uint_eq(info.state, RINGCAST_STATE_CREATED);
+	/* A link in place of a lock object: refused, not followed. */
+	snprintf(other, sizeof(other), "%s/ringcast.%s", dir, base);
+	snprintf(lnk, sizeof(lnk), "%s/ringcast.lk", top);
+	ck_assert_int_eq(link(other, lnk), 0);
+	snprintf(lnk, sizeof(lnk), "%s/ringcast-lock.lk", top);
+	snprintf(other, sizeof(other), "%s/ringcast-lock.%s", dir, base);
+	ck_assert_int_eq(symlink(other, lnk), 0);
+	snprintf(other, sizeof(other), "%s/lk", top);
+	ck_assert_int_eq(ringcast_pub_attach(other, 0,
+					     &(struct ringcast_pub *){ NULL }),
+			 -EACCES);
+	ck_assert_ptr_nonnull(strstr(ringcast_errdetail(), "symbolic link"));
+	ck_assert_int_eq(ringcast_ring_remove(name), 0);
+	dir_remove(top);
+	t_assert_clean();
+}
+END_TEST
+
 static Suite *ring_suite(void)
 {
 	Suite *s = suite_create("ring");
@@ -1459,6 +1781,15 @@ static Suite *ring_suite(void)
 	tcase_add_test(tc, test_mon_removed);
 	tcase_add_test(tc, test_mon_corrupted);
 	tcase_add_test(tc, test_mon_fork);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("dir");
+	t_add_cleanup(tc);
+	tcase_set_timeout(tc, T_CASE_TIMEOUT);
+	tcase_add_test(tc, test_dir_ring);
+	tcase_add_test(tc, test_dir_dev_shm);
+	tcase_add_test(tc, test_dir_liveness);
+	tcase_add_test(tc, test_dir_unsafe);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("corruption");
