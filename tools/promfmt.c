@@ -6,12 +6,14 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
 
 #include "promfmt.h"
+#include "ringpath.h"
 
 /* ---------------------------------------------------------------- output */
 
@@ -442,7 +444,7 @@ static const struct bridge_key {
 
 void prom_read_bridges(const char *name, struct prom_ring *r)
 {
-	char path[RINGCAST_NAME_MAX + 64], line[512];
+	char path[PATH_MAX + 64], prefix[32], line[512];
 	unsigned int d, k;
 	FILE *f;
 
@@ -451,8 +453,10 @@ void prom_read_bridges(const char *name, struct prom_ring *r)
 		long pid = 0;
 
 		memset(b, 0, sizeof(*b));
-		snprintf(path, sizeof(path), "/dev/shm/ringcast-bridge.%s.%s",
-			 bridge_dirs[d], name);
+		snprintf(prefix, sizeof(prefix), "ringcast-bridge.%s.",
+			 bridge_dirs[d]);
+		if (ring_file_path(path, sizeof(path), name, prefix))
+			continue;
 		f = fopen(path, "re");
 		if (!f)
 			continue;

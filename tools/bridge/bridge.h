@@ -21,9 +21,11 @@
  *                     before reading them, so of unknown types: laps of
  *                     its subscription once it let the publisher go
  *
- * Status.  Each bridge keeps /dev/shm/ringcast-bridge.DIR.NAME (DIR out or
- * in) up to date, "key value" lines, replaced atomically (rename), removed
- * when it exits; `ringcast-bridge stat NAME` prints them.
+ * Status.  Each bridge keeps ringcast-bridge.DIR.NAME (DIR out or in)
+ * beside its ring (in /dev/shm, or the ring's directory) up to date, "key
+ * value" lines, replaced atomically (rename), removed when it exits;
+ * `ringcast-bridge stat NAME` prints them.  A ring DIR/NAME (--dir,
+ * $RINGCAST_DIR) is NAME on NATS: its subjects carry NAME alone.
  *
  * Readiness.  Under systemd (Type=notify, built with libsystemd) the
  * bridge says READY=1 once it is connected to NATS and, in, subscribed:
@@ -45,7 +47,6 @@
 #include "ringcast.h"
 
 #define BRIDGE_PROG "ringcast-bridge"
-#define BRIDGE_STATUS_DIR "/dev/shm"
 #define BRIDGE_STATUS_PREFIX "ringcast-bridge."
 #define BRIDGE_DEFAULT_PREFIX "ringcast"
 #define BRIDGE_DEFAULT_URL "nats://127.0.0.1:4222"
@@ -77,7 +78,8 @@
 struct bridge {
 	/* Options. */
 	const char *dir; /* "out" or "in" */
-	const char *name; /* the local ring */
+	const char *name; /* the local ring: NAME, or DIR/NAME */
+	char name_buf[PATH_MAX]; /* NAME in --dir or $RINGCAST_DIR */
 	const char *url;
 	const char *subject; /* out: the prefix; in: the pattern */
 	char host[256];

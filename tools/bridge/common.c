@@ -17,6 +17,7 @@
 #endif
 
 #include "bridge.h"
+#include "ringpath.h"
 
 volatile sig_atomic_t bridge_stop;
 static void (*stop_hook)(void);
@@ -362,10 +363,10 @@ void bridge_notify_stopping(struct bridge *b)
 int bridge_status_path(char *buf, size_t size, const char *dir,
 		       const char *name)
 {
-	int n = snprintf(buf, size, "%s/%s%s.%s", BRIDGE_STATUS_DIR,
-			 BRIDGE_STATUS_PREFIX, dir, name);
+	char prefix[64];
 
-	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+	snprintf(prefix, sizeof(prefix), "%s%s.", BRIDGE_STATUS_PREFIX, dir);
+	return ring_file_path(buf, size, name, prefix) ? -ENAMETOOLONG : 0;
 }
 
 void bridge_status_write(struct bridge *b, const char *text, size_t len)

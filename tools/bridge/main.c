@@ -21,6 +21,10 @@
 
 #include "bridge.h"
 #include "parse.h"
+#include "ringpath.h"
+
+/* The rings' directory: --dir, else $RINGCAST_DIR, else /dev/shm. */
+static const char *ring_dir;
 
 static const char usage_text[] =
 	"Usage: ringcast-bridge out NAME [--nats URL] [--subject PREFIX]\n"
@@ -30,8 +34,8 @@ static const char usage_text[] =
 	"                          [--slots N] [--slot-size BYTES]\n"
 	"                          [--data-size BYTES]\n"
 	"                          [--any-owner]\n"
-	"       ringcast-bridge stat NAME\n"
-	"Common options: [--host NAME] [--max-backoff SECONDS]\n"
+	"       ringcast-bridge stat [--dir DIR] NAME\n"
+	"Common options: [--host NAME] [--max-backoff SECONDS] [--dir DIR]\n"
 	"\n"
 	"out: subscribe to ring NAME (reliably) and publish every event to\n"
 	"NATS on PREFIX.NAME.TYPE (PREFIX 'ringcast' by default; a '.' in\n"
@@ -64,7 +68,12 @@ static const char usage_text[] =
 	"                  (default 2 s)\n"
 	"  --host NAME     the host name announced (default: hostname)\n"
 	"\n"
-	"Each bridge keeps its counters in /dev/shm/ringcast-bridge.DIR.NAME;\n"
+	"  --dir DIR       the ring is NAME in directory DIR (default\n"
+	"                  $RINGCAST_DIR, else /dev/shm); DIR/NAME says so\n"
+	"                  too.  On NATS the ring is NAME.\n"
+	"\n"
+	"Each bridge keeps its counters in ringcast-bridge.out.NAME or\n"
+	"ringcast-bridge.in.NAME beside its ring (in /dev/shm or DIR);\n"
 	"'stat NAME' prints them.  SIGINT, SIGTERM, SIGHUP stop it cleanly.\n"
 	"Exit status: 0 stopped or end of stream, 1 error, 2 usage.\n";
 
@@ -82,7 +91,10 @@ static int usage(const char *why)
  */
 static bool valid_name(const char *s)
 {
-	size_t n = strlen(s), i;
+	size_t n, i;
+
+	s = ring_base(s); /* DIR/NAME: the library checks DIR */
+	n = strlen(s);
 
 	if (!n || n > RINGCAST_NAME_MAX || s[0] == '.')
 		return false;
@@ -97,15 +109,19 @@ static bool valid_name(const char *s)
 	return true;
 }
 
-static int cmd_stat(const char *name)
+static int cmd_stat(const char *arg)
 {
 	static const char *const dirs[] = { "out", "in" };
-	char path[PATH_MAX], buf[4096];
+	char path[PATH_MAX], ring[PATH_MAX], buf[4096];
+	const char *name;
 	int found = 0;
 	size_t i;
 
-	if (!valid_name(name))
+	if (!valid_name(arg))
 		return usage("bad ring name");
+	name = ring_in_dir(ring_dir, arg, ring, sizeof(ring));
+	if (!name)
+		return usage("--dir too long");
 	for (i = 0; i < 2; i++) {
 		FILE *f;
 		size_t n;
@@ -141,6 +157,7 @@ enum {
 	OPT_HOST,
 	OPT_BACKOFF,
 	OPT_ANY_OWNER,
+	OPT_DIR,
 	OPT_HELP,
 };
 
@@ -156,6 +173,7 @@ static const struct option longopts[] = {
 	{ "host", required_argument, NULL, OPT_HOST },
 	{ "max-backoff", required_argument, NULL, OPT_BACKOFF },
 	{ "any-owner", no_argument, NULL, OPT_ANY_OWNER },
+	{ "dir", required_argument, NULL, OPT_DIR },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -242,6 +260,9 @@ static int parse(struct bridge *b, int argc, char **argv)
 				return usage("--any-owner is for in");
 			b->pub_flags |= RINGCAST_PUB_ANY_OWNER;
 			break;
+		case OPT_DIR:
+			ring_dir = *optarg ? optarg : NULL;
+			break;
 		case OPT_HELP:
 			fputs(usage_text, stdout);
 			exit(0);
@@ -251,15 +272,19 @@ static int parse(struct bridge *b, int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return usage("one ring NAME expected");
-	b->name = argv[optind];
-	if (!valid_name(b->name))
+	if (!valid_name(argv[optind]))
 		return usage("bad ring name");
+	b->name = ring_in_dir(ring_dir, argv[optind], b->name_buf,
+			      sizeof(b->name_buf));
+	if (!b->name)
+		return usage("--dir too long");
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	static struct bridge b;
+	const char *env;
 	pthread_condattr_t ca;
 	char enc[BRIDGE_SUBJECT_MAX / 2];
 	natsStatus s;
@@ -270,6 +295,14 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		fputs(usage_text, stdout);
 		return 0;
+	}
+	env = getenv("RINGCAST_DIR");
+	ring_dir = env && *env ? env : NULL;
+	if (!strcmp(argv[1], "stat") && argc == 5 &&
+	    !strcmp(argv[2], "--dir")) {
+		ring_dir = *argv[3] ? argv[3] : NULL;
+		argv[2] = argv[4];
+		argc = 3;
 	}
 	if (!strcmp(argv[1], "stat"))
 		return argc == 3 ? cmd_stat(argv[2]) : usage("stat NAME");
@@ -289,7 +322,8 @@ int main(int argc, char **argv)
 		if (!strcmp(b.dir, "out")) {
 			b.subject = BRIDGE_DEFAULT_PREFIX;
 		} else {
-			if (bridge_encode_name(b.name, enc, sizeof(enc)))
+			if (bridge_encode_name(ring_base(b.name), enc,
+					       sizeof(enc)))
 				return usage("ring name too long");
 			snprintf(b.subj_buf, sizeof(b.subj_buf), "%s.%s.*",
 				 BRIDGE_DEFAULT_PREFIX, enc);

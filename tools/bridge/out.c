@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "bridge.h"
+#include "ringpath.h"
 
 /* A report that may come in floods: the first at once, then once a second. */
 struct note {
@@ -436,7 +437,7 @@ int bridge_out(struct bridge *b)
 	uint64_t first = 0;
 	int n, r;
 
-	r = bridge_encode_name(b->name, enc, sizeof(enc));
+	r = bridge_encode_name(ring_base(b->name), enc, sizeof(enc));
 	if (r)
 		return r;
 	n = snprintf(o.subj, sizeof(o.subj), "%s.%s.", b->subject, enc);

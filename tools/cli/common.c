@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -116,8 +117,12 @@ int ring_error(const struct command *cmd, const char *name, int err)
 
 	/* Only these codes set the detail; others would show a stale one. */
 	if (err == -EPROTO || err == -EBADMSG || err == -EINVAL ||
-	    err == -ENOENT)
+	    err == -ENOENT || err == -EACCES)
 		snprintf(detail, sizeof(detail), "%s", ringcast_errdetail());
+	/* A refusal says why: an unsafe directory, another's lock object. */
+	if (detail[0] && err == -EACCES)
+		return fail(cmd, name, "%s: %s", ringcast_strerror(err),
+			    detail);
 	/* The detail says what is wrong in full ("corrupted: ..."). */
 	if (detail[0])
 		return fail(cmd, name, "%s", detail);
@@ -184,9 +189,38 @@ int opt_seconds(const struct command *cmd, const char *opt, const char *arg,
 }
 
 /*
+ * The ring directory: --dir (before the command or among its options),
+ * else $RINGCAST_DIR, else NULL for /dev/shm.
+ */
+const char *ring_dir;
+
+#define OPT_DIR 0x7264 /* --dir, which every command takes */
+#define MAX_LONGOPTS 64
+
+/* A command's long options and --dir: one table, made once. */
+static const struct option *with_dir(const struct option *longopts)
+{
+	static const struct option *made_for;
+	static struct option all[MAX_LONGOPTS + 2];
+	size_t n = 0;
+
+	if (made_for == longopts && all[0].name)
+		return all;
+	while (longopts && longopts[n].name && n < MAX_LONGOPTS) {
+		all[n] = longopts[n];
+		n++;
+	}
+	all[n++] = (struct option){ "dir", required_argument, NULL, OPT_DIR };
+	all[n] = (struct option){ 0 };
+	made_for = longopts;
+	return all;
+}
+
+/*
  * getopt_long() with our own messages; 'h' (--help, which every command
- * takes) prints the command's help.  Return: the option, 0 at the end,
- * OPT_HELP after the help or OPT_BAD after a usage error was printed.
+ * takes) prints the command's help; --dir sets ring_dir.  Return: the
+ * option, 0 at the end, OPT_HELP after the help or OPT_BAD after a usage
+ * error was printed.
  */
 int next_opt(const struct command *cmd, int argc, char **argv,
 	     const char *shortopts, const struct option *longopts)
@@ -194,7 +228,12 @@ int next_opt(const struct command *cmd, int argc, char **argv,
 	int c;
 
 	opterr = 0;
-	c = getopt_long(argc, argv, shortopts, longopts, NULL);
+	do {
+		c = getopt_long(argc, argv, shortopts, with_dir(longopts),
+				NULL);
+		if (c == OPT_DIR)
+			ring_dir = *optarg ? optarg : NULL;
+	} while (c == OPT_DIR);
 	switch (c) {
 	case -1:
 		return 0;
@@ -215,9 +254,15 @@ int next_opt(const struct command *cmd, int argc, char **argv,
 	return c;
 }
 
-/* The one positional NAME after the options.  Return: it, or NULL. */
+/*
+ * The one positional NAME after the options, in the ring directory (a
+ * name with a '/' has its own).  Return: the ring's name, or NULL.
+ */
 const char *one_name(const struct command *cmd, int argc, char **argv)
 {
+	static char path[PATH_MAX];
+	const char *name;
+
 	if (optind >= argc) {
 		usage_error(cmd, "missing ring name");
 		return NULL;
@@ -226,7 +271,18 @@ const char *one_name(const struct command *cmd, int argc, char **argv)
 		usage_error(cmd, "unexpected argument '%s'", argv[optind + 1]);
 		return NULL;
 	}
-	return argv[optind];
+	name = ring_in_dir(ring_dir, argv[optind], path, sizeof(path));
+	if (!name)
+		usage_error(cmd, "--dir: '%s' is too long", ring_dir);
+	return name;
+}
+
+/* @name in the ring directory, in @buf of PATH_MAX bytes (or @name). */
+const char *ring_at(const char *name, char *buf)
+{
+	const char *r = ring_in_dir(ring_dir, name, buf, PATH_MAX);
+
+	return r ? r : name;
 }
 
 int no_args(const struct command *cmd, int argc, char **argv)
@@ -585,6 +641,7 @@ int get_subscribers(const char *name, uint32_t hint,
 {
 	struct ringcast_ring_subscriber *subs = NULL;
 	unsigned int cap = hint ? hint : 1;
+	char path[PATH_MAX];
 	int tries, n = 0;
 
 	*subsp = NULL;
@@ -598,7 +655,8 @@ int get_subscribers(const char *name, uint32_t hint,
 			return -ENOMEM;
 		}
 		subs = p;
-		n = ringcast_ring_get_subscribers(name, subs, cap);
+		n = ringcast_ring_get_subscribers(ring_at(name, path), subs,
+						  cap);
 		if (n < 0) {
 			free(subs);
 			return n;
@@ -621,11 +679,12 @@ int get_subscribers(const char *name, uint32_t hint,
 int get_ring(const char *name, struct ringcast_ring_stats *info,
 	     struct ringcast_ring_subscriber **subsp, int *nsubsp)
 {
+	char path[PATH_MAX];
 	int err;
 
 	*subsp = NULL;
 	*nsubsp = 0;
-	err = ringcast_ring_get_stats(name, info);
+	err = ringcast_ring_get_stats(ring_at(name, path), info);
 	if (err < 0)
 		return err;
 	err = get_subscribers(name, info->max_subscribers, subsp);
@@ -671,10 +730,25 @@ void free_names(struct name_list *l)
 	l->n = l->cap = 0;
 }
 
-/* Every ring's name, sorted.  Return: 0 or a negative errno. */
+/* list_rings() failed with @err: say where, and why.  EXIT_FAILURE. */
+int list_error(const struct command *cmd, int err)
+{
+	const char *d = err == -EACCES || err == -ENOENT || err == -EINVAL ?
+				ringcast_errdetail() :
+				"";
+
+	return fail(cmd, NULL, "listing rings in %s: %s%s%s",
+		    ring_dir ? ring_dir : RING_SHM_DIR, ringcast_strerror(err),
+		    *d ? ": " : "", d);
+}
+
+/*
+ * Every ring's name in the ring directory (its NAME alone), sorted.
+ * Return: 0 or a negative errno.
+ */
 int list_rings(struct name_list *l)
 {
-	int err = ringcast_ring_list(collect_name, l);
+	int err = ringcast_ring_list_dir(ring_dir, collect_name, l);
 
 	if (err < 0) {
 		free_names(l);

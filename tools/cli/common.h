@@ -18,6 +18,7 @@
 
 #include "ringcast.h"
 #include "parse.h"
+#include "ringpath.h"
 
 #define EXIT_USAGE 2
 /*
@@ -76,7 +77,10 @@ int opt_geometry(const struct command *cmd, int c, const char *arg,
 		 struct ringcast_ring_opts *geo, unsigned int *cflags);
 /* The largest event of a ring: max_event, or the capacity of an old one. */
 uint64_t largest_event(const struct ringcast_ring_stats *info);
+/* The ring directory (--dir, $RINGCAST_DIR), or NULL for /dev/shm. */
+extern const char *ring_dir;
 const char *one_name(const struct command *cmd, int argc, char **argv);
+const char *ring_at(const char *name, char *buf);
 int no_args(const struct command *cmd, int argc, char **argv);
 void print_help(const struct command *cmd, FILE *f);
 
@@ -122,6 +126,7 @@ int get_subscribers(const char *name, uint32_t hint,
 int get_ring(const char *name, struct ringcast_ring_stats *info,
 	     struct ringcast_ring_subscriber **subsp, int *nsubsp);
 int list_rings(struct name_list *l);
+int list_error(const struct command *cmd, int err);
 void free_names(struct name_list *l);
 
 /* The subcommands. */

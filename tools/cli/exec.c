@@ -93,6 +93,9 @@ static int exec_helper(const struct command *cmd, int argc, char **argv,
 	for (i = first; i < argc; i++)
 		args[n++] = argv[i];
 	args[n] = NULL;
+	/* ringcast --dir DIR bridge|exporter: the helper reads it there. */
+	if (ring_dir)
+		setenv("RINGCAST_DIR", ring_dir, 1);
 	/* An ignored SIGPIPE would be inherited across exec. */
 	signal(SIGPIPE, SIG_DFL);
 	fflush(NULL);

@@ -67,11 +67,15 @@ static void print_usage(FILE *f)
 {
 	size_t i;
 
-	fputs("Usage: ringcast COMMAND [ARGS...]\n"
+	fputs("Usage: ringcast [--dir DIR] COMMAND [ARGS...]\n"
 	      "       ringcast COMMAND --help\n"
 	      "       ringcast --version\n"
 	      "\n"
 	      "One publisher, many subscribers, one ring in shared memory.\n"
+	      "\n"
+	      "Rings are in /dev/shm, or in DIR: --dir DIR (before the\n"
+	      "command or among its options) or $RINGCAST_DIR; a ring\n"
+	      "named DIR/NAME is in DIR whatever these say.\n"
 	      "\n"
 	      "Commands:\n",
 	      f);
@@ -109,6 +113,29 @@ static int cmd_help(const struct command *cmd, int argc, char **argv)
 int main(int argc, char **argv)
 {
 	const struct command *cmd;
+	const char *env = getenv("RINGCAST_DIR");
+
+	if (env && *env)
+		ring_dir = env;
+	/* ringcast --dir DIR COMMAND ..., ringcast --dir=DIR COMMAND ... */
+	while (argc >= 2 && !strncmp(argv[1], "--dir", 5) &&
+	       (argv[1][5] == '=' || !argv[1][5])) {
+		if (argv[1][5] == '=') {
+			ring_dir = argv[1] + 6;
+		} else if (argc >= 3) {
+			ring_dir = argv[2];
+			argv++;
+			argc--;
+		} else {
+			fputs("ringcast: option '--dir' needs a value\n",
+			      stderr);
+			return EXIT_USAGE;
+		}
+		argv++;
+		argc--;
+	}
+	if (ring_dir && !*ring_dir)
+		ring_dir = NULL;
 
 	if (argc < 2) {
 		print_usage(stderr);

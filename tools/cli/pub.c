@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -168,12 +169,12 @@ static int pub_prepare(const struct command *cmd, const struct pub_args *a)
  */
 static int foreign_error(const struct command *cmd, const char *name, int err)
 {
-	char path[RINGCAST_NAME_MAX + 32];
+	char path[PATH_MAX + 32];
 	struct passwd *pw;
 	struct stat st;
 
-	snprintf(path, sizeof(path), "/dev/shm/ringcast.%s", name);
-	if (stat(path, &st) < 0 || st.st_uid == geteuid())
+	if (ring_file_path(path, sizeof(path), name, "ringcast.") ||
+	    stat(path, &st) < 0 || st.st_uid == geteuid())
 		return ring_error(cmd, name, err);
 	pw = getpwuid(st.st_uid);
 	return fail(cmd, name,

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -216,7 +217,7 @@ const char gc_help[] =
 static int closed_age(const char *name, const struct ringcast_ring_stats *info,
 		      int64_t *age_ns)
 {
-	char path[RINGCAST_NAME_MAX + 32];
+	char path[PATH_MAX + 32];
 	struct ringcast_sub_opts opts = { .wait = RINGCAST_WAIT_SLEEP };
 	struct ringcast_event ev;
 	struct ringcast_sub *sub;
@@ -226,7 +227,8 @@ static int closed_age(const char *name, const struct ringcast_ring_stats *info,
 	int64_t age;
 	int err;
 
-	snprintf(path, sizeof(path), "/dev/shm/ringcast.%s", name);
+	if (ring_file_path(path, sizeof(path), name, "ringcast."))
+		return -ENAMETOOLONG;
 	if (stat(path, &st) < 0)
 		return -errno;
 	clock_gettime(CLOCK_REALTIME, &now);
@@ -336,6 +338,7 @@ int cmd_gc(const struct command *cmd, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct name_list list = { 0 };
+	char path[PATH_MAX];
 	int64_t closed_for = -1;
 	uint64_t bytes = 0, rings = 0;
 	char **names = argv + optind;
@@ -359,17 +362,16 @@ int cmd_gc(const struct command *cmd, int argc, char **argv)
 	if (!named) {
 		err = list_rings(&list);
 		if (err < 0)
-			return fail(cmd, NULL, "listing rings: %s",
-				    ringcast_strerror(err));
+			return list_error(cmd, err);
 		names = list.names;
 		nnames = list.n;
 	}
 
 	for (i = 0; i < nnames; i++) {
 		struct ringcast_ring_stats info;
-		const char *why = "";
+		const char *why = "", *ring = ring_at(names[i], path);
 
-		err = gc_check(names[i], closed_for, &info, &why);
+		err = gc_check(ring, closed_for, &info, &why);
 		if (err == 0)
 			continue;
 		if (err < 0 && named) {
@@ -386,7 +388,7 @@ int cmd_gc(const struct command *cmd, int argc, char **argv)
 			continue;
 		}
 		if (!dry) {
-			err = ringcast_ring_remove(names[i]);
+			err = ringcast_ring_remove(ring);
 			if (err == -ENOENT)
 				continue; /* removed meanwhile */
 			if (err < 0) {

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -52,7 +53,8 @@ static uint64_t retained(const struct ringcast_ring_stats *info)
 
 /*
  * The NATS bridges of this ring: ringcast-bridge out|in keeps its
- * counters in /dev/shm/ringcast-bridge.DIR.NAME, lines 'KEY VALUE',
+ * counters in ringcast-bridge.DIR.NAME beside the ring (in /dev/shm, or
+ * the ring's directory), lines 'KEY VALUE',
  * replaced atomically and removed when it exits; one killed leaves its
  * file behind, so whether its pid still runs a bridge is shown too.  The
  * file is read as untrusted input: bounded, keys checked, values escaped.
@@ -117,12 +119,13 @@ static int32_t bridge_alive(int32_t pid)
 static bool bridge_read(const char *name, const char *dir,
 			struct bridge_file *bf)
 {
-	char path[RINGCAST_NAME_MAX + 64], line[512];
+	char path[PATH_MAX + 64], ring[PATH_MAX], prefix[32], line[512];
 	unsigned int lines = 0;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/dev/shm/ringcast-bridge.%s.%s", dir,
-		 name);
+	snprintf(prefix, sizeof(prefix), "ringcast-bridge.%s.", dir);
+	if (ring_file_path(path, sizeof(path), ring_at(name, ring), prefix))
+		return false;
 	f = fopen(path, "re");
 	if (!f)
 		return false;
@@ -489,8 +492,7 @@ int cmd_ls(const struct command *cmd, int argc, char **argv)
 
 	err = list_rings(&list);
 	if (err < 0)
-		return fail(cmd, NULL, "listing rings: %s",
-			    ringcast_strerror(err));
+		return list_error(cmd, err);
 
 	if (json)
 		putchar('[');

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -1022,11 +1023,12 @@ static int top_opt_sort(const struct command *cmd, const char *arg,
 static int top_check_names(const struct command *cmd, char **names, size_t n)
 {
 	struct ringcast_ring_stats info;
+	char path[PATH_MAX];
 	size_t i;
 	int err;
 
 	for (i = 0; i < n; i++) {
-		err = ringcast_ring_get_stats(names[i], &info);
+		err = ringcast_ring_get_stats(ring_at(names[i], path), &info);
 		if (err == -ENOENT || err == -EINVAL)
 			return ring_error(cmd, names[i], err);
 	}

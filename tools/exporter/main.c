@@ -18,6 +18,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -34,15 +35,17 @@
 
 #include "promfmt.h"
 #include "ringcast.h"
+#include "ringpath.h"
 
 #define PROG "ringcast-exporter"
 #define DEFAULT_LISTEN "127.0.0.1:9464"
 
 static const char usage[] =
-	"Usage: " PROG " [--listen ADDR:PORT] [NAME...]\n"
+	"Usage: " PROG " [--listen ADDR:PORT] [--dir DIR] [NAME...]\n"
 	"\n"
 	"Serve the metrics of the rings NAME... (default: every ring in\n"
-	"/dev/shm, looked for again at each scrape) on\n"
+	"/dev/shm, or in DIR: --dir or $RINGCAST_DIR; looked for again at\n"
+	"each scrape) on\n"
 	"http://ADDR:PORT/metrics in Prometheus's text format, or as\n"
 	"OpenMetrics when the scraper asks for it (Accept header).\n"
 	"ADDR is an IPv4 address or an IPv6 one in brackets, [::1]:9464;\n"
@@ -62,6 +65,7 @@ struct watched {
 };
 
 struct exporter {
+	const char *dir; /* the rings' directory; NULL: /dev/shm */
 	char **names; /* the rings asked for; NULL: every ring */
 	int nnames;
 	struct watched *w;
@@ -153,15 +157,22 @@ static void drop_watched(struct watched *w)
  * A snapshot of one ring into r: its monitor opened if it has none, and
  * opened again once if the ring was removed (and maybe made again).
  */
-static void snapshot(struct watched *w, struct prom_ring *r)
+static void snapshot(const struct exporter *ex, struct watched *w,
+		     struct prom_ring *r)
 {
+	char buf[PATH_MAX];
+	const char *ring = ring_in_dir(ex->dir, w->name, buf, sizeof(buf));
 	int tries, err = 0, n;
 
 	memset(r, 0, sizeof(*r));
 	r->name = w->name;
 	for (tries = 0; tries < 2; tries++) {
+		if (!ring) {
+			err = -EINVAL;
+			break;
+		}
 		if (!w->mon) {
-			err = ringcast_mon_open(w->name, &w->mon);
+			err = ringcast_mon_open(ring, &w->mon);
 			if (err < 0)
 				break;
 		}
@@ -196,7 +207,8 @@ static void snapshot(struct watched *w, struct prom_ring *r)
 		ringcast_mon_close(w->mon);
 		w->mon = NULL;
 	}
-	prom_read_bridges(w->name, r);
+	if (ring)
+		prom_read_bridges(ring, r);
 }
 
 /* The metrics of every ring, as one malloc'd buffer: 0 or -ENOMEM. */
@@ -213,7 +225,7 @@ static int scrape(struct exporter *ex, enum prom_format fmt, char **bufp,
 		for (i = 0; i < (size_t)ex->nnames && !r; i++)
 			r = add_name(ex->names[i], &list);
 	} else {
-		r = ringcast_ring_list(add_name, &list);
+		r = ringcast_ring_list_dir(ex->dir, add_name, &list);
 		if (r == -ENOENT)
 			r = 0;
 	}
@@ -249,7 +261,7 @@ static int scrape(struct exporter *ex, enum prom_format fmt, char **bufp,
 		goto out;
 	}
 	for (i = 0; i < list.n; i++)
-		snapshot(find_watched(ex, list.v[i]), &rings[i]);
+		snapshot(ex, find_watched(ex, list.v[i]), &rings[i]);
 	f = open_memstream(bufp, lenp);
 	if (!f) {
 		r = -ENOMEM;
@@ -448,6 +460,7 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "listen", required_argument, NULL, 'l' },
+		{ "dir", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -460,10 +473,14 @@ int main(int argc, char **argv)
 	int c, fd, sig, i;
 	size_t k;
 
+	ex.dir = getenv("RINGCAST_DIR");
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			listen_arg = optarg;
+			break;
+		case 'd':
+			ex.dir = optarg;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -483,6 +500,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (ex.dir && !*ex.dir)
+		ex.dir = NULL;
 	if (optind < argc) {
 		ex.names = argv + optind;
 		ex.nnames = argc - optind;
