@@ -4,9 +4,11 @@
  * a directory (DIR/NAME), and what attachers make of corrupted, truncated,
  * foreign and half-created objects.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <signal.h>
@@ -1414,13 +1416,20 @@ END_TEST
  * Ring directories: DIR/NAME
  */
 
-/* A private directory for rings, 0700, under $TMPDIR or /tmp (a disk). */
-static void dir_make(char *dir, size_t size)
+static const char *dir_base(void)
 {
 	const char *base = getenv("TMPDIR");
 
-	snprintf(dir, size, "%s/ringcast-t-%d-XXXXXX",
-		 base && *base ? base : "/tmp", (int)getpid());
+	return base && *base ? base : "/tmp";
+}
+
+/*
+ * A private directory for rings, 0700, under $TMPDIR or /tmp (a disk):
+ * ringcast-t-<runner>-..., which dir_cleanup() finds.
+ */
+static void dir_make(char *dir, size_t size)
+{
+	snprintf(dir, size, "%s/ringcast-%s-XXXXXX", dir_base(), t_name("dir"));
 	ck_assert_msg(mkdtemp(dir), "mkdtemp %s: %s", dir, strerror(errno));
 }
 
@@ -1436,6 +1445,25 @@ static int dir_rm_one(const char *path, const struct stat *st, int flag,
 static void dir_remove(const char *dir)
 {
 	ck_assert_int_eq(nftw(dir, dir_rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
+}
+
+/* The unchecked teardown: what a failed test left, in the runner. */
+static void dir_cleanup(void)
+{
+	char prefix[64], path[PATH_MAX];
+	struct dirent *de;
+	DIR *d = opendir(dir_base());
+
+	if (!d)
+		return;
+	snprintf(prefix, sizeof(prefix), "ringcast-t-%d-", (int)getpid());
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, prefix, strlen(prefix)))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir_base(), de->d_name);
+		nftw(path, dir_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	}
+	closedir(d);
 }
 
 static bool dir_has(const char *dir, const char *prefix, const char *name)
@@ -1785,6 +1813,7 @@ static Suite *ring_suite(void)
 
 	tc = tcase_create("dir");
 	t_add_cleanup(tc);
+	tcase_add_unchecked_fixture(tc, NULL, dir_cleanup);
 	tcase_set_timeout(tc, T_CASE_TIMEOUT);
 	tcase_add_test(tc, test_dir_ring);
 	tcase_add_test(tc, test_dir_dev_shm);
