@@ -44,6 +44,8 @@
 #define FZ_CLI_BUDGET 64
 
 int ringcast_main(int argc, char **argv);
+/* The tool's ring directory (tools/cli/common.c). */
+extern const char *ring_dir;
 
 /* The renamed calls, as the tool sees them. */
 void *fz_cli_malloc(size_t n);
@@ -314,6 +316,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fz_cli_calls = 0;
 	fz_cli_outbuf = NULL;
 	optind = 0; /* glibc: start getopt afresh */
+	ring_dir = NULL; /* an input's --dir is for that input only */
 	opterr = 1;
 	fz_cli_in_run = true;
 	if (!setjmp(fz_cli_jmp))
