@@ -46,7 +46,7 @@ func TestFeed(t *testing.T) {
 	}
 	s1.Unsubscribe()
 	// A subscription that cannot start says why on Err.
-	bad := (&Feed{Name: "no/slash"}).Subscribe(make(chan Event))
+	bad := (&Feed{Name: "no/"}).Subscribe(make(chan Event))
 	if err := <-bad.Err(); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("bad name: %v", err)
 	}

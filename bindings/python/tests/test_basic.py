@@ -159,7 +159,7 @@ def test_bad_input(names):
         ringcast.Subscriber(n, types=[1, 1])
     assert ei.value.errno == errno.EINVAL
     with pytest.raises(ringcast.RingcastError) as ei:
-        ringcast.create("bad/name")
+        ringcast.create("bad/")
     assert ei.value.errno == errno.EINVAL
     s = ringcast.Subscriber(n)
     with pytest.raises(TypeError):
