@@ -1,7 +1,10 @@
 # SPDX-License-Identifier: MIT
 """Where a batch's time goes, per event of 64 bytes, in one process:
-publish_batch() in all and its library call alone
-(ringcast_pub_publish_batch, on descriptors packed once), the library's
+publish_batch() in all (the same lengths as the batch before: the
+lengths and pointers of its descriptors stay; and "new lengths", each
+batch's lengths other than its predecessor's, 56 and 64 bytes in turn),
+its library call alone (ringcast_pub_publish_batch, on descriptors
+packed once), the library's
 batch read alone (ringcast_sub_next_batch), the decoding of what it read
 into bytes and Event tuples, and read_batch() in all.  Medians of the
 rounds.  Usage: RINGCAST_LIB=... decode.py"""
@@ -25,6 +28,7 @@ def main():
         s = ringcast.Subscriber(name)
         p = ringcast.Publisher(name)
         chunk = [bytes([i]) * 64 for i in range(64)]
+        other = [bytes([i]) * 56 for i in range(64)]
         # The same batch as descriptors, packed once, for the C call.
         blob = ffi.from_buffer(b"".join(chunk))
         msgs = ffi.new("struct ringcast_msg[]", len(chunk))
@@ -32,7 +36,8 @@ def main():
             msgs[i].type = 1
             msgs[i].len = len(c)
             msgs[i].data = blob + 64 * i
-        t = {k: [] for k in ("publish_batch", "ringcast_pub_publish_batch",
+        t = {k: [] for k in ("publish_batch", "publish_batch new lengths",
+                             "ringcast_pub_publish_batch",
                              "ringcast_sub_next_batch", "decode",
                              "read_batch")}
         pc = time.perf_counter
@@ -51,7 +56,14 @@ def main():
             t4 = pc()
             j = len(s.read_batch(256, 0))
             t5 = pc()
+            t6 = pc()
+            for _ in range(2):
+                p.publish_batch(other, 1)
+                p.publish_batch(chunk, 1)
+            t7 = pc()
+            assert len(s.read_batch(256, 0)) == 256
             assert k == j == 256
+            t["publish_batch new lengths"].append((t7 - t6) / 256)
             t["publish_batch"].append((t1 - t0) / k)
             t["ringcast_sub_next_batch"].append((t2 - t1) / k)
             t["decode"].append((t3 - t2) / k)

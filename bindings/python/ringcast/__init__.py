@@ -384,6 +384,10 @@ class _PayloadFormats(dict):
 
 _pfmt = _PayloadFormats().__getitem__
 
+# A batch of up to this many bytes is copied into the publisher's own
+# buffer (see Publisher._pay_alloc); a larger one is not copied.
+_COPY_MAX = 64 << 10
+
 
 class Borrowed:
     """An event looked at in place (Subscriber.borrow()).
@@ -555,11 +559,29 @@ class Publisher(_Handle):
     def _msgs_alloc(self, n):
         """The descriptors of a batch (kept, grown when a batch is
         larger), and views of their columns: type and len as "I" (every
-        fourth from 0 and 1), data as "Q" (every second from 1)."""
+        fourth from 0 and 1), data as "Q" (every second from 1).  What
+        the columns hold is remembered: the lengths of the last batch
+        copied into the payload buffer (its data column points there),
+        the type of the last batch with one type and how many of those
+        descriptors have it."""
         self._msgs = ffi.new("struct ringcast_msg[]", n)
         mv = memoryview(ffi.buffer(self._msgs))
         self._msgs_u32 = mv.cast("I")
         self._msgs_u64 = mv.cast("Q")
+        self._msgs_lens = None
+        self._msgs_type = None
+        self._msgs_typed = 0
+        if not hasattr(self, "_pay"):
+            self._pay_alloc(_COPY_MAX)
+
+    def _pay_alloc(self, size):
+        """The payload buffer: a batch of up to _COPY_MAX bytes is copied
+        there, at addresses that stay, so that a batch of the lengths of
+        the one before needs no new len and data columns."""
+        self._pay = ffi.new("char[]", size)
+        self._pay_view = ffi.buffer(self._pay)
+        self._pay_addr = int(ffi.cast("uintptr_t", self._pay))
+        self._msgs_lens = None
 
     @property
     def timeout(self):
@@ -643,26 +665,24 @@ class Publisher(_Handle):
             payloads = [_payload(p) for p in payloads]
             blob = b"".join(payloads)
         if _bytes_only(payloads):
-            lens = _array.array("I", map(len, payloads))
+            lens = list(map(len, payloads))
         else:
             # len() of other buffers counts items, not bytes.
-            lens = _array.array("I", [memoryview(p).nbytes
-                                      for p in payloads])
+            lens = [memoryview(p).nbytes for p in payloads]
+        total = len(blob)
+        if sum(lens) != total:
+            # A bytearray resized by another thread since the join: no
+            # descriptor may point past the payloads.
+            raise ValueError("a payload changed size while published")
         if isinstance(type, int):
-            types = _array.array("I", (type,)) * n
+            types = None
+            if type != self._msgs_type:
+                _array.array("I", (type,))     # OverflowError, TypeError
         else:
             types = _array.array("I", type)
             if len(types) != n:
                 raise ValueError("%d types for %d payloads"
                                  % (len(types), n))
-        # blob stays alive (and unmoved) until the call returned.
-        keep = ffi.from_buffer(blob)
-        addr = int(ffi.cast("uintptr_t", keep))
-        ptrs = _array.array("Q", itertools.accumulate(lens, initial=addr))
-        if ptrs.pop() - addr != len(blob):
-            # A bytearray resized by another thread since the join: no
-            # descriptor may point past blob.
-            raise ValueError("a payload changed size while published")
         lock = self._lock
         if not lock.acquire(False):
             raise _in_use(self._what)
@@ -670,9 +690,33 @@ class Publisher(_Handle):
             if len(self._msgs) < n:
                 self._msgs_alloc(max_(n, 2 * len(self._msgs)))
             u32 = self._msgs_u32
-            u32[0:4 * n:4] = types
-            u32[1:4 * n:4] = lens
-            self._msgs_u64[1:2 * n:2] = ptrs
+            if total <= _COPY_MAX:
+                # Copied where the last batch was: the len and data
+                # columns are right when the lengths are the same.
+                keep = None
+                self._pay_view[:total] = blob
+                if lens != self._msgs_lens:
+                    u32[1:4 * n:4] = _array.array("I", lens)
+                    self._msgs_u64[1:2 * n:2] = _array.array(
+                        "Q", itertools.accumulate(
+                            lens[:-1], initial=self._pay_addr))
+                    self._msgs_lens = lens
+            else:
+                # Large: pointed at where it is; blob stays alive (and
+                # unmoved) until the call returned.
+                keep = ffi.from_buffer(blob)
+                u32[1:4 * n:4] = _array.array("I", lens)
+                self._msgs_u64[1:2 * n:2] = _array.array(
+                    "Q", itertools.accumulate(
+                        lens[:-1], initial=int(ffi.cast("uintptr_t", keep))))
+                self._msgs_lens = None
+            if types is not None:
+                u32[0:4 * n:4] = types
+                self._msgs_type = None
+            elif type != self._msgs_type or n > self._msgs_typed:
+                u32[0:4 * n:4] = _array.array("I", (type,)) * n
+                self._msgs_type = type
+                self._msgs_typed = n
             rc = self._publish_msgs(h, n)
         finally:
             lock.release()

@@ -235,3 +235,35 @@ def test_payload_buffer_is_whole_8_byte_units(ring, unpacks):
     assert [e.data for e in got] == payloads
     assert sum(unpacks) == len(payloads)
     sub.close()
+
+
+def test_descriptors_kept_between_batches(ring):
+    # A batch of the previous one's lengths reuses its len and data
+    # columns, one of its type its type column: each change must show.
+    small = [b"%02d" % i for i in range(5)]                 # 2 bytes each
+    large = [bytes([i]) * (20 << 10) for i in range(5)]     # not copied
+    steps = [
+        ([b"a1", b"b1", b"c1"], 1),
+        ([b"a2", b"b2", b"c2"], 1),         # same lengths, same type
+        ([b"a3", b"b3", b"c3"], 2),         # same lengths, other type
+        ([b"a4", b"b4", b"c4"], [7, 8, 9]),
+        ([b"a5", b"b5", b"c5"], 2),         # after types of each
+        (small, 2),                         # more of the same type
+        (large, 2),
+        ([b"%02d" % (i + 50) for i in range(5)], 2),   # lengths of small
+        ([b"x", b"yy", b"zzz"], 3),
+        ([b"p", b"qq", b"rrr", b"s"], 3),   # longer: lengths differ
+        ([b"p"], 3),                        # shorter
+        ([b"p", b"qq", b"rrr", b"s"], 3),
+    ]
+    sub = ringcast.Subscriber(ring, start="oldest")
+    want = []
+    with ringcast.Publisher(ring) as p:
+        for payloads, ty in steps:
+            p.publish_batch(payloads, type=ty)
+            types = ty if isinstance(ty, list) else [ty] * len(payloads)
+            want += list(zip(payloads, types))
+    got = _read_all(sub)
+    assert [(e.data, e.type) for e in got] == want
+    assert [e.seq for e in got] == list(range(len(want)))
+    sub.close()
