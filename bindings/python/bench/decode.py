@@ -4,10 +4,10 @@ publish_batch() in all (the same lengths as the batch before: the
 lengths and pointers of its descriptors stay; and "new lengths", each
 batch's lengths other than its predecessor's, 56 and 64 bytes in turn),
 its library call alone (ringcast_pub_publish_batch, on descriptors
-packed once), the library's
-batch read alone (ringcast_sub_next_batch), the decoding of what it read
-into bytes and Event tuples, and read_batch() in all.  Medians of the
-rounds.  Usage: RINGCAST_LIB=... decode.py"""
+packed once), the library's batch read alone (ringcast_sub_next_batch),
+the decoding of what it read into bytes and Event tuples, read_batch()
+in all, and "for ev in sub" (the same reads, handed out one by one).
+Medians of the rounds.  Usage: RINGCAST_LIB=... decode.py"""
 import os
 import statistics
 import sys
@@ -39,7 +39,7 @@ def main():
         t = {k: [] for k in ("publish_batch", "publish_batch new lengths",
                              "ringcast_pub_publish_batch",
                              "ringcast_sub_next_batch", "decode",
-                             "read_batch")}
+                             "read_batch", "iterate")}
         pc = time.perf_counter
         for _ in range(ROUNDS):
             t0 = pc()
@@ -62,6 +62,16 @@ def main():
                 p.publish_batch(chunk, 1)
             t7 = pc()
             assert len(s.read_batch(256, 0)) == 256
+            for _ in range(4):
+                p.publish_batch(chunk, 1)
+            i = 0
+            t8 = pc()
+            for ev in s:
+                i += 1
+                if i == 256:
+                    break
+            t9 = pc()
+            t["iterate"].append((t9 - t8) / i)
             assert k == j == 256
             t["publish_batch new lengths"].append((t7 - t6) / 256)
             t["publish_batch"].append((t1 - t0) / k)
