@@ -17,9 +17,11 @@ read-only memoryview of the event in place, valid until its release.
 Every failure is a RingcastError carrying the errno, the library's text
 for it and ringcast_errdetail().  docs/python.md has the whole story.
 """
+import array as _array
 import asyncio
 import collections
 import errno as _errno
+import itertools
 import os
 import struct
 import threading
@@ -238,6 +240,15 @@ def _payload(data):
                         % type(data).__name__) from None
 
 
+_LEN_IS_NBYTES = frozenset((bytes, bytearray))
+
+
+def _bytes_only(payloads):
+    """True when len() of every payload is its size in bytes (bytes and
+    bytearray; a memoryview or an array counts items)."""
+    return _LEN_IS_NBYTES.issuperset(map(type, payloads))
+
+
 # ---------------------------------------------------------------------
 # Rings
 
@@ -340,12 +351,42 @@ class Event(_EventBase):
 
 
 _tnew = tuple.__new__
-# struct ringcast_event: seq ts type len epoch publisher lost data
-_EV = struct.Struct("=QQIIIIQQ")
-assert _EV.size == ffi.sizeof("struct ringcast_event")
-# struct ringcast_msg: type len data
-_MSG = struct.Struct("=IIQ")
-assert _MSG.size == ffi.sizeof("struct ringcast_msg")
+_repeat = itertools.repeat
+_calcsize = struct.calcsize
+_unpack_from = struct.unpack_from
+# struct ringcast_event: seq ts type len epoch publisher lost data; read
+# a column at a time: memoryview casts to "Q" (8 bytes) and "I" (4).
+assert ffi.sizeof("struct ringcast_event") == 48
+assert ffi.offsetof("struct ringcast_event", "ts") == 1 * 8
+assert ffi.offsetof("struct ringcast_event", "type") == 4 * 4
+assert ffi.offsetof("struct ringcast_event", "len") == 5 * 4
+assert ffi.offsetof("struct ringcast_event", "epoch") == 6 * 4
+assert ffi.offsetof("struct ringcast_event", "data") == 5 * 8
+# struct ringcast_msg: type len data, written a column at a time
+assert ffi.sizeof("struct ringcast_msg") == 16
+assert ffi.offsetof("struct ringcast_msg", "len") == 1 * 4
+assert ffi.offsetof("struct ringcast_msg", "data") == 1 * 8
+assert _array.array("I").itemsize == 4 and _array.array("Q").itemsize == 8
+
+
+class _PayloadFormats(dict):
+    """struct formats of one payload of n bytes in a batch read's
+    buffer: "<n>s" and the padding to the next 8-byte boundary.  Small
+    sizes are kept."""
+
+    def __missing__(self, n):
+        pad = -n & 7
+        f = "%ds%dx" % (n, pad) if pad else "%ds" % n
+        if n < 4096:
+            self[n] = f
+        return f
+
+
+_pfmt = _PayloadFormats().__getitem__
+
+# A batch of up to this many bytes is copied into the publisher's own
+# buffer (see Publisher._pay_alloc); a larger one is not copied.
+_COPY_MAX = 64 << 10
 
 
 class Borrowed:
@@ -512,9 +553,35 @@ class Publisher(_Handle):
         if rc < 0:
             raise _error(rc, "ringcast_pub_attach")
         self._init_handle(pp[0])
-        self._msgs = ffi.new("struct ringcast_msg[]", 64)
-        self._msgs_view = memoryview(ffi.buffer(self._msgs))
+        self._msgs_alloc(64)
         self.timeout = timeout
+
+    def _msgs_alloc(self, n):
+        """The descriptors of a batch (kept, grown when a batch is
+        larger), and views of their columns: type and len as "I" (every
+        fourth from 0 and 1), data as "Q" (every second from 1).  What
+        the columns hold is remembered: the lengths of the last batch
+        copied into the payload buffer (its data column points there),
+        the type of the last batch with one type and how many of those
+        descriptors have it."""
+        self._msgs = ffi.new("struct ringcast_msg[]", n)
+        mv = memoryview(ffi.buffer(self._msgs))
+        self._msgs_u32 = mv.cast("I")
+        self._msgs_u64 = mv.cast("Q")
+        self._msgs_lens = None
+        self._msgs_type = None
+        self._msgs_typed = 0
+        if not hasattr(self, "_pay"):
+            self._pay_alloc(_COPY_MAX)
+
+    def _pay_alloc(self, size):
+        """The payload buffer: a batch of up to _COPY_MAX bytes is copied
+        there, at addresses that stay, so that a batch of the lengths of
+        the one before needs no new len and data columns."""
+        self._pay = ffi.new("char[]", size)
+        self._pay_view = ffi.buffer(self._pay)
+        self._pay_addr = int(ffi.cast("uintptr_t", self._pay))
+        self._msgs_lens = None
 
     @property
     def timeout(self):
@@ -597,10 +664,22 @@ class Publisher(_Handle):
         except TypeError:
             payloads = [_payload(p) for p in payloads]
             blob = b"".join(payloads)
+        if _bytes_only(payloads):
+            lens = list(map(len, payloads))
+        else:
+            # len() of other buffers counts items, not bytes.
+            lens = [memoryview(p).nbytes for p in payloads]
+        total = len(blob)
+        if sum(lens) != total:
+            # A bytearray resized by another thread since the join: no
+            # descriptor may point past the payloads.
+            raise ValueError("a payload changed size while published")
         if isinstance(type, int):
             types = None
+            if type != self._msgs_type:
+                _array.array("I", (type,))     # OverflowError, TypeError
         else:
-            types = list(type)
+            types = _array.array("I", type)
             if len(types) != n:
                 raise ValueError("%d types for %d payloads"
                                  % (len(types), n))
@@ -609,22 +688,35 @@ class Publisher(_Handle):
             raise _in_use(self._what)
         try:
             if len(self._msgs) < n:
-                self._msgs = ffi.new("struct ringcast_msg[]", n)
-                self._msgs_view = memoryview(ffi.buffer(self._msgs))
-            keep = ffi.from_buffer(blob)
-            addr = int(ffi.cast("uintptr_t", keep))
-            mv = self._msgs_view
-            pack = _MSG.pack_into
-            off = 0
-            i = 0
-            for p in payloads:
-                ln = len(p)
-                if p.__class__ is not bytes:
-                    ln = memoryview(p).nbytes
-                pack(mv, i, type if types is None else types[i >> 4], ln,
-                     addr + off)
-                off += ln
-                i += 16
+                self._msgs_alloc(max_(n, 2 * len(self._msgs)))
+            u32 = self._msgs_u32
+            if total <= _COPY_MAX:
+                # Copied where the last batch was: the len and data
+                # columns are right when the lengths are the same.
+                keep = None
+                self._pay_view[:total] = blob
+                if lens != self._msgs_lens:
+                    u32[1:4 * n:4] = _array.array("I", lens)
+                    self._msgs_u64[1:2 * n:2] = _array.array(
+                        "Q", itertools.accumulate(
+                            lens[:-1], initial=self._pay_addr))
+                    self._msgs_lens = lens
+            else:
+                # Large: pointed at where it is; blob stays alive (and
+                # unmoved) until the call returned.
+                keep = ffi.from_buffer(blob)
+                u32[1:4 * n:4] = _array.array("I", lens)
+                self._msgs_u64[1:2 * n:2] = _array.array(
+                    "Q", itertools.accumulate(
+                        lens[:-1], initial=int(ffi.cast("uintptr_t", keep))))
+                self._msgs_lens = None
+            if types is not None:
+                u32[0:4 * n:4] = types
+                self._msgs_type = None
+            elif type != self._msgs_type or n > self._msgs_typed:
+                u32[0:4 * n:4] = _array.array("I", (type,)) * n
+                self._msgs_type = type
+                self._msgs_typed = n
             rc = self._publish_msgs(h, n)
         finally:
             lock.release()
@@ -802,9 +894,7 @@ class Subscriber(_Handle):
         self._batch = batch
         self._evs = ffi.new("struct ringcast_event[]", batch)
         self._evs_view = memoryview(ffi.buffer(self._evs))
-        self._size = 64 << 10
-        self._buf = ffi.new("char[]", self._size)
-        self._base = int(ffi.cast("uintptr_t", self._buf))
+        self._alloc(64 << 10)
         self._pending = collections.deque()
         self._bev = ffi.new("struct ringcast_event *")
 
@@ -875,20 +965,40 @@ class Subscriber(_Handle):
 
     def _grow(self):
         st = stats(self.name)
-        size = max_(self._size * 2, st["max_event"] + 8)
+        self._alloc(max_(self._size * 2, st["max_event"] + 8))
+
+    def _alloc(self, size):
+        """The payload buffer of batch reads: @size rounded up to 8 bytes,
+        so that the padding after the last payload is inside it."""
+        size = (size + 7) & ~7
         self._buf = ffi.new("char[]", size)
+        self._bufview = ffi.buffer(self._buf)
         self._size = size
         self._base = int(ffi.cast("uintptr_t", self._buf))
 
     def _decode(self, n):
-        """The @n events the last read left in the buffers, as a list."""
+        """The @n events the last read left in the buffers, as a list.
+
+        A column of the descriptors at a time (memoryview casts); the
+        payloads, one after the other in the buffer at 8-byte boundaries,
+        by one struct unpack of the layout "<len>s<pad>x..." that makes
+        each bytes object straight from the buffer."""
+        ev = self._evs_view[:n * 48]
+        u64 = ev.cast("Q")
+        u32 = ev.cast("I")
+        lens = u32[5::12].tolist()
         base = self._base
-        last = self._evs[n - 1]
-        end = int(ffi.cast("uintptr_t", last.data)) - base + last.len
-        raw = ffi.buffer(self._buf, end)[:]
-        return [_tnew(Event, (raw[p - base:p - base + ln], ty, seq, ts, ep))
-                for seq, ts, ty, ln, ep, _, _, p
-                in _EV.iter_unpack(self._evs_view[:n * 48])]
+        end = (u64[-1] - base + lens[-1] + 7) & ~7
+        fmt = "".join(map(_pfmt, lens))
+        if u64[5] == base and _calcsize(fmt) == end <= self._size:
+            datas = _unpack_from(fmt, self._bufview)
+        else:
+            # Not the layout the library documents: each where it is.
+            raw = self._bufview[:]
+            datas = [raw[p - base:p - base + ln]
+                     for p, ln in zip(u64[5::6], lens)]
+        return list(map(_tnew, _repeat(Event), zip(
+            datas, u32[4::12], u64[0::6], u64[1::6], u32[6::12])))
 
     def __iter__(self):
         return self
