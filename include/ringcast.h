@@ -228,6 +228,8 @@ struct ringcast_ring_stats {
 	uint64_t data_written; /* bytes ever written into it, skips included */
 	uint32_t max_event; /* the largest payload: capacity without data area */
 	uint32_t reserved0;
+	/* CLOCK_REALTIME ns at creation: names this incarnation of the ring */
+	uint64_t created_ns;
 };
 
 /* Bits of ringcast_ring_stats.features. */
