@@ -94,13 +94,19 @@ static int rec_write_out(struct ringcast_rec *rec)
 	return 0;
 }
 
+/*
+ * A new file with @hdr; @excl for a segment, whose name must be new.  An
+ * index without its segment is what a writer killed between the two
+ * creations left: it is made again.
+ */
 static int rec_create_file(struct ringcast_rec *rec, const char *name,
-			   const void *hdr, size_t len)
+			   const void *hdr, size_t len, bool excl)
 {
 	int fd, r;
 
 	fd = openat(rec->dirfd, name,
-		    O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+		    O_RDWR | O_CREAT | (excl ? O_EXCL : O_TRUNC) | O_CLOEXEC |
+			    O_NOFOLLOW,
 		    rec->opts.mode);
 	if (fd < 0)
 		return -errno;
@@ -163,14 +169,14 @@ static int rec_new_segment(struct ringcast_rec *rec, uint64_t first)
 
 	/* The index first: a segment without one is scanned, not wrong. */
 	rc_seg_name(name, sizeof(name), first, "idx");
-	fd = rec_create_file(rec, name, ih, sizeof(ih));
+	fd = rec_create_file(rec, name, ih, sizeof(ih), false);
 	if (fd < 0) {
 		r = fd;
 		goto err_list;
 	}
 	rec->idxfd = fd;
 	rc_seg_name(name, sizeof(name), first, "seg");
-	fd = rec_create_file(rec, name, h, sizeof(h));
+	fd = rec_create_file(rec, name, h, sizeof(h), true);
 	if (fd < 0) {
 		r = fd;
 		goto err_idx;

@@ -199,6 +199,7 @@ struct recorder {
 	uint32_t epoch;
 	bool have_epoch;
 	uint64_t gaps, holes;
+	bool rec_failed; /* the error is the recording's, not the ring's */
 };
 
 static int record_gap(struct recorder *r, uint32_t kind, uint64_t count,
@@ -221,9 +222,11 @@ static int record_gap(struct recorder *r, uint32_t kind, uint64_t count,
 		r->holes += count;
 	}
 	err = ringcast_rec_append(r->rec, &e);
-	if (!err)
-		r->next += count;
-	return err;
+	if (err)
+		return err;
+	r->next += count;
+	/* Out now: a restart would find it again, and report it again. */
+	return kind == RINGCAST_REC_GAP ? ringcast_rec_flush(r->rec) : 0;
 }
 
 /* Record @ev, after what its sequence says was skipped. */
@@ -297,8 +300,10 @@ static int record_loop(struct recorder *r)
 		if (err == -EAGAIN) {
 			/* About to block: what is buffered goes out. */
 			err = ringcast_rec_flush(r->rec);
-			if (err)
+			if (err) {
+				r->rec_failed = true;
 				return err;
+			}
 			err = ringcast_sub_next(r->sub, &ev, wait_ns);
 			if (err == -EAGAIN || err == -ETIMEDOUT)
 				continue;
@@ -318,8 +323,10 @@ static int record_loop(struct recorder *r)
 		if (err < 0)
 			return err;
 		err = record_event(r, &ev);
-		if (err)
+		if (err) {
+			r->rec_failed = true;
 			return err;
+		}
 	}
 }
 
@@ -383,8 +390,10 @@ int cmd_record(const struct command *cmd, int argc, char **argv)
 	atomic_store(&signal_sub, NULL);
 	ringcast_sub_detach(r.sub);
 	ret = ringcast_rec_close(r.rec);
+	if (r.rec_failed)
+		return fail(cmd, a.path, "%s", strerror(-err));
 	if (ret < 0)
-		return fail(cmd, a.path, "%s", ringcast_strerror(ret));
+		return fail(cmd, a.path, "%s", strerror(-ret));
 	switch (err) {
 	case -EPIPE:
 		return EXIT_SUCCESS;
@@ -394,9 +403,6 @@ int cmd_record(const struct command *cmd, int argc, char **argv)
 		return fail(cmd, a.name,
 			    "publisher died without closing the ring");
 	default:
-		if (err == -ENOSPC || err == -EIO || err == -EDQUOT ||
-		    err == -EFBIG || err == -EROFS)
-			return fail(cmd, a.path, "%s", strerror(-err));
 		return ring_error(cmd, a.name, err);
 	}
 }
