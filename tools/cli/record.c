@@ -330,19 +330,27 @@ static int record_loop(struct recorder *r)
 	}
 }
 
+/* Messages about a recording: "ringcast: CMD: recording 'PATH': ...". */
+#define rec_note(cmd, path, fmt, ...) \
+	note(cmd, NULL, "recording '%s': " fmt, path, ##__VA_ARGS__)
+#define rec_fail(cmd, path, ...) \
+	(rec_note(cmd, path, __VA_ARGS__), EXIT_FAILURE)
+
 static int rec_error(const struct command *cmd, const char *path, int err)
 {
 	if (err == -EXDEV)
-		return fail(cmd, path,
-			    "a recording of another ring or of another "
-			    "incarnation of it (%s): record into a new "
-			    "directory",
-			    ringcast_errdetail());
+		return rec_fail(cmd, path,
+				"a recording of another ring or of another "
+				"incarnation of it (%s): record into a new "
+				"directory",
+				ringcast_errdetail());
 	if (err == -EBUSY)
-		return fail(cmd, path, "another recorder writes it");
+		return rec_fail(cmd, path, "another recorder writes it");
 	if (err == -ENODATA)
-		return fail(cmd, path, "no segment: nothing recorded yet");
-	return fail(cmd, path, "%s", ringcast_strerror(err));
+		return rec_fail(cmd, path, "no segment: nothing recorded yet");
+	if (err == -EBADMSG)
+		return rec_fail(cmd, path, "not a recording, or damaged");
+	return rec_fail(cmd, path, "%s", strerror(-err));
 }
 
 int cmd_record(const struct command *cmd, int argc, char **argv)
@@ -391,9 +399,9 @@ int cmd_record(const struct command *cmd, int argc, char **argv)
 	ringcast_sub_detach(r.sub);
 	ret = ringcast_rec_close(r.rec);
 	if (r.rec_failed)
-		return fail(cmd, a.path, "%s", strerror(-err));
+		return rec_fail(cmd, a.path, "%s", strerror(-err));
 	if (ret < 0)
-		return fail(cmd, a.path, "%s", strerror(-ret));
+		return rec_fail(cmd, a.path, "%s", strerror(-ret));
 	switch (err) {
 	case -EPIPE:
 		return EXIT_SUCCESS;
@@ -611,11 +619,11 @@ static void cat_mark(const struct command *cmd, const struct cat_args *a,
 	if (e->kind == RINGCAST_REC_TAKEOVER)
 		return;
 	fflush(stdout);
-	note(cmd, a->path,
-	     "%s: %" PRIu64 " events %s (%" PRIu64 " to %" PRIu64 ")",
-	     what[e->kind], e->count,
-	     e->kind == RINGCAST_REC_GAP ? "lost" : "aborted", e->ev.seq,
-	     e->ev.seq + e->count - 1);
+	rec_note(cmd, a->path,
+		 "%s: %" PRIu64 " events %s (%" PRIu64 " to %" PRIu64 ")",
+		 what[e->kind], e->count,
+		 e->kind == RINGCAST_REC_GAP ? "lost" : "aborted", e->ev.seq,
+		 e->ev.seq + e->count - 1);
 }
 
 static bool cat_wanted(const struct cat_args *a, uint32_t type)
@@ -670,10 +678,10 @@ int cmd_cat(const struct command *cmd, int argc, char **argv)
 			break;
 		if (err == -EBADMSG) {
 			fflush(stdout);
-			note(cmd, a.path,
-			     "damaged record in %s at offset %" PRIu64 "%s",
-			     e.segment, e.offset,
-			     a.stop_on_damage ? "" : ": skipped");
+			rec_note(cmd, a.path,
+				 "damaged record in %s at offset %" PRIu64 "%s",
+				 e.segment, e.offset,
+				 a.stop_on_damage ? "" : ": skipped");
 			damaged = true;
 			if (a.stop_on_damage)
 				break;
@@ -844,10 +852,10 @@ int cmd_replay(const struct command *cmd, int argc, char **argv)
 		if (err == -EAGAIN)
 			break;
 		if (err == -EBADMSG) {
-			note(cmd, path,
-			     "damaged record in %s at offset %" PRIu64
-			     ": skipped",
-			     e.segment, e.offset);
+			rec_note(cmd, path,
+				 "damaged record in %s at offset %" PRIu64
+				 ": skipped",
+				 e.segment, e.offset);
 			damaged = true;
 			continue;
 		}
