@@ -315,6 +315,16 @@ int rc_win(struct ringcast_rec *rec, int fd, uint64_t off, size_t len,
 		*p = rec->rbuf + (off - rec->rbuf_off);
 		return 0;
 	}
+	/* A length read from the file is untrusted: no buffer past its end. */
+	if (len > RC_RBUF) {
+		struct stat sb;
+
+		if (fstat(fd, &sb))
+			return -errno;
+		if ((uint64_t)sb.st_size < off ||
+		    len > (uint64_t)sb.st_size - off)
+			return -EAGAIN;
+	}
 	if (want > rec->rbuf_cap) {
 		unsigned char *b = realloc(rec->rbuf, want);
 
