@@ -6,10 +6,12 @@
  * (tests/test-rec.c checks them against the standard's vectors).
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
+#include "compiler.h"
 #include "rec.h"
 
 #define CRC32C_POLY 0x82f63b78u
@@ -17,6 +19,8 @@
 static uint32_t crc_table[8][256];
 static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
 static bool crc_hw;
+/* Set, with release, once the tables are built: the fast path's check. */
+static _Atomic bool crc_ready;
 
 static void crc_init(void)
 {
@@ -39,6 +43,8 @@ static void crc_init(void)
 	__builtin_cpu_init();
 	crc_hw = __builtin_cpu_supports("sse4.2");
 #endif
+	/* Pairs with the acquire load in rc_crc32c(). */
+	atomic_store_explicit(&crc_ready, true, memory_order_release);
 }
 
 /* Slicing-by-8: eight bytes a step, through eight tables. */
@@ -93,7 +99,9 @@ crc_sse42(uint32_t crc, const unsigned char *p, size_t len)
  */
 uint32_t rc_crc32c(uint32_t crc, const void *buf, size_t len)
 {
-	pthread_once(&crc_once, crc_init);
+	/* Pairs with the release store in crc_init(). */
+	if (unlikely(!atomic_load_explicit(&crc_ready, memory_order_acquire)))
+		pthread_once(&crc_once, crc_init);
 	crc = ~crc;
 #if defined(__x86_64__) && !defined(RINGCAST_CRC_SOFT)
 	if (crc_hw)

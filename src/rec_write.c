@@ -297,13 +297,30 @@ static int rec_add_index(struct ringcast_rec *rec, uint64_t seq)
 	return 0;
 }
 
+/* A record's header at @p, its checksum left for the caller. */
+static void rec_put_header(unsigned char *p, const struct ringcast_rec_entry *e,
+			   uint32_t len, uint64_t count)
+{
+	rc_put32(p + RC_REC_OFF_LEN, len);
+	rc_put64(p + RC_REC_OFF_SEQ, e->ev.seq);
+	rc_put64(p + RC_REC_OFF_TS, e->ev.ts);
+	rc_put32(p + RC_REC_OFF_TYPE, e->ev.type);
+	rc_put32(p + RC_REC_OFF_EPOCH, e->ev.epoch);
+	rc_put16(p + RC_REC_OFF_KIND, (uint16_t)e->kind);
+	rc_put16(p + RC_REC_OFF_FLAGS, 0);
+	rc_put32(p + RC_REC_OFF_PUBLISHER, e->ev.publisher);
+	/* A gap's payload is its count. */
+	if (e->kind == RINGCAST_REC_GAP || e->kind == RINGCAST_REC_HOLE)
+		rc_put64(p + RC_REC_HDR, count);
+}
+
 RINGCAST_API int ringcast_rec_append(struct ringcast_rec *rec,
 				     const struct ringcast_rec_entry *e)
 {
 	static const unsigned char zeros[8];
-	unsigned char h[RC_REC_HDR + 8];
+	unsigned char h[RC_REC_HDR + 8], *p;
 	uint64_t count, size, seq;
-	uint32_t len, crc;
+	uint32_t len;
 	size_t hlen;
 	int r;
 
@@ -361,25 +378,6 @@ RINGCAST_API int ringcast_rec_append(struct ringcast_rec *rec,
 			rec->st.first = seq;
 	}
 
-	memset(h, 0, sizeof(h));
-	rc_put32(h + RC_REC_OFF_LEN, len);
-	rc_put64(h + RC_REC_OFF_SEQ, seq);
-	rc_put64(h + RC_REC_OFF_TS, e->ev.ts);
-	rc_put32(h + RC_REC_OFF_TYPE, e->ev.type);
-	rc_put32(h + RC_REC_OFF_EPOCH, e->ev.epoch);
-	rc_put16(h + RC_REC_OFF_KIND, (uint16_t)e->kind);
-	rc_put32(h + RC_REC_OFF_PUBLISHER, e->ev.publisher);
-	hlen = RC_REC_HDR;
-	if (e->kind == RINGCAST_REC_GAP || e->kind == RINGCAST_REC_HOLE) {
-		/* A gap's payload is its count. */
-		rc_put64(h + RC_REC_HDR, count);
-		hlen += 8;
-	}
-	crc = rc_crc32c(0, h + 4, hlen - 4);
-	if (e->kind == RINGCAST_REC_EVENT)
-		crc = rc_crc32c(crc, e->ev.data, len);
-	rc_put32(h + RC_REC_OFF_CRC, crc);
-
 	if (rec->seg_off - rec->last_idx_off >= RC_IDX_STRIDE) {
 		r = rec_add_index(rec, seq);
 		if (r)
@@ -390,7 +388,20 @@ RINGCAST_API int ringcast_rec_append(struct ringcast_rec *rec,
 		if (r)
 			return r;
 	}
-	if (size > RC_REC_WBUF) {
+	/* In the buffer, or on the stack for one larger than it. */
+	p = size > RC_REC_WBUF ? h : rec->wbuf + rec->wlen;
+	hlen = e->kind == RINGCAST_REC_EVENT ? RC_REC_HDR : RC_REC_HDR + 8;
+	rec_put_header(p, e, len, count);
+	if (size <= RC_REC_WBUF) {
+		/* Copied, then checksummed while it is in the cache. */
+		if (e->kind == RINGCAST_REC_EVENT && len)
+			memcpy(p + RC_REC_HDR, e->ev.data, len);
+		if (size > hlen + len)
+			memset(p + hlen + len, 0, (size_t)(size - hlen - len));
+		rc_put32(p + RC_REC_OFF_CRC,
+			 rc_crc32c(0, p + 4, RC_REC_HDR - 4 + len));
+		rec->wlen += (size_t)size;
+	} else {
 		/* Larger than the buffer: straight to the file. */
 		struct iovec iov[3] = {
 			{ h, hlen },
@@ -400,6 +411,9 @@ RINGCAST_API int ringcast_rec_append(struct ringcast_rec *rec,
 		uint64_t off = rec->seg_off, want = size;
 		int i = 0;
 
+		rc_put32(h + RC_REC_OFF_CRC,
+			 rc_crc32c(rc_crc32c(0, h + 4, RC_REC_HDR - 4),
+				   e->ev.data, len));
 		while (want) {
 			ssize_t n =
 				pwritev(rec->fd, iov + i, 3 - i, (off_t)off);
@@ -421,16 +435,6 @@ RINGCAST_API int ringcast_rec_append(struct ringcast_rec *rec,
 			}
 		}
 		rec->dirty = true;
-	} else {
-		unsigned char *p = rec->wbuf + rec->wlen;
-
-		memcpy(p, h, hlen);
-		if (e->kind == RINGCAST_REC_EVENT && len)
-			memcpy(p + hlen, e->ev.data, len);
-		memset(p + hlen + (e->kind == RINGCAST_REC_EVENT ? len : 0), 0,
-		       (size_t)(size - hlen -
-				(e->kind == RINGCAST_REC_EVENT ? len : 0)));
-		rec->wlen += (size_t)size;
 	}
 	rec->seg_off += size;
 	if (count)
