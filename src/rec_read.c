@@ -220,12 +220,12 @@ RINGCAST_API int ringcast_rec_next(struct ringcast_rec *rec,
 				return -errno;
 			if (rec->roff < (uint64_t)sb.st_size &&
 			    (rec_has_next(rec) || !rec_writer_alive(rec))) {
-				/* Cut short: a torn or truncated segment. */
-				uint64_t off = rec->roff;
-
-				rec->roff = (uint64_t)sb.st_size;
-				rec->resync = false;
-				return rec_damaged(rec, e, off);
+				/*
+				 * Cut short (a torn or truncated segment), or
+				 * a length that is wrong: look further.
+				 */
+				rec->resync = true;
+				return rec_damaged(rec, e, rec->roff);
 			}
 			if (!rec_has_next(rec))
 				return -EAGAIN;

@@ -521,6 +521,9 @@ START_TEST(torn_tail)
 	ck_assert_uint_eq(next, 49);
 	ringcast_rec_get_stats(w, &st);
 	ck_assert_uint_gt(st.truncated, 0);
+	/* Cut at the end of the last whole record, before the torn one. */
+	ck_assert_int_eq(stat(seg0(path), &sb), 0);
+	ck_assert_uint_eq((uint64_t)sb.st_size, last_off);
 	put_event(w, 49);
 	put_event(w, 50);
 	ck_assert_int_eq(ringcast_rec_close(w), 0);
