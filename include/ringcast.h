@@ -37,6 +37,7 @@
  *   -ENOSPC      no room in the ring's directory for a new ring
  *   -EPROTO      not a ringcast object, or an incompatible ABI version
  *   -EBADMSG     the ring is corrupted (inconsistent header, table or slot)
+ *                or a recording's record is damaged (checksum, length)
  *   -EMSGSIZE    payload larger than the ring's largest event; nothing written
  *   -EBUSY       a live publisher holds the lease, a live participant keeps
  *                a ring from being removed, or a reservation is pending
@@ -57,6 +58,8 @@
  *   -ENOMEM      out of memory
  *   -EMFILE      no descriptor left for ringcast_sub_fd()
  *   -ENOBUFS     the caller's buffer cannot hold the next event
+ *   -EXDEV       a recording of another ring, or of another incarnation
+ *   -ENODATA     a recording holds no segment
  *
  * Threads: a handle is used by one thread at a time, except where a comment
  * says "any thread"; different handles are independent, also on one ring.
@@ -245,6 +248,8 @@ struct ringcast_ring_stats {
 	uint64_t data_written; /* bytes ever written into it, skips included */
 	uint32_t max_event; /* the largest payload: capacity without data area */
 	uint32_t reserved0;
+	/* CLOCK_REALTIME ns at creation: names this incarnation of the ring */
+	uint64_t created_ns;
 };
 
 /* Bits of ringcast_ring_stats.features. */
@@ -1056,6 +1061,183 @@ RINGCAST_API int ringcast_sub_wait_any(struct ringcast_sub *const *subs,
  * -EAGAIN (no thread), -EINVAL, -ECHILD.
  */
 RINGCAST_API int ringcast_sub_fd(struct ringcast_sub *sub);
+
+/* ----------------------------------------------------------------------
+ * Recordings: ringcast_rec(3); the format: ringcast-recording(5)
+ *
+ * A recording is a directory of segment files holding a ring's events,
+ * each record checksummed, each segment indexed by sequence.  One writer
+ * appends (a recorder); any number of readers open it, also while it is
+ * written.  A recording belongs to one incarnation of one ring.
+ */
+
+struct ringcast_rec;
+
+/* Kinds of records (ringcast_rec_entry.kind). */
+enum ringcast_rec_kind {
+	RINGCAST_REC_EVENT = 0, /* an event, as a subscriber read it */
+	RINGCAST_REC_GAP = 1, /* @count sequences from ev.seq were lost */
+	RINGCAST_REC_HOLE = 2, /* @count aborted claims from ev.seq */
+	RINGCAST_REC_TAKEOVER = 3, /* a new publisher's epoch from ev.seq */
+};
+
+/* struct ringcast_rec_entry - one record of a recording */
+struct ringcast_rec_entry {
+	uint32_t kind; /* enum ringcast_rec_kind */
+	uint32_t reserved; /* 0 */
+	uint64_t count; /* sequences covered: 1 event, >= 1 gap, 0 takeover */
+	struct ringcast_event ev; /* seq; ts; event: all; takeover: epoch */
+	const char *segment; /* read: its segment file, until the next call */
+	uint64_t offset; /* read: its byte offset in that file */
+};
+
+/* When a writer forces its bytes to disk (ringcast_rec_opts.sync). */
+enum ringcast_rec_sync {
+	RINGCAST_REC_SYNC_NONE = 0, /* never: the page cache decides */
+	RINGCAST_REC_SYNC_SEGMENT = 1, /* a segment when it is complete */
+	RINGCAST_REC_SYNC_INTERVAL = 2, /* at most sync_interval_ns apart */
+};
+
+/* struct ringcast_rec_opts - a new or continued recording's writer */
+struct ringcast_rec_opts {
+	const char *name; /* the ring recorded */
+	uint64_t created_ns; /* its ringcast_ring_stats.created_ns */
+	uint32_t mode; /* permission bits, whatever the umask (0: 0600) */
+	uint32_t sync; /* enum ringcast_rec_sync */
+	uint64_t sync_interval_ns; /* with _SYNC_INTERVAL (0: 1 s) */
+	uint64_t segment_size; /* rotate past it: 64 KiB or more (0: 64 MiB) */
+	uint64_t retain_bytes; /* remove old segments beyond it (0: never) */
+	uint64_t retain_ns; /* remove segments older than it (0: never) */
+};
+
+/* struct ringcast_rec_stats - a recording handle's accounting */
+struct ringcast_rec_stats {
+	uint64_t created_ns; /* the ring incarnation it belongs to */
+	uint64_t first; /* the oldest sequence it holds (at open, create) */
+	uint64_t next; /* writer: the next to record; reader: after the last */
+	uint64_t records; /* records appended, or read */
+	uint64_t bytes; /* bytes of them */
+	uint64_t segments; /* segment files created, or entered */
+	uint64_t removed; /* segments removed by retention */
+	uint64_t syncs; /* fdatasync() calls */
+	uint64_t truncated; /* bytes of a torn tail cut away at create */
+	uint64_t damaged; /* damaged records reported */
+	char name[RINGCAST_NAME_MAX + 1]; /* the ring's name */
+};
+
+/**
+ * ringcast_rec_create() - open a recording to append to, making it if need be
+ * @path: its directory, created with @opts->mode (and x where r is set)
+ * @opts: the ring and the policies; its name and created_ns are required
+ * @recp: the new writer on success
+ * @next: if not NULL, set to the next sequence to record (1 returned)
+ *
+ * One writer at a time: it holds PATH/lock.  Continuing a recording, it
+ * cuts a torn last record away (a writer killed in the middle of one).
+ * Return: 0 (an empty recording), 1 (it holds records: continue from
+ * @next); -EINVAL, -EXDEV (a recording of another ring or incarnation),
+ * -EBUSY (another writer holds it), -EBADMSG (not a recording, or its last
+ * segment's header is damaged), -ENOMEM, or the file system's error
+ * (-EACCES, -ENOSPC, -EROFS, -EIO, -ENOTDIR, -EDQUOT).
+ */
+RINGCAST_API int ringcast_rec_create(const char *path,
+				     const struct ringcast_rec_opts *opts,
+				     struct ringcast_rec **recp, uint64_t *next);
+
+/**
+ * ringcast_rec_append() - append one record
+ * @rec: a writer
+ * @e:   its kind, count and event (@e->ev.data: @e->ev.len bytes); its
+ *       ev.seq is the next sequence: a recording neither repeats nor skips
+ *
+ * Buffered: readers see it after ringcast_rec_flush().  Rotates to a new
+ * segment past the segment size, then applies the retention.
+ * Return: 0; -EINVAL (a reader, an unknown kind, a wrong count, or ev.seq
+ * not the next), -EMSGSIZE (over 1 GiB), -ENOMEM, or the file system's
+ * error (-ENOSPC, -EIO, -EDQUOT, -EFBIG).
+ */
+RINGCAST_API int ringcast_rec_append(struct ringcast_rec *rec,
+				     const struct ringcast_rec_entry *e);
+
+/**
+ * ringcast_rec_flush() - write the buffered records to the file system
+ * @rec: a writer
+ *
+ * Then readers see them; with RINGCAST_REC_SYNC_INTERVAL it also syncs
+ * when the interval has passed.
+ * Return: 0; -EINVAL, or the file system's error (-ENOSPC, -EIO, -EDQUOT,
+ * -EFBIG).
+ */
+RINGCAST_API int ringcast_rec_flush(struct ringcast_rec *rec);
+
+/**
+ * ringcast_rec_sync() - flush, then force the segment to disk
+ * @rec: a writer
+ *
+ * Whatever the policy: fdatasync() of the segment and its index.
+ * Return: 0; -EINVAL, or the file system's error (-ENOSPC, -EIO, -EDQUOT,
+ * -EFBIG).
+ */
+RINGCAST_API int ringcast_rec_sync(struct ringcast_rec *rec);
+
+/* Flags of ringcast_rec_open(): none yet. */
+
+/**
+ * ringcast_rec_open() - open a recording to read it, from its first record
+ * @path:  its directory
+ * @flags: 0
+ * @recp:  the new reader on success
+ * Return: 0; -EINVAL, -ENOENT (no such directory), -ENODATA (no segment:
+ * nothing recorded yet), -EBADMSG (its first segment's header is damaged),
+ * -ENOMEM, or the file system's error (-EACCES, -ENOTDIR, -EIO).
+ */
+RINGCAST_API int ringcast_rec_open(const char *path, unsigned int flags,
+				   struct ringcast_rec **recp);
+
+/**
+ * ringcast_rec_seek() - position a reader at a sequence
+ * @rec: a reader
+ * @seq: the sequence
+ *
+ * Finds the segment by name and the place in it by its index; the next
+ * record read is the one that holds @seq (an event, or a gap or hole
+ * that covers it), or the first after it.
+ * Return: 0; 1 (@seq is older than the recording: positioned at its
+ * start); -EINVAL, -ENODATA (no segment left), -EBADMSG (the segment's
+ * header is damaged), -ENOMEM, -EIO.
+ */
+RINGCAST_API int ringcast_rec_seek(struct ringcast_rec *rec, uint64_t seq);
+
+/**
+ * ringcast_rec_next() - read the next record
+ * @rec: a reader
+ * @e:   filled in; @e->ev.data and @e->segment are valid until the next
+ *       call on @rec
+ *
+ * A damaged record (a checksum or a length that does not hold, a segment
+ * cut short) is reported with its place in @e->segment and @e->offset;
+ * the next call goes on after it, with the next valid record.
+ * Return: 0; -EAGAIN (the end: nothing more now; a recording being
+ * written grows), -EBADMSG (a damaged record), -EINVAL, -ENOMEM, -EIO.
+ */
+RINGCAST_API int ringcast_rec_next(struct ringcast_rec *rec,
+				   struct ringcast_rec_entry *e);
+
+/**
+ * ringcast_rec_get_stats() - a recording handle's accounting
+ * @rec: a reader or a writer
+ * @st:  filled in
+ */
+RINGCAST_API void ringcast_rec_get_stats(const struct ringcast_rec *rec,
+					 struct ringcast_rec_stats *st);
+
+/**
+ * ringcast_rec_close() - flush and sync as the policy says, and free
+ * @rec: a writer or a reader, or NULL; freed whatever the result
+ * Return: 0; the writer's last flush or sync error (-ENOSPC, -EIO,
+ * -EDQUOT, -EFBIG).
+ */
+RINGCAST_API int ringcast_rec_close(struct ringcast_rec *rec);
 
 #ifdef __cplusplus
 }

@@ -55,6 +55,8 @@ static const struct {
 	{ ENOBUFS, "the buffer cannot hold the next event" },
 	{ ECHILD, "handle inherited across fork(): attach again" },
 	{ ENOMEM, "out of memory" },
+	{ EXDEV, "a recording of another ring or incarnation" },
+	{ ENODATA, "the recording holds no segment" },
 };
 
 RINGCAST_API const char *ringcast_strerror(int err)

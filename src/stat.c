@@ -46,6 +46,7 @@ int rc_map_stats(struct rc_map *m, struct ringcast_ring_stats *info)
 	info->data_size = m->data_size;
 	info->data_written = READ_ONCE(h->dintent);
 	info->max_event = m->max_event;
+	info->created_ns = h->created_ns;
 	/* Sequences continue across takeovers: the head is the count. */
 	info->published = head;
 	info->refused = READ_ONCE(h->refused);

@@ -149,6 +149,11 @@ int cmd_ls(const struct command *cmd, int argc, char **argv);
 extern const char top_help[];
 int cmd_top(const struct command *cmd, int argc, char **argv);
 
+extern const char record_help[], cat_help[], replay_help[];
+int cmd_record(const struct command *cmd, int argc, char **argv);
+int cmd_cat(const struct command *cmd, int argc, char **argv);
+int cmd_replay(const struct command *cmd, int argc, char **argv);
+
 extern const char bench_help[], bridge_help[], exporter_help[];
 int cmd_bench(const struct command *cmd, int argc, char **argv);
 int cmd_bridge(const struct command *cmd, int argc, char **argv);

@@ -66,6 +66,7 @@ struct ringcast_ring_stats {
 	uint64_t data_written;
 	uint32_t max_event;
 	uint32_t reserved0;
+	uint64_t created_ns;
 };
 
 int ringcast_ring_get_stats(const char *name, struct ringcast_ring_stats *info);
