@@ -10,7 +10,7 @@
 #    Y --max` into a new ring read by `ringcast sub Y --from oldest` gives
 #    them again.
 # 2. `cat --from SEQ` starts there; `cat --types` filters; `--format json`
-#    and `raw` carry the payloads.
+#    and `raw` (sub's frames) carry the payloads.
 # 3. A flipped byte: cat names the segment file and offset, exits 1, and
 #    goes on (--on-damage skip) or stops there (stop).
 # 4. A recording of a ring removed and created again is refused, saying
@@ -110,10 +110,10 @@ case $out in
 *) not_ok "cat --format json" "$out" ;;
 esac
 size=$("$tool" cat "$tmp/rec" --from 99999 --format raw | wc -c)
-if [ "$size" -eq 15 ]; then
-	ok "cat --format raw: a 4-byte length, then the payload"
+if [ "$size" -eq 19 ]; then
+	ok "cat --format raw: as sub's, length and type, then the payload"
 else
-	not_ok "cat --format raw: a 4-byte length, then the payload" "$size bytes"
+	not_ok "cat --format raw: as sub's, length and type, then the payload" "$size bytes"
 fi
 
 # 3. A flipped byte, found with its place.

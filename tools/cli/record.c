@@ -421,7 +421,7 @@ int cmd_record(const struct command *cmd, int argc, char **argv)
 
 const char cat_help[] =
 	"Usage: ringcast cat PATH [--from SEQ] [--types T1,T2,...]\n"
-	"                    [--count N] [--format lines|json|raw]\n"
+	"                    [--count N] [--format text|nul|json|raw]\n"
 	"                    [--on-damage skip|stop]\n"
 	"\n"
 	"Print the events of the recording in directory PATH, as sub\n"
@@ -430,24 +430,19 @@ const char cat_help[] =
 	"  --from SEQ         from this sequence (found by the index)\n"
 	"  --types LIST       only these type tags (comma-separated)\n"
 	"  --count N          stop after N events\n"
-	"  --format FMT       lines (or text): the payload, then a newline;\n"
-	"                     json: one object per line as sub prints, and\n"
-	"                     for a gap, hole or takeover an object with\n"
-	"                     \"gap\", \"hole\" or \"takeover\"; raw: each\n"
-	"                     payload after its length, 4 bytes\n"
-	"                     little-endian\n"
+	"  --format FMT       as sub: text (or lines), nul, json, raw; in\n"
+	"                     json a gap, hole or takeover is an object\n"
+	"                     with \"gap\", \"hole\" or \"takeover\"\n"
 	"  --on-damage HOW    a damaged record (checksum, length, a segment\n"
 	"                     cut short) is reported on standard error with\n"
 	"                     its segment file and offset; skip goes on\n"
 	"                     with the next whole record (the default),\n"
 	"                     stop ends there\n"
 	"\n"
-	"Gaps and holes are reported on standard error in the lines and\n"
-	"raw formats.\n"
+	"Gaps and holes are reported on standard error in the text, nul\n"
+	"and raw formats.\n"
 	"Exit status: 0 the whole recording was read; 1 a damaged record\n"
 	"was found (after the rest, with skip), or an error; 2 usage.\n";
-
-enum cat_format { CAT_LINES, CAT_JSON, CAT_RAW };
 
 struct cat_args {
 	const char *path;
@@ -457,7 +452,7 @@ struct cat_args {
 	bool have_count;
 	uint32_t types[RINGCAST_MAX_TYPES];
 	unsigned int ntypes;
-	enum cat_format format;
+	enum ev_format format;
 	bool stop_on_damage;
 };
 
@@ -529,17 +524,11 @@ static int parse_cat_args(const struct command *cmd, int argc, char **argv,
 			a->have_count = true;
 			break;
 		case 'F':
-			if (!strcmp(optarg, "lines") || !strcmp(optarg, "text"))
-				a->format = CAT_LINES;
-			else if (!strcmp(optarg, "json"))
-				a->format = CAT_JSON;
-			else if (!strcmp(optarg, "raw"))
-				a->format = CAT_RAW;
-			else
-				return usage_error(
-					cmd,
-					"--format: '%s' is not lines, json or raw",
-					optarg);
+			/* "lines": what cat first called text. */
+			if (!strcmp(optarg, "lines"))
+				a->format = FMT_TEXT;
+			else if (opt_ev_format(cmd, optarg, &a->format))
+				return EXIT_USAGE;
 			break;
 		case 'd':
 			if (!strcmp(optarg, "skip"))
@@ -562,39 +551,10 @@ static int parse_cat_args(const struct command *cmd, int argc, char **argv,
 	return 0;
 }
 
-static void cat_event(const struct ringcast_event *ev, enum cat_format f)
+/* One event as sub writes it: the one format vocabulary (common.c). */
+static void cat_event(const struct ringcast_event *ev, enum ev_format f)
 {
-	const unsigned char *data = ev->data;
-
-	if (f == CAT_LINES) {
-		fwrite_unlocked(data, 1, ev->len, stdout);
-		putc_unlocked('\n', stdout);
-		return;
-	}
-	if (f == CAT_RAW) {
-		unsigned char l[4] = { (unsigned char)ev->len,
-				       (unsigned char)(ev->len >> 8),
-				       (unsigned char)(ev->len >> 16),
-				       (unsigned char)(ev->len >> 24) };
-
-		fwrite_unlocked(l, 1, 4, stdout);
-		fwrite_unlocked(data, 1, ev->len, stdout);
-		return;
-	}
-	fprintf(stdout,
-		"{\"seq\":%" PRIu64 ",\"type\":%" PRIu32 ",\"ts\":%" PRIu64
-		",\"len\":%" PRIu32 ",\"epoch\":%" PRIu32 ",",
-		ev->seq, ev->type, ev->ts, ev->len, ev->epoch);
-	if (ev->publisher != RINGCAST_PUBLISHER_LEASE)
-		fprintf(stdout, "\"publisher\":%" PRIu32 ",", ev->publisher);
-	if (utf8_valid(data, ev->len)) {
-		fputs_unlocked("\"data\":\"", stdout);
-		json_chars(data, ev->len);
-	} else {
-		fputs_unlocked("\"data_base64\":\"", stdout);
-		base64(data, ev->len);
-	}
-	fputs_unlocked("\"}\n", stdout);
+	write_event(ev, f);
 }
 
 static void cat_mark(const struct command *cmd, const struct cat_args *a,
@@ -603,7 +563,7 @@ static void cat_mark(const struct command *cmd, const struct cat_args *a,
 	static const char *const what[] = { "event", "gap", "hole",
 					    "takeover" };
 
-	if (a->format == CAT_JSON) {
+	if (a->format == FMT_JSON) {
 		if (e->kind == RINGCAST_REC_TAKEOVER)
 			fprintf(stdout,
 				"{\"seq\":%" PRIu64 ",\"ts\":%" PRIu64
