@@ -1239,6 +1239,65 @@ RINGCAST_API void ringcast_rec_get_stats(const struct ringcast_rec *rec,
  */
 RINGCAST_API int ringcast_rec_close(struct ringcast_rec *rec);
 
+/*
+ * Readers from the first event: a recording, then the live ring, every
+ * sequence once and in order (Aeron's replay-merge in one call).
+ */
+struct ringcast_archive;
+
+/**
+ * ringcast_archive_open() - read a ring's stream from its recording on
+ * @name: the ring
+ * @path: the directory of its recording (ringcast record)
+ * @opts: as for ringcast_sub_attach(), from RINGCAST_FROM_SEQ (@opts->seq)
+ *        or RINGCAST_FROM_OLDEST (the recording's first event); NULL: from 0
+ * @ap:   the new reader on success
+ *
+ * Attaches a subscriber to the ring at once, where the ring still holds
+ * events (a reliable one holds them from there), and reads the sequences
+ * before that from the recording.
+ * Return: 0; what ringcast_sub_attach() and ringcast_rec_open() return:
+ * -EINVAL (another start), -ENOENT, -ENODATA, -EACCES, -EUSERS, -EPROTO,
+ * -EBADMSG, -ENOMEM.
+ */
+RINGCAST_API int ringcast_archive_open(const char *name, const char *path,
+				       const struct ringcast_sub_opts *opts,
+				       struct ringcast_archive **ap);
+
+/**
+ * ringcast_archive_next() - the next event, from the recording or the ring
+ * @a:          the reader
+ * @ev:         filled in as by ringcast_sub_next()
+ * @timeout_ns: as for ringcast_sub_next(); also how long to wait for a
+ *              recorder that has not written the next sequence yet
+ *
+ * Every sequence once, in order: an event, or a loss the recording holds
+ * as a gap (or that came before it began), reported as -EOVERFLOW.
+ * Return: as ringcast_sub_next(): 0; -EOVERFLOW (@ev->lost), -ESTALE,
+ * -EAGAIN, -ETIMEDOUT, -EINTR, -EPIPE, -EOWNERDEAD, -EIDRM, -EBADMSG (a
+ * damaged record, or a corrupted ring), -EINVAL, -ECHILD, -EIO.
+ */
+RINGCAST_API int ringcast_archive_next(struct ringcast_archive *a,
+				       struct ringcast_event *ev,
+				       int64_t timeout_ns);
+
+/**
+ * ringcast_archive_sub() - the ring's subscriber of the reader
+ * @a: the reader
+ *
+ * For its statistics, its descriptor or an interrupt; read it only
+ * through ringcast_archive_next().
+ * Return: the subscriber; NULL when @a is NULL.
+ */
+RINGCAST_API struct ringcast_sub *ringcast_archive_sub(
+	const struct ringcast_archive *a);
+
+/**
+ * ringcast_archive_close() - detach and free the reader
+ * @a: the reader, or NULL
+ */
+RINGCAST_API void ringcast_archive_close(struct ringcast_archive *a);
+
 #ifdef __cplusplus
 }
 #endif

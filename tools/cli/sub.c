@@ -31,7 +31,7 @@ const char sub_help[] =
 	"                         [--strategy busy|spin|sleep]\n"
 	"                         [--format text|nul|json|raw]\n"
 	"                         [--reliable [--demote-after SECONDS]]\n"
-	"                         [--fail-on-loss]\n"
+	"                         [--fail-on-loss] [--archive PATH]\n"
 	"\n"
 	"Print the events until the end of the stream.\n"
 	"\n"
@@ -66,6 +66,11 @@ const char sub_help[] =
 	"                     with --reliable: if it keeps the publisher\n"
 	"                     blocked this long, become lossy (when\n"
 	"                     shorter than the ring's own limit)\n"
+	"  --archive PATH     the ring's recording (ringcast record): read\n"
+	"                     the events the ring no longer holds from it,\n"
+	"                     then the ring, every sequence once and in\n"
+	"                     order (with --from SEQ or oldest: the\n"
+	"                     recording's first event)\n"
 	"  --fail-on-loss     exit status 3, not 0, when the stream ended\n"
 	"                     but events were lost or the subscriber was\n"
 	"                     demoted\n"
@@ -92,6 +97,7 @@ struct sub_args {
 	bool wait;
 	bool fail_on_loss;
 	enum ev_format fmt;
+	const char *archive; /* a recording to read before the ring */
 };
 
 /* What a stream lost: for --fail-on-loss. */
@@ -152,6 +158,7 @@ static int parse_sub_args(const struct command *cmd, int argc, char **argv,
 		{ "fail-on-loss", no_argument, NULL, 'X' },
 		{ "reliable", no_argument, NULL, 'R' },
 		{ "demote-after", required_argument, NULL, 'D' },
+		{ "archive", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -225,6 +232,9 @@ static int parse_sub_args(const struct command *cmd, int argc, char **argv,
 		case 'X':
 			a->fail_on_loss = true;
 			break;
+		case 'A':
+			a->archive = optarg;
+			break;
 		case 'R':
 			a->opts.flags |= RINGCAST_SUB_RELIABLE;
 			break;
@@ -240,6 +250,8 @@ static int parse_sub_args(const struct command *cmd, int argc, char **argv,
 		return c == OPT_HELP ? -1 : EXIT_USAGE;
 	if (a->opts.demote_ns && !(a->opts.flags & RINGCAST_SUB_RELIABLE))
 		return usage_error(cmd, "--demote-after needs --reliable");
+	if (a->archive && a->opts.from == RINGCAST_FROM_NEWEST)
+		return usage_error(cmd, "--archive needs --from SEQ or oldest");
 	a->name = one_name(cmd, argc, argv);
 	if (!a->name)
 		return EXIT_USAGE;
@@ -275,13 +287,33 @@ static int sub_attach(const struct sub_args *a, struct ringcast_sub **subp)
 }
 
 /*
+ * The next event: from the ring, or with --archive from the recording
+ * then the ring; a wait for ever is cut in slices there, so that a
+ * signal is seen while the recorder has not come far enough.
+ */
+static int sub_next(struct ringcast_sub *sub, struct ringcast_archive *ar,
+		    struct ringcast_event *ev, int64_t timeout_ns)
+{
+	int err;
+
+	if (!ar)
+		return ringcast_sub_next(sub, ev, timeout_ns);
+	if (timeout_ns >= 0)
+		return ringcast_archive_next(ar, ev, timeout_ns);
+	do
+		err = ringcast_archive_next(ar, ev, 100 * NSEC_PER_MSEC);
+	while (err == -ETIMEDOUT && !caught_signal);
+	return err == -ETIMEDOUT ? -EINTR : err;
+}
+
+/*
  * Read events until the end of the stream or --count.  Return: 0 or a
  * negative errno that ended it; *@werr is set to an errno if writing
  * stdout failed.
  */
 static int sub_loop(const struct command *cmd, const struct sub_args *a,
-		    struct ringcast_sub *sub, int *werr,
-		    struct sub_losses *loss)
+		    struct ringcast_sub *sub, struct ringcast_archive *ar,
+		    int *werr, struct sub_losses *loss)
 {
 	struct ringcast_event ev;
 	uint64_t seen = 0;
@@ -293,13 +325,13 @@ static int sub_loop(const struct command *cmd, const struct sub_args *a,
 		if (caught_signal)
 			return -EINTR;
 		/* Flush only when about to block: prompt yet fast. */
-		err = ringcast_sub_next(sub, &ev, 0);
+		err = sub_next(sub, ar, &ev, 0);
 		if (err == -EAGAIN) {
 			if (fflush(stdout) == EOF) {
 				*werr = errno;
 				return 0;
 			}
-			err = ringcast_sub_next(sub, &ev, a->timeout_ns);
+			err = sub_next(sub, ar, &ev, a->timeout_ns);
 			if (err == -EAGAIN)
 				err = -ETIMEDOUT;
 		}
@@ -353,6 +385,7 @@ int cmd_sub(const struct command *cmd, int argc, char **argv)
 {
 	struct sub_args a = { 0 };
 	struct sub_losses loss = { 0 };
+	struct ringcast_archive *ar = NULL;
 	struct ringcast_sub *sub;
 	int err, werr = 0, ret;
 	char *outbuf;
@@ -367,7 +400,16 @@ int cmd_sub(const struct command *cmd, int argc, char **argv)
 		setvbuf(stdout, outbuf, _IOFBF, SUB_OUT_BUF);
 	catch_signals(true);
 
-	err = sub_attach(&a, &sub);
+	if (a.archive) {
+		err = ringcast_archive_open(a.name, a.archive, &a.opts, &ar);
+		if (err == -ENODATA)
+			return fail(cmd, a.archive, "nothing recorded yet");
+		if (err < 0 && err != -EUSERS && err != -EACCES)
+			return ring_error(cmd, a.archive, err);
+		sub = ringcast_archive_sub(ar);
+	} else {
+		err = sub_attach(&a, &sub);
+	}
 	if (err == -EINTR)
 		return exit_by_signal(caught_signal);
 	if (err == -ETIMEDOUT)
@@ -387,9 +429,12 @@ int cmd_sub(const struct command *cmd, int argc, char **argv)
 
 	atomic_store(&signal_sub, sub);
 	/* A signal that came before is seen by sub_loop()'s first check. */
-	err = sub_loop(cmd, &a, sub, &werr, &loss);
+	err = sub_loop(cmd, &a, sub, ar, &werr, &loss);
 	atomic_store(&signal_sub, NULL);
-	ringcast_sub_detach(sub);
+	if (ar)
+		ringcast_archive_close(ar);
+	else
+		ringcast_sub_detach(sub);
 
 	switch (err) {
 	case 0:
