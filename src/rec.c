@@ -108,7 +108,9 @@ int rc_seg_list(int dirfd, struct rc_seglist *l)
 		l->first[l->n++] = first;
 	}
 	closedir(dir);
-	qsort(l->first, l->n, sizeof(*l->first), cmp_u64);
+	/* qsort() wants a non-NULL base, even for none. */
+	if (l->n)
+		qsort(l->first, l->n, sizeof(*l->first), cmp_u64);
 	return 0;
 }
 

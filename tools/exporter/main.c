@@ -231,7 +231,8 @@ static int scrape(struct exporter *ex, enum prom_format fmt, char **bufp,
 	}
 	if (r < 0)
 		goto out;
-	qsort(list.v, list.n, sizeof(*list.v), cmp_str);
+	if (list.n)
+		qsort(list.v, list.n, sizeof(*list.v), cmp_str);
 
 	for (i = 0; i < ex->nw; i++)
 		ex->w[i].seen = false;
