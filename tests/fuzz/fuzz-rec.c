@@ -74,11 +74,13 @@ static void write_file(const char *dir, const char *name, const uint8_t *b,
 	close(fd);
 }
 
+/* Where payload bytes go, so that reading them is not optimised away. */
+static volatile unsigned char sink;
+
 /* Read to the end; every payload touched whole. */
 static void read_all(struct ringcast_rec *rec)
 {
 	struct ringcast_rec_entry e;
-	volatile unsigned char sink = 0;
 	int i, r;
 
 	for (i = 0; i < FZ_MAX_CALLS; i++) {
