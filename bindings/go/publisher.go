@@ -55,6 +55,7 @@ type Publisher struct {
 	// reserveMax events of at most capacity bytes (0: none).
 	capacity   int
 	reserveMax int
+	reserved   uint64 // batches published by reserveBatch, for the tests
 }
 
 // NewPublisher attaches to an existing ring as its publisher.
@@ -290,6 +291,9 @@ func (p *Publisher) PublishBatch(msgs []Msg) (int, error) {
 	if len(msgs) <= p.reserveMax && maxLen <= p.capacity &&
 		total >= reserveMin*len(msgs) {
 		if r, ok := p.reserveBatch(msgs, maxLen); ok {
+			if r >= 0 {
+				p.reserved++
+			}
 			return int(r), p.pubError("PublishBatch", r)
 		}
 	}
