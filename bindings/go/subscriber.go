@@ -287,10 +287,12 @@ func (s *Subscriber) room(need int) {
 
 // NextBatch fills evs[:n] with the next n events, 1 <= n <= len(evs) (at
 // most 256 a call), in one cgo call: it waits for the first as Next does,
-// then takes what is ready without waiting.  The payloads are copies,
-// sharing one new allocation per batch: the caller keeps them.  What
-// ended a batch early (a lap, the end of the stream) is returned by the
-// next call, nothing lost; the errors are Next's.
+// then takes what is ready without waiting.  The payloads are copies the
+// caller keeps, valid after the next call, copied by the library straight
+// into a 32 KiB slab of Go memory (larger for a larger payload) that
+// later batches fill on: keeping one keeps its slab alive.  What ended a
+// batch early (a lap, the end of the stream, the end of the slab) is
+// returned by the next call, nothing lost; the errors are Next's.
 func (s *Subscriber) NextBatch(ctx context.Context, evs []Event) (int, error) {
 	defer s.mu.Unlock()
 	if err := s.begin("NextBatch"); err != nil {
