@@ -3,6 +3,8 @@
  * The library calls whose failures carry ringcast_errdetail(), wrapped so
  * that the detail is read in the same C call, on the thread that failed.
  */
+#include <errno.h>
+#include <stdint.h>
 #include <string.h>
 #include "rcgo.h"
 
@@ -73,3 +75,37 @@ int rcgo_sub_attach(const char *name,
 	return r;
 }
 
+
+/*
+ * ringcast_sub_next_batch() into a Go []byte: buf is Go memory (without Go
+ * pointers), which C may write during the call but must not point to
+ * after it.  So every event's data pointer becomes its offset in buf
+ * before the return, and the event after the last one returned (or the
+ * first, on an error), which the library may have pointed into buf too,
+ * points nowhere.  An event whose
+ * payload is not inside buf is -EFAULT (the library never returns it).
+ */
+int rcgo_sub_next_batch(struct ringcast_sub *s, struct ringcast_event *evs,
+			unsigned int max, void *buf, size_t size,
+			int64_t timeout_ns)
+{
+	int r = ringcast_sub_next_batch(s, evs, max, buf, size, timeout_ns);
+	uintptr_t b = (uintptr_t)buf;
+	int i, bad = 0;
+
+	for (i = 0; i < r; i++) {
+		uintptr_t d = (uintptr_t)evs[i].data, off = 0;
+
+		if (evs[i].len) {
+			if (d < b || d - b > size || evs[i].len > size - (d - b))
+				bad = 1;
+			else
+				off = d - b;
+		}
+		evs[i].data = (const void *)off;
+	}
+	i = r > 0 ? r : 0;
+	if ((unsigned int)i < max)
+		evs[i].data = NULL;
+	return bad ? -EFAULT : r;
+}

@@ -17,4 +17,8 @@ int rcgo_sub_attach(const char *name, const struct ringcast_sub_opts *o,
 		    struct ringcast_sub **s, uint64_t *first, char *d,
 		    size_t n);
 
+int rcgo_sub_next_batch(struct ringcast_sub *s, struct ringcast_event *evs,
+			unsigned int max, void *buf, size_t size,
+			int64_t timeout_ns);
+
 #endif

@@ -7,28 +7,6 @@ package ringcast
 #include <stdlib.h>
 #include "rcgo.h"
 
-// Where the payloads of a batch end in buf: one copy into Go memory takes
-// them all.  -1 if one of them lies outside buf.
-static long long rcgo_batch_end(const struct ringcast_event *evs, int n,
-				const void *buf, size_t size)
-{
-	const char *b = buf;
-	size_t end = 0;
-	int i;
-
-	for (i = 0; i < n; i++) {
-		const char *d = evs[i].data;
-
-		if (!evs[i].len)
-			continue;
-		if (d < b || (size_t)(d - b) > size ||
-		    evs[i].len > size - (size_t)(d - b))
-			return -1;
-		if ((size_t)(d - b) + evs[i].len > end)
-			end = (size_t)(d - b) + evs[i].len;
-	}
-	return (long long)end;
-}
 */
 import "C"
 
@@ -106,11 +84,17 @@ type Subscriber struct {
 
 	// C memory the library fills: cgo would move a Go event to the heap
 	// at every call.
-	cev     *C.struct_ringcast_event
-	cevs    *C.struct_ringcast_event
-	ncevs   int
-	buf     unsafe.Pointer
-	bufSize int
+	cev   *C.struct_ringcast_event
+	cevs  *C.struct_ringcast_event
+	ncevs int
+
+	// NextBatch copies the payloads straight into Go memory, slab[off:],
+	// and hands out slices of it: a slab serves batches until what is
+	// left of it is smaller than want (the largest payload of the last
+	// batch).  Only the unused tail is ever written again.
+	slab []byte
+	off  int
+	want int
 }
 
 // batchMax is the most events one NextBatch call takes.
@@ -283,28 +267,32 @@ func (s *Subscriber) batchBuffers() error {
 		}
 		s.cevs, s.ncevs = (*C.struct_ringcast_event)(p), batchMax
 	}
-	if s.buf == nil {
-		// The ring's largest event is always enough for one; a
-		// batch of small ones wants some room too.
-		n := (s.maxEvent + 7) &^ 7
-		if n < 256<<10 {
-			n = 256 << 10
-		}
-		p := C.malloc(C.size_t(n))
-		if p == nil {
-			return &Error{Op: "NextBatch", Errno: syscall.ENOMEM}
-		}
-		s.buf, s.bufSize = p, n
-	}
 	return nil
+}
+
+// slabSize is a slab's size, unless one payload needs more.
+var slabSize = 32 << 10
+
+// room makes sure that at least need bytes are left of the slab.
+func (s *Subscriber) room(need int) {
+	if len(s.slab)-s.off >= need {
+		return
+	}
+	n := slabSize
+	if need > n {
+		n = (need + 7) &^ 7
+	}
+	s.slab, s.off = make([]byte, n), 0
 }
 
 // NextBatch fills evs[:n] with the next n events, 1 <= n <= len(evs) (at
 // most 256 a call), in one cgo call: it waits for the first as Next does,
-// then takes what is ready without waiting.  The payloads are copies,
-// sharing one new allocation per batch: the caller keeps them.  What
-// ended a batch early (a lap, the end of the stream) is returned by the
-// next call, nothing lost; the errors are Next's.
+// then takes what is ready without waiting.  The payloads are copies the
+// caller keeps, valid after the next call, copied by the library straight
+// into a 32 KiB slab of Go memory (larger for a larger payload) that
+// later batches fill on: keeping one keeps its slab alive.  What ended a
+// batch early (a lap, the end of the stream, the end of the slab) is
+// returned by the next call, nothing lost; the errors are Next's.
 func (s *Subscriber) NextBatch(ctx context.Context, evs []Event) (int, error) {
 	defer s.mu.Unlock()
 	if err := s.begin("NextBatch"); err != nil {
@@ -321,44 +309,75 @@ func (s *Subscriber) NextBatch(ctx context.Context, evs []Event) (int, error) {
 	if max > s.ncevs {
 		max = s.ncevs
 	}
-	r, err := waitCtx(ctx, &s.handleState, "NextBatch", s.interrupt,
-		func(t int64) C.int {
-			return C.ringcast_sub_next_batch(s.s, s.cevs, C.uint(max),
-				s.buf, C.size_t(s.bufSize), C.int64_t(t))
-		})
-	if err != nil {
-		return 0, err
+	need := s.want
+	if need < 8 {
+		need = 8
 	}
-	if r == -C.ENOBUFS {
-		// Larger than the largest event the ring said it takes: the
-		// ring's geometry is not what it was at attach.
-		return 0, &Error{Op: "NextBatch", Errno: syscall.EBADMSG,
-			Detail: "an event larger than the ring's largest"}
+	for {
+		s.room(need)
+		buf := s.slab[s.off:]
+		r, err := waitCtx(ctx, &s.handleState, "NextBatch", s.interrupt,
+			func(t int64) C.int {
+				// Go memory without Go pointers, not kept
+				// by C: the helper leaves offsets in s.cevs.
+				return C.rcgo_sub_next_batch(s.s, s.cevs,
+					C.uint(max), unsafe.Pointer(&buf[0]),
+					C.size_t(len(buf)), C.int64_t(t))
+			})
+		if err != nil {
+			return 0, err
+		}
+		if r == -C.ENOBUFS {
+			// The next event is larger than what is left: on a
+			// new slab, unless the ring's largest was too small.
+			l := int(s.cevs.len)
+			if l > len(buf) && l <= s.maxEvent {
+				need = l
+				continue
+			}
+			// Larger than the largest event the ring said it
+			// takes: the ring's geometry is not what it was at
+			// attach.
+			return 0, &Error{Op: "NextBatch", Errno: syscall.EBADMSG,
+				Detail: "an event larger than the ring's largest"}
+		}
+		if r == -C.EFAULT || int(r) > max {
+			return 0, &Error{Op: "NextBatch", Errno: syscall.EBADMSG,
+				Detail: "a batch outside its buffer"}
+		}
+		if r < 0 {
+			return 0, s.codeError("NextBatch", r, s.cevs)
+		}
+		return s.carve(evs, int(r), buf), nil
 	}
-	if r < 0 {
-		return 0, s.codeError("NextBatch", r, s.cevs)
-	}
-	n := int(r)
-	end := C.rcgo_batch_end(s.cevs, r, s.buf, C.size_t(s.bufSize))
-	if end < 0 || n > max {
-		return 0, &Error{Op: "NextBatch", Errno: syscall.EBADMSG,
-			Detail: "a batch outside its buffer"}
-	}
-	var arena []byte
-	if end > 0 {
-		arena = make([]byte, int(end))
-		copy(arena, unsafe.Slice((*byte)(s.buf), int(end)))
-	}
+}
+
+// carve hands out the n events just read into buf, and moves the slab's
+// offset past their payloads.
+func (s *Subscriber) carve(evs []Event, n int, buf []byte) int {
 	ces := unsafe.Slice(s.cevs, n)
+	end, want := 0, 0
 	for i := range ces {
 		var data []byte
-		if l := uintptr(ces[i].len); l > 0 {
-			off := uintptr(ces[i].data) - uintptr(s.buf)
-			data = arena[off : off+l : off+l]
+		if l := int(ces[i].len); l > 0 {
+			// rcgo_sub_next_batch() left the offset in buf.
+			off := int(*(*uintptr)(unsafe.Pointer(&ces[i].data)))
+			data = buf[off : off+l : off+l]
+			if off+l > end {
+				end = off + l
+			}
+			if l > want {
+				want = l
+			}
 		}
 		evs[i] = eventOf(&ces[i], data)
 	}
-	return n, nil
+	s.off += (end + 7) &^ 7
+	if s.off > len(s.slab) {
+		s.off = len(s.slab)
+	}
+	s.want = want
+	return n
 }
 
 // Borrowed is an event read in place, without a copy: Data points into
@@ -480,7 +499,6 @@ func (s *Subscriber) Close() error {
 	s.imu.Unlock()
 	C.free(unsafe.Pointer(s.cev))
 	C.free(unsafe.Pointer(s.cevs))
-	C.free(s.buf)
-	s.cev, s.cevs, s.buf = nil, nil, nil
+	s.cev, s.cevs, s.slab = nil, nil, nil
 	return nil
 }
