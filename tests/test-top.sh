@@ -32,18 +32,29 @@ rings=()
 
 cleanup()
 {
-	local p r
+	local p r i
 
-	TMUX_TMPDIR=$tmp tmux -L "$sock" kill-server 2>/dev/null
+	TMUX_TMPDIR=$tmp timeout 10 tmux -L "$sock" kill-server 2>/dev/null
 	for p in "${pids[@]}"; do
 		kill -CONT "$p" 2>/dev/null
 		kill -TERM "$p" 2>/dev/null
 	done
+	# Bounded: a process that ignores SIGTERM is said and killed, so
+	# that the rings are still removed (once a run hung here).
 	for p in "${pids[@]}"; do
+		for ((i = 0; i < 100; i++)); do
+			kill -0 "$p" 2>/dev/null || break
+			sleep 0.05
+		done
+		if kill -0 "$p" 2>/dev/null; then
+			echo "# cleanup: pid $p ($(ps -o comm= -p "$p")," \
+			     "$(ps -o wchan= -p "$p")) ignored SIGTERM"
+			kill -KILL "$p" 2>/dev/null
+		fi
 		wait "$p" 2>/dev/null
 	done
 	for r in "${rings[@]}"; do
-		"$tool" rm --force "$r" >/dev/null 2>&1
+		timeout 10 "$tool" rm --force "$r" >/dev/null 2>&1
 	done
 	rm -rf "$tmp"
 }
