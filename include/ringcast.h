@@ -1142,7 +1142,8 @@ struct ringcast_rec_stats {
  */
 RINGCAST_API int ringcast_rec_create(const char *path,
 				     const struct ringcast_rec_opts *opts,
-				     struct ringcast_rec **recp, uint64_t *next);
+				     struct ringcast_rec **recp,
+				     uint64_t *next);
 
 /**
  * ringcast_rec_append() - append one record
@@ -1281,6 +1282,8 @@ RINGCAST_API int ringcast_archive_next(struct ringcast_archive *a,
 				       struct ringcast_event *ev,
 				       int64_t timeout_ns);
 
+/* The build reads "RINGCAST_API ... name(" from one line: */
+/* clang-format off */
 /**
  * ringcast_archive_sub() - the ring's subscriber of the reader
  * @a: the reader
@@ -1291,6 +1294,7 @@ RINGCAST_API int ringcast_archive_next(struct ringcast_archive *a,
  */
 RINGCAST_API struct ringcast_sub *ringcast_archive_sub(
 	const struct ringcast_archive *a);
+/* clang-format on */
 
 /**
  * ringcast_archive_close() - detach and free the reader

@@ -18,9 +18,8 @@ static void rcgo_detail(int r, char *d, size_t n)
 	}
 }
 
-int rcgo_ring_create(const char *name,
-			    const struct ringcast_ring_opts *o, unsigned f,
-			    char *d, size_t n)
+int rcgo_ring_create(const char *name, const struct ringcast_ring_opts *o,
+		     unsigned f, char *d, size_t n)
 {
 	int r = ringcast_ring_create(name, o, f);
 
@@ -45,9 +44,8 @@ int rcgo_ring_close(const char *name, char *d, size_t n)
 	return r;
 }
 
-int rcgo_ring_get_stats(const char *name,
-			       struct ringcast_ring_stats *st, char *d,
-			       size_t n)
+int rcgo_ring_get_stats(const char *name, struct ringcast_ring_stats *st,
+			char *d, size_t n)
 {
 	int r = ringcast_ring_get_stats(name, st);
 
@@ -55,8 +53,8 @@ int rcgo_ring_get_stats(const char *name,
 	return r;
 }
 
-int rcgo_pub_attach(const char *name, unsigned f,
-			   struct ringcast_pub **p, char *d, size_t n)
+int rcgo_pub_attach(const char *name, unsigned f, struct ringcast_pub **p,
+		    char *d, size_t n)
 {
 	int r = ringcast_pub_attach(name, f, p);
 
@@ -64,17 +62,14 @@ int rcgo_pub_attach(const char *name, unsigned f,
 	return r;
 }
 
-int rcgo_sub_attach(const char *name,
-			   const struct ringcast_sub_opts *o,
-			   struct ringcast_sub **s, uint64_t *first, char *d,
-			   size_t n)
+int rcgo_sub_attach(const char *name, const struct ringcast_sub_opts *o,
+		    struct ringcast_sub **s, uint64_t *first, char *d, size_t n)
 {
 	int r = ringcast_sub_attach(name, o, s, first);
 
 	rcgo_detail(r, d, n);
 	return r;
 }
-
 
 /*
  * ringcast_sub_next_batch() into a Go []byte: buf is Go memory (without Go
@@ -97,7 +92,8 @@ int rcgo_sub_next_batch(struct ringcast_sub *s, struct ringcast_event *evs,
 		uintptr_t d = (uintptr_t)evs[i].data, off = 0;
 
 		if (evs[i].len) {
-			if (d < b || d - b > size || evs[i].len > size - (d - b))
+			if (d < b || d - b > size ||
+			    evs[i].len > size - (d - b))
 				bad = 1;
 			else
 				off = d - b;
