@@ -519,6 +519,40 @@ void base64(const unsigned char *s, size_t n)
  * The forms of a stream of events
  */
 
+/* --types LIST: comma-separated type tags, each once (sub, cat). */
+int opt_types(const struct command *cmd, const char *arg, uint32_t *types,
+	      uint32_t *ntypes)
+{
+	const char *p = arg;
+
+	for (;;) {
+		char num[24];
+		size_t len = strcspn(p, ",");
+		uint32_t i, v = 0;
+
+		if (len == 0 || len >= sizeof(num))
+			return usage_error(cmd, "--types: bad list '%s'", arg);
+		memcpy(num, p, len);
+		num[len] = '\0';
+		if (opt_u32(cmd, "types", num, 0, UINT32_MAX, false, &v))
+			return EXIT_USAGE;
+		for (i = 0; i < *ntypes; i++)
+			if (types[i] == v)
+				break;
+		if (i == *ntypes) {
+			if (i == RINGCAST_MAX_TYPES)
+				return usage_error(
+					cmd, "--types: more than %u types",
+					RINGCAST_MAX_TYPES);
+			types[(*ntypes)++] = v;
+		}
+		p += len;
+		if (!*p)
+			return 0;
+		p++;
+	}
+}
+
 int opt_ev_format(const struct command *cmd, const char *arg,
 		  enum ev_format *fmt)
 {

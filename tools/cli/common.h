@@ -99,6 +99,9 @@ enum ev_format {
 
 #define RAW_HDR 8
 
+/* --types LIST into types[RINGCAST_MAX_TYPES]: 0 or EXIT_USAGE. */
+int opt_types(const struct command *cmd, const char *arg, uint32_t *types,
+	      uint32_t *ntypes);
 int opt_ev_format(const struct command *cmd, const char *arg,
 		  enum ev_format *fmt);
 /* One event on stdout, in @fmt. */

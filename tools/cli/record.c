@@ -451,43 +451,10 @@ struct cat_args {
 	uint64_t count;
 	bool have_count;
 	uint32_t types[RINGCAST_MAX_TYPES];
-	unsigned int ntypes;
+	uint32_t ntypes;
 	enum ev_format format;
 	bool stop_on_damage;
 };
-
-static int parse_type_list(const struct command *cmd, const char *arg,
-			   uint32_t *types, unsigned int *ntypes)
-{
-	const char *p = arg;
-
-	for (;;) {
-		char num[24];
-		size_t len = strcspn(p, ",");
-		uint32_t i, v = 0;
-
-		if (len == 0 || len >= sizeof(num))
-			return usage_error(cmd, "--types: bad list '%s'", arg);
-		memcpy(num, p, len);
-		num[len] = '\0';
-		if (opt_u32(cmd, "types", num, 0, UINT32_MAX, false, &v))
-			return EXIT_USAGE;
-		for (i = 0; i < *ntypes; i++)
-			if (types[i] == v)
-				break;
-		if (i == *ntypes) {
-			if (i == RINGCAST_MAX_TYPES)
-				return usage_error(
-					cmd, "--types: more than %u types",
-					RINGCAST_MAX_TYPES);
-			types[(*ntypes)++] = v;
-		}
-		p += len;
-		if (!*p)
-			return 0;
-		p++;
-	}
-}
 
 static int parse_cat_args(const struct command *cmd, int argc, char **argv,
 			  struct cat_args *a)
@@ -513,7 +480,7 @@ static int parse_cat_args(const struct command *cmd, int argc, char **argv,
 			a->have_from = true;
 			break;
 		case 't':
-			if (parse_type_list(cmd, optarg, a->types, &a->ntypes))
+			if (opt_types(cmd, optarg, a->types, &a->ntypes))
 				return EXIT_USAGE;
 			break;
 		case 'c':

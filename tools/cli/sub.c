@@ -106,39 +106,6 @@ struct sub_losses {
 	bool demoted;
 };
 
-static int parse_types(const struct command *cmd, const char *arg,
-		       struct sub_args *a)
-{
-	const char *p = arg;
-
-	for (;;) {
-		char num[24];
-		size_t len = strcspn(p, ",");
-		uint32_t i, v = 0;
-
-		if (len == 0 || len >= sizeof(num))
-			return usage_error(cmd, "--types: bad list '%s'", arg);
-		memcpy(num, p, len);
-		num[len] = '\0';
-		if (opt_u32(cmd, "types", num, 0, UINT32_MAX, false, &v))
-			return EXIT_USAGE;
-		for (i = 0; i < a->opts.ntypes; i++)
-			if (a->types[i] == v)
-				break;
-		if (i == a->opts.ntypes) {
-			if (i == RINGCAST_MAX_TYPES)
-				return usage_error(
-					cmd, "--types: more than %u types",
-					RINGCAST_MAX_TYPES);
-			a->types[a->opts.ntypes++] = v;
-		}
-		p += len;
-		if (!*p)
-			return 0;
-		p++;
-	}
-}
-
 /*
  * Return: 0 to go on, -1 after the help was printed, or the exit status
  * of a usage error.
@@ -188,7 +155,7 @@ static int parse_sub_args(const struct command *cmd, int argc, char **argv,
 			}
 			break;
 		case 't':
-			if (parse_types(cmd, optarg, a))
+			if (opt_types(cmd, optarg, a->types, &a->opts.ntypes))
 				return EXIT_USAGE;
 			break;
 		case 'c':
