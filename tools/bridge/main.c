@@ -30,6 +30,9 @@ static const char usage_text[] =
 	"Usage: ringcast-bridge out NAME [--nats URL] [--subject PREFIX]\n"
 	"                           [--hold SECONDS|forever]\n"
 	"                           [--from newest|oldest] [--wait]\n"
+	"                           [--frame-events N] [--frame-bytes BYTES]\n"
+	"                           [--frame-us MICROSECONDS]\n"
+	"                           [--frame-order ring|type]\n"
 	"       ringcast-bridge in NAME [--nats URL] [--subject PATTERN]\n"
 	"                          [--slots N] [--slot-size BYTES]\n"
 	"                          [--data-size BYTES]\n"
@@ -47,6 +50,19 @@ static const char usage_text[] =
 	"                  0: a lossy subscriber; forever: never let go\n"
 	"  --from WHERE    newest (default) or oldest retained event\n"
 	"  --wait          wait for the ring to be created\n"
+	"  --frame-events N, --frame-bytes BYTES, --frame-us MICROSECONDS\n"
+	"                  events go in frames, one per type, each sent\n"
+	"                  when it holds N events (default 1024), BYTES\n"
+	"                  (default 64k, never above the server's maximum\n"
+	"                  payload), when its first event is that old\n"
+	"                  (default 500), or once the ring has no more\n"
+	"                  events for now\n"
+	"  --frame-order ORDER\n"
+	"                  ring (default): events keep the ring's order\n"
+	"                  across types, a frame is a run of one type;\n"
+	"                  type: a frame open per type, events keep their\n"
+	"                  order within each type only (interleaved types\n"
+	"                  fill frames)\n"
 	"Events larger than the server's maximum payload are refused and\n"
 	"counted.  At the ring's end of stream it flushes and exits 0.\n"
 	"\n"
@@ -158,6 +174,10 @@ enum {
 	OPT_BACKOFF,
 	OPT_ANY_OWNER,
 	OPT_DIR,
+	OPT_FRAME_EVENTS,
+	OPT_FRAME_BYTES,
+	OPT_FRAME_US,
+	OPT_FRAME_ORDER,
 	OPT_HELP,
 };
 
@@ -174,6 +194,10 @@ static const struct option longopts[] = {
 	{ "max-backoff", required_argument, NULL, OPT_BACKOFF },
 	{ "any-owner", no_argument, NULL, OPT_ANY_OWNER },
 	{ "dir", required_argument, NULL, OPT_DIR },
+	{ "frame-events", required_argument, NULL, OPT_FRAME_EVENTS },
+	{ "frame-bytes", required_argument, NULL, OPT_FRAME_BYTES },
+	{ "frame-us", required_argument, NULL, OPT_FRAME_US },
+	{ "frame-order", required_argument, NULL, OPT_FRAME_ORDER },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -193,6 +217,7 @@ static int parse(struct bridge *b, int argc, char **argv)
 {
 	bool out = !strcmp(b->dir, "out");
 	int64_t ns;
+	uint32_t u32;
 	int c;
 
 	optind = 2;
@@ -263,6 +288,29 @@ static int parse(struct bridge *b, int argc, char **argv)
 		case OPT_DIR:
 			ring_dir = *optarg ? optarg : NULL;
 			break;
+		case OPT_FRAME_EVENTS:
+			if (!out || parse_size(optarg, &b->frame_events) ||
+			    !b->frame_events)
+				return usage("bad --frame-events");
+			break;
+		case OPT_FRAME_BYTES:
+			if (!out || parse_size(optarg, &u32) || !u32)
+				return usage("bad --frame-bytes");
+			b->frame_bytes = u32;
+			break;
+		case OPT_FRAME_US:
+			if (!out || parse_size(optarg, &u32))
+				return usage("bad --frame-us");
+			b->frame_ns = (uint64_t)u32 * 1000;
+			break;
+		case OPT_FRAME_ORDER:
+			if (out && !strcmp(optarg, "ring"))
+				b->frame_by_type = false;
+			else if (out && !strcmp(optarg, "type"))
+				b->frame_by_type = true;
+			else
+				return usage("bad --frame-order");
+			break;
 		case OPT_HELP:
 			fputs(usage_text, stdout);
 			exit(0);
@@ -313,6 +361,9 @@ int main(int argc, char **argv)
 	b.url = BRIDGE_DEFAULT_URL;
 	b.hold_ns = BRIDGE_HOLD_NS;
 	b.backoff_max_ms = BRIDGE_BACKOFF_MAX_MS;
+	b.frame_events = BRIDGE_FRAME_EVENTS;
+	b.frame_bytes = BRIDGE_FRAME_BYTES;
+	b.frame_ns = (uint64_t)BRIDGE_FRAME_US * 1000;
 	r = parse(&b, argc, argv);
 	if (r)
 		return r;
