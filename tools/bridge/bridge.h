@@ -58,7 +58,7 @@
 /* Frames (frame.h): flushed at N events, B bytes or T, whichever first. */
 #define BRIDGE_FRAME_EVENTS 1024u
 #define BRIDGE_FRAME_BYTES (64u * 1024)
-#define BRIDGE_FRAME_US 500u
+#define BRIDGE_FRAME_US 1000u
 /* Status file refresh while something changes. */
 #define BRIDGE_STATUS_NS (200LL * 1000 * 1000)
 /* Subjects: PREFIX + '.' + NAME (each '.' three bytes) + '.' + 10 digits. */
@@ -98,6 +98,7 @@ struct bridge {
 	size_t frame_bytes; /* out: ... at this many bytes */
 	uint64_t frame_ns; /* out: ... this long after its first event */
 	bool frame_by_type; /* out: a frame open per type (--frame-order) */
+	bool frame_idle_wait; /* out: an idle ring does not send frames */
 	char status_path[PATH_MAX];
 	char subj_buf[BRIDGE_SUBJECT_MAX];
 	uint64_t session;

@@ -33,6 +33,7 @@ static const char usage_text[] =
 	"                           [--frame-events N] [--frame-bytes BYTES]\n"
 	"                           [--frame-us MICROSECONDS]\n"
 	"                           [--frame-order ring|type]\n"
+	"                           [--frame-idle send|wait]\n"
 	"       ringcast-bridge in NAME [--nats URL] [--subject PATTERN]\n"
 	"                          [--slots N] [--slot-size BYTES]\n"
 	"                          [--data-size BYTES]\n"
@@ -42,8 +43,9 @@ static const char usage_text[] =
 	"\n"
 	"out: subscribe to ring NAME (reliably) and publish every event to\n"
 	"NATS on PREFIX.NAME.TYPE (PREFIX 'ringcast' by default; a '.' in\n"
-	"NAME is written %2E), the payload as is, with headers Ringcast-Seq,\n"
-	"-Count (per type), -Type, -Ts, -Epoch, -Host, -Session, -Dropped.\n"
+	"NAME is written %2E), in frames of events of one type: one NATS\n"
+	"message, versioned, carries many events, each with its sequence,\n"
+	"timestamp, per-type count and payload (docs/bridge.md).\n"
 	"  --hold SECONDS  while NATS is unreachable, hold the ring's\n"
 	"                  publisher back at most this long (default 2),\n"
 	"                  then let it go and count what could not be sent;\n"
@@ -51,12 +53,14 @@ static const char usage_text[] =
 	"  --from WHERE    newest (default) or oldest retained event\n"
 	"  --wait          wait for the ring to be created\n"
 	"  --frame-events N, --frame-bytes BYTES, --frame-us MICROSECONDS\n"
-	"                  events go in frames, one per type, each sent\n"
-	"                  when it holds N events (default 1024), BYTES\n"
-	"                  (default 64k, never above the server's maximum\n"
-	"                  payload), when its first event is that old\n"
-	"                  (default 500), or once the ring has no more\n"
-	"                  events for now\n"
+	"                  events go in frames, each sent when it holds N\n"
+	"                  events (default 1024), BYTES (default 64k,\n"
+	"                  never above the server's maximum payload), or\n"
+	"                  when its first event is that old (default 1000)\n"
+	"  --frame-idle HOW\n"
+	"                  send (default): frames go as soon as the ring\n"
+	"                  has nothing more to read; wait: they wait for\n"
+	"                  N, BYTES or MICROSECONDS (fewer, fuller frames)\n"
 	"  --frame-order ORDER\n"
 	"                  ring (default): events keep the ring's order\n"
 	"                  across types, a frame is a run of one type;\n"
@@ -68,7 +72,10 @@ static const char usage_text[] =
 	"\n"
 	"in: create ring NAME if it is missing, subscribe to PATTERN\n"
 	"(default ringcast.NAME.*; ringcast.NAME.7 for type 7 only) and\n"
-	"publish every message into the ring with its type tag.  Gaps are\n"
+	"publish every event of the frames it receives into the ring with\n"
+	"its type tag (also messages of one event each, as out bridges of\n"
+	"earlier versions send them).  A frame of an unknown version, or\n"
+	"malformed, is refused whole, reported and counted.  Gaps are\n"
 	"detected per origin and type, reported on stderr and counted.\n"
 	"  --slots N, --slot-size BYTES, --data-size BYTES\n"
 	"                  geometry of a ring it creates, as 'ringcast\n"
@@ -178,6 +185,7 @@ enum {
 	OPT_FRAME_BYTES,
 	OPT_FRAME_US,
 	OPT_FRAME_ORDER,
+	OPT_FRAME_IDLE,
 	OPT_HELP,
 };
 
@@ -198,6 +206,7 @@ static const struct option longopts[] = {
 	{ "frame-bytes", required_argument, NULL, OPT_FRAME_BYTES },
 	{ "frame-us", required_argument, NULL, OPT_FRAME_US },
 	{ "frame-order", required_argument, NULL, OPT_FRAME_ORDER },
+	{ "frame-idle", required_argument, NULL, OPT_FRAME_IDLE },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -310,6 +319,14 @@ static int parse(struct bridge *b, int argc, char **argv)
 				b->frame_by_type = true;
 			else
 				return usage("bad --frame-order");
+			break;
+		case OPT_FRAME_IDLE:
+			if (out && !strcmp(optarg, "send"))
+				b->frame_idle_wait = false;
+			else if (out && !strcmp(optarg, "wait"))
+				b->frame_idle_wait = true;
+			else
+				return usage("bad --frame-idle");
 			break;
 		case OPT_HELP:
 			fputs(usage_text, stdout);

@@ -13,8 +13,9 @@
  * and events keep their order within each type only.  A frame is sent
  * when it holds --frame-events events,
  * when it reaches --frame-bytes, when its first event was read
- * --frame-us ago, or as soon as the ring has nothing more to read: a slow
- * stream sends each event at once, a fast one fills frames.  An event
+ * --frame-us ago, and (unless --frame-idle wait) as soon as the ring has
+ * nothing more to read: a slow stream sends each event at once, a fast
+ * one fills frames.  An event
  * that does not fit in what is left of its frame flushes it first; one
  * that does not fit in an empty frame below the server's maximum payload
  * is refused.
@@ -232,7 +233,7 @@ static void out_status(struct out *o, uint64_t now)
 		     "\nframe_events %u\nframe_bytes %zu\nframe_us %" PRIu64
 		     "\nflush_full %" PRIu64 "\nflush_time %" PRIu64
 		     "\nflush_idle %" PRIu64 "\nflush_other %" PRIu64
-		     "\nopen_frames %u\nframe_order %s\n",
+		     "\nopen_frames %u\nframe_order %s\nframe_idle %s\n",
 		     (int)getpid(), b->name, b->url, b->subject, b->host,
 		     o->session, c.connected, c.disconnects, c.reconnects,
 		     (long long)b->max_payload, (long long)b->hold_ns,
@@ -241,7 +242,8 @@ static void out_status(struct out *o, uint64_t now)
 		     o->frames_sent, b->frame_events, o->frame_bytes,
 		     b->frame_ns / 1000, o->flush_full, o->flush_time,
 		     o->flush_idle, o->flush_other, o->nopen,
-		     b->frame_by_type ? "type" : "ring");
+		     b->frame_by_type ? "type" : "ring",
+		     b->frame_idle_wait ? "wait" : "send");
 	if (n > 0 && (size_t)n < sizeof(buf))
 		bridge_status_write(b, buf, (size_t)n);
 	o->status_ns = now;
@@ -571,6 +573,34 @@ static int out_limits(struct out *o)
 	return 0;
 }
 
+/*
+ * How long to wait for the next event: with frames open, not at all (they
+ * go as soon as the ring has nothing more), or with --frame-idle wait
+ * until the first is --frame-us old; else a while, to refresh the status.
+ */
+static int64_t out_wait_ns(const struct out *o, uint64_t now)
+{
+	int64_t wait = 100 * 1000 * 1000;
+	unsigned int i;
+
+	if (!o->nopen)
+		return wait;
+	if (!o->b->frame_idle_wait)
+		return 0;
+	for (i = 0; i < o->nframes; i++) {
+		const struct out_frame *f = &o->frames[i];
+		uint64_t age = now - f->first_ns;
+
+		if (!f->open)
+			continue;
+		if (age >= o->b->frame_ns)
+			return 0;
+		if ((int64_t)(o->b->frame_ns - age) < wait)
+			wait = (int64_t)(o->b->frame_ns - age);
+	}
+	return wait;
+}
+
 /* The main loop.  Return: 0 at end of stream or when stopped, or < 0. */
 static int out_run(struct out *o)
 {
@@ -609,20 +639,18 @@ static int out_run(struct out *o)
 			if (r)
 				return r;
 		}
-		/*
-		 * With frames open, do not wait: when the ring has nothing
-		 * more, they go at once (a slow stream keeps its latency).
-		 */
-		r = ringcast_sub_next(o->sub, &ev,
-				      o->nopen ? 0 : 100 * 1000 * 1000);
+		r = ringcast_sub_next(o->sub, &ev, out_wait_ns(o, now));
 		switch (r) {
 		case 0:
 			break;
 		case -EAGAIN:
 		case -ETIMEDOUT:
-			r = out_flush_all(o, &o->flush_idle);
-			if (r)
-				return r;
+			/* The ring has nothing more: what is open goes. */
+			if (!b->frame_idle_wait) {
+				r = out_flush_all(o, &o->flush_idle);
+				if (r)
+					return r;
+			}
 			out_periodic(o, false);
 			continue;
 		case -EINTR:
