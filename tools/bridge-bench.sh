@@ -164,15 +164,16 @@ for ((r = 1; r <= runs; r++)); do
 		"$frames"
 
 	# The raw pair: the same number of messages of the same size.
-	coproc RAWSUB { exec "$raw" sub "$url" "raw$$" "$events"; }
-	rawsub=$RAWSUB_PID
-	read -r ready <&"${RAWSUB[0]}"
-	[ "$ready" = ready ] || { echo "bridge-bench: the raw subscriber failed" >&2; exit 1; }
+	"$raw" sub "$url" "raw$$" "$events" >"$tmp/raw.out" &
+	rawsub=$!
+	pids+=($rawsub)
+	wait_for grep -qx ready "$tmp/raw.out"
 	t0=$(date +%s%N)
 	"$raw" pub "$url" "raw$$" "$events" "$size"
-	read -r got <&"${RAWSUB[0]}" || got=0
-	t1=$(date +%s%N)
 	wait "$rawsub" || true
+	t1=$(date +%s%N)
+	got=$(tail -n 1 "$tmp/raw.out")
+	[ "$got" != ready ] || got=0
 	rate=$(awk -v n="$got" -v ns=$((t1 - t0)) 'BEGIN { printf "%.0f", n / (ns / 1e9) }')
 	raw_rates+=("$rate")
 	printf '%-4d %-9s %12d %10.3f %14d%s\n' "$r" nats-raw "$got" \
