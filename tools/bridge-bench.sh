@@ -86,7 +86,7 @@ wait_for()
 }
 
 nats-server -a 127.0.0.1 -p "$port" >"$tmp/nats.log" 2>&1 &
-pids+=($!)
+pids+=("$!")
 wait_for bash -c "exec 3<>/dev/tcp/127.0.0.1/$port"
 
 # Both bridges between rings A and B, ready: bridge out's pid in $out,
@@ -97,13 +97,13 @@ bridges_start()
 	"$bridge" in "$b" --nats "$url" --subject "bench$$.$a.*" \
 		--slots 65536 --slot-size 128 2>"$tmp/in.log" &
 	in=$!
-	pids+=($in)
+	pids+=("$in")
 	wait_for grep -qx 'ready 1' "/dev/shm/ringcast-bridge.in.$b"
 	# shellcheck disable=SC2086 # words of options
 	"$bridge" out "$a" --nats "$url" --subject "bench$$" \
 		${BRIDGE_OUT_ARGS:-} 2>"$tmp/out.log" &
 	out=$!
-	pids+=($out)
+	pids+=("$out")
 	wait_for grep -qx 'connected 1' "/dev/shm/ringcast-bridge.out.$a"
 }
 
@@ -166,7 +166,7 @@ for ((r = 1; r <= runs; r++)); do
 	# The raw pair: the same number of messages of the same size.
 	"$raw" sub "$url" "raw$$" "$events" >"$tmp/raw.out" &
 	rawsub=$!
-	pids+=($rawsub)
+	pids+=("$rawsub")
 	wait_for grep -qx ready "$tmp/raw.out"
 	t0=$(date +%s%N)
 	"$raw" pub "$url" "raw$$" "$events" "$size"
