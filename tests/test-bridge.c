@@ -18,6 +18,16 @@
  *   reconnect, the out side lets the publisher go after --hold, and the
  *   loss the receiver reports is exactly what the subscriber missed.
  *
+ * - frames: events of many sizes, up to 64 KiB, in frames cut by count,
+ *   by bytes and by the event that does not fit, each type in its order;
+ *   a lone event sent without more traffic, by an idle ring or by its
+ *   age (--frame-idle wait); frames of an unknown version and malformed
+ *   ones refused whole and counted, the bridge going on, and messages of
+ *   the per-event format still taken;
+ * - the cases above that carry several types run with both frame orders
+ *   (--frame-order ring: the ring's order across types; type: a frame
+ *   per type, each type in its order, gaps counted inside frames);
+ *
  * - `ringcast stat` shows the counters of the bridges attached to a ring,
  *   in text and JSON, and a killed bridge's counters as no longer alive.
  *
@@ -44,10 +54,20 @@
 #include <arpa/inet.h>
 
 #include "common.h"
+#include "../tools/bridge/frame.h"
 
 static const char *bridge_bin;
 static const char *nats_bin = "nats-server";
 static const char *ringcast_bin; /* the tool, for 'ringcast stat' */
+
+/* bridge out --frame-order: loop tests run with each. */
+static const char *const orders[] = { "ring", "type" };
+static const char *frame_order = "ring";
+
+static bool by_type(void)
+{
+	return !strcmp(frame_order, "type");
+}
 
 #define WAIT_MS (30 * 1000)
 #define NTYPES 5u
@@ -312,14 +332,29 @@ static void bridge_in(struct world *w, const char *subject, const char *extra)
 	status_wait(w, "in", w->b, "ready", 1, true);
 }
 
-static void bridge_out(struct world *w, const char *hold)
+/* bridge out, with up to 8 more arguments in @extra (NULL-terminated). */
+static void bridge_out_args(struct world *w, const char *hold,
+			    const char *const *extra)
 {
-	const char *argv[] = { bridge_bin, "out",	    w->a,      "--nats",
-			       w->url,	   "--subject",	    w->prefix, "--hold",
-			       hold,	   "--max-backoff", "0.2",     NULL };
+	const char *argv[24] = { bridge_bin,	  "out",    w->a,
+				 "--nats",	  w->url,   "--subject",
+				 w->prefix,	  "--hold", hold,
+				 "--max-backoff", "0.2",    "--frame-order",
+				 frame_order };
+	size_t n = 13, i;
 
+	for (i = 0; extra && extra[i]; i++) {
+		ck_assert_uint_lt(n, 23);
+		argv[n++] = extra[i];
+	}
+	argv[n] = NULL;
 	w->out = spawn(w->out_log, argv);
 	status_wait(w, "out", w->a, "connected", 1, true);
+}
+
+static void bridge_out(struct world *w, const char *hold)
+{
+	bridge_out_args(w, hold, NULL);
 }
 
 /* The subject pattern of all types of ring A, or of one. */
@@ -369,20 +404,36 @@ static void publish(struct ringcast_pub *pub, uint64_t from, uint64_t to,
 }
 
 /*
- * Read ring B until event @last: each must be the one it claims to be,
- * in increasing order.  Return: how many arrived; *missing counts those
- * skipped that @wanted would have taken.
+ * Read ring B until event @last and the last of each type before it:
+ * each must be the one it claims to be, in increasing order (with
+ * --frame-order type, in increasing order within its type).  Return: how
+ * many arrived; *missing counts those skipped that @wanted would have
+ * taken.
  */
 static uint64_t receive(struct ringcast_sub *sub, uint64_t last,
 			bool (*wanted)(uint64_t i), uint64_t *missing,
 			size_t big, uint64_t every)
 {
 	static uint8_t want[4096];
-	uint64_t next = 0, got = 0, i;
+	uint64_t next = 0, got = 0, i, j, tnext[NTYPES] = { 0 };
+	uint64_t tlast[NTYPES] = { 0 };
+	bool tdone[NTYPES], done = false;
 	struct ringcast_event ev;
+	uint32_t t;
 
+	/* The last wanted event of each type, up to @last. */
+	for (t = 0; t < NTYPES; t++) {
+		tdone[t] = true;
+		for (j = last + 1; j-- > 0;) {
+			if (ev_type(j) == t && wanted(j)) {
+				tlast[t] = j;
+				tdone[t] = false;
+				break;
+			}
+		}
+	}
 	*missing = 0;
-	do {
+	while (!done) {
 		size_t len;
 		int r = ringcast_sub_next(sub, &ev, T_WAIT_NS);
 
@@ -391,20 +442,35 @@ static uint64_t receive(struct ringcast_sub *sub, uint64_t last,
 			      got, ringcast_strerror(r));
 		ck_assert_uint_ge(ev.len, 8);
 		memcpy(&i, ev.data, 8);
-		ck_assert_msg(i >= next && i <= last,
-			      "event %" PRIu64 " after %" PRIu64, i, next);
-		for (; next < i; next++)
-			if (wanted(next))
+		ck_assert_msg(i <= last, "event %" PRIu64 " after the last", i);
+		t = ev_type(i);
+		ck_assert_uint_eq(ev.type, t);
+		/* The ring's order, or (--frame-order type) its type's. */
+		if (!by_type())
+			ck_assert_msg(i >= next,
+				      "event %" PRIu64 " after %" PRIu64, i,
+				      next);
+		ck_assert_msg(i >= tnext[t],
+			      "event %" PRIu64 " after %" PRIu64
+			      " of type %" PRIu32,
+			      i, tnext[t], t);
+		for (j = tnext[t]; j < i; j++)
+			if (ev_type(j) == t && wanted(j))
 				(*missing)++;
 		ck_assert_msg(wanted(i), "event %" PRIu64 " is not wanted", i);
 		len = ev_make(i, want, big, every);
-		ck_assert_uint_eq(ev.type, ev_type(i));
 		ck_assert_uint_eq(ev.len, len);
 		ck_assert_msg(!memcmp(ev.data, want, len),
 			      "event %" PRIu64 ": other bytes", i);
 		next = i + 1;
+		tnext[t] = i + 1;
+		if (i == tlast[t])
+			tdone[t] = true;
 		got++;
-	} while (i != last);
+		done = true;
+		for (t = 0; t < NTYPES; t++)
+			done = done && tdone[t];
+	}
 	return got;
 }
 
@@ -495,6 +561,8 @@ START_TEST(test_bridge_end_to_end)
 	struct world w;
 	uint64_t missing;
 
+	frame_order = orders[_i];
+
 	pub = world_bridged(&w, "e2e", "*", &sub);
 	publish(pub, 0, n / 2, 0, 0);
 	/* A new publisher takes ring A over: a new epoch. */
@@ -530,6 +598,8 @@ START_TEST(test_bridge_filter)
 	struct world w;
 	uint64_t missing, last = n - 1;
 
+	frame_order = orders[_i];
+
 	pub = world_bridged(&w, "filter", "2", &sub);
 	publish(pub, 0, n, 0, 0);
 	while (!type2(last))
@@ -558,6 +628,8 @@ START_TEST(test_bridge_max_payload)
 	struct ringcast_sub *sub;
 	struct world w;
 	uint64_t missing, got;
+
+	frame_order = orders[_i];
 
 	world_init(&w, "maxpl", 1024);
 	ck_assert_int_eq(ringcast_ring_create(w.a, &geo, 0), 0);
@@ -618,8 +690,10 @@ START_TEST(test_bridge_large)
 	struct ringcast_sub *sub;
 	struct world w;
 	uint8_t *buf = malloc(LARGE_MAX);
-	uint64_t i, got = 0;
+	uint64_t i, got = 0, prev = 0, next[NTYPES] = { 0 };
 	size_t len;
+
+	frame_order = orders[_i];
 
 	ck_assert_ptr_nonnull(buf);
 	world_init(&w, "large", 0);
@@ -640,22 +714,34 @@ START_TEST(test_bridge_large)
 		ck_assert_msg(r >= 0, "publish %" PRIu64 ": %s", i,
 			      ringcast_strerror(r));
 	}
-	/* What B takes: every event but those above 4 KiB, in order. */
-	for (i = 0; i < n; i++) {
+	/*
+	 * What B takes: every event but those above 4 KiB, in order (with
+	 * --frame-order type, in order within each type).
+	 */
+	for (i = 0; i < n - refused; i++) {
 		uint64_t j;
+		uint32_t t;
 		int r;
 
-		if (large_make(i, buf) > 4096)
-			continue;
 		r = ringcast_sub_next(sub, &ev, T_WAIT_NS);
 		ck_assert_msg(r == 0, "reading ring B after %" PRIu64 ": %s",
 			      got, ringcast_strerror(r));
-		len = large_make(i, buf);
-		ck_assert_uint_eq(ev.len, len);
+		ck_assert_uint_ge(ev.len, 8);
 		memcpy(&j, ev.data, 8);
-		ck_assert_uint_eq(j, i);
+		t = ev_type(j);
+		ck_assert_uint_eq(ev.type, t);
+		/* The next event of its type that B can take. */
+		while (large_make(next[t], buf) > 4096 || ev_type(next[t]) != t)
+			next[t]++;
+		ck_assert_uint_eq(j, next[t]);
+		if (!by_type())
+			ck_assert_uint_ge(j, prev);
+		prev = j;
+		len = large_make(j, buf);
+		ck_assert_uint_eq(ev.len, len);
 		ck_assert_msg(!memcmp(ev.data, buf, len),
-			      "event %" PRIu64 ": other bytes", i);
+			      "event %" PRIu64 ": other bytes", j);
+		next[t]++;
 		got++;
 	}
 	ck_assert_uint_eq(got, n - refused);
@@ -790,6 +876,353 @@ START_TEST(test_bridge_server_late)
 }
 END_TEST
 
+/* ----------------------------------------------------------------------
+ * Frames
+ */
+
+/*
+ * Sizes across the limits of test_bridge_frames' frames: 7 events, 3000
+ * bytes, and the server's maximum payload, where 65536 bytes fit alone
+ * and not after the 1000 before them.
+ */
+static const size_t frame_lens[] = { 0,	   1,	 7,	8,    31,    64,
+				     65,   1000, 65536, 2900, 2967,  2968,
+				     2969, 3000, 4096,	5000, 20000, 12 };
+#define FRAME_LENS (sizeof(frame_lens) / sizeof(frame_lens[0]))
+#define FRAME_TYPES 3u
+
+static size_t frame_make(uint64_t i, uint8_t *buf)
+{
+	size_t len = frame_lens[(i / FRAME_TYPES) % FRAME_LENS], k;
+
+	for (k = 0; k < len; k++)
+		buf[k] = (uint8_t)(i * 29 + k * 11 + (k >> 8));
+	return len;
+}
+
+/* The frames of one type that bridge out must cut (see below). */
+static uint64_t frames_expected(uint64_t nper, size_t hdr, size_t cap)
+{
+	uint64_t frames = 0, i;
+	size_t len = 0, n = 0;
+
+	for (i = 0; i < nper; i++) {
+		size_t ev = BRIDGE_FRAME_EVENT_HDR + frame_lens[i % FRAME_LENS];
+
+		if (n && len + ev > cap) {
+			frames++; /* does not fit: the frame goes first */
+			n = 0;
+		}
+		if (!n)
+			len = hdr;
+		len += ev;
+		if (++n == 7 || len >= 3000) {
+			frames++;
+			n = 0;
+		}
+	}
+	return frames + (n > 0); /* the end of stream sends the last */
+}
+
+/*
+ * Events of 0 to 64 KiB, of three interleaved types, through frames of at
+ * most 7 events and 3000 bytes, one open per type, under a server's
+ * maximum payload of 66000 bytes.  Frames wait for those limits alone
+ * (--frame-idle wait, --frame-us a minute) and the end of stream sends
+ * the last ones, so bridge out cuts exactly the frames computed here.
+ * Every event arrives whole, each type in its order, none lost, no gap.
+ */
+START_TEST(test_bridge_frames)
+{
+	const char *const extra[] = { "--frame-events",
+				      "7",
+				      "--frame-bytes",
+				      "3000",
+				      "--frame-idle",
+				      "wait",
+				      "--frame-us",
+				      "60000000",
+				      "--host",
+				      "test-host",
+				      NULL };
+	const uint64_t nper = FRAME_LENS * 6, n = nper * FRAME_TYPES;
+	uint64_t i, got[FRAME_TYPES] = { 0 }, frames;
+	uint8_t *buf = malloc(65536), *want = malloc(65536);
+	struct ringcast_event ev;
+	struct ringcast_pub *pub;
+	struct ringcast_sub *sub;
+	struct world w;
+
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_ptr_nonnull(want);
+	/* The frame's header and its NATS headers (out.c). */
+	frames = FRAME_TYPES *
+		 frames_expected(nper, bridge_frame_hdr_size(9),
+				 66000 - (10 + 14 + 4 + 3 + 13 + 4 + 5 + 2));
+	frame_order = "type";
+	world_init(&w, "frames", 66000);
+	ck_assert_int_eq(ringcast_ring_create(w.a, NULL, 0), 0);
+	bridge_in(&w, pattern(&w, "*"), NULL);
+	sub = sub_b(&w);
+	bridge_out_args(&w, "5", extra);
+	pub = t_pub(w.a, 0);
+	ck_assert_int_ge(ringcast_pub_wait_subscribers(pub, 1, T_WAIT_NS), 1);
+	for (i = 0; i < n; i++) {
+		size_t len = frame_make(i, buf);
+		int r = ringcast_pub_publish(pub, (uint32_t)(i % FRAME_TYPES),
+					     buf, len);
+
+		ck_assert_msg(r >= 0, "publish %" PRIu64 ": %s", i,
+			      ringcast_strerror(r));
+	}
+	ringcast_pub_close(pub);
+	for (i = 0; i < n; i++) {
+		uint64_t j;
+		size_t len;
+		int r = ringcast_sub_next(sub, &ev, T_WAIT_NS);
+
+		ck_assert_msg(r == 0, "reading ring B after %" PRIu64 ": %s", i,
+			      ringcast_strerror(r));
+		ck_assert_uint_lt(ev.type, FRAME_TYPES);
+		/* The next event of its type. */
+		j = got[ev.type]++ * FRAME_TYPES + ev.type;
+		len = frame_make(j, want);
+		ck_assert_msg(ev.len == len,
+			      "event %" PRIu64 " of type %" PRIu32 ": %" PRIu32
+			      " bytes, not %zu",
+			      j, ev.type, ev.len, len);
+		ck_assert_msg(!len || !memcmp(ev.data, want, len),
+			      "event %" PRIu64 ": other bytes", j);
+	}
+	/* At the end of stream bridge out sends what is open and exits. */
+	ck_assert_int_eq(t_wait(w.out, WAIT_MS), 0);
+	w.out = 0;
+	status_wait(&w, "in", w.b, "published", n, true);
+	ck_assert_uint_eq(status_of("in", w.b, "frames"), frames);
+	ck_assert_uint_eq(status_of("in", w.b, "received"), n);
+	ck_assert_uint_eq(status_of("in", w.b, "lost"), 0);
+	ck_assert_uint_eq(status_of("in", w.b, "gaps"), 0);
+	ck_assert_uint_eq(status_of("in", w.b, "reorders"), 0);
+	ck_assert_uint_eq(status_of("in", w.b, "bad_frames"), 0);
+	ck_assert(log_has(w.out_log, "refused 0;"));
+	ringcast_sub_detach(sub);
+	free(buf);
+	free(want);
+	world_end(&w);
+}
+END_TEST
+
+/*
+ * A lone event goes without more traffic: at once when the ring has no
+ * more (--frame-idle send, the default; --frame-us a minute, so that only
+ * that sends it), or once its frame is --frame-us old (--frame-idle wait,
+ * 50 ms, frames of up to 1000 events).
+ */
+START_TEST(test_bridge_frame_lone)
+{
+	const char *const send[] = { "--frame-us", "60000000", NULL };
+	const char *const wait[] = {
+		"--frame-idle",	  "wait", "--frame-us", "50000",
+		"--frame-events", "1000", NULL
+	};
+	struct ringcast_event ev;
+	struct ringcast_pub *pub;
+	struct ringcast_sub *sub;
+	struct world w;
+	uint64_t v = 42;
+
+	world_init(&w, "lone", 0);
+	ck_assert_int_eq(ringcast_ring_create(w.a, NULL, 0), 0);
+	bridge_in(&w, pattern(&w, "*"), NULL);
+	sub = sub_b(&w);
+	bridge_out_args(&w, "5", _i ? wait : send);
+	pub = t_pub(w.a, 0);
+	ck_assert_int_ge(ringcast_pub_wait_subscribers(pub, 1, T_WAIT_NS), 1);
+	ck_assert_int_ge(ringcast_pub_publish(pub, 3, &v, sizeof(v)), 0);
+	ck_assert_int_eq(ringcast_sub_next(sub, &ev, T_WAIT_NS), 0);
+	ck_assert_uint_eq(ev.type, 3);
+	ck_assert_uint_eq(ev.len, sizeof(v));
+	ck_assert_mem_eq(ev.data, &v, sizeof(v));
+	status_wait(&w, "out", w.a, "frames", 1, true);
+	/* Which rule sent it. */
+	ck_assert_uint_eq(status_of("out", w.a, "flush_idle"), _i ? 0 : 1);
+	ck_assert_uint_eq(status_of("out", w.a, "flush_time"), _i ? 1 : 0);
+	ck_assert_uint_eq(status_of("out", w.a, "flush_full"), 0);
+	ringcast_pub_close(pub);
+	ringcast_sub_detach(sub);
+	world_end(&w);
+}
+END_TEST
+
+/* A client of the NATS protocol, enough to publish what the test makes. */
+static int nats_open(const struct world *w)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	static const char connect_line[] =
+		"CONNECT {\"verbose\":false,\"pedantic\":false,"
+		"\"headers\":true,\"protocol\":1}\r\n";
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	char c;
+
+	ck_assert_int_ge(fd, 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons((uint16_t)w->port);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	/* The server's INFO line. */
+	do
+		ck_assert_int_eq(read(fd, &c, 1), 1);
+	while (c != '\n');
+	ck_assert_int_eq(write(fd, connect_line, strlen(connect_line)),
+			 (ssize_t)strlen(connect_line));
+	return fd;
+}
+
+static void nats_write(int fd, const void *p, size_t len)
+{
+	while (len) {
+		ssize_t k = write(fd, p, len);
+
+		ck_assert_int_gt(k, 0);
+		p = (const char *)p + k;
+		len -= (size_t)k;
+	}
+}
+
+/* HPUB @subj with headers @hdrs ("Key: value\r\n" lines) and @data. */
+static void nats_hpub(int fd, const char *subj, const char *hdrs,
+		      const void *data, size_t len)
+{
+	char head[512], h[512];
+	int hl = snprintf(h, sizeof(h), "NATS/1.0\r\n%s\r\n", hdrs);
+	int n = snprintf(head, sizeof(head), "HPUB %s %d %zu\r\n", subj, hl,
+			 (size_t)hl + len);
+
+	nats_write(fd, head, (size_t)n);
+	nats_write(fd, h, (size_t)hl);
+	nats_write(fd, data, len);
+	nats_write(fd, "\r\n", 2);
+}
+
+/* A round trip: the server has handled everything sent before. */
+static void nats_ping(int fd)
+{
+	char buf[256];
+	ssize_t k;
+	size_t n = 0;
+
+	nats_write(fd, "PING\r\n", 6);
+	for (;;) {
+		k = read(fd, buf + n, sizeof(buf) - 1 - n);
+		ck_assert_int_gt(k, 0);
+		n += (size_t)k;
+		buf[n] = '\0';
+		if (strstr(buf, "PONG\r\n"))
+			return;
+		ck_assert_msg(!strstr(buf, "-ERR"), "server: %s", buf);
+		if (n > sizeof(buf) / 2) {
+			memmove(buf, buf + n - 8, 8);
+			n = 8;
+		}
+	}
+}
+
+/* A frame of @n events of type 5, counts 1.., payloads "ev0", "ev1"... */
+static size_t frame_build(uint8_t *buf, size_t cap, uint32_t n)
+{
+	struct bridge_frame_hdr h = {
+		.epoch = 7, .session = 99, .host = "elsewhere", .host_len = 9
+	};
+	struct bridge_frame_writer wr;
+	char data[8];
+	uint32_t i;
+
+	ck_assert_int_eq(bridge_frame_begin(&wr, buf, cap, &h), 0);
+	for (i = 0; i < n; i++) {
+		struct bridge_frame_event ev = {
+			.seq = 100 + i,
+			.ts = 1000 + i,
+			.count = 1 + i,
+			.type = 5,
+			.len = (uint32_t)snprintf(data, sizeof(data), "ev%u",
+						  i),
+			.data = data,
+		};
+
+		ck_assert_int_eq(bridge_frame_add(&wr, &ev), 0);
+	}
+	return bridge_frame_finish(&wr);
+}
+
+#define H_FRAME_V(v) "Ringcast-Frame: " v "\r\nRingcast-Type: frame\r\n"
+
+/*
+ * What another or a broken sender might send: frames of version 2 (in the
+ * header, or in the frame only), a cut frame, bytes that are no frame.
+ * Each is refused whole, counted and said; then a good frame and an event
+ * of the per-event format still arrive, in order.
+ */
+START_TEST(test_bridge_bad_frames)
+{
+	uint8_t good[512], bad[512];
+	struct ringcast_event ev;
+	struct ringcast_sub *sub;
+	char subj[300];
+	struct world w;
+	size_t len;
+	unsigned int i;
+	int fd;
+
+	world_init(&w, "badframes", 0);
+	ck_assert_int_eq(ringcast_ring_create(w.a, NULL, 0), 0);
+	bridge_in(&w, pattern(&w, "*"), NULL);
+	sub = sub_b(&w);
+	fd = nats_open(&w);
+	snprintf(subj, sizeof(subj), "%s", pattern(&w, "5"));
+	len = frame_build(good, sizeof(good), 3);
+
+	/* Version 2, said by the header; then by the frame itself. */
+	nats_hpub(fd, subj, H_FRAME_V("2"), good, len);
+	memcpy(bad, good, len);
+	bad[4] = 2;
+	nats_hpub(fd, subj, H_FRAME_V("1"), bad, len);
+	/* Cut short, and not a frame at all. */
+	nats_hpub(fd, subj, H_FRAME_V("1"), good, len - 1);
+	nats_hpub(fd, subj, H_FRAME_V("1"), "hello", 5);
+	/* A good frame, then one event as earlier out bridges sent it. */
+	nats_hpub(fd, subj, H_FRAME_V("1"), good, len);
+	nats_hpub(fd, pattern(&w, "6"),
+		  "Ringcast-Type: 6\r\nRingcast-Count: 1\r\n"
+		  "Ringcast-Host: old\r\n",
+		  "legacy", 6);
+	nats_ping(fd);
+
+	for (i = 0; i < 4; i++) {
+		char want[8];
+
+		ck_assert_int_eq(ringcast_sub_next(sub, &ev, T_WAIT_NS), 0);
+		snprintf(want, sizeof(want), i < 3 ? "ev%u" : "legacy", i);
+		ck_assert_uint_eq(ev.type, i < 3 ? 5 : 6);
+		ck_assert_uint_eq(ev.len, strlen(want));
+		ck_assert_mem_eq(ev.data, want, ev.len);
+	}
+	status_wait(&w, "in", w.b, "published", 4, true);
+	ck_assert_uint_eq(status_of("in", w.b, "unknown_version"), 2);
+	ck_assert_uint_eq(status_of("in", w.b, "bad_frames"), 2);
+	ck_assert_uint_eq(status_of("in", w.b, "frames"), 1);
+	ck_assert_uint_eq(status_of("in", w.b, "messages"), 6);
+	ck_assert_uint_eq(status_of("in", w.b, "received"), 4);
+	ck_assert_uint_eq(status_of("in", w.b, "lost"), 0);
+	ck_assert_int_eq(ringcast_sub_next(sub, &ev, 0), -EAGAIN);
+	ck_assert(log_has(w.in_log, "a frame of version 2 on"));
+	ck_assert(log_has(w.in_log, "reads version 1 only"));
+	ck_assert(log_has(w.in_log, "a malformed frame of"));
+	close(fd);
+	ringcast_sub_detach(sub);
+	w.out = 0;
+	world_end(&w);
+}
+END_TEST
+
 /* The output of `ringcast stat RING [--json]`, into a static buffer. */
 static const char *stat_of(const char *ring, bool json)
 {
@@ -920,13 +1353,16 @@ static Suite *bridge_suite(void)
 	t_add_cleanup(tc);
 	tcase_add_unchecked_fixture(tc, NULL, cleanup_status);
 	tcase_set_timeout(tc, T_CASE_TIMEOUT);
-	tcase_add_test(tc, test_bridge_end_to_end);
-	tcase_add_test(tc, test_bridge_filter);
-	tcase_add_test(tc, test_bridge_max_payload);
-	tcase_add_test(tc, test_bridge_large);
+	tcase_add_loop_test(tc, test_bridge_end_to_end, 0, 2);
+	tcase_add_loop_test(tc, test_bridge_filter, 0, 2);
+	tcase_add_loop_test(tc, test_bridge_max_payload, 0, 2);
+	tcase_add_loop_test(tc, test_bridge_large, 0, 2);
 	tcase_add_test(tc, test_bridge_restart);
 	tcase_add_test(tc, test_bridge_server_late);
 	tcase_add_test(tc, test_bridge_stat);
+	tcase_add_test(tc, test_bridge_frames);
+	tcase_add_loop_test(tc, test_bridge_frame_lone, 0, 2);
+	tcase_add_test(tc, test_bridge_bad_frames);
 	suite_add_tcase(s, tc);
 	return s;
 }

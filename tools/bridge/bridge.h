@@ -55,6 +55,10 @@
 #define BRIDGE_BACKOFF_MAX_MS 2000
 /* The out side holds the ring's publisher back this long by default. */
 #define BRIDGE_HOLD_NS (2LL * 1000 * 1000 * 1000)
+/* Frames (frame.h): flushed at N events, B bytes or T, whichever first. */
+#define BRIDGE_FRAME_EVENTS 1024u
+#define BRIDGE_FRAME_BYTES (64u * 1024)
+#define BRIDGE_FRAME_US 1000u
 /* Status file refresh while something changes. */
 #define BRIDGE_STATUS_NS (200LL * 1000 * 1000)
 /* Subjects: PREFIX + '.' + NAME (each '.' three bytes) + '.' + 10 digits. */
@@ -90,6 +94,11 @@ struct bridge {
 	unsigned int create_flags; /* in: RINGCAST_CREATE_NO_DATA */
 	unsigned int pub_flags; /* in: RINGCAST_PUB_ANY_OWNER (--any-owner) */
 	int64_t backoff_max_ms;
+	uint32_t frame_events; /* out: flush a frame at this many events */
+	size_t frame_bytes; /* out: ... at this many bytes */
+	uint64_t frame_ns; /* out: ... this long after its first event */
+	bool frame_by_type; /* out: a frame open per type (--frame-order) */
+	bool frame_idle_wait; /* out: an idle ring does not send frames */
 	char status_path[PATH_MAX];
 	char subj_buf[BRIDGE_SUBJECT_MAX];
 	uint64_t session;

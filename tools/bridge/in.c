@@ -1,7 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
  * ringcast-bridge in: subscribes to NATS subjects and publishes every
- * message into the local ring with the type tag it came with.
+ * event of the frames it receives (frame.h) into the local ring, with
+ * the type tag each came with, in the frame's order.
+ *
+ * Frames.  A message with the header Ringcast-Frame is a frame: one of
+ * another version than BRIDGE_FRAME_VERSION is refused whole and counted
+ * (unknown_version), one that does not decode is refused whole and
+ * counted (bad_frames), each said on stderr; nothing of either is
+ * published.  A message without it is one event of the per-event format
+ * of earlier out bridges (the headers of bridge.h), still accepted so
+ * that hosts can be upgraded one at a time.
  *
  * Loss.  For each origin (its host and its subject less the type: the out
  * bridge's PREFIX.NAME) and type, the bridge remembers the last
@@ -27,6 +36,7 @@
 #include <unistd.h>
 
 #include "bridge.h"
+#include "frame.h"
 
 /* Origins tracked at most; messages of more are republished untracked. */
 #define IN_ORIGINS_MAX 4096u
@@ -37,6 +47,15 @@ struct origin {
 	char *key; /* host, '\x1f', subject less its last token */
 	size_t host_len;
 	uint32_t idx; /* its part of the count keys; new at a restart */
+	uint64_t session;
+	uint64_t epoch;
+	uint64_t dropped;
+};
+
+/* Where the events of a message or a frame come from. */
+struct in_from {
+	const char *host; /* not terminated */
+	size_t host_len;
 	uint64_t session;
 	uint64_t epoch;
 	uint64_t dropped;
@@ -56,6 +75,10 @@ struct in {
 	uint64_t conn_gen;
 	bool ready;
 
+	uint64_t messages;
+	uint64_t frames;
+	uint64_t bad_frames;
+	uint64_t unknown_version;
 	uint64_t received;
 	uint64_t published;
 	uint64_t refused;
@@ -108,14 +131,17 @@ static void in_status(struct in *in, uint64_t now)
 		     "\ngap_events %" PRIu64 "\norigin_dropped %" PRIu64
 		     "\nlost %" PRIu64 "\nreorders %" PRIu64
 		     "\nepoch_changes %" PRIu64 "\nrestarts %" PRIu64
-		     "\nslow_dropped %lld\n",
+		     "\nslow_dropped %lld\nmessages %" PRIu64
+		     "\nframes %" PRIu64 "\nbad_frames %" PRIu64
+		     "\nunknown_version %" PRIu64 "\nframe_version %d\n",
 		     (int)getpid(), b->name, b->url, b->subject, b->host,
 		     c.connected, in->ready && c.connected, c.disconnects,
 		     c.reconnects, in->received, in->published, in->refused,
 		     in->malformed, in->norigins, in->gaps, in->gap_events,
 		     in->origin_dropped, in->gap_events + in->origin_dropped,
 		     in->reorders, in->epoch_changes, in->restarts,
-		     (long long)in->slow_dropped);
+		     (long long)in->slow_dropped, in->messages, in->frames,
+		     in->bad_frames, in->unknown_version, BRIDGE_FRAME_VERSION);
 	if (n > 0 && (size_t)n < sizeof(buf))
 		bridge_status_write(b, buf, (size_t)n);
 	in->status_ns = now;
@@ -189,11 +215,11 @@ static bool origin_is(const struct origin *o, const char *host, size_t hl,
 	       !o->key[hl + 1 + subj_len];
 }
 
-static struct origin *in_origin(struct in *in, const char *host,
+static struct origin *in_origin(struct in *in, const char *host, size_t hl,
 				const char *subj, size_t subj_len,
 				bool *created)
 {
-	size_t hl = strlen(host), i;
+	size_t i;
 	struct origin *o;
 	char *key;
 
@@ -231,67 +257,76 @@ static struct origin *in_origin(struct in *in, const char *host,
 	return o;
 }
 
-/* The accounting of one message that carries a count. */
-static void in_track(struct in *in, natsMsg *m, const char *subj,
-		     size_t subj_len, uint32_t type, uint64_t count)
+/*
+ * The origin of a message or a frame, its restarts, epochs and losses
+ * before sending.  Return: NULL when it cannot be tracked (too many).
+ */
+static struct origin *in_from_origin(struct in *in, const struct in_from *f,
+				     const char *subj, size_t subj_len)
 {
 	struct bridge *b = in->b;
-	const char *host = header(m, H_HOST);
-	uint64_t session = 0, epoch = 0, dropped = 0, *last;
+	int hl = (int)f->host_len;
 	struct origin *o;
 	bool created;
 
-	if (!host)
-		host = "";
-	parse_u64(header(m, H_SESSION), 16, &session);
-	parse_u64(header(m, H_EPOCH), 16, &epoch);
-	parse_u64(header(m, H_DROPPED), 10, &dropped);
-
-	o = in_origin(in, host, subj, subj_len, &created);
+	o = in_origin(in, f->host, f->host_len, subj, subj_len, &created);
 	if (!o) {
 		if (!in->untracked++)
 			bridge_log(b, "too many origins: messages of more are "
 				      "not checked for gaps");
-		return;
+		return NULL;
 	}
 	if (created) {
-		o->session = session;
-		o->epoch = epoch;
-		o->dropped = dropped;
+		o->session = f->session;
+		o->epoch = f->epoch;
+		o->dropped = f->dropped;
 		bridge_log(b,
-			   "receiving %.*s from host %s (epoch %016" PRIx64 ")",
-			   (int)subj_len, subj, host, epoch);
-	} else if (session != o->session) {
+			   "receiving %.*s from host %.*s (epoch %016" PRIx64
+			   ")",
+			   (int)subj_len, subj, hl, f->host, f->epoch);
+	} else if (f->session != o->session) {
 		in->restarts++;
 		bridge_log(b,
-			   "the out bridge of %.*s on host %s restarted: its "
+			   "the out bridge of %.*s on host %.*s restarted: its "
 			   "counts start over",
-			   (int)subj_len, subj, host);
+			   (int)subj_len, subj, hl, f->host);
 		o->idx = in->next_idx++;
-		o->session = session;
-		o->epoch = epoch;
-		o->dropped = dropped;
+		o->session = f->session;
+		o->epoch = f->epoch;
+		o->dropped = f->dropped;
 	} else {
-		if (epoch != o->epoch) {
+		if (f->epoch != o->epoch) {
 			in->epoch_changes++;
 			bridge_log(b,
-				   "%.*s on host %s: epoch %016" PRIx64
+				   "%.*s on host %.*s: epoch %016" PRIx64
 				   " -> %016" PRIx64
 				   " (a new publisher took the ring over)",
-				   (int)subj_len, subj, host, o->epoch, epoch);
-			o->epoch = epoch;
+				   (int)subj_len, subj, hl, f->host, o->epoch,
+				   f->epoch);
+			o->epoch = f->epoch;
 		}
-		if (dropped > o->dropped) {
-			uint64_t d = dropped - o->dropped;
+		if (f->dropped > o->dropped) {
+			uint64_t d = f->dropped - o->dropped;
 
 			in->origin_dropped += d;
 			bridge_log(b,
-				   "%.*s on host %s: lost %" PRIu64
+				   "%.*s on host %.*s: lost %" PRIu64
 				   " events before sending them (of any type)",
-				   (int)subj_len, subj, host, d);
-			o->dropped = dropped;
+				   (int)subj_len, subj, hl, f->host, d);
+			o->dropped = f->dropped;
 		}
 	}
+	return o;
+}
+
+/* The per-type count of one event: a jump is a gap. */
+static void in_count(struct in *in, const struct origin *o, const char *subj,
+		     size_t subj_len, uint32_t type, uint64_t count)
+{
+	struct bridge *b = in->b;
+	int hl = (int)o->host_len;
+	uint64_t *last;
+	bool created;
 
 	last = u64map_get(&in->counts, (uint64_t)o->idx << 32 | type, &created);
 	if (!last) {
@@ -310,10 +345,10 @@ static void in_track(struct in *in, natsMsg *m, const char *subj,
 		if (in_may_report(in)) {
 			bridge_log(b,
 				   "gap of %" PRIu64 " events of type %" PRIu32
-				   " from %.*s on host %s (count %" PRIu64
+				   " from %.*s on host %.*s (count %" PRIu64
 				   " after %" PRIu64 ")",
-				   gap, type, (int)subj_len, subj, host, count,
-				   *last);
+				   gap, type, (int)subj_len, subj, hl, o->key,
+				   count, *last);
 		} else {
 			in->hidden_gaps++;
 			in->hidden_events += gap;
@@ -323,47 +358,25 @@ static void in_track(struct in *in, natsMsg *m, const char *subj,
 		in->reorders++;
 		if (in_may_report(in))
 			bridge_log(b,
-				   "type %" PRIu32 " from %.*s on host %s: "
+				   "type %" PRIu32 " from %.*s on host %.*s: "
 				   "count %" PRIu64 " after %" PRIu64
 				   " (a duplicate, or out of order)",
-				   type, (int)subj_len, subj, host, count,
+				   type, (int)subj_len, subj, hl, o->key, count,
 				   *last);
 	} else {
 		*last = count;
 	}
 }
 
-/* Return: 0, or < 0 to stop (-EPIPE: the ring was closed). */
-static int in_msg(struct in *in, natsMsg *m)
+/* Publish one event into the ring.  Return: 0, or < 0 to stop. */
+static int in_publish(struct in *in, const char *subj, uint32_t type,
+		      const void *data, size_t len)
 {
 	struct bridge *b = in->b;
-	const char *subj = natsMsg_GetSubject(m), *dot, *v;
-	const void *data = natsMsg_GetData(m);
-	int len = natsMsg_GetDataLength(m);
-	uint64_t type = 0, count = 0;
-	size_t subj_len;
 	int r;
 
-	in->received++;
-	in->dirty = true;
-	dot = strrchr(subj, '.');
-	subj_len = dot ? (size_t)(dot - subj) : strlen(subj);
-	v = header(m, H_TYPE);
-	if (!parse_u64(v ? v : (dot ? dot + 1 : NULL), 10, &type) ||
-	    type > UINT32_MAX) {
-		if (!in->malformed++ || in_may_report(in))
-			bridge_log(b,
-				   "a message on %s has no type tag: "
-				   "not published",
-				   subj);
-		return 0;
-	}
-	if (parse_u64(header(m, H_COUNT), 10, &count))
-		in_track(in, m, subj, subj_len, (uint32_t)type, count);
-
 	for (;;) {
-		r = ringcast_pub_publish(in->pub, (uint32_t)type, data,
-					 (size_t)len);
+		r = ringcast_pub_publish(in->pub, type, data, len);
 		if (r != -EINTR || bridge_stop)
 			break;
 	}
@@ -375,7 +388,7 @@ static int in_msg(struct in *in, natsMsg *m)
 		in->refused++;
 		if (in_may_report(in))
 			bridge_log(b,
-				   "a message of %d bytes on %s is larger "
+				   "an event of %zu bytes on %s is larger "
 				   "than the ring's largest event (%" PRIu64
 				   " bytes): refused",
 				   len, subj, in->max_event);
@@ -389,6 +402,114 @@ static int in_msg(struct in *in, natsMsg *m)
 		bridge_log(b, "publishing into the ring: %s",
 			   ringcast_strerror(r));
 	return r;
+}
+
+/* A frame: checked whole, then every event published in its order. */
+static int in_frame(struct in *in, natsMsg *m, const char *version,
+		    const char *subj, size_t subj_len)
+{
+	struct bridge *b = in->b;
+	struct bridge_frame_reader rd;
+	struct bridge_frame_event ev;
+	struct bridge_frame_hdr h = { 0 };
+	struct in_from f;
+	struct origin *o;
+	char vs[16];
+	uint64_t v = 0;
+	int r;
+
+	if (!parse_u64(version, 10, &v) || v != BRIDGE_FRAME_VERSION)
+		r = -EPROTONOSUPPORT;
+	else
+		r = bridge_frame_open(&rd, natsMsg_GetData(m),
+				      (size_t)natsMsg_GetDataLength(m), &h);
+	if (r == -EPROTONOSUPPORT) {
+		/* The header's version, else the frame's own. */
+		if (h.version)
+			snprintf(vs, sizeof(vs), "%u", h.version);
+		else
+			snprintf(vs, sizeof(vs), "%.15s", version);
+		in->unknown_version++;
+		if (in->unknown_version == 1 || in_may_report(in))
+			bridge_log(b,
+				   "a frame of version %s on %s: this bridge "
+				   "reads version %d only (upgrade it): "
+				   "refused, %" PRIu64 " so far",
+				   vs, subj, BRIDGE_FRAME_VERSION,
+				   in->unknown_version);
+		return 0;
+	}
+	if (r) {
+		in->bad_frames++;
+		if (in->bad_frames == 1 || in_may_report(in))
+			bridge_log(b,
+				   "a malformed frame of %d bytes on %s: "
+				   "refused, %" PRIu64 " so far",
+				   natsMsg_GetDataLength(m), subj,
+				   in->bad_frames);
+		return 0;
+	}
+	in->frames++;
+	in->received += h.nevents;
+	f = (struct in_from){ .host = h.host,
+			      .host_len = h.host_len,
+			      .session = h.session,
+			      .epoch = h.epoch,
+			      .dropped = h.dropped };
+	o = in_from_origin(in, &f, subj, subj_len);
+	while (bridge_frame_next(&rd, &ev) == 1) {
+		if (o)
+			in_count(in, o, subj, subj_len, ev.type, ev.count);
+		r = in_publish(in, subj, ev.type, ev.data, ev.len);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+/* Return: 0, or < 0 to stop (-EPIPE: the ring was closed). */
+static int in_msg(struct in *in, natsMsg *m)
+{
+	struct bridge *b = in->b;
+	const char *subj = natsMsg_GetSubject(m), *dot, *v;
+	uint64_t type = 0, count = 0;
+	size_t subj_len;
+
+	in->messages++;
+	in->dirty = true;
+	dot = strrchr(subj, '.');
+	subj_len = dot ? (size_t)(dot - subj) : strlen(subj);
+	v = header(m, BRIDGE_FRAME_HEADER);
+	if (v)
+		return in_frame(in, m, v, subj, subj_len);
+
+	/* One event of the per-event format. */
+	in->received++;
+	v = header(m, H_TYPE);
+	if (!parse_u64(v ? v : (dot ? dot + 1 : NULL), 10, &type) ||
+	    type > UINT32_MAX) {
+		if (!in->malformed++ || in_may_report(in))
+			bridge_log(b,
+				   "a message on %s has no type tag: "
+				   "not published",
+				   subj);
+		return 0;
+	}
+	if (parse_u64(header(m, H_COUNT), 10, &count)) {
+		const char *host = header(m, H_HOST);
+		struct in_from f = { .host = host ? host : "" };
+		struct origin *o;
+
+		f.host_len = strlen(f.host);
+		parse_u64(header(m, H_SESSION), 16, &f.session);
+		parse_u64(header(m, H_EPOCH), 16, &f.epoch);
+		parse_u64(header(m, H_DROPPED), 10, &f.dropped);
+		o = in_from_origin(in, &f, subj, subj_len);
+		if (o)
+			in_count(in, o, subj, subj_len, (uint32_t)type, count);
+	}
+	return in_publish(in, subj, (uint32_t)type, natsMsg_GetData(m),
+			  (size_t)natsMsg_GetDataLength(m));
 }
 
 static int in_open_ring(struct in *in)

@@ -31,6 +31,10 @@ static const char usage_text[] =
 	"Usage: ringcast-bridge out NAME [--nats URL] [--subject PREFIX]\n"
 	"                           [--hold SECONDS|forever]\n"
 	"                           [--from newest|oldest] [--wait]\n"
+	"                           [--frame-events N] [--frame-bytes BYTES]\n"
+	"                           [--frame-us MICROSECONDS]\n"
+	"                           [--frame-order ring|type]\n"
+	"                           [--frame-idle send|wait]\n"
 	"                           [--jetstream STREAM]\n"
 	"       ringcast-bridge in NAME [--nats URL] [--subject PATTERN]\n"
 	"                          [--slots N] [--slot-size BYTES]\n"
@@ -43,14 +47,30 @@ static const char usage_text[] =
 	"\n"
 	"out: subscribe to ring NAME (reliably) and publish every event to\n"
 	"NATS on PREFIX.NAME.TYPE (PREFIX 'ringcast' by default; a '.' in\n"
-	"NAME is written %2E), the payload as is, with headers Ringcast-Seq,\n"
-	"-Count (per type), -Type, -Ts, -Epoch, -Host, -Session, -Dropped.\n"
+	"NAME is written %2E), in frames of events of one type: one NATS\n"
+	"message, versioned, carries many events, each with its sequence,\n"
+	"timestamp, per-type count and payload (docs/bridge.md).\n"
 	"  --hold SECONDS  while NATS is unreachable, hold the ring's\n"
 	"                  publisher back at most this long (default 2),\n"
 	"                  then let it go and count what could not be sent;\n"
 	"                  0: a lossy subscriber; forever: never let go\n"
 	"  --from WHERE    newest (default) or oldest retained event\n"
 	"  --wait          wait for the ring to be created\n"
+	"  --frame-events N, --frame-bytes BYTES, --frame-us MICROSECONDS\n"
+	"                  events go in frames, each sent when it holds N\n"
+	"                  events (default 1024), BYTES (default 64k,\n"
+	"                  never above the server's maximum payload), or\n"
+	"                  when its first event is that old (default 1000)\n"
+	"  --frame-idle HOW\n"
+	"                  send (default): frames go as soon as the ring\n"
+	"                  has nothing more to read; wait: they wait for\n"
+	"                  N, BYTES or MICROSECONDS (fewer, fuller frames)\n"
+	"  --frame-order ORDER\n"
+	"                  ring (default): events keep the ring's order\n"
+	"                  across types, a frame is a run of one type;\n"
+	"                  type: a frame open per type, events keep their\n"
+	"                  order within each type only (interleaved types\n"
+	"                  fill frames)\n"
 	"  --jetstream STREAM\n"
 	"                  durable: frames of events into the JetStream\n"
 	"                  stream STREAM (created if missing, file\n"
@@ -62,7 +82,10 @@ static const char usage_text[] =
 	"\n"
 	"in: create ring NAME if it is missing, subscribe to PATTERN\n"
 	"(default ringcast.NAME.*; ringcast.NAME.7 for type 7 only) and\n"
-	"publish every message into the ring with its type tag.  Gaps are\n"
+	"publish every event of the frames it receives into the ring with\n"
+	"its type tag (also messages of one event each, as out bridges of\n"
+	"earlier versions send them).  A frame of an unknown version, or\n"
+	"malformed, is refused whole, reported and counted.  Gaps are\n"
 	"detected per origin and type, reported on stderr and counted.\n"
 	"  --slots N, --slot-size BYTES, --data-size BYTES\n"
 	"                  geometry of a ring it creates, as 'ringcast\n"
@@ -191,6 +214,11 @@ enum {
 	OPT_BACKOFF,
 	OPT_ANY_OWNER,
 	OPT_DIR,
+	OPT_FRAME_EVENTS,
+	OPT_FRAME_BYTES,
+	OPT_FRAME_US,
+	OPT_FRAME_ORDER,
+	OPT_FRAME_IDLE,
 	OPT_JETSTREAM,
 	OPT_DURABLE,
 	OPT_STREAM,
@@ -211,6 +239,11 @@ static const struct option longopts[] = {
 	{ "max-backoff", required_argument, NULL, OPT_BACKOFF },
 	{ "any-owner", no_argument, NULL, OPT_ANY_OWNER },
 	{ "dir", required_argument, NULL, OPT_DIR },
+	{ "frame-events", required_argument, NULL, OPT_FRAME_EVENTS },
+	{ "frame-bytes", required_argument, NULL, OPT_FRAME_BYTES },
+	{ "frame-us", required_argument, NULL, OPT_FRAME_US },
+	{ "frame-order", required_argument, NULL, OPT_FRAME_ORDER },
+	{ "frame-idle", required_argument, NULL, OPT_FRAME_IDLE },
 	{ "jetstream", required_argument, NULL, OPT_JETSTREAM },
 	{ "durable", required_argument, NULL, OPT_DURABLE },
 	{ "stream", required_argument, NULL, OPT_STREAM },
@@ -234,6 +267,7 @@ static int parse(struct bridge *b, int argc, char **argv)
 {
 	bool out = !strcmp(b->dir, "out");
 	int64_t ns;
+	uint32_t u32;
 	int c;
 
 	optind = 2;
@@ -303,6 +337,37 @@ static int parse(struct bridge *b, int argc, char **argv)
 			break;
 		case OPT_DIR:
 			ring_dir = *optarg ? optarg : NULL;
+			break;
+		case OPT_FRAME_EVENTS:
+			if (!out || parse_size(optarg, &b->frame_events) ||
+			    !b->frame_events)
+				return usage("bad --frame-events");
+			break;
+		case OPT_FRAME_BYTES:
+			if (!out || parse_size(optarg, &u32) || !u32)
+				return usage("bad --frame-bytes");
+			b->frame_bytes = u32;
+			break;
+		case OPT_FRAME_US:
+			if (!out || parse_size(optarg, &u32))
+				return usage("bad --frame-us");
+			b->frame_ns = (uint64_t)u32 * 1000;
+			break;
+		case OPT_FRAME_ORDER:
+			if (out && !strcmp(optarg, "ring"))
+				b->frame_by_type = false;
+			else if (out && !strcmp(optarg, "type"))
+				b->frame_by_type = true;
+			else
+				return usage("bad --frame-order");
+			break;
+		case OPT_FRAME_IDLE:
+			if (out && !strcmp(optarg, "send"))
+				b->frame_idle_wait = false;
+			else if (out && !strcmp(optarg, "wait"))
+				b->frame_idle_wait = true;
+			else
+				return usage("bad --frame-idle");
 			break;
 		case OPT_JETSTREAM:
 			if (!out || !valid_js_name(optarg))
@@ -378,6 +443,9 @@ int main(int argc, char **argv)
 	b.url = BRIDGE_DEFAULT_URL;
 	b.hold_ns = BRIDGE_HOLD_NS;
 	b.backoff_max_ms = BRIDGE_BACKOFF_MAX_MS;
+	b.frame_events = BRIDGE_FRAME_EVENTS;
+	b.frame_bytes = BRIDGE_FRAME_BYTES;
+	b.frame_ns = (uint64_t)BRIDGE_FRAME_US * 1000;
 	r = parse(&b, argc, argv);
 	if (r)
 		return r;
