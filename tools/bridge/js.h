@@ -24,10 +24,6 @@
 #define JS_SUBJECT_TOKEN "js"
 #define H_EVENTS "Ringcast-Events"
 
-/* Out: frames are flushed at this many events, bytes or nanoseconds. */
-#define JS_FRAME_EVENTS 4096u
-#define JS_FRAME_BYTES (256u * 1024)
-#define JS_FRAME_NS (1000ull * 1000)
 /* Out: messages published and not yet acknowledged, at most. */
 #define JS_MAX_PENDING 64
 /* Out: an acknowledgement not back after this long fails the publish. */

@@ -56,7 +56,7 @@
 #define JS_ORIGINS 64u
 #define JS_KEY_MAX 256u
 /* Events of one intent at most: a larger frame goes in several. */
-#define JS_BATCH JS_FRAME_EVENTS
+#define JS_BATCH 4096u
 /* A message out of order comes again after this long. */
 #define JS_NAK_DELAY_MS 100
 

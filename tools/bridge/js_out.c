@@ -41,6 +41,7 @@ struct jso {
 	struct ringcast_sub *rd;
 	jsCtx *js;
 	char subj[BRIDGE_SUBJECT_MAX];
+	struct u64map counts; /* type -> events of it in frames, this session */
 	uint64_t incarnation; /* the ring's created_ns */
 	uint64_t epoch;
 	uint64_t from_seq; /* where a stream without our events starts */
@@ -48,6 +49,7 @@ struct jso {
 	uint64_t sseq; /* the stream's last sequence, as the next expects */
 	bool synced;
 	bool eos; /* rd reached the end of the stream */
+	bool idle; /* rd had nothing more: send the open frame */
 	uint64_t conn_gen;
 
 	/* The open frame. */
@@ -336,6 +338,13 @@ static int jso_resync(struct jso *o)
 	pthread_mutex_unlock(&o->lock);
 	o->sseq = last;
 	o->w.len = 0; /* the open frame goes: it is read again */
+	/*
+	 * Events may be sent again: a new session, whose per-type counts
+	 * start over, so that a plain bridge in reading the subject takes
+	 * them for a restart, not for duplicates.
+	 */
+	u64map_clear(&o->counts);
+	b->session = bridge_random64();
 	o->frame_first = 0;
 	r = jso_read_from(o, resume);
 	if (r)
@@ -350,6 +359,27 @@ static int jso_resync(struct jso *o)
 		   "origin sequence %" PRIu64,
 		   b->stream, last, resume);
 	jso_periodic(o, true);
+	return 0;
+}
+
+/*
+ * The frame's buffer: --frame-bytes, or the server's maximum payload when
+ * larger (an event of any size the server takes fits a frame alone).
+ */
+static int jso_grow(struct jso *o)
+{
+	size_t want = o->b->frame_bytes;
+	uint8_t *p;
+
+	if (o->b->max_payload > 0 && (size_t)o->b->max_payload > want)
+		want = (size_t)o->b->max_payload;
+	if (want <= o->cap)
+		return 0;
+	p = realloc(o->buf, want);
+	if (!p)
+		return -ENOMEM;
+	o->buf = p;
+	o->cap = want;
 	return 0;
 }
 
@@ -442,12 +472,14 @@ static int jso_add(struct jso *o)
 	struct bridge_frame_event fe = {
 		.seq = o->ev.seq,
 		.ts = o->ev.ts,
-		.count = o->ev.seq + 1,
 		.type = o->ev.type,
 		.len = o->ev.len,
 		.data = o->ev.data,
 	};
 	int r;
+
+	bool created;
+	uint64_t *count;
 
 	if (o->w.len && (uint32_t)o->epoch != o->ev.epoch)
 		return jso_flush(o) ?: -EAGAIN;
@@ -459,9 +491,16 @@ static int jso_add(struct jso *o)
 			return r;
 		o->frame_first = o->ev.seq;
 	}
+	count = u64map_get(&o->counts, o->ev.type, &created);
+	if (!count) {
+		bridge_log(o->b, "too many types");
+		return -ENOMEM;
+	}
+	fe.count = *count + 1;
 	r = bridge_frame_add(&o->w, &fe);
 	if (r == -EMSGSIZE && o->w.nevents)
 		return jso_flush(o) ?: -EAGAIN;
+	*count = fe.count;
 	if (r == -EMSGSIZE) {
 		/* Larger than a message may be: refused, a gap downstream. */
 		o->refused++;
@@ -498,9 +537,12 @@ static int jso_run(struct jso *o)
 			bridge_wait_connected(b, 100);
 			continue;
 		}
-		if (c.gen != o->conn_gen) {
+		if (c.gen != o->conn_gen && !o->w.len) {
 			o->conn_gen = c.gen;
 			b->max_payload = natsConnection_GetMaxPayload(b->nc);
+			r = jso_grow(o);
+			if (r)
+				return r;
 		}
 		pthread_mutex_lock(&o->lock);
 		failed = o->failed;
@@ -528,10 +570,13 @@ static int jso_run(struct jso *o)
 			return r;
 
 		now = bridge_now_ns();
-		if (o->w.len && (o->w.nevents >= JS_FRAME_EVENTS ||
-				 now - o->frame_ns >= JS_FRAME_NS || o->eos)) {
+		if (o->w.len &&
+		    (o->w.nevents >= b->frame_events ||
+		     o->w.len >= b->frame_bytes ||
+		     now - o->frame_ns >= b->frame_ns || o->eos || o->idle)) {
 			if (inflight >= JS_MAX_PENDING)
 				goto wait_acks;
+			o->idle = false;
 			r = jso_flush(o);
 			if (r)
 				return r;
@@ -548,9 +593,12 @@ static int jso_run(struct jso *o)
 		if (!o->have_ev) {
 			int64_t wait = 100 * 1000 * 1000;
 
+			/* An idle ring sends its frame (--frame-idle). */
 			if (o->w.len)
-				wait = (int64_t)(o->frame_ns + JS_FRAME_NS -
-						 now);
+				wait = b->frame_idle_wait ?
+					       (int64_t)(o->frame_ns +
+							 b->frame_ns - now) :
+					       0;
 			if (wait < 0)
 				wait = 0;
 			r = ringcast_sub_next(o->rd, &o->ev, wait);
@@ -571,6 +619,8 @@ static int jso_run(struct jso *o)
 				continue;
 			case -EAGAIN:
 			case -ETIMEDOUT:
+				o->idle = o->w.len && !b->frame_idle_wait;
+				continue;
 			case -EINTR:
 				continue;
 			default:
@@ -639,10 +689,9 @@ int bridge_js_out(struct bridge *b)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&o.cond, &ca);
 	pthread_condattr_destroy(&ca);
-	o.cap = JS_FRAME_BYTES;
-	o.buf = malloc(o.cap);
-	if (!o.buf)
-		return -ENOMEM;
+	r = jso_grow(&o);
+	if (r)
+		return r;
 
 	bridge_signals(jso_interrupt);
 	/*
@@ -693,6 +742,7 @@ int bridge_js_out(struct bridge *b)
 		   o.events, o.frames, b->stream, o.acked, o.resyncs);
 	atomic_store(&signal_rd, NULL);
 	ringcast_sub_detach(o.rd);
+	u64map_free(&o.counts);
 	jsCtx_Destroy(o.js);
 	bridge_disconnect(b);
 	bridge_status_remove(b);
