@@ -2,9 +2,17 @@
 /*
  * ringcast-bridge: forward a ring to NATS (out) and NATS to a ring (in).
  *
- * Subjects.  Event of type T of ring NAME goes to PREFIX.NAME.T, NAME with
+ * Subjects.  Events of type T of ring NAME go to PREFIX.NAME.T, NAME with
  * every '.' written "%2E" ('%' is not allowed in ring names, so the
- * mapping is one-to-one).  Headers (all decimal unless said):
+ * mapping is one-to-one).
+ *
+ * Frames.  bridge out sends frames (frame.h): a NATS message with the
+ * headers Ringcast-Frame (the version) and Ringcast-Type "frame", whose
+ * payload holds many events of one type, each with its sequence, origin
+ * timestamp, per-type count and length, and once per frame the host,
+ * epoch, session and dropped below.  bridge in still takes a message of
+ * one event with these headers, as out bridges sent before frames (all
+ * decimal unless said):
  *
  *   Ringcast-Seq      the event's sequence number in the origin ring
  *   Ringcast-Count    how many events of this type the out bridge has read

@@ -234,6 +234,13 @@ static int make_options(struct bridge *b)
 		s = natsOptions_SetMaxPingsOut(o, 2);
 	if (s == NATS_OK)
 		s = natsOptions_SetMaxPendingMsgs(o, 1 << 20);
+	/*
+	 * A frame goes to the socket at once: the library's flusher would
+	 * hold it up to a millisecond.  Frames make that a write per many
+	 * events.
+	 */
+	if (s == NATS_OK && !strcmp(b->dir, "out"))
+		s = natsOptions_SetSendAsap(o, true);
 	if (s != NATS_OK) {
 		natsOptions_Destroy(o);
 		return nats_err(s);
