@@ -64,8 +64,8 @@
 /* The out side holds the ring's publisher back this long by default. */
 #define BRIDGE_HOLD_NS (2LL * 1000 * 1000 * 1000)
 /* Frames (frame.h): flushed at N events, B bytes or T, whichever first. */
-#define BRIDGE_FRAME_EVENTS 1024u
-#define BRIDGE_FRAME_BYTES (64u * 1024)
+#define BRIDGE_FRAME_EVENTS 4096u
+#define BRIDGE_FRAME_BYTES (256u * 1024)
 #define BRIDGE_FRAME_US 1000u
 /* Status file refresh while something changes. */
 #define BRIDGE_STATUS_NS (200LL * 1000 * 1000)

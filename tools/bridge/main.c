@@ -58,7 +58,7 @@ static const char usage_text[] =
 	"  --wait          wait for the ring to be created\n"
 	"  --frame-events N, --frame-bytes BYTES, --frame-us MICROSECONDS\n"
 	"                  events go in frames, each sent when it holds N\n"
-	"                  events (default 1024), BYTES (default 64k,\n"
+	"                  events (default 4096), BYTES (default 256k,\n"
 	"                  never above the server's maximum payload), or\n"
 	"                  when its first event is that old (default 1000)\n"
 	"  --frame-idle HOW\n"
