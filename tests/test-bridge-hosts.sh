@@ -32,6 +32,7 @@ tag=rcb$$
 ns_a=${tag}a
 ns_b=${tag}b
 name=t-$$-hosts
+dname=t-$$-hostsd
 url=nats://10.77.0.1:4222
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ringcast-hosts.XXXXXX") || {
 	echo "Bail out! mktemp failed"
@@ -54,8 +55,10 @@ cleanup()
 	ip netns del "$ns_a" 2>/dev/null
 	ip netns del "$ns_b" 2>/dev/null
 	"$rc" rm "$name" >/dev/null 2>&1
+	"$rc" rm "$dname" >/dev/null 2>&1
 	rm -f "/dev/shm/ringcast-bridge.out.$name" \
-		"/dev/shm/ringcast-bridge.in.$name"
+		"/dev/shm/ringcast-bridge.in.$name" \
+		"/dev/shm/ringcast-bridge.out.$dname"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -95,7 +98,7 @@ else
 fi
 
 # Host A: the server, the ring and its bridge out.
-ip netns exec "$ns_a" nats-server -a 10.77.0.1 -p 4222 \
+ip netns exec "$ns_a" nats-server -a 10.77.0.1 -p 4222 -js -sd "$tmp/js" \
 	>"$tmp/nats.log" 2>&1 &
 pids+=($!)
 if until_ok 30 ip netns exec "$ns_b" bash -c 'exec 3<>/dev/tcp/10.77.0.1/4222'; then
@@ -202,8 +205,71 @@ else
 	not_ok "host A's ring in /dev/shm: $n events, closed" "$info"
 fi
 
+# The durable mode: host A's events go into stream S$$ while host B has
+# no bridge; the out bridge exits 0 once the stream stored them all.
+"$rc" create "$dname" >/dev/null
+ip netns exec "$ns_a" "$bridge" out "$dname" --nats "$url" --host hostA \
+	--jetstream "S$$" --hold forever --from oldest 2>"$tmp/js-out.log" &
+jsout=$!
+pids+=($jsout)
+until_ok 30 grep -qx 'synced 1' "/dev/shm/ringcast-bridge.out.$dname"
+if ip netns exec "$ns_a" "$rc" pub "$dname" --typed <"$tmp/sent.txt" \
+	2>"$tmp/js-pub.log" &&
+	timeout 60 tail --pid="$jsout" -f /dev/null && wait "$jsout"; then
+	ok "durable: $n events into stream S$$ on host A, all acknowledged"
+else
+	not_ok "durable: $n events into stream S$$ on host A, all acknowledged" \
+		"$(cat "$tmp/js-pub.log" "$tmp/js-out.log")"
+fi
+
+# Host B, a /dev/shm of its own again: only now a bridge, durable.
+cat >"$tmp/host-b-js.sh" <<EOF
+set -u
+mount -t tmpfs -o size=64m,mode=1777 tmpfs /dev/shm || exit 3
+"$bridge" in "$dname" --nats "$url" --host hostB --durable D$$ \\
+	--stream "S$$" 2>"$tmp/js-in.log" &
+b=\$!
+"$rc" sub "$dname" --wait --from oldest --count $n --format json \\
+	--timeout 30 >"$tmp/got-js.json" 2>"$tmp/js-sub.log"
+st=\$?
+end=\$((SECONDS + 30))
+until grep -qx 'published $n' <("$bridge" stat "$dname" 2>/dev/null); do
+	[ "\$SECONDS" -lt "\$end" ] || break
+	sleep 0.05
+done
+"$bridge" stat "$dname" >"$tmp/stat-js"
+kill \$b
+wait \$b
+echo \$? >"$tmp/js-b-status"
+exit \$st
+EOF
+ip netns exec "$ns_b" unshare -m bash "$tmp/host-b-js.sh" &
+host_b=$!
+pids+=($host_b)
+if timeout 60 tail --pid="$host_b" -f /dev/null && wait "$host_b"; then
+	ok "durable: host B's subscriber read $n events from the stream"
+else
+	not_ok "durable: host B's subscriber read $n events from the stream" \
+		"$(cat "$tmp/js-sub.log" "$tmp/js-in.log" 2>/dev/null)"
+fi
+sed 's/^{"seq":[0-9]*,"type":\([0-9]*\),.*"data":"\(.*\)"}$/\1 \2/' \
+	"$tmp/got-js.json" >"$tmp/got-js.txt"
+if cmp -s "$tmp/sent.txt" "$tmp/got-js.txt" &&
+	grep -qx "published $n" "$tmp/stat-js" &&
+	grep -qx 'duplicates 0' "$tmp/stat-js" &&
+	grep -qx 'lost 0' "$tmp/stat-js" &&
+	[ "$(cat "$tmp/js-b-status" 2>/dev/null)" = 0 ]; then
+	ok "durable: every event in order, with its type and bytes, once"
+else
+	not_ok "durable: every event in order, with its type and bytes, once" \
+		"$(diff "$tmp/sent.txt" "$tmp/got-js.txt" | head -5)
+$(cat "$tmp/stat-js" "$tmp/js-in.log" 2>/dev/null)"
+fi
+
 "$rc" rm "$name" >/dev/null 2>&1
-left=$(ls /dev/shm | grep -F -- "$name")
+"$rc" rm "$dname" >/dev/null 2>&1
+left=$(ls /dev/shm | grep -F -e "$name" -e "$dname")
+
 if [ -z "$left" ]; then
 	ok "nothing left in /dev/shm"
 else

@@ -110,6 +110,10 @@ struct bridge {
 	char status_path[PATH_MAX];
 	char subj_buf[BRIDGE_SUBJECT_MAX];
 	uint64_t session;
+	/* The durable mode (js.h): NULL without. */
+	const char *stream; /* out --jetstream, in --stream */
+	const char *durable; /* in --durable */
+	int64_t ack_wait_ns; /* in --ack-wait */
 
 	/* NATS. */
 	natsOptions *opts;

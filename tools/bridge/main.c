@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "bridge.h"
+#include "js.h"
 #include "parse.h"
 #include "ringpath.h"
 
@@ -34,10 +35,13 @@ static const char usage_text[] =
 	"                           [--frame-us MICROSECONDS]\n"
 	"                           [--frame-order ring|type]\n"
 	"                           [--frame-idle send|wait]\n"
+	"                           [--jetstream STREAM]\n"
 	"       ringcast-bridge in NAME [--nats URL] [--subject PATTERN]\n"
 	"                          [--slots N] [--slot-size BYTES]\n"
 	"                          [--data-size BYTES]\n"
 	"                          [--any-owner]\n"
+	"                          [--durable NAME --stream STREAM\n"
+	"                           [--ack-wait SECONDS]]\n"
 	"       ringcast-bridge stat [--dir DIR] NAME\n"
 	"Common options: [--host NAME] [--max-backoff SECONDS] [--dir DIR]\n"
 	"\n"
@@ -67,6 +71,12 @@ static const char usage_text[] =
 	"                  type: a frame open per type, events keep their\n"
 	"                  order within each type only (interleaved types\n"
 	"                  fill frames)\n"
+	"  --jetstream STREAM\n"
+	"                  durable: frames of events into the JetStream\n"
+	"                  stream STREAM (created if missing, file\n"
+	"                  storage, subject PREFIX.NAME.js), each held in\n"
+	"                  the ring until the server acknowledged it; a\n"
+	"                  restart goes on after what the stream stored\n"
 	"Events larger than the server's maximum payload are refused and\n"
 	"counted.  At the ring's end of stream it flushes and exits 0.\n"
 	"\n"
@@ -82,6 +92,13 @@ static const char usage_text[] =
 	"                  create' takes it (--data-size 0: no data area)\n"
 	"  --any-owner     publish into the ring even when it belongs to\n"
 	"                  another user (who reads whatever is published)\n"
+	"  --durable NAME --stream STREAM\n"
+	"                  durable: read the JetStream stream STREAM\n"
+	"                  through the durable consumer NAME; every event\n"
+	"                  once, in order, across restarts (the state is\n"
+	"                  in ringcast-bridge.durable.NAME beside the ring)\n"
+	"  --ack-wait SECONDS\n"
+	"                  the consumer's ack wait (default 5)\n"
 	"Messages larger than the ring's largest event are refused and\n"
 	"counted.\n"
 	"\n"
@@ -129,6 +146,22 @@ static bool valid_name(const char *s)
 		      c == '-'))
 			return false;
 	}
+	return true;
+}
+
+/*
+ * A JetStream stream or consumer name: printable, no '.', '*', '>', white
+ * space or path separators (the server's rule), at most 64 bytes.
+ */
+static bool valid_js_name(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (!n || n > 64)
+		return false;
+	for (i = 0; i < n; i++)
+		if (s[i] <= ' ' || s[i] > '~' || strchr(".*>/\\", s[i]))
+			return false;
 	return true;
 }
 
@@ -186,6 +219,10 @@ enum {
 	OPT_FRAME_US,
 	OPT_FRAME_ORDER,
 	OPT_FRAME_IDLE,
+	OPT_JETSTREAM,
+	OPT_DURABLE,
+	OPT_STREAM,
+	OPT_ACK_WAIT,
 	OPT_HELP,
 };
 
@@ -207,6 +244,10 @@ static const struct option longopts[] = {
 	{ "frame-us", required_argument, NULL, OPT_FRAME_US },
 	{ "frame-order", required_argument, NULL, OPT_FRAME_ORDER },
 	{ "frame-idle", required_argument, NULL, OPT_FRAME_IDLE },
+	{ "jetstream", required_argument, NULL, OPT_JETSTREAM },
+	{ "durable", required_argument, NULL, OPT_DURABLE },
+	{ "stream", required_argument, NULL, OPT_STREAM },
+	{ "ack-wait", required_argument, NULL, OPT_ACK_WAIT },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -328,6 +369,26 @@ static int parse(struct bridge *b, int argc, char **argv)
 			else
 				return usage("bad --frame-idle");
 			break;
+		case OPT_JETSTREAM:
+			if (!out || !valid_js_name(optarg))
+				return usage("bad --jetstream");
+			b->stream = optarg;
+			break;
+		case OPT_STREAM:
+			if (out || !valid_js_name(optarg))
+				return usage("bad --stream");
+			b->stream = optarg;
+			break;
+		case OPT_DURABLE:
+			if (out || !valid_js_name(optarg))
+				return usage("bad --durable");
+			b->durable = optarg;
+			break;
+		case OPT_ACK_WAIT:
+			if (out || parse_seconds(optarg, &b->ack_wait_ns) ||
+			    b->ack_wait_ns < NSEC_PER_MSEC)
+				return usage("bad --ack-wait");
+			break;
 		case OPT_HELP:
 			fputs(usage_text, stdout);
 			exit(0);
@@ -335,6 +396,10 @@ static int parse(struct bridge *b, int argc, char **argv)
 			return usage(NULL);
 		}
 	}
+	if (!out && !b->durable != !b->stream)
+		return usage("--durable and --stream go together");
+	if (!out && b->ack_wait_ns && !b->durable)
+		return usage("--ack-wait is for --durable");
 	if (optind != argc - 1)
 		return usage("one ring NAME expected");
 	if (!valid_name(argv[optind]))
@@ -386,7 +451,8 @@ int main(int argc, char **argv)
 		return r;
 	if (!b.host[0] && gethostname(b.host, sizeof(b.host) - 1))
 		strcpy(b.host, "localhost");
-	if (!b.subject) {
+	/* Durable in: the stream's subject, unless --subject says. */
+	if (!b.subject && !b.durable) {
 		if (!strcmp(b.dir, "out")) {
 			b.subject = BRIDGE_DEFAULT_PREFIX;
 		} else {
@@ -414,7 +480,12 @@ int main(int argc, char **argv)
 			BRIDGE_PROG, natsStatus_GetText(s));
 		return 1;
 	}
-	r = !strcmp(b.dir, "out") ? bridge_out(&b) : bridge_in(&b);
+	if (!b.ack_wait_ns)
+		b.ack_wait_ns = JS_ACK_WAIT_NS;
+	if (!strcmp(b.dir, "out"))
+		r = b.stream ? bridge_js_out(&b) : bridge_out(&b);
+	else
+		r = b.stream ? bridge_js_in(&b) : bridge_in(&b);
 	nats_CloseAndWait(2000);
 	return r ? 1 : 0;
 }
