@@ -469,8 +469,9 @@ static const char *row_label(const struct row *rw, char *buf, size_t len)
  * least two rings' worth, so that the timed part starts in the steady
  * state (a publisher a ring ahead of its readers) rather than with a
  * reader catching up at memory speed.  Fan-out to more than FAN_BASE
- * subscribers: one ring's worth, the readers being the bottleneck from
- * the start (two would be 33 M deliveries at N = 1024).
+ * subscribers: two rings' worth of deliveries at N = FAN_BASE, the
+ * readers being the bottleneck from the start (two rings would be 33 M
+ * deliveries at N = 1024, seconds of warm-up per run).
  */
 static uint64_t warm_for(const struct row *rw, uint64_t count)
 {
@@ -479,8 +480,8 @@ static uint64_t warm_for(const struct row *rw, uint64_t count)
 	uint64_t slots =
 		bench_ring_geometry(rw->cf.metric, rw->cf.size, &slot_size);
 
-	if (fan_share(rw) < 1)
-		slots /= 2;
+	/* Many readers: two rings' worth of deliveries, not of messages. */
+	slots = (uint64_t)((double)slots * fan_share(rw));
 	if (rw->cf.metric != METRIC_PINGPONG &&
 	    (tp_flags(&tps[rw->tp]) & T_RING) && w < 2 * slots)
 		w = 2 * slots;
@@ -518,8 +519,9 @@ static void first_run(const struct options *o, struct row *rw)
 	}
 	/* (Fixed counts are for smoke tests: no steady state needed.) */
 	n = first_count(o, rw);
-	if (o->quick) {
-		/* Quick: fixed counts, no sizing run (each run warms up). */
+	/* Many readers: no sizing run, the share of N = FAN_BASE's. */
+	if (o->quick || fan_share(rw) < 1) {
+		/* Fixed counts, no sizing run (each run warms up). */
 		rw->count = n;
 		rw->warm = warm_for(rw, n);
 		goto out;
