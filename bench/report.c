@@ -176,7 +176,8 @@ void print_table(const struct options *o, const struct machine *m, int argc,
 				  "processes (deliveries/s in total; per "
 				  "subscriber)",
 		[METRIC_CHURN] = "churn: the publisher's publish latency (ns) "
-				 "to N sleeping reliable readers at --rate, "
+				 "to N sleeping reliable readers at 1000 "
+				 "events/s, "
 				 "without and with subscribers attaching "
 				 "and detaching",
 	};
