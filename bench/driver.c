@@ -195,7 +195,7 @@ void run_one(const struct options *o, struct row *rw, uint64_t count,
 		.batch = o->batch,
 		.count = count,
 		.warm = warm,
-		.rate = o->rate,
+		.rate = rw->cf.metric == METRIC_CHURN ? CHURN_RATE : o->rate,
 		.busy = rw->busy,
 		.pin = rw->pin,
 		.mlock = o->mlock,
@@ -311,11 +311,26 @@ void run_one(const struct options *o, struct row *rw, uint64_t count,
 			   WEXITSTATUS(status));
 }
 
+/*
+ * Fan-out to many subscribers: the share of a run's messages each one
+ * gets, so that a run moves about as many bytes in total as one to
+ * FAN_BASE subscribers (1 up to FAN_BASE).  A run to 1024 sleeping
+ * readers on a few CPUs is otherwise minutes long.
+ */
+#define FAN_BASE 16u
+
+static double fan_share(const struct row *rw)
+{
+	if (rw->cf.metric != METRIC_FANOUT || rw->cf.nsubs <= FAN_BASE)
+		return 1;
+	return (double)FAN_BASE / rw->cf.nsubs;
+}
+
 /* Messages (round trips) per run from a first run's figure. */
 static uint64_t size_run(const struct options *o, const struct row *rw,
 			 double value)
 {
-	double n;
+	double n, lo = 1000 * fan_share(rw);
 	uint64_t cap;
 
 	if (rw->cf.metric == METRIC_PINGPONG)
@@ -324,10 +339,13 @@ static uint64_t size_run(const struct options *o, const struct row *rw,
 		n = value * o->run_time / rw->cf.nsubs;
 	else
 		n = value * o->run_time;
-	/* At most 1 GiB per subscriber per run. */
-	cap = (uint64_t)((1ull << 30) / mean_size(o, &rw->cf, 0, MIX_LEN));
-	if (n < 1000)
-		n = 1000;
+	/* At most 1 GiB per subscriber per run (16 GiB in all in fan-out). */
+	cap = (uint64_t)((double)(1ull << 30) * fan_share(rw) /
+			 mean_size(o, &rw->cf, 0, MIX_LEN));
+	if (lo < 100)
+		lo = 100;
+	if (n < lo)
+		n = lo;
 	if (n > 50e6)
 		n = 50e6;
 	return (uint64_t)n < cap ? (uint64_t)n : cap;
@@ -336,7 +354,7 @@ static uint64_t size_run(const struct options *o, const struct row *rw,
 static uint64_t first_count(const struct options *o, const struct row *rw)
 {
 	unsigned int f = tp_flags(&tps[rw->tp]);
-	uint64_t n, cap = (uint64_t)((256ull << 20) /
+	uint64_t n, cap = (uint64_t)((double)(256ull << 20) * fan_share(rw) /
 				     mean_size(o, &rw->cf, 0, MIX_LEN));
 
 	if (rw->cf.metric == METRIC_PINGPONG)
@@ -345,6 +363,7 @@ static uint64_t first_count(const struct options *o, const struct row *rw)
 		n = 8 * STREAM_SLOTS; /* a ring ahead is no steady state */
 	else
 		n = rw->cf.metric == METRIC_FANOUT ? 5000 : 20000;
+	n = (uint64_t)((double)n * fan_share(rw));
 	if (n > cap)
 		n = cap;
 	return n < 200 ? 200 : n;
@@ -367,6 +386,14 @@ static void plan(const struct options *o)
 			for (i = 0; i < o->nns; i++)
 				add_config(METRIC_FANOUT, 64, o->ns[i],
 					   MIX_NONE);
+		if (o->metrics[METRIC_CHURN]) {
+			uint32_t top = 0;
+
+			for (i = 0; i < o->nns; i++)
+				if (o->ns[i] > top)
+					top = o->ns[i];
+			add_config(METRIC_CHURN, 64, top, MIX_NONE);
+		}
 	}
 	/* Mixed sizes: throughput and fan-out, after the fixed ones. */
 	for (mix = MIX_MIXED; mix < MIX_COUNT; mix++) {
@@ -392,6 +419,10 @@ static void plan(const struct options *o)
 			unsigned int procs;
 
 			if (!o->want[k])
+				continue;
+			/* Churn: the transports that can, alone. */
+			if (configs[c].metric == METRIC_CHURN &&
+			    (!tps[k].t || !tps[k].t->churn))
 				continue;
 			rw = &rows[nrows++];
 			rw->cf = configs[c];
@@ -437,7 +468,10 @@ static const char *row_label(const struct row *rw, char *buf, size_t len)
  * Messages before the clock starts: a fifth of the run, and for rings at
  * least two rings' worth, so that the timed part starts in the steady
  * state (a publisher a ring ahead of its readers) rather than with a
- * reader catching up at memory speed.
+ * reader catching up at memory speed.  Fan-out to more than FAN_BASE
+ * subscribers: two rings' worth of deliveries at N = FAN_BASE, the
+ * readers being the bottleneck from the start (two rings would be 33 M
+ * deliveries at N = 1024, seconds of warm-up per run).
  */
 static uint64_t warm_for(const struct row *rw, uint64_t count)
 {
@@ -446,6 +480,8 @@ static uint64_t warm_for(const struct row *rw, uint64_t count)
 	uint64_t slots =
 		bench_ring_geometry(rw->cf.metric, rw->cf.size, &slot_size);
 
+	/* Many readers: two rings' worth of deliveries, not of messages. */
+	slots = (uint64_t)((double)slots * fan_share(rw));
 	if (rw->cf.metric != METRIC_PINGPONG &&
 	    (tp_flags(&tps[rw->tp]) & T_RING) && w < 2 * slots)
 		w = 2 * slots;
@@ -459,6 +495,16 @@ static void first_run(const struct options *o, struct row *rw)
 	char label[128];
 	uint64_t n;
 
+	if (rw->cf.metric == METRIC_CHURN) {
+		/* Two seconds' worth (quick: 0.2 s), or --count. */
+		rw->count = o->count ?
+				    o->count :
+				    (uint64_t)(CHURN_RATE * 2 * o->oneway_time);
+		if (rw->count < 100)
+			rw->count = 100;
+		rw->warm = 50;
+		goto out;
+	}
 	if (rw->cf.metric == METRIC_ONEWAY) {
 		rw->count = (uint64_t)(o->rate * o->oneway_time);
 		if (rw->count < 100)
@@ -473,8 +519,9 @@ static void first_run(const struct options *o, struct row *rw)
 	}
 	/* (Fixed counts are for smoke tests: no steady state needed.) */
 	n = first_count(o, rw);
-	if (o->quick) {
-		/* Quick: fixed counts, no sizing run (each run warms up). */
+	/* Many readers: no sizing run, the share of N = FAN_BASE's. */
+	if (o->quick || fan_share(rw) < 1) {
+		/* Fixed counts, no sizing run (each run warms up). */
 		rw->count = n;
 		rw->warm = warm_for(rw, n);
 		goto out;

@@ -10,12 +10,14 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -138,6 +140,21 @@ int pin_to_cpu(unsigned int cpu)
 	if (sched_setaffinity(0, sizeof(set), &set) < 0)
 		return -errno;
 	return 0;
+}
+
+uint64_t bench_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 1024;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0 &&
+		    getrlimit(RLIMIT_NOFILE, &rl) < 0)
+			return 1024;
+	}
+	return rl.rlim_cur;
 }
 
 static void child_setup(const struct bench_cfg *cfg, unsigned int cpu)
@@ -531,22 +548,141 @@ static int publish_stream(const struct transport *t, void *l,
 	return ret;
 }
 
+/* The churners' shared words: what they are to do, and what they did. */
+struct churn_ctl {
+	_Atomic uint32_t cmd; /* CHURN_OFF, CHURN_ON, CHURN_STOP */
+	_Atomic uint32_t failed;
+	_Atomic uint64_t cycles;
+	char msg[160];
+};
+
+enum { CHURN_OFF, CHURN_ON, CHURN_STOP };
+
+static void sleep_until(uint64_t t)
+{
+	struct timespec ts = { .tv_sec = (time_t)(t / 1000000000ull),
+			       .tv_nsec = (long)(t % 1000000000ull) };
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
+	       EINTR)
+		;
+}
+
+/*
+ * A churner: while told to, attach and detach a subscriber every
+ * CHURN_EVERY_NS; otherwise look again every tenth of that.
+ */
+static void __attribute__((noreturn))
+churner(const struct transport *t, void *l, struct churn_ctl *ctl)
+{
+	uint64_t next = now_ns();
+	unsigned int round = 0;
+	uint32_t cmd;
+	int ret;
+
+	while ((cmd = atomic_load(&ctl->cmd)) != CHURN_STOP) {
+		if (cmd == CHURN_OFF) {
+			next = now_ns() + CHURN_EVERY_NS / 10;
+			sleep_until(next);
+			continue;
+		}
+		ret = t->churn(l, round++);
+		if (ret < 0) {
+			if (!atomic_exchange(&ctl->failed, 1))
+				snprintf(ctl->msg, sizeof(ctl->msg),
+					 "churn: %s", strerror(-ret));
+			child_exit(t, 1);
+		}
+		atomic_fetch_add(&ctl->cycles, 1);
+		next += CHURN_EVERY_NS;
+		sleep_until(next);
+	}
+	child_exit(t, 0);
+}
+
+/*
+ * The churn metric's publisher: one event per call at cfg->rate, each
+ * call timed; churn on in the odd phases of the timed events.
+ */
+static int publish_churn(const struct transport *t, void *l,
+			 const struct bench_cfg *cfg, struct churn_ctl *ctl,
+			 struct bench_result *res)
+{
+	uint64_t total = cfg->warm + cfg->count, i, next, interval;
+	uint64_t phase = cfg->count / CHURN_PHASES ? cfg->count / CHURN_PHASES :
+						     1;
+	uint64_t *lat[2] = { NULL, NULL }, nlat[2] = { 0, 0 };
+	double q[2][NQ];
+	unsigned char *buf;
+	int ret = -ENOMEM;
+
+	buf = calloc(1, cfg->size);
+	lat[0] = calloc(cfg->count + 1, sizeof(*lat[0]));
+	lat[1] = calloc(cfg->count + 1, sizeof(*lat[1]));
+	if (!buf || !lat[0] || !lat[1])
+		goto out_free;
+	interval = 1000000000ull / (cfg->rate ? cfg->rate : 10000);
+	next = now_ns();
+	for (i = 0; i < total; i++) {
+		bool on = i >= cfg->warm && ((i - cfg->warm) / phase) % 2;
+		uint64_t c0;
+
+		atomic_store(&ctl->cmd, on ? CHURN_ON : CHURN_OFF);
+		next += interval;
+		sleep_until(next);
+		c0 = rdtsc();
+		ret = send_one(t, l, cfg, buf, i);
+		if (ret < 0)
+			break;
+		if (i >= cfg->warm)
+			lat[on][nlat[on]++] = rdtsc() - c0;
+	}
+	atomic_store(&ctl->cmd, CHURN_STOP);
+	if (ret < 0)
+		goto out_free;
+	memset(q, 0, sizeof(q));
+	quantiles(lat[0], nlat[0], cfg->tsc_per_ns, q[0]);
+	quantiles(lat[1], nlat[1], cfg->tsc_per_ns, q[1]);
+	/* bench_quantiles[13] is 0.99, [6] the median. */
+	res->q[CHURN_Q_P99_QUIET] = q[0][13];
+	res->q[CHURN_Q_P99_CHURN] = q[1][13];
+	res->q[CHURN_Q_P50_QUIET] = q[0][6];
+	res->q[CHURN_Q_P50_CHURN] = q[1][6];
+	res->value = q[0][13] > 0 ? q[1][13] / q[0][13] : 0;
+out_free:
+	free(lat[1]);
+	free(lat[0]);
+	free(buf);
+	return ret;
+}
+
 static void run_stream(const struct transport *t, const struct bench_cfg *cfg,
 		       struct bench_result *res)
 {
 	unsigned int n = cfg->nsubs, k, ncpu, got = 0;
 	int ready[2], report[2], ret;
 	uint64_t t0 = UINT64_MAX, t1 = 0, timed = 0;
-	pid_t pids[MAX_SUBS] = { 0 };
+	pid_t pids[MAX_SUBS + CHURN_PROCS] = { 0 };
+	bool churn = cfg->metric == METRIC_CHURN;
+	struct churn_ctl *ctl = NULL;
+	unsigned int nchurn = churn ? CHURN_PROCS : 0;
 	struct sub_report rep;
 	char c;
 	void *l;
 
 	ncpu = (unsigned int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (churn) {
+		ctl = mmap(NULL, sizeof(*ctl), PROT_READ | PROT_WRITE,
+			   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (ctl == MAP_FAILED) {
+			bench_fail(res, RES_FAIL, "mmap: %s", strerror(errno));
+			return;
+		}
+	}
 	ret = t->create(&l, cfg, cfg->tag, n);
 	if (ret < 0) {
 		bench_fail(res, RES_FAIL, "create: %s", strerror(-ret));
-		return;
+		goto out_unmap;
 	}
 	if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(report, O_CLOEXEC) < 0) {
 		bench_fail(res, RES_FAIL, "pipe: %s", strerror(errno));
@@ -585,6 +721,20 @@ static void run_stream(const struct transport *t, const struct bench_cfg *cfg,
 				   "a subscriber never got ready");
 		goto out_kill;
 	}
+	/* The churners: idle until publish_churn() turns them on. */
+	for (k = n; k < n + nchurn; k++) {
+		pids[k] = fork();
+		if (pids[k] < 0) {
+			bench_fail(res, RES_FAIL, "fork: %s", strerror(errno));
+			goto out_kill;
+		}
+		if (pids[k] == 0) {
+			close(ready[0]);
+			close(report[0]);
+			child_setup(cfg, ncpu > 1 ? 1 + k % (ncpu - 1) : 0);
+			churner(t, l, ctl);
+		}
+	}
 	if (cfg->pin)
 		pin_to_cpu(0);
 	ret = t->pub_open(l);
@@ -600,7 +750,8 @@ static void run_stream(const struct transport *t, const struct bench_cfg *cfg,
 			goto out_kill;
 		}
 	}
-	ret = publish_stream(t, l, cfg);
+	ret = churn ? publish_churn(t, l, cfg, ctl, res) :
+		      publish_stream(t, l, cfg);
 	if (ret < 0) {
 		bench_fail(res, RES_FAIL, "publish: %s", strerror(-ret));
 		t->pub_close(l);
@@ -638,7 +789,12 @@ static void run_stream(const struct transport *t, const struct bench_cfg *cfg,
 		if (cfg->metric == METRIC_ONEWAY)
 			memcpy(res->q, rep.q, sizeof(res->q));
 	}
-	reap_all(pids, n, false);
+	reap_all(pids, n + nchurn, false);
+	if (churn) {
+		res->q[CHURN_Q_CYCLES] = (double)atomic_load(&ctl->cycles);
+		if (atomic_load(&ctl->failed))
+			bench_fail(res, RES_FAIL, "%s", ctl->msg);
+	}
 	if (res->bad)
 		bench_fail(res, RES_FAIL,
 			   "%" PRIu64 " messages corrupted or out of order",
@@ -646,6 +802,9 @@ static void run_stream(const struct transport *t, const struct bench_cfg *cfg,
 	if (cfg->metric == METRIC_ONEWAY) {
 		res->value = res->q[6]; /* the median */
 		if (res->status == RES_OK && res->received <= cfg->warm)
+			bench_fail(res, RES_FAIL, "nothing timed");
+	} else if (churn) {
+		if (res->status == RES_OK && !(res->value > 0))
 			bench_fail(res, RES_FAIL, "nothing timed");
 	} else if (t1 > t0 && timed) {
 		res->value = (double)timed * 1e9 / (double)(t1 - t0);
@@ -656,7 +815,9 @@ static void run_stream(const struct transport *t, const struct bench_cfg *cfg,
 	goto out_close;
 
 out_kill:
-	reap_all(pids, n, true);
+	if (ctl)
+		atomic_store(&ctl->cmd, CHURN_STOP);
+	reap_all(pids, n + nchurn, true);
 out_close:
 	close(ready[0]);
 	close(report[0]);
@@ -666,6 +827,9 @@ out_close:
 		close(report[1]);
 out_destroy:
 	t->destroy(l, true);
+out_unmap:
+	if (ctl)
+		munmap(ctl, sizeof(*ctl));
 }
 
 uint32_t bench_ring_geometry(uint32_t metric, uint32_t size,
@@ -900,6 +1064,8 @@ void bench_run(const struct transport *t, const struct bench_cfg *cfg,
 
 	memset(res, 0, sizeof(*res));
 	res->wakes_per_event = -1;
+	/* A channel per subscriber: two descriptors each (t_fd.c). */
+	bench_raise_nofile();
 	skip = t->skip ? t->skip(cfg, why, sizeof(why)) : NULL;
 	if (skip) {
 		bench_fail(res, RES_SKIP, "%s", skip);
@@ -914,6 +1080,11 @@ void bench_run(const struct transport *t, const struct bench_cfg *cfg,
 		if (cfg->pin)
 			pin_to_cpu(0);
 		t->run(cfg, res);
+		return;
+	}
+	if (cfg->metric == METRIC_CHURN && !t->churn) {
+		bench_fail(res, RES_SKIP,
+			   "no subscriber to attach and detach alone");
 		return;
 	}
 	if (cfg->nsubs < 1 || cfg->nsubs > MAX_SUBS || cfg->size < 8 ||

@@ -41,6 +41,7 @@ enum bench_metric {
 	METRIC_PINGPONG, /* RTT/2 in ns, busy readers */
 	METRIC_ONEWAY, /* one-way latency distribution at a fixed rate */
 	METRIC_FANOUT, /* 1 -> N, deliveries/s in total */
+	METRIC_CHURN, /* 1 -> N at a fixed rate: publish p99 with/without churn */
 	METRIC_COUNT,
 };
 
@@ -59,8 +60,29 @@ enum bench_metric {
 #define NQ 18
 extern const double bench_quantiles[NQ];
 
+/*
+ * Churn: while a 1 -> N run publishes at cfg->rate (CHURN_RATE from
+ * ringcast-bench: each event wakes up to N sleepers), CHURN_PROCS more
+ * processes attach and detach a subscriber (reliable and lossy in turn)
+ * every CHURN_EVERY_NS each, in every other of CHURN_PHASES phases of the
+ * timed events: the publisher times each publish call, and the result is
+ * p99 with churn / p99 without (res->q: CHURN_Q_*).
+ */
+#define CHURN_PROCS 2u
+#define CHURN_RATE 1000u
+#define CHURN_EVERY_NS 1000000u
+#define CHURN_PHASES 8u
+enum {
+	CHURN_Q_P99_QUIET,
+	CHURN_Q_P99_CHURN,
+	CHURN_Q_P50_QUIET,
+	CHURN_Q_P50_CHURN,
+	CHURN_Q_CYCLES, /* attach and detach cycles done */
+};
+
 #define TAIL_MAGIC 0x5a5aa5a5c3c33c3cull
-#define MAX_SUBS 64u
+/* Subscriber processes of one run (fan-out to N = 1024). */
+#define MAX_SUBS 1024u
 #define MAX_BATCH 256u
 
 /*
@@ -144,6 +166,8 @@ struct txmsg {
  * process's part; the creator also removes names.  skip() says why the
  * transport cannot run a configuration; run() replaces the harness for a
  * transport that is not a message channel (the physical limit).
+ * churn() attaches a subscriber and detaches it again, in a process of
+ * its own (the churn metric; @round counts its calls).
  */
 struct transport {
 	const char *name;
@@ -167,6 +191,7 @@ struct transport {
 	int (*pub_close)(void *l);
 	void (*sub_close)(void *l, unsigned int idx);
 	void (*destroy)(void *l, bool creator);
+	int (*churn)(void *l, unsigned int round);
 	/* Publisher side, after pub_close(): fill wakes_per_event. */
 	void (*stats)(void *l, struct bench_result *res);
 };
@@ -250,6 +275,8 @@ int write_full(int fd, const void *buf, size_t len);
 void bench_fail(struct bench_result *res, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int pin_to_cpu(unsigned int cpu);
+/* Raises RLIMIT_NOFILE's soft limit to the hard one; returns the soft one. */
+uint64_t bench_raise_nofile(void);
 
 static inline uint64_t rdtsc(void)
 {

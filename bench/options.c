@@ -76,10 +76,9 @@ unsigned int tp_flags(const struct tp *tp)
  */
 
 const char *const metric_names[METRIC_COUNT] = {
-	[METRIC_THROUGHPUT] = "throughput",
-	[METRIC_PINGPONG] = "pingpong",
-	[METRIC_ONEWAY] = "oneway",
-	[METRIC_FANOUT] = "fanout",
+	[METRIC_THROUGHPUT] = "throughput", [METRIC_PINGPONG] = "pingpong",
+	[METRIC_ONEWAY] = "oneway",	    [METRIC_FANOUT] = "fanout",
+	[METRIC_CHURN] = "churn",
 };
 
 static void __attribute__((noreturn)) usage(const char *prog, int status)
@@ -100,10 +99,16 @@ static void __attribute__((noreturn)) usage(const char *prog, int status)
 		"  --transports LIST    comma-separated names (default: all)\n"
 		"  --sizes LIST         throughput payload sizes in bytes "
 		"(default 8,64,256,1024,4096,65536)\n"
-		"  --subscribers LIST   fan-out subscriber counts (default "
-		"1,2,4,8,16)\n"
-		"  --metrics LIST       throughput,pingpong,oneway,fanout "
+		"  --subscribers LIST   fan-out subscriber counts, up to %u "
+		"(default 1,2,4,8,16)\n"
+		"  --metrics LIST       throughput,pingpong,oneway,fanout,churn "
 		"(default: all)\n"
+		"                       churn: ringcast-reliable to the largest "
+		"N at %u events/s,\n"
+		"                       its publish p99 with and without %u "
+		"processes attaching\n"
+		"                       and detaching subscribers (1000/s "
+		"each)\n"
 		"  --workloads LIST     fixed,mixed,mixed-small (default: all; "
 		"quick: fixed)\n"
 		"                       mixed: sizes log-uniform from 16 B to "
@@ -134,7 +139,7 @@ static void __attribute__((noreturn)) usage(const char *prog, int status)
 		"The ZeroMQ and iceoryx peers are executables of their own, "
 		"looked for next to\nthis one; iceoryx needs /usr/bin/iox-roudi, "
 		"which is started and stopped here.\nTransports:",
-		prog);
+		prog, MAX_SUBS, CHURN_RATE, CHURN_PROCS);
 	for (i = 0; i < NTP; i++)
 		fprintf(f, " %s", tps[i].name);
 	fprintf(f, "\n");
@@ -314,7 +319,7 @@ void parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'n':
 			o->nns = parse_list(prog, "subscribers", optarg, o->ns,
-					    MAX_NS, 1, MAX_SUBS - 2);
+					    MAX_NS, 1, MAX_SUBS);
 			ns = true;
 			break;
 		case 'm':

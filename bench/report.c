@@ -36,6 +36,8 @@ static void fmt_ratio(char *buf, size_t len, const struct stat3 *s)
 }
 
 static void json_targets(FILE *f, const struct options *o);
+static void print_scale_targets(const struct options *o, bool *any);
+static void json_scale_targets(FILE *f, const struct options *o, bool first);
 
 static void print_load(FILE *f, const struct options *o, const char *pfx)
 {
@@ -119,6 +121,48 @@ static void print_row_line(const struct options *o, const struct row *rw,
 	printf(" %19s %19s  %s\n", rp, rr, notes);
 }
 
+/* The median of q[@qi] over the good runs of @rw. */
+static double q_median(const struct options *o, const struct row *rw, int qi)
+{
+	double v[MAX_REPS];
+	unsigned int r, n = 0;
+	struct stat3 s;
+
+	for (r = 0; r < o->reps; r++)
+		if (rw->valid[r])
+			v[n++] = rw->res[r].q[qi];
+	stat3(v, n, &s);
+	return n ? s.med : NAN;
+}
+
+/* A churn row: the ratio, then the quantiles it comes from. */
+static void print_churn_line(const struct options *o, const struct row *rw)
+{
+	char ratio[48];
+	struct stat3 s;
+
+	if (rw->status != RES_OK) {
+		printf("%-21s %4u %-19s  %s: %s\n", tps[rw->tp].name,
+		       rw->cf.nsubs, "-",
+		       rw->status == RES_SKIP ? "skipped" : "FAILED",
+		       rw->reason);
+		return;
+	}
+	row_stats(rw, o->reps, -1, &s);
+	fmt_ratio(ratio, sizeof(ratio), &s);
+	printf("%-21s %4u %-19s %9.0f %9.0f %9.0f %9.0f %9.0f",
+	       tps[rw->tp].name, rw->cf.nsubs, ratio,
+	       q_median(o, rw, CHURN_Q_P99_QUIET),
+	       q_median(o, rw, CHURN_Q_P99_CHURN),
+	       q_median(o, rw, CHURN_Q_P50_QUIET),
+	       q_median(o, rw, CHURN_Q_P50_CHURN),
+	       q_median(o, rw, CHURN_Q_CYCLES));
+	if (s.n < o->reps)
+		printf("  %u of %u runs failed: %s", o->reps - s.n, o->reps,
+		       rw->reason);
+	printf("\n");
+}
+
 void print_table(const struct options *o, const struct machine *m, int argc,
 		 char **argv)
 {
@@ -131,6 +175,11 @@ void print_table(const struct options *o, const struct machine *m, int argc,
 		[METRIC_FANOUT] = "fan-out: 1 publisher -> N subscriber "
 				  "processes (deliveries/s in total; per "
 				  "subscriber)",
+		[METRIC_CHURN] = "churn: the publisher's publish latency (ns) "
+				 "to N sleeping reliable readers at 1000 "
+				 "events/s, "
+				 "without and with subscribers attaching "
+				 "and detaching",
 	};
 	unsigned int c, i, metric;
 	int a, q, nq;
@@ -164,6 +213,17 @@ void print_table(const struct options *o, const struct machine *m, int argc,
 	for (metric = 0; metric < METRIC_COUNT; metric++) {
 		if (!o->metrics[metric])
 			continue;
+		if (metric == METRIC_CHURN) {
+			printf("\n== %s ==\n", titles[metric]);
+			printf("%-21s %4s %-19s %9s %9s %9s %9s %9s\n",
+			       "transport", "subs", "p99 churn/quiet",
+			       "p99 quiet", "p99 churn", "p50 quiet",
+			       "p50 churn", "cycles");
+			for (i = 0; i < nrows; i++)
+				if (rows[i].cf.metric == METRIC_CHURN)
+					print_churn_line(o, &rows[i]);
+			continue;
+		}
 		nq = metric == METRIC_ONEWAY ? 5 : 1;
 		for (q = 0; q < nq; q++) {
 			printf("\n== %s%s%s ==\n", titles[metric],
@@ -288,6 +348,18 @@ static void json_row(FILE *f, const struct options *o, const struct row *rw,
 		fprintf(f, ", \"mb_per_s\": %.6g", s.med * rw->mean_size / 1e6);
 	if (rw->cf.metric == METRIC_FANOUT)
 		fprintf(f, ", \"per_subscriber\": %.6g", s.med / rw->cf.nsubs);
+	if (rw->cf.metric == METRIC_CHURN) {
+		fprintf(f, ", \"p99_quiet_ns\": ");
+		json_num(f, q_median(o, rw, CHURN_Q_P99_QUIET));
+		fprintf(f, ", \"p99_churn_ns\": ");
+		json_num(f, q_median(o, rw, CHURN_Q_P99_CHURN));
+		fprintf(f, ", \"p50_quiet_ns\": ");
+		json_num(f, q_median(o, rw, CHURN_Q_P50_QUIET));
+		fprintf(f, ", \"p50_churn_ns\": ");
+		json_num(f, q_median(o, rw, CHURN_Q_P50_CHURN));
+		fprintf(f, ", \"churn_cycles\": ");
+		json_num(f, q_median(o, rw, CHURN_Q_CYCLES));
+	}
 	lost = row_lost(rw, o->reps, &decl);
 	fprintf(f,
 		", \"lost\": %" PRIu64 ", \"declared_lost\": %" PRIu64
@@ -488,6 +560,7 @@ void print_targets(const struct options *o)
 		       metric_names[t->cf->metric], wl, t->cf->nsubs, name,
 		       t->b, buf, t->goal, verdict(t, &s), pl);
 	}
+	print_scale_targets(o, &any);
 	{
 		struct row *a = find_row(&tp64, "ringcast-lossy-sleep");
 		double w = a && a->status == RES_OK ? row_wakes(a, o->reps) :
@@ -537,5 +610,99 @@ static void json_targets(FILE *f, const struct options *o)
 		}
 		fprintf(f, "}}");
 	}
+	json_scale_targets(f, o, first);
 	fprintf(f, "\n  ]");
+}
+
+/*
+ * Targets of many readers: one transport against itself at another N, or a
+ * row whose value is a ratio already (churn).  Their ratios are paired
+ * per repetition too.
+ */
+static const struct config f16 = { METRIC_FANOUT, 64, 16, MIX_NONE };
+static const struct config f1024 = { METRIC_FANOUT, 64, 1024, MIX_NONE };
+static const struct config churn1024 = { METRIC_CHURN, 64, 1024, MIX_NONE };
+
+static const struct scale_target {
+	const struct config *cf, *cf_b; /* cf_b NULL: the row's own value */
+	const char *name, *what, *goal;
+	double min, max;
+} scale_targets[] = {
+	{ &f1024, &f16, "ringcast-reliable", "deliveries/s vs N=16", ">= 0.8",
+	  0.8, INFINITY },
+	{ &churn1024, NULL, "ringcast-reliable", "p99 with/without churn",
+	  "<= 2", 0, 2 },
+};
+
+#define NSCALE (sizeof(scale_targets) / sizeof(scale_targets[0]))
+
+static bool scale_stat(const struct options *o, const struct scale_target *t,
+		       struct stat3 *s)
+{
+	struct row *a = find_row(t->cf, t->name);
+	struct row *b = t->cf_b ? find_row(t->cf_b, t->name) : NULL;
+
+	if (!a || (t->cf_b && !b))
+		return false;
+	if (b)
+		paired_at(a, b, o->reps, -1, PLACE_COUNT, false, s);
+	else if (a->status == RES_OK)
+		row_stats(a, o->reps, -1, s);
+	else
+		memset(s, 0, sizeof(*s));
+	return true;
+}
+
+static const char *scale_verdict(const struct scale_target *t,
+				 const struct stat3 *s)
+{
+	return !s->n				    ? "n/a" :
+	       s->med >= t->min && s->med <= t->max ? "met" :
+						      "MISSED";
+}
+
+static void print_scale_targets(const struct options *o, bool *any)
+{
+	unsigned int i;
+
+	for (i = 0; i < NSCALE; i++) {
+		const struct scale_target *t = &scale_targets[i];
+		char buf[64];
+		struct stat3 s;
+
+		if (!scale_stat(o, t, &s))
+			continue;
+		if (!*any)
+			printf("\n== targets (paired ratios, median "
+			       "(min-max)) ==\n");
+		*any = true;
+		fmt_ratio(buf, sizeof(buf), &s);
+		printf("%-11s %11s N=%-4u %-29s %-24s %-20s goal %-6s %s\n",
+		       metric_names[t->cf->metric], "64B", t->cf->nsubs,
+		       t->name, t->what, buf, t->goal, scale_verdict(t, &s));
+	}
+}
+
+static void json_scale_targets(FILE *f, const struct options *o, bool first)
+{
+	unsigned int i;
+
+	for (i = 0; i < NSCALE; i++) {
+		const struct scale_target *t = &scale_targets[i];
+		struct stat3 s;
+
+		if (!scale_stat(o, t, &s))
+			continue;
+		fprintf(f,
+			"%s\n    {\"metric\": \"%s\", \"workload\": \"fixed\", "
+			"\"size\": %u, \"subscribers\": %u, \"a\": \"%s\", "
+			"\"of\": \"%s\", \"goal\": \"%s\", "
+			"\"verdict\": \"%s\"",
+			first ? "" : ",", metric_names[t->cf->metric],
+			t->cf->size, t->cf->nsubs, t->name, t->what, t->goal,
+			scale_verdict(t, &s));
+		first = false;
+		json_stat(f, "ratio", &s);
+		fprintf(f, "}");
+	}
 }

@@ -6,13 +6,16 @@
 # installed), then the mixed-size workloads (throughput and fan-out to 2);
 # checks that the JSON parses and that every row was measured or skipped
 # with a reason, and that the mixed rows of ringcast, the bare
-# variable-size ring and the pipe were measured.  No timing assertion: it
-# must pass on a loaded machine.
+# variable-size ring and the pipe were measured; then fan-out and churn
+# to 256 subscribers (ringcast reliable and lossy, the bare futex ring,
+# the pipe), which must be measured.  No timing assertion: it must pass on
+# a loaded machine.
 set -eu
 bench=$1
 out=$(mktemp)
 mixed=$(mktemp)
-trap 'rm -f "$out" "$mixed"' EXIT
+many=$(mktemp)
+trap 'rm -f "$out" "$mixed" "$many"' EXIT
 
 "$bench" --json --count 2000 --repetitions 1 --sizes 64 \
 	--subscribers 1,2 --rate 20000 --timeout 20 --workloads fixed >"$out" || {
@@ -26,10 +29,19 @@ trap 'rm -f "$out" "$mixed"' EXIT
 	cat "$mixed" >&2
 	exit 1
 }
-python3 - "$out" "$mixed" <<'PY'
+"$bench" --json --count 2000 --repetitions 1 --workloads fixed \
+	--metrics fanout,churn --subscribers 256 --timeout 40 \
+	--transports ringcast-reliable,ringcast-lossy-sleep,bare-ring-futex,pipe \
+	>"$many" || {
+	echo "ringcast-bench --subscribers 256 failed:" >&2
+	cat "$many" >&2
+	exit 1
+}
+python3 - "$out" "$mixed" "$many" <<'PY'
 import json, sys
 doc = json.load(open(sys.argv[1]))
 mixed = json.load(open(sys.argv[2]))
+many = json.load(open(sys.argv[3]))
 rows = doc["rows"] + mixed["rows"]
 names = {r["transport"] for r in rows}
 bad = []
@@ -66,6 +78,17 @@ for r in mixed["rows"]:
         bad.append("%s: workload %s in a mixed run" % (r["transport"], r["workload"]))
     if r["median"] is not None and not r.get("bytes_per_s"):
         bad.append("%s %s %s: no bytes_per_s" % (r["transport"], r["workload"], r["metric"]))
+got = {(r["transport"], r["metric"]) for r in many["rows"]
+       if r["subscribers"] == 256 and r["median"] is not None}
+for want in (("ringcast-reliable", "fanout"), ("ringcast-lossy-sleep", "fanout"),
+             ("bare-ring-futex", "fanout"), ("pipe", "fanout"),
+             ("ringcast-reliable", "churn-p99-ratio")):
+    if want not in got:
+        bad.append("%s %s N=256: not measured" % want)
+for r in many["rows"]:
+    if r["metric"] == "churn-p99-ratio" and r["median"] is not None and \
+            not (r.get("p99_quiet_ns") and r.get("p99_churn_ns")):
+        bad.append("churn: no p99s")
 for k in ("cpu", "cores", "kernel", "foreign_load"):
     if k not in doc["machine"]:
         bad.append("machine: no " + k)

@@ -123,6 +123,8 @@ const char *ref_of(const struct row *rw)
 {
 	const struct tp *tp = &tps[rw->tp];
 
+	if (rw->cf.metric == METRIC_CHURN)
+		return NULL; /* the row's value is a ratio of its own */
 	if (rw->cf.metric == METRIC_PINGPONG)
 		return strcmp(tp->name, "physical-limit") ? "physical-limit" :
 							    NULL;
@@ -148,6 +150,8 @@ const char *metric_label(const struct row *rw, int qi)
 		return "latency-pingpong";
 	case METRIC_FANOUT:
 		return "fanout";
+	case METRIC_CHURN:
+		return "churn-p99-ratio";
 	default:
 		return ow[qi];
 	}
@@ -160,6 +164,8 @@ const char *unit_of(const struct row *rw)
 		return "msg/s";
 	case METRIC_FANOUT:
 		return "deliveries/s";
+	case METRIC_CHURN:
+		return "ratio";
 	default:
 		return "ns";
 	}

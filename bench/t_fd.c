@@ -54,6 +54,24 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
+/* Descriptors of the runner beside its channels (pipes, the shm, stdio). */
+#define FD_SPARE 64u
+
+static const char *fd_skip(const struct bench_cfg *cfg, char *buf, size_t len)
+{
+	uint64_t lim = bench_raise_nofile(); /* bench_run() raised it */
+
+	if (2ull * cfg->nsubs + FD_SPARE > lim) {
+		snprintf(buf, len,
+			 "%u subscribers need %u descriptors, RLIMIT_NOFILE "
+			 "allows %llu",
+			 cfg->nsubs, 2 * cfg->nsubs + FD_SPARE,
+			 (unsigned long long)lim);
+		return buf;
+	}
+	return NULL;
+}
+
 static int fd_create(void **lp, const struct bench_cfg *cfg, enum fd_kind kind,
 		     unsigned int nsubs)
 {
@@ -315,10 +333,10 @@ static void fd_destroy(void *lp, bool creator)
 	free(l);
 }
 
-#define FD_COMMON                                                              \
-	.sub_open = fd_sub_open, .pub_open = fd_pub_open, .send = fd_send,     \
-	.recv = fd_recv, .pub_close = fd_pub_close, .sub_close = fd_sub_close, \
-	.destroy = fd_destroy
+#define FD_COMMON                                                          \
+	.skip = fd_skip, .sub_open = fd_sub_open, .pub_open = fd_pub_open, \
+	.send = fd_send, .recv = fd_recv, .pub_close = fd_pub_close,       \
+	.sub_close = fd_sub_close, .destroy = fd_destroy
 
 const struct transport t_pipe = {
 	.name = "pipe",

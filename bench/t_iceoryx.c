@@ -45,6 +45,8 @@
 
 #define IOX_SYNC_NS (20ull * 1000 * 1000 * 1000)
 #define IOX_END UINT64_MAX
+/* iceoryx 2.0's build default (iceoryx_posh_deployment.hpp). */
+#define IOX_SUBS_MAX 256u
 
 struct iox_link {
 	const struct bench_cfg *cfg;
@@ -81,6 +83,13 @@ static const char *iox_skip(const struct bench_cfg *cfg, char *buf, size_t len)
 	}
 	if (cfg->size > (4u << 20)) {
 		snprintf(buf, len, "payload above RouDi's largest chunk");
+		return buf;
+	}
+	if (cfg->nsubs > IOX_SUBS_MAX) {
+		snprintf(buf, len,
+			 "above iceoryx's %u subscribers per publisher "
+			 "(IOX_MAX_SUBSCRIBERS_PER_PUBLISHER)",
+			 IOX_SUBS_MAX);
 		return buf;
 	}
 	return NULL;

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -40,6 +41,38 @@ static long read_long(const char *path, long dflt)
 	return v;
 }
 
+/*
+ * The queues of a run against the system's limits: queues_max (for all
+ * users, unless the runner has CAP_SYS_RESOURCE: tried by the create) and
+ * the bytes of RLIMIT_MSGQUEUE (its hard limit; the kernel charges each
+ * queue msg_max * (msgsize + about 90 bytes of bookkeeping)).
+ */
+static bool mq_too_many(const struct bench_cfg *cfg, char *buf, size_t len)
+{
+	long qmax = read_long("/proc/sys/fs/mqueue/queues_max", 256);
+	long mmax = read_long("/proc/sys/fs/mqueue/msg_max", 10);
+	uint64_t bytes = (uint64_t)cfg->nsubs * (uint64_t)mmax *
+			 ((uint64_t)cfg->size + 96);
+	struct rlimit rl;
+
+	if (geteuid() && cfg->nsubs > qmax) {
+		snprintf(buf, len,
+			 "%u queues, above the system's mq queues_max (%ld)",
+			 cfg->nsubs, qmax);
+		return true;
+	}
+	if (!getrlimit(RLIMIT_MSGQUEUE, &rl) && rl.rlim_max != RLIM_INFINITY &&
+	    bytes > rl.rlim_max) {
+		snprintf(buf, len,
+			 "%u queues of %ld messages need about %llu bytes, "
+			 "RLIMIT_MSGQUEUE allows %llu",
+			 cfg->nsubs, mmax, (unsigned long long)bytes,
+			 (unsigned long long)rl.rlim_max);
+		return true;
+	}
+	return false;
+}
+
 static const char *mq_skip(const struct bench_cfg *cfg, char *buf, size_t len)
 {
 	long max = read_long("/proc/sys/fs/mqueue/msgsize_max", 8192);
@@ -50,6 +83,8 @@ static const char *mq_skip(const struct bench_cfg *cfg, char *buf, size_t len)
 			 max);
 		return buf;
 	}
+	if (mq_too_many(cfg, buf, len))
+		return buf;
 	return NULL;
 }
 

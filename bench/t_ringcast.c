@@ -7,7 +7,8 @@
  *                         20 us, then sleep on the futex)
  *   ringcast-reliable     RINGCAST_SUB_RELIABLE: lossless, the publisher is
  *                         gated; busy where the harness asks for busy
- *                         readers, the default wait elsewhere
+ *                         readers, the default wait elsewhere; the
+ *                         churn metric's row (rc_churn())
  *   ringcast-zero-copy    reliable, filled in place (reserve/commit, or
  *                         reserve_batch/commit_batch) and read in place
  *                         (borrow/release)
@@ -87,8 +88,11 @@ static const char *rc_skip_nodata(const struct bench_cfg *cfg, char *buf,
 static int rc_create(void **lp, const struct bench_cfg *cfg, const char *tag,
 		     enum rc_mode mode, unsigned int nsubs)
 {
+	/* A table entry for every subscriber, churners' included. */
 	struct ringcast_ring_opts ro = {
-		.max_subscribers = nsubs + 2,
+		.max_subscribers =
+			nsubs + 2 +
+			(cfg->metric == METRIC_CHURN ? CHURN_PROCS : 0),
 		.mode = 0600,
 	};
 	unsigned int flags = RINGCAST_CREATE_EXCL;
@@ -156,6 +160,33 @@ static int rc_sub_open(void *lp, unsigned int idx)
 		break;
 	}
 	return ringcast_sub_attach(l->name, &so, &l->sub, NULL);
+}
+
+/*
+ * The churn metric: attach a subscriber, reliable and lossy in turn, look
+ * for an event without waiting, detach.  A churner's own handle, never
+ * l->sub (a churner is a process of its own, forked from the runner).
+ */
+static int rc_churn(void *lp, unsigned int round)
+{
+	struct rc_link *l = lp;
+	struct ringcast_sub_opts so = {
+		.flags = round % 2 ? 0 : RINGCAST_SUB_RELIABLE,
+		.from = RINGCAST_FROM_NEWEST,
+	};
+	struct ringcast_event ev;
+	struct ringcast_sub *sub;
+	int ret;
+
+	ret = ringcast_sub_attach(l->name, &so, &sub, NULL);
+	if (ret < 0)
+		return ret;
+	ret = ringcast_sub_next(sub, &ev, 0);
+	ringcast_sub_detach(sub);
+	/* -EPIPE: the run ended, the ring closed under us. */
+	if (ret == -EAGAIN || ret == -EOVERFLOW || ret == -EPIPE)
+		return 0;
+	return ret < 0 ? ret : 0;
 }
 
 static int rc_pub_open(void *lp)
@@ -323,6 +354,7 @@ const struct transport t_ringcast_reliable = {
 	.flags = T_RING,
 	.create = rc_create_reliable,
 	.send = rc_send,
+	.churn = rc_churn,
 	RC_COMMON,
 };
 

@@ -63,7 +63,6 @@ static _Thread_local _Atomic unsigned int bench_mb_word;
 #endif
 
 #define SPIN_NS 20000u
-#define HDR_BYTES 8192u
 #define PHYS_STOP UINT64_MAX
 
 enum shm_kind { SHM_BARE, SHM_FUTEX, SHM_EVENTFD };
@@ -81,7 +80,8 @@ struct ring_hdr {
 	} sub[MAX_SUBS];
 };
 
-_Static_assert(sizeof(struct ring_hdr) <= HDR_BYTES, "header fits");
+/* The header, whole pages: slots start page-aligned. */
+#define HDR_BYTES ((sizeof(struct ring_hdr) + 4095) & ~(size_t)4095)
 
 struct slot {
 	uint32_t len;
@@ -202,6 +202,33 @@ static const char *shm_skip(const struct bench_cfg *cfg, char *buf, size_t len)
 		return buf;
 	}
 	return NULL;
+}
+
+/* The shared memory a run may map: eventfd's rings, one per subscriber. */
+#define SHM_MAP_MAX (512ull << 20)
+
+static const char *shm_skip_eventfd(const struct bench_cfg *cfg, char *buf,
+				    size_t len)
+{
+	uint32_t slot_size,
+		slots = bench_ring_geometry(cfg->metric, cfg->size, &slot_size);
+	uint64_t map = (HDR_BYTES + (uint64_t)slots * slot_size) * cfg->nsubs;
+
+	if (map > SHM_MAP_MAX) {
+		snprintf(buf, len,
+			 "a ring per subscriber: %llu MiB, above the %llu MiB "
+			 "a run may map",
+			 (unsigned long long)(map >> 20),
+			 (unsigned long long)(SHM_MAP_MAX >> 20));
+		return buf;
+	}
+	if (2ull * cfg->nsubs + 64 > bench_raise_nofile()) {
+		snprintf(buf, len,
+			 "two eventfds per subscriber: above "
+			 "RLIMIT_NOFILE");
+		return buf;
+	}
+	return shm_skip(cfg, buf, len);
 }
 
 static int shm_sub_open(void *lp, unsigned int idx)
@@ -497,14 +524,15 @@ static void shm_stats(void *lp, struct bench_result *res)
 }
 
 #define SHM_COMMON                                                            \
-	.skip = shm_skip, .sub_open = shm_sub_open, .pub_open = shm_pub_open, \
-	.send = shm_send, .recv = shm_recv, .pub_close = shm_pub_close,       \
+	.sub_open = shm_sub_open, .pub_open = shm_pub_open, .send = shm_send, \
+	.recv = shm_recv, .pub_close = shm_pub_close,                         \
 	.sub_close = shm_sub_close, .destroy = shm_destroy, .stats = shm_stats
 
 const struct transport t_bare_ring = {
 	.name = "bare-ring",
 	.flags = T_BUSY | T_RING,
 	.create = shm_create_bare,
+	.skip = shm_skip,
 	SHM_COMMON,
 };
 
@@ -512,6 +540,7 @@ const struct transport t_bare_ring_futex = {
 	.name = "bare-ring-futex",
 	.flags = T_SLEEP | T_RING,
 	.create = shm_create_futex,
+	.skip = shm_skip,
 	SHM_COMMON,
 };
 
@@ -519,6 +548,7 @@ const struct transport t_eventfd = {
 	.name = "eventfd",
 	.flags = T_RING,
 	.create = shm_create_eventfd,
+	.skip = shm_skip_eventfd,
 	SHM_COMMON,
 };
 

@@ -53,7 +53,6 @@ static _Thread_local _Atomic unsigned int vr_mb_word;
 #endif
 
 #define VR_SPIN_NS 20000u
-#define VR_HDR_BYTES 8192u
 #define VR_REC 8u /* record header and alignment */
 #define VR_PAD UINT32_MAX
 
@@ -72,7 +71,8 @@ struct vr_hdr {
 	} sub[MAX_SUBS];
 };
 
-_Static_assert(sizeof(struct vr_hdr) <= VR_HDR_BYTES, "header fits");
+/* The header, whole pages: the data starts page-aligned. */
+#define VR_HDR_BYTES ((sizeof(struct vr_hdr) + 4095) & ~(size_t)4095)
 
 struct vr_rec {
 	uint32_t len;
