@@ -30,11 +30,12 @@ struct tp {
 	const char *why_missing; /* peer: what the build did not find */
 	bool ringcast; /* a ringcast row: compared with a bare ring */
 	bool adaptive; /* busy readers where they fit the CPUs */
+	bool data; /* through a data area: compared with a bare varring */
 	const char *unavailable; /* set at run time: skipped, why */
 	char peer_path[PATH_MAX + 64];
 };
 
-#define NTP 17 /* entries of tps[] */
+#define NTP 18 /* entries of tps[] */
 extern struct tp tps[];
 
 int tp_index(const char *name);

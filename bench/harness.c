@@ -848,6 +848,15 @@ uint32_t bench_ring_geometry(uint32_t metric, uint32_t size,
 	return slots;
 }
 
+uint64_t bench_data_geometry(uint32_t mix, uint32_t size)
+{
+	uint64_t d = MIX_DATA_BYTES;
+
+	while (!mix && d < 16ull * size)
+		d <<= 1;
+	return d;
+}
+
 /* ----------------------------------------------------------------------
  * Ping-pong: two links, RTT/2
  */

@@ -103,6 +103,13 @@ enum bench_mix { MIX_NONE = 0, MIX_MIXED = 1, MIX_SMALL = 2, MIX_COUNT };
 /* Bytes of the data area of a ring carrying a mixed workload (ringcast's
  * default) and of the bare variable-size ring. */
 #define MIX_DATA_BYTES (4u << 20)
+/*
+ * Fixed payloads from DATA_MIN bytes on spill out of ringcast's default
+ * slot (256 bytes, a 32-byte header) into its data area: the rows that
+ * measure the data area with fixed sizes (ringcast-data, bare-varring)
+ * run those only.
+ */
+#define DATA_MIN 225u
 
 struct bench_cfg {
 	uint32_t metric;
@@ -212,6 +219,7 @@ extern const struct transport t_bare_ring_futex;
 extern const struct transport t_bare_varring;
 extern const struct transport t_bare_varring_futex;
 extern const struct transport t_ringcast_nodata;
+extern const struct transport t_ringcast_data;
 /* Peers, each in its own executable. */
 extern const struct transport t_zeromq;
 extern const struct transport t_iceoryx;
@@ -240,6 +248,15 @@ int bench_cfg_parse(int argc, char **argv, struct bench_cfg *cfg,
  */
 uint32_t bench_ring_geometry(uint32_t metric, uint32_t size,
 			     uint32_t *slot_size);
+
+/*
+ * The data area of a ring that carries @size-byte payloads through it
+ * (ringcast's and the bare variable-size ring's alike): MIX_DATA_BYTES
+ * (ringcast's default) for a mixed workload, and for fixed payloads
+ * doubled until it is at least 16 of them (as a fixed-slot ring has at
+ * least 16 slots).
+ */
+uint64_t bench_data_geometry(uint32_t mix, uint32_t size);
 
 /*
  * The sizes of a mixed workload: bench_mix_init() draws the sequence of

@@ -40,6 +40,8 @@ struct tp tps[] = {
 		.adaptive = true),
 	BUILTIN("ringcast-nodata", t_ringcast_nodata, .ringcast = true,
 		.adaptive = true),
+	BUILTIN("ringcast-data", t_ringcast_data, .ringcast = true,
+		.adaptive = true, .data = true),
 	BUILTIN("pipe", t_pipe),
 	BUILTIN("unix-stream", t_unix_stream),
 	BUILTIN("unix-seqpacket", t_unix_seqpacket),

@@ -457,6 +457,10 @@ static const struct config f8 = { METRIC_FANOUT, 64, 8, MIX_NONE };
 static const struct config tpmix = { METRIC_THROUGHPUT, MIX_MAX, 1, MIX_MIXED };
 static const struct config tpsmall = { METRIC_THROUGHPUT, MIX_SMALL_MAX, 1,
 				       MIX_SMALL };
+/* Large payloads: fixed slots and the data area, each at memory speed. */
+static const struct config tp4k = { METRIC_THROUGHPUT, 4096, 1, MIX_NONE };
+static const struct config tp64k = { METRIC_THROUGHPUT, 65536, 1, MIX_NONE };
+static const struct config tp1m = { METRIC_THROUGHPUT, 1u << 20, 1, MIX_NONE };
 
 static const struct target {
 	const struct config *cf;
@@ -485,6 +489,18 @@ static const struct target {
 	{ &tpmix, "ringcast-reliable", "bare-varring", ">= 0.8", 0.8, INFINITY,
 	  true },
 	{ &tpsmall, "ringcast-reliable", "pipe", ">= 10", 10, INFINITY, false },
+	{ &tp4k, "ringcast-reliable", "bare-ring", ">= 0.8", 0.8, INFINITY,
+	  false },
+	{ &tp64k, "ringcast-reliable", "bare-ring", ">= 0.8", 0.8, INFINITY,
+	  false },
+	{ &tp1m, "ringcast-reliable", "bare-ring", ">= 0.8", 0.8, INFINITY,
+	  false },
+	{ &tp4k, "ringcast-data", "bare-varring", ">= 0.8", 0.8, INFINITY,
+	  false },
+	{ &tp64k, "ringcast-data", "bare-varring", ">= 0.8", 0.8, INFINITY,
+	  false },
+	{ &tp1m, "ringcast-data", "bare-varring", ">= 0.8", 0.8, INFINITY,
+	  false },
 };
 
 #define NTARGETS (sizeof(targets) / sizeof(targets[0]))

@@ -57,8 +57,9 @@ for r in rows:
         bad.append("%s %s N=%s: %s" % (r["transport"], r["metric"],
                                         r["subscribers"], r.get("failed")))
 for want in ("ringcast-lossy-busy", "ringcast-lossy-sleep", "ringcast-reliable",
-             "ringcast-zero-copy", "ringcast-nodata", "pipe", "unix-stream",
-             "unix-seqpacket", "mq", "eventfd", "zeromq", "iceoryx",
+             "ringcast-zero-copy", "ringcast-nodata", "ringcast-data", "pipe",
+             "unix-stream", "unix-seqpacket", "mq", "eventfd", "zeromq",
+             "iceoryx",
              "physical-limit", "bare-ring", "bare-ring-futex", "bare-varring",
              "bare-varring-futex"):
     if want not in names:

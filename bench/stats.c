@@ -130,7 +130,7 @@ const char *ref_of(const struct row *rw)
 							    NULL;
 	if (!tp->ringcast)
 		return NULL;
-	if (rw->cf.mix)
+	if (rw->cf.mix || tp->data)
 		return rw->busy ? "bare-varring" : "bare-varring-futex";
 	return rw->busy ? "bare-ring" : "bare-ring-futex";
 }

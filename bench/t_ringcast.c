@@ -16,6 +16,11 @@
  *                         with RINGCAST_CREATE_NO_DATA: the fixed-slot
  *                         ring, paired with ringcast-reliable to show what
  *                         the data area costs events that stay inline
+ *   ringcast-data         reliable as ringcast-reliable, on the default
+ *                         slots (4096 of 256 bytes) and a data area of
+ *                         bench_data_geometry(): fixed payloads from
+ *                         DATA_MIN on, every one spilled, in throughput;
+ *                         paired with bare-varring
  *
  * Publishers send in batches of the harness's --batch
  * (ringcast_pub_publish_batch(), or a reserved batch for zero-copy: at
@@ -43,6 +48,11 @@ _Static_assert(sizeof(struct txmsg) == sizeof(struct ringcast_msg) &&
 	       "struct txmsg has the layout of struct ringcast_msg");
 _Static_assert(RINGCAST_MIN_SLOT_SIZE == 64 && RINGCAST_SLOT_HEADER == 32,
 	       "bench_ring_geometry() sizes ringcast's slots");
+_Static_assert(DATA_MIN ==
+		       RINGCAST_DEFAULT_SLOT_SIZE - RINGCAST_SLOT_HEADER + 1,
+	       "DATA_MIN spills from the default slot");
+_Static_assert(MIX_DATA_BYTES == RINGCAST_DEFAULT_DATA_SIZE,
+	       "the mixed workloads run on the default data area");
 
 enum rc_mode {
 	RC_LOSSY_BUSY,
@@ -50,6 +60,7 @@ enum rc_mode {
 	RC_RELIABLE,
 	RC_ZERO_COPY,
 	RC_NODATA,
+	RC_DATA,
 };
 
 struct rc_link {
@@ -85,6 +96,27 @@ static const char *rc_skip_nodata(const struct bench_cfg *cfg, char *buf,
 	return rc_skip(cfg, buf, len);
 }
 
+static const char *rc_skip_data(const struct bench_cfg *cfg, char *buf,
+				size_t len)
+{
+	if (cfg->metric != METRIC_THROUGHPUT || cfg->mix) {
+		snprintf(buf, len,
+			 "fixed sizes in throughput only (the mixed "
+			 "workloads' data-area row is ringcast-reliable)");
+		return buf;
+	}
+	if (cfg->size < DATA_MIN) {
+		snprintf(buf, len,
+			 "payload inline in the default slot: no data area");
+		return buf;
+	}
+	if (cfg->size > bench_data_geometry(cfg->mix, cfg->size) / 4) {
+		snprintf(buf, len, "payload above a quarter of the data area");
+		return buf;
+	}
+	return NULL;
+}
+
 static int rc_create(void **lp, const struct bench_cfg *cfg, const char *tag,
 		     enum rc_mode mode, unsigned int nsubs)
 {
@@ -99,10 +131,10 @@ static int rc_create(void **lp, const struct bench_cfg *cfg, const char *tag,
 	struct rc_link *l;
 	int ret;
 
-	if (cfg->mix && mode != RC_NODATA) {
+	if ((cfg->mix && mode != RC_NODATA) || mode == RC_DATA) {
 		ro.slots = RINGCAST_DEFAULT_SLOTS;
 		ro.slot_size = RINGCAST_DEFAULT_SLOT_SIZE;
-		ro.data_size = MIX_DATA_BYTES;
+		ro.data_size = bench_data_geometry(cfg->mix, cfg->size);
 	} else {
 		ro.slots = bench_ring_geometry(cfg->metric, cfg->size,
 					       &ro.slot_size);
@@ -138,6 +170,7 @@ RC_CREATE(rc_create_lossy_sleep, RC_LOSSY_SLEEP)
 RC_CREATE(rc_create_reliable, RC_RELIABLE)
 RC_CREATE(rc_create_zero_copy, RC_ZERO_COPY)
 RC_CREATE(rc_create_nodata, RC_NODATA)
+RC_CREATE(rc_create_data, RC_DATA)
 
 static int rc_sub_open(void *lp, unsigned int idx)
 {
@@ -154,6 +187,7 @@ static int rc_sub_open(void *lp, unsigned int idx)
 	case RC_RELIABLE:
 	case RC_ZERO_COPY:
 	case RC_NODATA:
+	case RC_DATA:
 		so.flags = RINGCAST_SUB_RELIABLE;
 		so.wait = l->cfg->busy ? RINGCAST_WAIT_BUSY :
 					 RINGCAST_WAIT_SPIN;
@@ -375,6 +409,22 @@ const struct transport t_ringcast_nodata = {
 	.flags = T_RING,
 	.create = rc_create_nodata,
 	.skip = rc_skip_nodata,
+	.sub_open = rc_sub_open,
+	.pub_open = rc_pub_open,
+	.pub_sync = rc_pub_sync,
+	.send = rc_send,
+	.recv = rc_recv,
+	.pub_close = rc_pub_close,
+	.sub_close = rc_sub_close,
+	.destroy = rc_destroy,
+	.stats = rc_stats,
+};
+
+const struct transport t_ringcast_data = {
+	.name = "ringcast-data",
+	.flags = T_RING,
+	.create = rc_create_data,
+	.skip = rc_skip_data,
 	.sub_open = rc_sub_open,
 	.pub_open = rc_pub_open,
 	.pub_sync = rc_pub_sync,

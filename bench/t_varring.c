@@ -15,14 +15,17 @@
  *                       finds the ring full sleeps until a reader has
  *                       freed another quarter of it
  *
- * The ring is MIX_DATA_BYTES of bytes (ringcast's default data area) in a
- * shared anonymous mapping made before the fork and prefaulted.  A record
+ * The ring is bench_data_geometry() bytes (ringcast's default data area,
+ * MIX_DATA_BYTES, for the mixed workloads) in a shared anonymous mapping
+ * made before the fork and prefaulted.  A record
  * is a 4-byte length, 4 bytes of padding and the payload, 8-byte aligned:
  * it takes roundup(8 + len, 8) bytes.  Positions are free-running byte
  * counts.  A record never wraps: where it would cross the end of the ring,
  * the producer writes a pad record (length VR_PAD) in the rest of the lap
  * and starts the record at the beginning, so every payload is contiguous
- * (as ringcast's data area).  Runs only the mixed workloads.
+ * (as ringcast's data area).  Runs the mixed workloads, and fixed payloads
+ * from DATA_MIN on (those that go to ringcast's data area: ringcast-data's
+ * reference).
  *
  * Barriers as the bare ring's: the producer writes records, then
  * store-releases head (once per send call, and before it waits for room);
@@ -109,11 +112,15 @@ static uint64_t vr_footprint(uint32_t len)
 
 static const char *vr_skip(const struct bench_cfg *cfg, char *buf, size_t len)
 {
-	if (!cfg->mix) {
-		snprintf(buf, len, "the reference of the mixed workloads only");
+	if (!cfg->mix && cfg->size < DATA_MIN) {
+		snprintf(buf, len,
+			 "the reference of the data area: mixed sizes, or "
+			 "fixed ones from %u bytes",
+			 DATA_MIN);
 		return buf;
 	}
-	if (vr_footprint(cfg->size) > MIX_DATA_BYTES / 4) {
+	if (vr_footprint(cfg->size) >
+	    bench_data_geometry(cfg->mix, cfg->size) / 4) {
 		snprintf(buf, len, "payload above a quarter of the ring");
 		return buf;
 	}
@@ -132,7 +139,7 @@ static int vr_create(void **lp, const struct bench_cfg *cfg, enum vr_kind kind,
 	l->cfg = cfg;
 	l->kind = kind;
 	l->n = nsubs;
-	l->size = MIX_DATA_BYTES;
+	l->size = bench_data_geometry(cfg->mix, cfg->size);
 	l->map_len = VR_HDR_BYTES + l->size;
 	l->map = mmap(NULL, l->map_len, PROT_READ | PROT_WRITE,
 		      MAP_SHARED | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);

@@ -465,6 +465,8 @@ struct ringcast_msg {
  * A wait that fails between two parts (3/4 ring and half the data area
  * each, at most) returns its error
  * with the earlier parts published (ringcast_pub_head() says how far).
+ * A part's events are published at its end, and on a single-publisher
+ * ring every 32 KiB of payload within it too.
  * Return: as ringcast_pub_publish(): the count; -EINVAL, -EMSGSIZE,
  * -EBUSY, -EPIPE, -EIDRM, -EAGAIN, -ETIMEDOUT, -EINTR, -EBADMSG, -ECHILD.
  */

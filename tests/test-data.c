@@ -633,6 +633,90 @@ START_TEST(test_kill_mid_event)
 }
 END_TEST
 
+/*
+ * A batch of large events: the head moves as they are written, not only
+ * at the end of the part (publish.c, rc_pub_write_part()), so a reader
+ * copies one while the next is written.  Seen here through a publisher
+ * that dies in the copy of the third: the head says the first two were
+ * published (readers would find them along the stamps anyway).
+ */
+#define T_STREAM_LEN 40000u
+
+/* The kernel's SIGSEGV, not a sanitizer's report (as in test-perm.c). */
+static void t_default_segv(void)
+{
+	struct sigaction sa = { .sa_handler = SIG_DFL };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, NULL);
+}
+
+static int t_faulting_batch(void *arg)
+{
+	const char *name = arg;
+	static unsigned char buf[2][T_STREAM_LEN];
+	struct ringcast_msg msgs[3];
+	struct ringcast_pub *pub;
+	unsigned char *none;
+	unsigned int i;
+
+	none = mmap(NULL, T_STREAM_LEN, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+		    -1, 0);
+	CHILD_ASSERT(none != MAP_FAILED);
+	CHILD_ASSERT_EQ(ringcast_pub_attach(name, 0, &pub), 0);
+	for (i = 0; i < 3; i++) {
+		if (i < 2)
+			t_fill(i, T_STREAM_LEN, buf[i]);
+		msgs[i] = (struct ringcast_msg){
+			.type = 1,
+			.len = T_STREAM_LEN,
+			.data = i < 2 ? buf[i] : none,
+		};
+	}
+	t_default_segv();
+	ringcast_pub_publish_batch(pub, msgs, 3);
+	return 3; /* the third event's copy did not fault */
+}
+
+START_TEST(test_batch_streamed)
+{
+	struct ringcast_ring_opts fixed = { .slots = 16, .slot_size = 65536 };
+	struct ringcast_sub_opts so = { .from = RINGCAST_FROM_OLDEST };
+	static unsigned char chk[T_STREAM_LEN];
+	struct ringcast_ring_stats info;
+	const char *names[2];
+	struct ringcast_event ev;
+	struct ringcast_sub *sub;
+	unsigned int k, i;
+	int r;
+
+	/* In the data area, and in fixed slots. */
+	names[0] = t_data_ring("streamed", 16, 128, 256 * 1024);
+	names[1] =
+		t_ring_opts("streamed-fixed", &fixed, RINGCAST_CREATE_NO_DATA);
+	for (k = 0; k < 2; k++) {
+		sub = t_sub(names[k], &so, NULL);
+		t_child_killed(t_fork(t_faulting_batch, (void *)names[k]),
+			       SIGSEGV);
+		/* Published as written: the head, not only the stamps. */
+		t_stat(names[k], &info);
+		ck_assert_uint_eq(info.head, 2);
+		for (i = 0; i < 2; i++) {
+			ck_assert_int_eq(ringcast_sub_next(sub, &ev, T_WAIT_NS),
+					 0);
+			ck_assert_uint_eq(ev.seq, i);
+			ck_assert_uint_eq(ev.len, T_STREAM_LEN);
+			ck_assert(t_check(&ev, chk));
+		}
+		/* The third was begun, never published. */
+		r = ringcast_sub_next(sub, &ev, 0);
+		ck_assert_msg(r == -EAGAIN || r == -EOWNERDEAD, "%d", r);
+		ringcast_sub_detach(sub);
+	}
+	t_assert_clean();
+}
+END_TEST
+
 /* ----------------------------------------------------------------------
  * Corruption
  */
@@ -1047,6 +1131,7 @@ static Suite *data_suite(void)
 	tcase_add_test(tc, test_reliable_slow);
 	tcase_add_test(tc, test_reliable_joiners);
 	tcase_add_test(tc, test_kill_mid_event);
+	tcase_add_test(tc, test_batch_streamed);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("review");
