@@ -339,6 +339,42 @@ START_TEST(test_durable_release)
 }
 END_TEST
 
+/*
+ * An adopter that asks for a sequence past the dead one's cursor starts
+ * there, and nothing is reported lost; one that asks for less starts at
+ * the cursor.
+ */
+START_TEST(test_durable_from_seq)
+{
+	struct dead_ctx d = { .read = 2 };
+	struct ringcast_sub_opts so = {
+		.from = RINGCAST_FROM_SEQ,
+		.flags = RINGCAST_SUB_RELIABLE,
+		.seq = _i ? 10 : 0,
+	};
+	struct ringcast_sub *sub = NULL;
+	struct ringcast_sub_stats st;
+	struct ringcast_pub *pub;
+	uint64_t first = UINT64_MAX;
+
+	d.name = rel_ring("durable-seq", 16, 0, 0);
+	pub = t_pub(d.name, 0);
+	kill_durable(&d, pub, 12);
+	ck_assert_int_eq(
+		ringcast_sub_attach_durable(d.name, KEY, &so, &sub, &first), 0);
+	if (_i)
+		ck_assert_uint_eq(first, 10);
+	else
+		ck_assert_uint_le(first, 2);
+	read_range(sub, first, 12, T_WAIT_NS);
+	ringcast_sub_get_stats(sub, &st);
+	ck_assert_uint_eq(st.lost, 0);
+	ck_assert_uint_eq(st.first, first);
+	ringcast_sub_detach(sub);
+	ringcast_pub_detach(pub);
+}
+END_TEST
+
 TCase *reliable_durable_case(void)
 {
 	TCase *tc = reliable_case("durable");
@@ -348,5 +384,6 @@ TCase *reliable_durable_case(void)
 	tcase_add_loop_test(tc, test_durable_race, 0, 2);
 	tcase_add_test(tc, test_durable_demoted);
 	tcase_add_test(tc, test_durable_release);
+	tcase_add_loop_test(tc, test_durable_from_seq, 0, 2);
 	return tc;
 }
