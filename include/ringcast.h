@@ -294,6 +294,7 @@ RINGCAST_API int ringcast_ring_list_dir(const char *dir,
 #define RINGCAST_SUBSCRIBER_RELIABLE 0x1u /* gates the publisher */
 #define RINGCAST_SUBSCRIBER_DEMOTED 0x2u /* was reliable, demoted to lossy */
 #define RINGCAST_SUBSCRIBER_FILTERED 0x4u /* reads some types only */
+#define RINGCAST_SUBSCRIBER_DURABLE 0x8u /* kept, gating, if its owner dies */
 
 /* struct ringcast_ring_subscriber - one entry of the subscriber table */
 struct ringcast_ring_subscriber {
@@ -324,6 +325,19 @@ RINGCAST_API int ringcast_ring_get_subscribers(const char *name,
 					   struct ringcast_ring_subscriber *info,
 					   unsigned int max);
 /* clang-format on */
+
+/**
+ * ringcast_ring_release_durable() - let go of durable subscribers that died
+ * @name: the ring
+ * @key:  the subscription's key, or 0 for every durable subscriber whose
+ *        owner died
+ *
+ * The publisher stops waiting for them; their successors start afresh.
+ * Return: the number released; -EBUSY (the owner of @key is alive),
+ * -EINVAL, -ENOENT, -EACCES (no write access), -EPROTO, -EBADMSG.
+ */
+RINGCAST_API int ringcast_ring_release_durable(const char *name,
+					       uint64_t key);
 
 /* ----------------------------------------------------------------------
  * Monitoring: ringcast_ring(3)
@@ -652,6 +666,29 @@ RINGCAST_API int ringcast_sub_attach(const char *name,
 				     const struct ringcast_sub_opts *opts,
 				     struct ringcast_sub **subp,
 				     uint64_t *first);
+
+/**
+ * ringcast_sub_attach_durable() - a reliable subscription that outlives
+ *                                 its process
+ * @name:  an existing ring; write permission is needed
+ * @key:   the subscription's name, chosen by the caller; not 0
+ * @opts:  as for ringcast_sub_attach(); its flags include
+ *         RINGCAST_SUB_RELIABLE
+ * @subp:  the new handle on success
+ * @first: if not NULL, set to the first sequence it will read
+ *
+ * If the owner of @key dies, its table entry stays, and gates the
+ * publisher as a slow reader would (its demotion limit applies); the next
+ * attach with @key adopts it and reads on from its cursor (or from
+ * @opts->seq with RINGCAST_FROM_SEQ, if further on): nothing is lost.
+ * ringcast_sub_detach() lets go of it.
+ * Return: 0; -EBUSY (a live subscriber holds @key); else as
+ * ringcast_sub_attach(): -EINVAL, -ENOENT, -EACCES, -EUSERS, -EPROTO,
+ * -EBADMSG, -ENOMEM.
+ */
+RINGCAST_API int ringcast_sub_attach_durable(
+	const char *name, uint64_t key, const struct ringcast_sub_opts *opts,
+	struct ringcast_sub **subp, uint64_t *first);
 
 /**
  * ringcast_sub_next() - copy out the next event that passes the filter

@@ -82,6 +82,13 @@
 #define RC_EF_FILTERED 0x1u /* reads some types only */
 #define RC_EF_DEMOTED 0x2u /* was reliable; demoted by a publisher */
 #define RC_EF_LEAVING 0x4u /* a publisher closing if it is the last */
+/*
+ * A durable reliable entry: kept, gating, when its owner dies, until a
+ * subscriber attaching with its key adopts it (table.c).  Every claim
+ * writes the flags whole, so a library that does not know the flag (of
+ * this same ABI version) never leaves it set on an entry it claims.
+ */
+#define RC_EF_DURABLE 0x8u
 
 /* hdr->pub_wait: bit 0 set while the publisher sleeps there. */
 #define RC_PUB_SLEEPING 1u
@@ -97,6 +104,11 @@
  */
 #define RC_LOCK_TAKEOVER (RC_LOCK_ENTRY0 + 4096)
 #define RC_LOCK_CREATE (RC_LOCK_TAKEOVER + 1)
+/*
+ * Held, briefly, by a durable subscriber while it looks for its key and
+ * claims an entry (table.c): two of the same key never both claim one.
+ */
+#define RC_LOCK_DURABLE (RC_LOCK_CREATE + 1)
 
 struct rc_hdr {
 	/*
@@ -252,7 +264,12 @@ struct rc_entry {
 	_Atomic int32_t pid;
 	_Atomic uint64_t start_time;
 	_Atomic uint64_t demote_ns; /* its own limit; 0: the ring's */
-	uint8_t reserved1[32];
+	/*
+	 * With RC_EF_DURABLE: the key its owner chose, which a successor
+	 * adopts it by.  Zero in entries of older libraries (reserved).
+	 */
+	_Atomic uint64_t key;
+	uint8_t reserved1[24];
 };
 
 struct rc_slot {
@@ -296,6 +313,7 @@ static_assert(offsetof(struct rc_hdr, blocked_since) == 336,
 static_assert(offsetof(struct rc_hdr, ended) == 384, "ended offset");
 static_assert(sizeof(struct rc_entry) == RC_ENTRY_SIZE, "entry size is ABI");
 static_assert(offsetof(struct rc_entry, state) == 64, "entry's cold line");
+static_assert(offsetof(struct rc_entry, key) == 96, "entry's key");
 static_assert(sizeof(struct rc_slot) == 32, "slot header size is ABI");
 static_assert(sizeof(_Atomic uint64_t) == 8 && sizeof(_Atomic uint32_t) == 4,
 	      "atomics have the size of their type");

@@ -70,6 +70,18 @@ int rc_lock_try(struct rc_map *m, int byte)
 	return (r == -EAGAIN || r == -EACCES) ? -EBUSY : r;
 }
 
+int rc_lock_wait(struct rc_map *m, int byte)
+{
+	int r;
+
+	if (m->lock_fd < 0)
+		return -EACCES;
+	do
+		r = rc_lock_op(m->lock_fd, F_OFD_SETLKW, F_WRLCK, byte);
+	while (r == -EINTR);
+	return r;
+}
+
 void rc_lock_drop(struct rc_map *m, int byte)
 {
 	if (m->lock_fd >= 0)

@@ -190,6 +190,8 @@ int rc_lease_take(struct rc_map *m);
 int rc_lease_share(struct rc_map *m);
 void rc_lease_drop(struct rc_map *m);
 int rc_lock_try(struct rc_map *m, int byte);
+/* Take byte's lock, waiting while another holds it: 0 or -errno. */
+int rc_lock_wait(struct rc_map *m, int byte);
 void rc_lock_drop(struct rc_map *m, int byte);
 /* 1: held by someone else, 0: free, negative errno: cannot tell */
 int rc_lock_probe(struct rc_map *m, int byte);
@@ -206,8 +208,12 @@ struct rc_join {
 	uint32_t interest; /* wake buckets */
 	uint64_t cursor; /* the cursor it starts with */
 	uint64_t demote_ns;
+	uint64_t key; /* with RC_EF_DURABLE: its key, not 0 */
 };
 int rc_table_join(struct rc_map *m, const struct rc_join *j);
+int rc_table_join_durable(struct rc_map *m, const struct rc_join *j,
+			  bool *adopted);
+int rc_table_release_durable(struct rc_map *m, uint64_t key);
 void rc_table_leave(struct rc_map *m, int idx);
 uint32_t rc_table_live(struct rc_map *m);
 uint32_t rc_table_count(const struct rc_map *m);

@@ -196,3 +196,23 @@ ringcast_ring_get_subscribers(const char *name,
 	rc_map_close(&m);
 	return r;
 }
+
+RINGCAST_API int ringcast_ring_release_durable(const char *name, uint64_t key)
+{
+	struct rc_map m;
+	int r;
+
+	r = rc_map_open(name, false, &m);
+	if (r < 0)
+		return r;
+	r = rc_table_release_durable(&m, key);
+	if (r == -EACCES)
+		rc_set_detail("releasing a durable subscriber of ring '%s' "
+			      "needs write access",
+			      m.name);
+	else if (r == -EBUSY)
+		rc_set_detail("the durable subscriber of ring '%s' is alive",
+			      m.name);
+	rc_map_close(&m);
+	return r;
+}

@@ -12,12 +12,31 @@
 #include "sub.h"
 
 /*
+ * A durable entry adopted: its cursor gated the publisher all along, so
+ * nothing from there on was overwritten; start there, or at *start where
+ * the caller asked for a sequence further on.  The cursor is shared
+ * memory: one past the head was never a reader's (start at the head).
+ */
+static int rc_sub_join_adopted(struct ringcast_sub *sub, uint64_t *start,
+			       bool from_seq)
+{
+	uint64_t c = READ_ONCE(sub->m.table[sub->entry].cursor);
+	uint64_t head = smp_load_acquire(&sub->m.hdr->head);
+
+	if (c > head)
+		c = head;
+	if (!from_seq || *start < c)
+		*start = c;
+	return 0;
+}
+
+/*
  * Register a reliable subscriber that wants to start at *start, and raise
  * *start to where nothing can be overwritten before it reads it: the
  * joiner's half of the gating table in gate.c.
  */
 static int rc_sub_join(struct ringcast_sub *sub, struct rc_join *j,
-		       uint64_t *start)
+		       uint64_t *start, bool from_seq, bool *adopted)
 {
 	struct rc_hdr *hdr = sub->m.hdr;
 	uint64_t lim, floor, head;
@@ -30,7 +49,11 @@ static int rc_sub_join(struct ringcast_sub *sub, struct rc_join *j,
 	}
 	j->state = RC_ENTRY_RELIABLE;
 	j->cursor = *start;
-	sub->entry = rc_table_join(&sub->m, j);
+	*adopted = false;
+	if (j->flags & RC_EF_DURABLE)
+		sub->entry = rc_table_join_durable(&sub->m, j, adopted);
+	else
+		sub->entry = rc_table_join(&sub->m, j);
 	if (sub->entry < 0) {
 		int r = sub->entry;
 
@@ -39,8 +62,14 @@ static int rc_sub_join(struct ringcast_sub *sub, struct rc_join *j,
 			rc_set_detail("the subscriber table of ring '%s' is "
 				      "full (%u entries)",
 				      sub->m.name, sub->m.table_cap);
+		if (r == -EBUSY)
+			rc_set_detail("a live subscriber of ring '%s' holds "
+				      "that durable key",
+				      sub->m.name);
 		return r;
 	}
+	if (*adopted)
+		return rc_sub_join_adopted(sub, start, from_seq);
 	/* [J]: pairs with smp_mb() [H] in rc_pub_scan(). */
 	smp_mb();
 	lim = READ_ONCE(hdr->limit);
@@ -262,15 +291,16 @@ static void rc_sub_set_cursor(struct ringcast_sub *sub, uint64_t start,
 		rc_pub_wake(sub->m.hdr);
 }
 
-RINGCAST_API int ringcast_sub_attach(const char *name,
-				     const struct ringcast_sub_opts *opts,
-				     struct ringcast_sub **subp,
-				     uint64_t *first)
+/* Attach, durable with a non-zero key (reliable then). */
+static int rc_sub_attach(const char *name, const struct ringcast_sub_opts *opts,
+			 uint64_t key, struct ringcast_sub **subp,
+			 uint64_t *first)
 {
 	struct ringcast_sub_opts o = { 0 };
 	struct rc_join j = { 0 };
 	struct ringcast_sub *sub;
 	uint64_t head, start, acct;
+	bool adopted = false;
 	int r;
 
 	rc_set_detail("%s", "");
@@ -280,6 +310,10 @@ RINGCAST_API int ringcast_sub_attach(const char *name,
 		o = *opts;
 	if (!rc_sub_opts_valid(&o))
 		return -EINVAL;
+	if (key && !(o.flags & RINGCAST_SUB_RELIABLE)) {
+		rc_set_detail("a durable subscriber is a reliable one");
+		return -EINVAL;
+	}
 	sub = calloc(1, sizeof(*sub));
 	if (!sub)
 		return -ENOMEM;
@@ -293,15 +327,21 @@ RINGCAST_API int ringcast_sub_attach(const char *name,
 	if (r < 0)
 		goto err_free;
 	rc_sub_register(sub, &o, &j);
+	if (key) {
+		j.flags |= RC_EF_DURABLE;
+		j.key = key;
+	}
 	r = rc_sub_first_look(sub, &head);
 	if (r < 0)
 		goto err_leave;
 	rc_sub_start_at(sub, &o, head, &start, &acct);
 	if (sub->reliable) {
-		r = rc_sub_join(sub, &j, &start);
+		r = rc_sub_join(sub, &j, &start, o.from == RINGCAST_FROM_SEQ,
+				&adopted);
 		if (r < 0)
 			goto err_unmap;
-		if (o.from != RINGCAST_FROM_SEQ)
+		/* An adopted entry's predecessor had what lies below. */
+		if (o.from != RINGCAST_FROM_SEQ || adopted)
 			acct = start;
 	}
 	rc_sub_set_cursor(sub, start, acct);
@@ -319,6 +359,26 @@ err_free:
 	free(sub->types);
 	free(sub);
 	return r;
+}
+
+RINGCAST_API int ringcast_sub_attach(const char *name,
+				     const struct ringcast_sub_opts *opts,
+				     struct ringcast_sub **subp,
+				     uint64_t *first)
+{
+	return rc_sub_attach(name, opts, 0, subp, first);
+}
+
+RINGCAST_API int
+ringcast_sub_attach_durable(const char *name, uint64_t key,
+			    const struct ringcast_sub_opts *opts,
+			    struct ringcast_sub **subp, uint64_t *first)
+{
+	if (!key) {
+		rc_set_detail("a durable subscriber's key is not 0");
+		return -EINVAL;
+	}
+	return rc_sub_attach(name, opts, key, subp, first);
 }
 
 RINGCAST_API void ringcast_sub_detach(struct ringcast_sub *sub)

@@ -11,7 +11,9 @@
  * returns the count without scanning the table.  A count is derived, never
  * kept: a process killed in the middle of a claim or a free cannot leave it
  * wrong.  An entry whose owner died stays counted until an attacher (or
- * stat, or a publisher blocked on it) reclaims it.
+ * stat, or a publisher blocked on it) reclaims it; a durable one
+ * (RC_EF_DURABLE) until a successor adopts it, a publisher demotes it or
+ * it is released (rc_table_adopt(), rc_table_release_durable()).
  *
  * A reliable entry's cursor gates the publisher (gate.c).  Freeing one
  * wakes a publisher that sleeps on it: the entry was perhaps the slowest.
@@ -46,6 +48,13 @@ static void rc_entry_free(struct rc_map *m, struct rc_entry *e)
 		rc_pub_wake(m->hdr);
 }
 
+/* Is e a durable entry that still gates (not demoted, not free)? */
+static bool rc_entry_durable(const struct rc_entry *e)
+{
+	return RC_ENTRY_KIND(READ_ONCE(e->state)) == RC_ENTRY_RELIABLE &&
+	       (READ_ONCE(e->flags) & RC_EF_DURABLE);
+}
+
 /*
  * Reclaim entry idx if its owner died: 1 when it was reclaimed (or is
  * free), 0 when it is alive (or being claimed), or a negative errno.
@@ -65,6 +74,15 @@ int rc_entry_reclaim(struct rc_map *m, uint32_t idx)
 		return 0;
 	if (r < 0)
 		return r;
+	/*
+	 * A durable reliable entry outlives its owner: it gates on, as a
+	 * slow reader would, until a successor adopts it, a publisher
+	 * demotes it (its limit, or the ring's) or it is released.
+	 */
+	if (rc_entry_durable(e)) {
+		rc_lock_drop(m, RC_LOCK_ENTRY0 + (int)idx);
+		return 0;
+	}
 	/* A dead publisher's claim becomes a hole before its entry goes. */
 	if (RC_ENTRY_KIND(READ_ONCE(e->state)) == RC_ENTRY_PUBLISHER &&
 	    !rc_claim_abort(m, idx)) {
@@ -262,6 +280,7 @@ int rc_table_join(struct rc_map *m, const struct rc_join *j)
 		WRITE_ONCE(e->interest, j->interest);
 		WRITE_ONCE(e->flags, j->flags);
 		WRITE_ONCE(e->demote_ns, j->demote_ns);
+		WRITE_ONCE(e->key, j->flags & RC_EF_DURABLE ? j->key : 0);
 		/*
 		 * Release: the fields above (the cursor above all) are
 		 * visible to a publisher that sees the entry in use.  The
@@ -283,6 +302,123 @@ int rc_table_join(struct rc_map *m, const struct rc_join *j)
 		return (int)i;
 	}
 	return -EUSERS;
+}
+
+/*
+ * Adopt the durable entry of key j->key whose owner died: under the
+ * entry's lock, which makes it ours alone, take its state word from the
+ * very one seen to a new claim generation (so that a publisher's demotion
+ * decided on the old word fails), keep its cursor, which gated the
+ * publisher all along, and make its other fields ours.  Returns its
+ * index, -ENOENT when there is none (or it was demoted meanwhile: it
+ * holds nothing any more, and is freed), -EBUSY when its owner is alive.
+ */
+static int rc_table_adopt(struct rc_map *m, const struct rc_join *j)
+{
+	uint32_t i;
+	int r;
+
+	for (i = 0; i < m->table_cap; i++) {
+		struct rc_entry *e = &m->table[i];
+		uint32_t st;
+
+		if (!rc_entry_durable(e) || READ_ONCE(e->key) != j->key)
+			continue;
+		r = rc_lock_try(m, RC_LOCK_ENTRY0 + (int)i);
+		if (r < 0)
+			return r;
+		/* Acquire: pairs with the release of the claim (its fields). */
+		st = smp_load_acquire(&e->state);
+		if (!rc_entry_durable(e) || READ_ONCE(e->key) != j->key) {
+			rc_lock_drop(m, RC_LOCK_ENTRY0 + (int)i);
+			continue; /* released or demoted meanwhile */
+		}
+		WRITE_ONCE(e->lost, 0);
+		WRITE_ONCE(e->skipped, 0);
+		WRITE_ONCE(e->aborted, 0);
+		WRITE_ONCE(e->pid, (int32_t)getpid());
+		WRITE_ONCE(e->start_time, rc_proc_start_time(getpid()));
+		WRITE_ONCE(e->interest, j->interest);
+		WRITE_ONCE(e->flags, j->flags);
+		WRITE_ONCE(e->demote_ns, j->demote_ns);
+		/*
+		 * Release: the fields above are visible to a publisher that
+		 * lists the new word.  Fails only if a publisher demoted the
+		 * entry since our look: it gates no more, what it held may
+		 * be gone; let it go, and the caller joins afresh.
+		 */
+		if (!atomic_compare_exchange_strong_explicit(
+			    &e->state, &st,
+			    RC_ENTRY_WORD(RC_ENTRY_RELIABLE,
+					  (RC_ENTRY_GEN(st) + 1) & 0xffffffu),
+			    memory_order_acq_rel, memory_order_acquire)) {
+			rc_entry_free(m, e);
+			rc_lock_drop(m, RC_LOCK_ENTRY0 + (int)i);
+			return -ENOENT;
+		}
+		/* Seq-cst: the publisher lists the new word of its gate. */
+		atomic_fetch_add(&m->hdr->table_gen, 1);
+		m->own = (int)i;
+		return (int)i;
+	}
+	return -ENOENT;
+}
+
+/*
+ * Register a durable reliable subscriber of key j->key: adopt the entry
+ * its predecessor left (*adopted true), or else claim a new one.  Under
+ * RC_LOCK_DURABLE, so that two subscribers of one key never both claim an
+ * entry; one whose owner lives gives -EBUSY.  Else as rc_table_join().
+ */
+int rc_table_join_durable(struct rc_map *m, const struct rc_join *j,
+			  bool *adopted)
+{
+	int r;
+
+	*adopted = false;
+	if (!m->writable || m->lock_fd < 0)
+		return -EACCES;
+	r = rc_lock_wait(m, RC_LOCK_DURABLE);
+	if (r < 0)
+		return r;
+	r = rc_table_adopt(m, j);
+	if (r >= 0)
+		*adopted = true;
+	else if (r == -ENOENT)
+		r = rc_table_join(m, j);
+	rc_lock_drop(m, RC_LOCK_DURABLE);
+	return r;
+}
+
+/*
+ * Free the durable entries of key (0: of any key) whose owners died: the
+ * publisher stops waiting for them.  Returns how many, or -EBUSY when a
+ * key was named and its owner lives.
+ */
+int rc_table_release_durable(struct rc_map *m, uint64_t key)
+{
+	uint32_t i;
+	int n = 0, r;
+
+	if (!m->writable || m->lock_fd < 0)
+		return -EACCES;
+	for (i = 0; i < m->table_cap; i++) {
+		struct rc_entry *e = &m->table[i];
+
+		if (!rc_entry_durable(e) || (key && READ_ONCE(e->key) != key))
+			continue;
+		r = rc_lock_try(m, RC_LOCK_ENTRY0 + (int)i);
+		if (r == -EBUSY && !key)
+			continue;
+		if (r < 0)
+			return r;
+		if (rc_entry_durable(e) && (!key || READ_ONCE(e->key) == key)) {
+			rc_entry_free(m, e);
+			n++;
+		}
+		rc_lock_drop(m, RC_LOCK_ENTRY0 + (int)i);
+	}
+	return n;
 }
 
 void rc_table_leave(struct rc_map *m, int idx)
@@ -373,6 +509,8 @@ bool rc_entry_info(struct rc_map *m, uint32_t idx, uint64_t head,
 		si->flags |= RINGCAST_SUBSCRIBER_DEMOTED;
 	if (fl & RC_EF_FILTERED)
 		si->flags |= RINGCAST_SUBSCRIBER_FILTERED;
+	if (fl & RC_EF_DURABLE)
+		si->flags |= RINGCAST_SUBSCRIBER_DURABLE;
 	si->first = first;
 	si->cursor = cursor;
 	si->lag = head > cursor ? head - cursor : 0;

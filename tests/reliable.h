@@ -62,5 +62,6 @@ TCase *reliable_gating_case(void);
 TCase *reliable_stuck_case(void);
 TCase *reliable_table_case(void);
 TCase *reliable_death_case(void);
+TCase *reliable_durable_case(void);
 
 #endif

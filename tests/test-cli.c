@@ -1686,6 +1686,58 @@ START_TEST(test_cli_gc)
 }
 END_TEST
 
+/* In a child: attach a durable subscriber and die without detaching. */
+static int durable_and_die(void *arg)
+{
+	struct ringcast_sub_opts so = { .flags = RINGCAST_SUB_RELIABLE };
+	const char *name = arg;
+	struct ringcast_sub *sub;
+
+	CHILD_ASSERT(ringcast_sub_attach_durable(name, 42, &so, &sub, NULL) ==
+		     0);
+	_exit(0);
+}
+
+/*
+ * A durable subscriber that died: stat shows it (mode durable, dead), gc
+ * keeps its ring (it comes back for the events), gc --durable lets go of
+ * it first and then removes the ring.
+ */
+START_TEST(test_cli_gc_durable)
+{
+	const char *name = t_ring("cli-gc-durable", 64, 0);
+	struct proc p;
+
+	t_child_ok(t_fork(publish_and_die, (void *)name));
+	t_child_ok(t_fork(durable_and_die, (void *)name));
+	ck_assert_int_eq(RUN(&p, NULL, "stat", name, "--json"), 0);
+	ck_assert_msg(strstr(p.obuf, "\"alive\":false,\"mode\":\"durable\""),
+		      "%s", p.obuf);
+	proc_free(&p);
+
+	ck_assert_int_eq(RUN(&p, NULL, "gc", name), 0);
+	ck_assert_msg(strstr(p.obuf, "removed 0 rings,"), "%s", p.obuf);
+	proc_free(&p);
+	ck_assert(ring_exists(name));
+
+	ck_assert_int_eq(RUN(&p, NULL, "gc", "--durable", "--dry-run", name),
+			 0);
+	ck_assert_msg(strstr(p.obuf, "would release 1 durable subscriber of"),
+		      "%s", p.obuf);
+	ck_assert_msg(strstr(p.obuf, "would remove 1 ring,"), "%s", p.obuf);
+	proc_free(&p);
+	ck_assert_int_eq(ringcast_ring_get_subscribers(name, NULL, 0), 1);
+
+	ck_assert_int_eq(RUN(&p, NULL, "gc", "--durable", name), 0);
+	ck_assert_msg(strstr(p.obuf, "released 1 durable subscriber of"), "%s",
+		      p.obuf);
+	ck_assert_msg(strstr(p.obuf, "removed 1 ring,"), "%s", p.obuf);
+	proc_free(&p);
+	ck_assert(!ring_exists(name));
+	t_assert_clean();
+}
+END_TEST
+
 /* bench runs the driver RINGCAST_BENCH names, with every argument. */
 START_TEST(test_cli_bench)
 {
@@ -1849,6 +1901,7 @@ static Suite *cli_suite(void)
 	tcase_add_loop_test(tc, test_cli_demoted, 0, 2);
 	tcase_add_test(tc, test_cli_top_snapshots);
 	tcase_add_test(tc, test_cli_gc);
+	tcase_add_test(tc, test_cli_gc_durable);
 	tcase_add_test(tc, test_cli_bench);
 	tcase_add_test(tc, test_cli_ls_rm);
 	tcase_add_test(tc, test_cli_rm_live);

@@ -6,7 +6,8 @@
  * blocks the publisher; publishes that cannot or may not wait; joins racing
  * a publisher; churn of the subscriber table; a full table; fork(); the
  * publisher's death and takeover with reliable subscribers; a filtered
- * reliable subscriber; the table as ringcast_ring_get_subscribers() lists it.
+ * reliable subscriber; the table as ringcast_ring_get_subscribers() lists it;
+ * durable subscribers, killed and adopted.
  *
  * Every wait is bounded: a bug fails a test, it never hangs one.  The only
  * time bounds asserted are generous ones (seconds where the library's
@@ -19,7 +20,10 @@
  */
 #include "reliable.h"
 
-/* One suite, a case per file: test-reliable-{gating,stuck,table,death}.c. */
+/*
+ * One suite, a case per file:
+ * test-reliable-{gating,stuck,table,death,durable}.c.
+ */
 static Suite *reliable_suite(void)
 {
 	Suite *s = suite_create("reliable");
@@ -28,6 +32,7 @@ static Suite *reliable_suite(void)
 	suite_add_tcase(s, reliable_stuck_case());
 	suite_add_tcase(s, reliable_table_case());
 	suite_add_tcase(s, reliable_death_case());
+	suite_add_tcase(s, reliable_durable_case());
 	return s;
 }
 

@@ -8,7 +8,9 @@
  *
  *   hold  reliable: its cursor is the first event the server has not
  *         acknowledged yet, so the ring's publisher cannot overwrite an
- *         event before the stream has it (for --hold; "forever": never)
+ *         event before the stream has it (for --hold; "forever": never);
+ *         durable, so it goes on holding if the bridge dies, and the
+ *         bridge restarted takes it over (jso_key())
  *   rd    lossy: reads ahead of hold into frames; it cannot be lapped
  *         while hold gates the publisher
  *
@@ -169,6 +171,28 @@ static void jso_periodic(struct jso *o, bool force)
 		jso_status(o, now);
 }
 
+/*
+ * hold's key: the stream and the ring's name (as given), so that an out
+ * bridge restarted after its death adopts the hold it left, which kept
+ * the publisher from overwriting what the stream had not stored yet.
+ */
+static uint64_t jso_key(const struct bridge *b)
+{
+	const char *parts[] = { "ringcast-bridge out", b->stream, b->name };
+	uint64_t x = 0xcbf29ce484222325ull;
+	size_t i;
+
+	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		const unsigned char *p = (const unsigned char *)parts[i];
+
+		do {
+			x ^= *p;
+			x *= 0x100000001b3ull;
+		} while (*p++);
+	}
+	return x ? x : 1;
+}
+
 static int jso_sub(struct jso *o, bool reliable, uint32_t from, uint64_t seq,
 		   struct ringcast_sub **subp, uint64_t *first)
 {
@@ -187,7 +211,11 @@ static int jso_sub(struct jso *o, bool reliable, uint32_t from, uint64_t seq,
 			so.demote_ns = (uint64_t)b->hold_ns;
 	}
 	for (;;) {
-		r = ringcast_sub_attach(b->name, &so, subp, first);
+		if (reliable)
+			r = ringcast_sub_attach_durable(b->name, jso_key(b),
+							&so, subp, first);
+		else
+			r = ringcast_sub_attach(b->name, &so, subp, first);
 		if (r != -ENOENT || !b->wait_ring || bridge_stop)
 			break;
 		if (!told) {

@@ -656,9 +656,15 @@ const char *alive_name(int32_t alive, bool json)
 	return json ? "false" : "no";
 }
 
-/* What a table entry is: it gates, was demoted, or never gated. */
+/*
+ * What a table entry is: it gates (and outlives its owner: durable), was
+ * demoted, or never gated.
+ */
 const char *sub_mode(const struct ringcast_ring_subscriber *si)
 {
+	if ((si->flags & RINGCAST_SUBSCRIBER_RELIABLE) &&
+	    (si->flags & RINGCAST_SUBSCRIBER_DURABLE))
+		return "durable";
 	if (si->flags & RINGCAST_SUBSCRIBER_RELIABLE)
 		return "reliable";
 	if (si->flags & RINGCAST_SUBSCRIBER_DEMOTED)

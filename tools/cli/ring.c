@@ -182,14 +182,17 @@ int cmd_rm(const struct command *cmd, int argc, char **argv)
  */
 
 const char gc_help[] =
-	"Usage: ringcast gc [NAME...] [--closed-for DURATION] [--dry-run]\n"
+	"Usage: ringcast gc [NAME...] [--closed-for DURATION] [--durable]\n"
+	"                  [--dry-run]\n"
 	"\n"
 	"Remove the rings (every ring, or those named) whose publisher\n"
 	"died without closing them and that have no live subscriber\n"
 	"left: they hold their whole size in /dev/shm for nothing.  A\n"
 	"ring waiting for its first publisher is kept, and so is a\n"
 	"closed ring (a normal end of stream: 'ringcast rm' removes it),\n"
-	"unless --closed-for says otherwise.\n"
+	"unless --closed-for says otherwise, and so is a ring whose\n"
+	"durable subscriber died (it comes back for its events), unless\n"
+	"--durable says otherwise.\n"
 	"Prints a line per ring removed and the bytes freed.\n"
 	"\n"
 	"  --closed-for DURATION\n"
@@ -198,6 +201,8 @@ const char gc_help[] =
 	"             (seconds, or a number with s, m, h or d; fractions\n"
 	"             allowed): since the later of their last event and\n"
 	"             their creation\n"
+	"  --durable  first let go of the durable subscribers that died\n"
+	"             (the publisher stops waiting for them)\n"
 	"  --dry-run  say what would be removed; remove nothing\n"
 	"\n"
 	"Exit status: 0, 1 a ring named could not be read or a ring\n"
@@ -268,12 +273,12 @@ static int closed_age(const char *name, const struct ringcast_ring_stats *info,
  * to be read) and anything that cannot be told are kept.  Return: 1
  * garbage, 0 keep, or a negative errno; @why says which.
  */
-static int gc_check(const char *name, int64_t closed_for,
+static int gc_check(const char *name, int64_t closed_for, bool durable,
 		    struct ringcast_ring_stats *info, const char **why)
 {
 	static char closed_why[64];
 	struct ringcast_ring_subscriber *subs;
-	int i, n, err, live = 0;
+	int i, n, err, live = 0, waits = 0;
 	int64_t age = 0;
 
 	err = ringcast_ring_get_stats(name, info);
@@ -317,16 +322,56 @@ static int gc_check(const char *name, int64_t closed_for,
 	n = get_subscribers(name, info->max_subscribers, &subs);
 	if (n < 0)
 		return n;
-	/* Dead entries were reclaimed; alive -1 cannot be told: kept. */
-	for (i = 0; i < n; i++)
+	/*
+	 * Dead entries were reclaimed, but a durable one's; alive -1 cannot
+	 * be told: kept.
+	 */
+	for (i = 0; i < n; i++) {
 		if (subs[i].alive != 0)
 			live++;
+		else if (subs[i].flags & RINGCAST_SUBSCRIBER_DURABLE)
+			waits++;
+	}
 	free(subs);
 	if (live) {
 		*why = "subscribers alive";
 		return 0;
 	}
+	if (waits && !durable) {
+		*why = "a durable subscriber died: it comes back";
+		return 0;
+	}
 	return 1;
+}
+
+/*
+ * --durable: let go of the durable subscribers of @ring whose owners died
+ * (with @dry, count them).  Return: 0, or a negative errno.
+ */
+static int gc_durable(const char *ring, const char *name, bool dry)
+{
+	struct ringcast_ring_subscriber *subs;
+	int i, n, dead = 0;
+
+	n = get_subscribers(ring, 0, &subs);
+	if (n < 0)
+		return n;
+	for (i = 0; i < n; i++)
+		if ((subs[i].flags & RINGCAST_SUBSCRIBER_DURABLE) &&
+		    subs[i].alive == 0)
+			dead++;
+	free(subs);
+	if (!dead)
+		return 0;
+	if (!dry) {
+		dead = ringcast_ring_release_durable(ring, 0);
+		if (dead <= 0)
+			return dead;
+	}
+	printf("%s %d durable subscriber%s of %s\n",
+	       dry ? "would release" : "released", dead, dead == 1 ? "" : "s",
+	       name);
+	return 0;
 }
 
 int cmd_gc(const struct command *cmd, int argc, char **argv)
@@ -334,6 +379,7 @@ int cmd_gc(const struct command *cmd, int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "closed-for", required_argument, NULL, 'C' },
+		{ "durable", no_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -343,12 +389,14 @@ int cmd_gc(const struct command *cmd, int argc, char **argv)
 	uint64_t bytes = 0, rings = 0;
 	char **names = argv + optind;
 	size_t nnames, i;
-	bool dry = false, named;
+	bool dry = false, durable = false, named;
 	int c, err, ret = EXIT_SUCCESS;
 
 	while ((c = next_opt(cmd, argc, argv, ":h", longopts)) > 0) {
 		if (c == 'n')
 			dry = true;
+		else if (c == 'D')
+			durable = true;
 		else if (parse_duration(optarg, &closed_for))
 			return usage_error(
 				cmd, "--closed-for: '%s' is not a duration",
@@ -371,7 +419,9 @@ int cmd_gc(const struct command *cmd, int argc, char **argv)
 		struct ringcast_ring_stats info;
 		const char *why = "", *ring = ring_at(names[i], path);
 
-		err = gc_check(ring, closed_for, &info, &why);
+		err = durable ? gc_durable(ring, names[i], dry) : 0;
+		if (err == 0)
+			err = gc_check(ring, closed_for, durable, &info, &why);
 		if (err == 0)
 			continue;
 		if (err < 0 && named) {

@@ -318,15 +318,17 @@ static void print_subs_json(const struct ringcast_ring_subscriber *subs, int n)
 
 		printf("%s{\"id\":%" PRIu32 ",\"pid\":%" PRId32
 		       ",\"alive\":%s,\"mode\":\"%s\",\"reliable\":%s"
-		       ",\"demoted\":%s,\"filtered\":%s,\"first\":%" PRIu64
-		       ",\"cursor\":%" PRIu64 ",\"lag\":%" PRIu64
-		       ",\"delivered\":%" PRIu64 ",\"skipped\":%" PRIu64
-		       ",\"lost\":%" PRIu64 ",\"aborted\":%" PRIu64 "}",
+		       ",\"demoted\":%s,\"filtered\":%s,\"durable\":%s"
+		       ",\"first\":%" PRIu64 ",\"cursor\":%" PRIu64
+		       ",\"lag\":%" PRIu64 ",\"delivered\":%" PRIu64
+		       ",\"skipped\":%" PRIu64 ",\"lost\":%" PRIu64
+		       ",\"aborted\":%" PRIu64 "}",
 		       i ? "," : "", si->id, si->pid,
 		       alive_name(si->alive, true), sub_mode(si),
 		       json_bool(si->flags & RINGCAST_SUBSCRIBER_RELIABLE),
 		       json_bool(si->flags & RINGCAST_SUBSCRIBER_DEMOTED),
 		       json_bool(si->flags & RINGCAST_SUBSCRIBER_FILTERED),
+		       json_bool(si->flags & RINGCAST_SUBSCRIBER_DURABLE),
 		       si->first, si->cursor, si->lag, si->delivered,
 		       si->skipped, si->lost, si->aborted);
 	}
