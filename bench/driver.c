@@ -8,7 +8,8 @@
  *
  *   throughput         1 publisher -> 1 subscriber process, per payload
  *                      size: messages/s (and MB/s)
- *   latency-pingpong   RTT/2 through two channels, busy readers, 64 B
+ *   latency-pingpong   RTT/2 through two channels, busy readers, per
+ *                      payload size up to 1 KiB
  *   latency-oneway-pX  one-way latency at a fixed rate (--rate) with each
  *                      transport's own readers (sleeping ones but for the
  *                      busy rows), TSC-timed: p50, p90, p99, p99.9, max
@@ -378,8 +379,12 @@ static void plan(const struct options *o)
 			for (i = 0; i < o->nsizes; i++)
 				add_config(METRIC_THROUGHPUT, o->sizes[i], 1,
 					   MIX_NONE);
+		/* Ping-pong: the sizes of --sizes a round trip is about. */
 		if (o->metrics[METRIC_PINGPONG])
-			add_config(METRIC_PINGPONG, 64, 1, MIX_NONE);
+			for (i = 0; i < o->nsizes; i++)
+				if (o->sizes[i] <= PINGPONG_MAX_SIZE)
+					add_config(METRIC_PINGPONG, o->sizes[i],
+						   1, MIX_NONE);
 		if (o->metrics[METRIC_ONEWAY])
 			add_config(METRIC_ONEWAY, 64, 1, MIX_NONE);
 		if (o->metrics[METRIC_FANOUT])

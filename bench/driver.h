@@ -18,6 +18,8 @@
 
 #define MAX_REPS 50
 #define MAX_SIZES 16
+/* Ping-pong rows: the sizes of --sizes up to this. */
+#define PINGPONG_MAX_SIZE 1024u
 #define MAX_NS 16
 #define ROUDI_SOCKET "/tmp/roudi"
 
@@ -107,6 +109,13 @@ double line_probe(const struct options *o);
  * also summarised per placement: every spinning row follows it.
  */
 enum placement { PLACE_CORE, PLACE_L3, PLACE_DIES, PLACE_NONE, PLACE_COUNT };
+/*
+ * Where the line probe (probe.c) puts the two CPUs, by its RTT/2: below
+ * PLACE_CORE_NS two threads of one core, below PLACE_L3_NS two cores of
+ * one L3, above that two dies (or sockets).
+ */
+#define PLACE_CORE_NS 25
+#define PLACE_L3_NS 100
 
 extern const char *const placement_names[PLACE_COUNT];
 unsigned int placement_of(double line_ns);

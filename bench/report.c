@@ -39,6 +39,24 @@ static void json_targets(FILE *f, const struct options *o);
 static void print_scale_targets(const struct options *o, bool *any);
 static void json_scale_targets(FILE *f, const struct options *o, bool first);
 
+/* How many repetitions the probe put in each placement, and its rule. */
+static void print_placements(FILE *f, const struct options *o)
+{
+	unsigned int n[PLACE_COUNT] = { 0 }, r, p;
+
+	for (r = 0; r < o->reps; r++)
+		n[placement_of(line_before[r])]++;
+	fprintf(f,
+		"# placement of the CPUs by that transfer (below %d ns one "
+		"core, below %d ns one L3, above two dies), repetitions:",
+		PLACE_CORE_NS, PLACE_L3_NS);
+	for (p = 0; p < PLACE_COUNT; p++)
+		if (n[p] || p != PLACE_NONE)
+			fprintf(f, "%s %s %u", p ? ";" : "", placement_names[p],
+				n[p]);
+	fprintf(f, "\n");
+}
+
 static void print_load(FILE *f, const struct options *o, const char *pfx)
 {
 	unsigned int r;
@@ -57,6 +75,7 @@ static void print_load(FILE *f, const struct options *o, const char *pfx)
 	for (r = 0; r < o->reps; r++)
 		fprintf(f, " %.0f", line_before[r]);
 	fprintf(f, "\n");
+	print_placements(f, o);
 }
 
 static void print_row_line(const struct options *o, const struct row *rw,
@@ -437,7 +456,10 @@ void print_json(const struct options *o, const struct machine *m, int argc,
 		else
 			fprintf(f, "%s%.1f", r ? ", " : "", line_before[r]);
 	}
-	fprintf(f, "]},\n  \"rows\": [");
+	fprintf(f,
+		"],\n    \"placement_below_ns\": {\"one core\": %d, "
+		"\"one L3\": %d}},\n  \"rows\": [",
+		PLACE_CORE_NS, PLACE_L3_NS);
 	for (i = 0; i < nrows; i++) {
 		if (rows[i].cf.metric == METRIC_ONEWAY)
 			for (q = 0; q < 5; q++)
@@ -453,6 +475,11 @@ void print_json(const struct options *o, const struct machine *m, int argc,
 /* The targets of the design, from the paired ratios. */
 static const struct config tp64 = { METRIC_THROUGHPUT, 64, 1, MIX_NONE };
 static const struct config pp = { METRIC_PINGPONG, 64, 1, MIX_NONE };
+/* Events up to 32 B fit one 64-byte slot with their header: one line. */
+static const struct config pp8 = { METRIC_PINGPONG, 8, 1, MIX_NONE };
+static const struct config pp16 = { METRIC_PINGPONG, 16, 1, MIX_NONE };
+static const struct config pp24 = { METRIC_PINGPONG, 24, 1, MIX_NONE };
+static const struct config pp32 = { METRIC_PINGPONG, 32, 1, MIX_NONE };
 static const struct config f8 = { METRIC_FANOUT, 64, 8, MIX_NONE };
 static const struct config tpmix = { METRIC_THROUGHPUT, MIX_MAX, 1, MIX_MIXED };
 static const struct config tpsmall = { METRIC_THROUGHPUT, MIX_SMALL_MAX, 1,
@@ -477,6 +504,14 @@ static const struct target {
 	{ &f8, "ringcast-reliable", "bare-ring-futex", ">= 0.8", 0.8, INFINITY,
 	  false },
 	{ &f8, "ringcast-reliable", "pipe", ">= 10", 10, INFINITY, false },
+	{ &pp8, "ringcast-lossy-busy", "physical-limit", "<= 2", 0, 2, false },
+	{ &pp8, "ringcast-reliable", "physical-limit", "<= 2", 0, 2, false },
+	{ &pp16, "ringcast-lossy-busy", "physical-limit", "<= 2", 0, 2, false },
+	{ &pp16, "ringcast-reliable", "physical-limit", "<= 2", 0, 2, false },
+	{ &pp24, "ringcast-lossy-busy", "physical-limit", "<= 2", 0, 2, false },
+	{ &pp24, "ringcast-reliable", "physical-limit", "<= 2", 0, 2, false },
+	{ &pp32, "ringcast-lossy-busy", "physical-limit", "<= 2", 0, 2, false },
+	{ &pp32, "ringcast-reliable", "physical-limit", "<= 2", 0, 2, false },
 	{ &pp, "ringcast-lossy-busy", "physical-limit", "<= 2", 0, 2, false },
 	{ &pp, "ringcast-reliable", "physical-limit", "<= 2", 0, 2, false },
 	{ &tp64, "ringcast-reliable", "zeromq", ">= 10", 10, INFINITY, false },

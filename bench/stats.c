@@ -72,9 +72,9 @@ unsigned int placement_of(double line_ns)
 {
 	if (!(line_ns > 0))
 		return PLACE_NONE;
-	return line_ns < 25  ? PLACE_CORE :
-	       line_ns < 100 ? PLACE_L3 :
-			       PLACE_DIES;
+	return line_ns < PLACE_CORE_NS ? PLACE_CORE :
+	       line_ns < PLACE_L3_NS   ? PLACE_L3 :
+					 PLACE_DIES;
 }
 
 void paired_at(const struct row *a, const struct row *b, unsigned int reps,

@@ -1276,6 +1276,179 @@ START_TEST(test_head_scribbled_low)
 }
 END_TEST
 
+/*
+ * A busy reader fed one event at a time waits on the stamp at its cursor
+ * rather than on the head (sub.c, rc_sub_poll()), after a few such events.
+ * A lap while it does is found at the first look, from the later stamp
+ * there, not mistaken for an event not yet written.  After n single events
+ * for every n up to a dozen, whichever the reader waits on by then.
+ */
+static void stamp_lapped(unsigned int n)
+{
+	const char *name = t_ring("stamplap", 16, 64);
+	struct ringcast_sub_opts o = { .from = RINGCAST_FROM_OLDEST,
+				       .wait = RINGCAST_WAIT_BUSY };
+	struct ringcast_sub *sub = t_sub(name, &o, NULL);
+	struct ringcast_pub *pub = t_pub(name, 0);
+	unsigned char buf[T_PAYLOAD_LEN];
+	struct ringcast_event ev;
+	uint64_t i, next;
+
+	for (i = 0; i < n; i++) {
+		ck_assert_int_eq(ringcast_sub_next(sub, &ev, 0), -EAGAIN);
+		t_payload(i, buf);
+		ck_assert_int_ge(ringcast_pub_publish(pub, 1, buf, sizeof(buf)),
+				 0);
+		ck_assert_int_eq(ringcast_sub_next(sub, &ev, T_WAIT_NS), 0);
+		ck_assert_uint_eq(ev.seq, i);
+		ck_assert(t_payload_ok(&ev));
+	}
+	ck_assert_int_eq(ringcast_sub_next(sub, &ev, 0), -EAGAIN);
+	/* Two laps and a half while it is away. */
+	for (; i < n + 40; i++) {
+		t_payload(i, buf);
+		ck_assert_int_ge(ringcast_pub_publish(pub, 1, buf, sizeof(buf)),
+				 0);
+	}
+	ck_assert_int_eq(ringcast_sub_next(sub, &ev, 0), -EOVERFLOW);
+	ck_assert_uint_gt(ev.lost, 0);
+	next = n + ev.lost;
+	while (ringcast_sub_next(sub, &ev, 0) == 0) {
+		ck_assert_uint_eq(ev.seq, next);
+		ck_assert(t_payload_ok(&ev));
+		next++;
+	}
+	ck_assert_uint_eq(next, n + 40);
+	ringcast_sub_detach(sub);
+	ringcast_pub_close(pub);
+}
+
+START_TEST(test_stamp_wait_lapped)
+{
+	unsigned int n;
+
+	for (n = 0; n <= 12; n++)
+		stamp_lapped(n);
+	t_assert_clean();
+}
+END_TEST
+
+/*
+ * Ping-pong between two processes with busy readers: first events of 8 to
+ * 32 bytes published whole (one line with their header: the readers wait
+ * on stamps), then of 8 to 64 bytes (also two lines), some written through
+ * reserve/commit (the slot shows BUSY while the caller fills it): every
+ * event comes back whole and in order, whichever the reader waits on.
+ */
+struct pingpong {
+	const char *fwd, *back;
+	bool reliable;
+	int trips;
+};
+
+static const uint32_t pp_sizes[] = { 8, 16, 24, 32, 40, 64 };
+
+#define PP_SMALL 1000 /* trips of one-line events published whole */
+
+static uint32_t pp_len(uint64_t seq)
+{
+	return pp_sizes[seq < PP_SMALL ? seq % 4 : seq % 6];
+}
+
+static void pp_fill(unsigned char *p, uint32_t len, uint64_t seq)
+{
+	uint32_t k;
+
+	for (k = 0; k < len; k++)
+		p[k] = (unsigned char)(seq * 31 + k);
+}
+
+static bool pp_ok(const struct ringcast_event *ev, uint64_t seq)
+{
+	const unsigned char *p = ev->data;
+	uint32_t k;
+
+	if (ev->seq != seq || ev->len != pp_len(seq))
+		return false;
+	for (k = 0; k < ev->len; k++)
+		if (p[k] != (unsigned char)(seq * 31 + k))
+			return false;
+	return true;
+}
+
+static struct ringcast_sub_opts pp_opts(const struct pingpong *pp)
+{
+	return (struct ringcast_sub_opts){
+		.from = RINGCAST_FROM_OLDEST,
+		.wait = RINGCAST_WAIT_BUSY,
+		.flags = pp->reliable ? RINGCAST_SUB_RELIABLE : 0,
+	};
+}
+
+static int pp_ponger(void *arg)
+{
+	struct pingpong *pp = arg;
+	struct ringcast_sub_opts o = pp_opts(pp);
+	struct ringcast_sub *sub = NULL;
+	struct ringcast_pub *pub = NULL;
+	struct ringcast_event ev;
+	int i;
+
+	CHILD_ASSERT_EQ(ringcast_sub_attach(pp->fwd, &o, &sub, NULL), 0);
+	CHILD_ASSERT_EQ(ringcast_pub_attach(pp->back, 0, &pub), 0);
+	for (i = 0; i < pp->trips; i++) {
+		CHILD_ASSERT_EQ(ringcast_sub_next(sub, &ev, T_WAIT_NS), 0);
+		CHILD_ASSERT(pp_ok(&ev, (uint64_t)i));
+		CHILD_ASSERT(ringcast_pub_publish(pub, 1, ev.data, ev.len) >=
+			     0);
+	}
+	CHILD_ASSERT_EQ(ringcast_pub_close(pub), 0);
+	ringcast_sub_detach(sub);
+	return 0;
+}
+
+START_TEST(test_pingpong_busy)
+{
+	struct pingpong pp = {
+		.fwd = t_ring("ppfwd", 64, 128),
+		.back = t_ring("ppback", 64, 128),
+		.reliable = _i,
+		.trips = 3000,
+	};
+	struct ringcast_sub_opts o = pp_opts(&pp);
+	struct ringcast_sub *sub = t_sub(pp.back, &o, NULL);
+	struct ringcast_pub *pub = t_pub(pp.fwd, 0);
+	unsigned char buf[64];
+	struct ringcast_event ev;
+	uint64_t i;
+	pid_t child;
+
+	child = t_fork(pp_ponger, &pp);
+	ck_assert_int_ge(ringcast_pub_wait_subscribers(pub, 1, T_WAIT_NS), 0);
+	for (i = 0; i < (uint64_t)pp.trips; i++) {
+		uint32_t len = pp_len(i);
+		void *p;
+
+		if (i >= PP_SMALL && i % 3 == 2) {
+			ck_assert_int_eq(ringcast_pub_reserve(pub, len, &p), 0);
+			pp_fill(p, len, i);
+			ck_assert_int_ge(ringcast_pub_commit(pub, 1, len), 0);
+		} else {
+			pp_fill(buf, len, i);
+			ck_assert_int_ge(ringcast_pub_publish(pub, 1, buf, len),
+					 0);
+		}
+		ck_assert_int_eq(ringcast_sub_next(sub, &ev, T_WAIT_NS), 0);
+		ck_assert(pp_ok(&ev, i));
+	}
+	t_child_ok(child);
+	ck_assert_int_eq(ringcast_sub_next(sub, &ev, T_WAIT_NS), -EPIPE);
+	ringcast_sub_detach(sub);
+	ringcast_pub_close(pub);
+	t_assert_clean();
+}
+END_TEST
+
 /* CPU time this process has used, user and system, in nanoseconds. */
 static uint64_t cpu_ns(void)
 {
@@ -1778,6 +1951,8 @@ static Suite *pubsub_suite(void)
 	tc = tcase_create("reading");
 	t_add_cleanup(tc);
 	tcase_set_timeout(tc, T_CASE_TIMEOUT);
+	tcase_add_test(tc, test_stamp_wait_lapped);
+	tcase_add_loop_test(tc, test_pingpong_busy, 0, 2);
 	tcase_add_test(tc, test_type_filter);
 	tcase_add_test(tc, test_read_at);
 	tcase_add_test(tc, test_borrow_release);
