@@ -76,6 +76,13 @@ struct ringcast_mux_sub {
 	size_t qbudget, qsize;
 	size_t qr, qw, qused, qheld;
 	unsigned char *ring;
+	/*
+	 * held: the memory of the record next() returned last, when the
+	 * queue moved to other memory since (ring is then the queue's);
+	 * spare: a former ring kept for the next move.
+	 */
+	unsigned char *held, *spare;
+	size_t held_size, spare_size;
 	uint64_t lost_pending;
 	struct ringcast_mux_sub_stats st;
 };

@@ -23,6 +23,8 @@ static void rc_msub_free_mem(struct ringcast_mux_sub *s)
 {
 	free(s->types);
 	free(s->ring);
+	free(s->held);
+	free(s->spare);
 	free(s);
 }
 
@@ -71,7 +73,11 @@ void rc_msub_put(struct ringcast_mux_sub *s)
  * fits the contiguous room left with qused, pad included, at most qbudget;
  * or when the queue is empty (nothing queued, nothing held), whatever its
  * size: the memory then grows to fit that record once, and stays (so that
- * steady large events allocate nothing).  Otherwise the queue is full.
+ * steady large events allocate nothing).  When nothing is queued but the
+ * record returned last is held and the new one does not fit beside it, its
+ * reader keeps up: the queue moves to other memory (a spare, kept from the
+ * move before, so that steady large events allocate nothing either) and the
+ * held record's memory goes at its release.  Otherwise the queue is full.
  */
 
 /*
@@ -121,11 +127,48 @@ static int rc_msub_grow(struct ringcast_mux_sub *s, size_t f)
 	return 0;
 }
 
+/*
+ * Nothing queued, the record returned last held, and a record of f bytes
+ * that does not fit beside it: move the queue to the spare memory (grown to
+ * f), empty; the held record's memory is kept until its release.  Under
+ * s->lock; -ENOMEM.
+ */
+static int rc_msub_move(struct ringcast_mux_sub *s, size_t f)
+{
+	unsigned char *mem = s->spare;
+	size_t size = s->spare_size;
+
+	if (!mem || size < f) {
+		size = f > s->qsize ? f : s->qsize;
+		mem = malloc(size);
+		if (!mem)
+			return -ENOMEM;
+		free(s->spare);
+	}
+	s->spare = NULL;
+	s->spare_size = 0;
+	s->held = s->ring;
+	s->held_size = s->qsize;
+	s->ring = mem;
+	s->qsize = size;
+	s->qr = s->qw = 0;
+	s->qused = 0;
+	return 0;
+}
+
 /* Release the record ringcast_mux_next() returned last; under s->lock. */
 static void rc_msub_release(struct ringcast_mux_sub *s)
 {
 	if (!s->qheld)
 		return;
+	if (s->held) {
+		/* The queue moved on: the held memory becomes the spare. */
+		s->spare = s->held;
+		s->spare_size = s->held_size;
+		s->held = NULL;
+		s->qheld = 0;
+		return;
+	}
 	s->qr += s->qheld;
 	if (s->qr == s->qsize)
 		s->qr = 0;
@@ -169,6 +212,9 @@ void rc_msub_enqueue(struct ringcast_mux *mux, struct ringcast_mux_sub *s,
 	while (!rc_msub_fit(s, f, &at, &pad)) {
 		if (atomic_load(&s->closed))
 			goto out;
+		if (s->qtail == s->qhead && s->qheld && !s->held &&
+		    rc_msub_move(s, f) == 0)
+			continue; /* empty now: it fits */
 		if (!(mux->flags & RINGCAST_MUX_RELIABLE)) {
 			/* Lossy: drop and count; other queues go on. */
 			rc_msub_drop(s);

@@ -831,6 +831,52 @@ START_TEST(test_mux_spilled)
 END_TEST
 
 /*
+ * A lossy queue whose reader keeps up (it holds only the event next()
+ * returned last) takes the next event of any size: the dispatcher is made
+ * to queue it before the reader calls next() again, which used to find
+ * the held record filling the queue's budget and drop the new one.
+ */
+START_TEST(test_mux_held_large)
+{
+	const char *name = t_data_ring("mux-held", 64, 128, T_DATA);
+	struct ringcast_mux_opts o = { .flags = RINGCAST_MUX_POST,
+				       .queue_len = 2 };
+	static unsigned char buf[T_MAX_EVENT], chk[T_MAX_EVENT];
+	struct ringcast_mux_sub_stats st;
+	struct ringcast_mux_sub *q;
+	struct ringcast_mux *mux;
+	struct ringcast_event ev;
+	uint32_t t = 5;
+	uint64_t seq;
+
+	ck_assert_int_eq(ringcast_mux_open(name, &o, &mux), 0);
+	ck_assert_int_eq(ringcast_mux_subscribe(mux, &t, 1, &q), 0);
+	for (seq = 0; seq < 8; seq++) {
+		uint64_t end = t_now_ns() + T_WAIT_NS;
+
+		t_fill(seq, 12000 + (uint32_t)seq * 500, buf);
+		ck_assert_int_ge(ringcast_mux_post(mux, t, buf,
+						   12000 + (uint32_t)seq * 500),
+				 0);
+		/* Until the dispatcher has queued or dropped it. */
+		do {
+			ringcast_mux_sub_get_stats(q, &st);
+			if (st.queued || st.dropped)
+				break;
+			usleep(200);
+		} while (t_now_ns() < end);
+		ck_assert_uint_eq(st.dropped, 0);
+		ck_assert_int_eq(ringcast_mux_next(q, &ev, T_WAIT_NS), 0);
+		ck_assert_uint_eq(ev.seq, seq);
+		ck_assert(t_check(&ev, chk));
+	}
+	ringcast_mux_sub_free(q);
+	ck_assert_int_eq(ringcast_mux_close(mux), 0);
+	t_assert_clean();
+}
+END_TEST
+
+/*
  * Slots larger than a quarter of the data area: an event that fits its
  * slot is accepted by publish, so by a batch and a reservation too.
  */
@@ -1138,6 +1184,7 @@ static Suite *data_suite(void)
 	t_add_cleanup(tc);
 	tcase_set_timeout(tc, T_CASE_TIMEOUT);
 	tcase_add_test(tc, test_mux_spilled);
+	tcase_add_test(tc, test_mux_held_large);
 	tcase_add_test(tc, test_inline_over_max_event);
 	tcase_add_test(tc, test_release_bad_intent);
 	tcase_add_test(tc, test_data_lap_scribbled_head);

@@ -870,11 +870,31 @@ START_TEST(test_mux_queue_bytes_bound)
 	ck_assert_int_eq(ringcast_mux_next(q, &ev, 0), 0);
 	ck_assert_uint_eq(ev.seq, s0);
 	ck_assert(mixed_ok(&ev, 100000));
-	/* Returned, it is held until the next call: still nothing fits. */
-	lens[0] = 0;
+	/*
+	 * Returned, it is held until the next call, but nothing is queued:
+	 * its reader keeps up, and the queue moves to other memory for the
+	 * next event, of any size.
+	 */
+	lens[0] = 150000;
+	s0 = seq;
 	post_and_settle(m.mux, lens, 1, &n, &seq);
+	ringcast_mux_sub_get_stats(q, &st);
+	ck_assert_uint_eq(st.queued, 1);
+	ck_assert_int_eq(ringcast_mux_next(q, &ev, 0), 0);
+	ck_assert_uint_eq(ev.seq, s0);
+	ck_assert(mixed_ok(&ev, 150000));
+	/*
+	 * That one held and a small one queued: one larger than the budget
+	 * is dropped again.
+	 */
+	lens[0] = 10;
+	lens[1] = 100000;
+	post_and_settle(m.mux, lens, 2, &n, &seq);
 	ck_assert_int_eq(ringcast_mux_next(q, &ev, 0), -EOVERFLOW);
 	ck_assert_uint_eq(ev.lost, 1);
+	ck_assert_int_eq(ringcast_mux_next(q, &ev, 0), 0);
+	ck_assert(mixed_ok(&ev, 10));
+	ck_assert_int_eq(ringcast_mux_next(q, &ev, 0), -EAGAIN);
 	/* Released: the empty queue takes the largest event. */
 	lens[0] = m.max;
 	s0 = seq;
