@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "local.h"
 #include "sub.h"
@@ -87,6 +88,8 @@ static bool rc_sub_opts_valid(const struct ringcast_sub_opts *o)
 static void rc_sub_set_opts(struct ringcast_sub *sub,
 			    const struct ringcast_sub_opts *o)
 {
+	long n;
+
 	sub->entry = -1;
 	sub->reliable = o->flags & RINGCAST_SUB_RELIABLE;
 	sub->hole_seq = UINT64_MAX;
@@ -102,6 +105,8 @@ static void rc_sub_set_opts(struct ringcast_sub *sub,
 	if (sub->spin_ns > RC_WAIT_MAX_NS)
 		sub->spin_ns = RC_WAIT_MAX_NS;
 	sub->interest = o->ntypes ? 0 : RC_WAKE_ANY;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	sub->ncpus = n > 0 && n < 65536 ? (uint32_t)n : 1;
 }
 
 /* The type filter: sorted, for rc_sub_wants(), and its wake buckets. */
