@@ -24,8 +24,8 @@
 #define RC_RDONLY_POLL_NS 1000000ull
 #define RC_DEFAULT_SPIN_NS 20000ull
 /*
- * A crowd: more table entries in use at once (the ring's high-water mark)
- * than this many per online CPU.  Its sleeping readers neither spin nor
+ * A crowd: more table entries in use (as the publisher last counted them,
+ * hdr->entries) than this many per online CPU.  Its sleeping readers neither spin nor
  * take a wake per publish call (rc_sub_crowd_ns()) ...
  */
 #define RC_CROWD_PER_CPU 16u

@@ -201,13 +201,13 @@ void rc_sub_spin(struct ringcast_sub *sub, unsigned int n)
 }
 
 /*
- * Far more readers than CPUs?  The ring's high-water mark of entries in
- * use (it only rises, and is only a hint: shared memory) against the
- * CPUs online when we attached.
+ * Far more readers than CPUs?  The entries in use as the publisher last
+ * counted them (only a hint: shared memory; 0 from an older library)
+ * against the CPUs online when we attached.
  */
 bool rc_sub_crowded(const struct ringcast_sub *sub)
 {
-	return READ_ONCE(sub->m.hdr->table_hwm) > RC_CROWD_PER_CPU * sub->ncpus;
+	return READ_ONCE(sub->m.hdr->entries) > RC_CROWD_PER_CPU * sub->ncpus;
 }
 
 /*
@@ -223,14 +223,13 @@ bool rc_sub_crowded(const struct ringcast_sub *sub)
  */
 static int64_t rc_sub_crowd_ns(const struct ringcast_sub *sub)
 {
-	uint32_t hwm = READ_ONCE(sub->m.hdr->table_hwm);
+	uint32_t n = READ_ONCE(sub->m.hdr->entries);
 
-	if (hwm <= RC_CROWD_PER_CPU * sub->ncpus ||
-	    sub->cursor == sub->slept_at)
+	if (n <= RC_CROWD_PER_CPU * sub->ncpus || sub->cursor == sub->slept_at)
 		return 0;
-	if (hwm > sub->m.table_cap)
-		hwm = sub->m.table_cap; /* scribbled */
-	return (int64_t)(RC_CROWD_NS * hwm / sub->ncpus);
+	if (n > sub->m.table_cap)
+		n = sub->m.table_cap; /* scribbled */
+	return (int64_t)(RC_CROWD_NS * n / sub->ncpus);
 }
 
 /*
