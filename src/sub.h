@@ -125,7 +125,8 @@ struct ringcast_sub {
 	uint64_t backoff_ns;
 	uint64_t hole_seq; /* a claimed sequence pending at the cursor */
 	uint64_t hole_since;
-	uint64_t slept_at; /* the cursor when the last sleep ended */
+	uint64_t slept_at; /* the cursor when the last sleep began */
+	uint64_t crowd_ns; /* how long it was, a crowd's (or 0) */
 
 	/* ringcast_sub_interrupt(), from any thread. */
 	_Atomic uint32_t intr;

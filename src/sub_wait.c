@@ -219,17 +219,26 @@ bool rc_sub_crowded(const struct ringcast_sub *sub)
  * flows (the cursor moved since the last sleep ended), sleep for about a
  * round, RC_CROWD_NS per reader per CPU, and read what came meanwhile; a
  * sleep after which nothing came means the stream paused, and the next
- * sleep is the ordinary one, woken by the first event.
+ * sleep is the ordinary one, woken by the first event.  Shorter when the
+ * last one let more than a quarter ring come (a small ring, a fast
+ * stream): at that rate, a quarter ring's time, so that a lossy reader is
+ * not lapped and a reliable one does not hold the publisher long.
  */
 static int64_t rc_sub_crowd_ns(const struct ringcast_sub *sub)
 {
 	uint32_t n = READ_ONCE(sub->m.hdr->entries);
+	uint64_t came = sub->cursor - sub->slept_at, ns, q;
 
-	if (n <= RC_CROWD_PER_CPU * sub->ncpus || sub->cursor == sub->slept_at)
+	if (n <= RC_CROWD_PER_CPU * sub->ncpus || !came)
 		return 0;
 	if (n > sub->m.table_cap)
 		n = sub->m.table_cap; /* scribbled */
-	return (int64_t)(RC_CROWD_NS * n / sub->ncpus);
+	ns = RC_CROWD_NS * n / sub->ncpus;
+	q = 1ull << sub->quarter_shift;
+	/* crowd_ns is at most a few crowds' rounds: no overflow. */
+	if (sub->crowd_ns && came > q && sub->crowd_ns * q / came < ns)
+		ns = sub->crowd_ns * q / came;
+	return (int64_t)(ns ? ns : 1);
 }
 
 /*
@@ -352,12 +361,12 @@ void rc_sub_sleep(struct ringcast_sub *sub, int64_t rem)
 		bits |= RC_WAKE_GATE;
 
 	crowd = rc_sub_crowd_ns(sub);
+	sub->crowd_ns = (uint64_t)crowd;
+	sub->slept_at = sub->cursor;
 	if (crowd) {
 		rc_sub_crowd_sleep(sub, bits, crowd < t ? crowd : t);
-		sub->slept_at = sub->cursor;
 		return;
 	}
-	sub->slept_at = sub->cursor;
 	if (rc_sub_arm(sub, &word, &g))
 		return;
 	rc_sub_lost_check(sub, 0);
