@@ -336,7 +336,7 @@ static void quantiles(uint64_t *lat, uint64_t n, double tsc_per_ns, double *q)
 
 static void __attribute__((noreturn))
 sub_main(const struct transport *t, void *l, const struct bench_cfg *cfg,
-	 unsigned int idx, int ready_fd, int report_fd)
+	 unsigned int idx, int ready_fd, int report_fd, int hold_fd)
 {
 	uint64_t total = cfg->warm + cfg->count, expect = 0, *lat = NULL;
 	bool oneway = cfg->metric == METRIC_ONEWAY, timing = false;
@@ -429,10 +429,18 @@ sub_main(const struct transport *t, void *l, const struct bench_cfg *cfg,
 	rep.gaps += total - expect;
 	if (oneway)
 		quantiles(lat, nlat, cfg->tsc_per_ns, rep.q);
+	/*
+	 * Report, then stay until every subscriber has reported: a reader
+	 * that is done must not detach and exit while others still read,
+	 * or the run times process teardown with the deliveries (at
+	 * N = 1024 on two CPUs, most of the run).
+	 */
+	write_full(report_fd, &rep, sizeof(rep));
+	while (read(hold_fd, &rep, 1) < 0 && errno == EINTR)
+		;
 	t->sub_close(l, idx);
 	t->destroy(l, false);
 	free(lat);
-	write_full(report_fd, &rep, sizeof(rep));
 	child_exit(t, 0);
 
 fail:
@@ -660,7 +668,7 @@ static void run_stream(const struct transport *t, const struct bench_cfg *cfg,
 		       struct bench_result *res)
 {
 	unsigned int n = cfg->nsubs, k, ncpu, got = 0;
-	int ready[2], report[2], ret;
+	int ready[2], report[2], hold[2] = { -1, -1 }, ret;
 	uint64_t t0 = UINT64_MAX, t1 = 0, timed = 0;
 	pid_t pids[MAX_SUBS + CHURN_PROCS] = { 0 };
 	bool churn = cfg->metric == METRIC_CHURN;
@@ -684,7 +692,8 @@ static void run_stream(const struct transport *t, const struct bench_cfg *cfg,
 		bench_fail(res, RES_FAIL, "create: %s", strerror(-ret));
 		goto out_unmap;
 	}
-	if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(report, O_CLOEXEC) < 0) {
+	if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(report, O_CLOEXEC) < 0 ||
+	    pipe2(hold, O_CLOEXEC) < 0) {
 		bench_fail(res, RES_FAIL, "pipe: %s", strerror(errno));
 		goto out_destroy;
 	}
@@ -697,8 +706,9 @@ static void run_stream(const struct transport *t, const struct bench_cfg *cfg,
 		if (pids[k] == 0) {
 			close(ready[0]);
 			close(report[0]);
+			close(hold[1]);
 			child_setup(cfg, ncpu > 1 ? 1 + k % (ncpu - 1) : 0);
-			sub_main(t, l, cfg, k, ready[1], report[1]);
+			sub_main(t, l, cfg, k, ready[1], report[1], hold[0]);
 		}
 	}
 	close(ready[1]);
@@ -731,6 +741,7 @@ static void run_stream(const struct transport *t, const struct bench_cfg *cfg,
 		if (pids[k] == 0) {
 			close(ready[0]);
 			close(report[0]);
+			close(hold[1]);
 			child_setup(cfg, ncpu > 1 ? 1 + k % (ncpu - 1) : 0);
 			churner(t, l, ctl);
 		}
@@ -789,6 +800,9 @@ static void run_stream(const struct transport *t, const struct bench_cfg *cfg,
 		if (cfg->metric == METRIC_ONEWAY)
 			memcpy(res->q, rep.q, sizeof(res->q));
 	}
+	/* Every subscriber reported: let them detach and exit. */
+	close(hold[1]);
+	hold[1] = -1;
 	reap_all(pids, n + nchurn, false);
 	if (churn) {
 		res->q[CHURN_Q_CYCLES] = (double)atomic_load(&ctl->cycles);
@@ -821,10 +835,13 @@ out_kill:
 out_close:
 	close(ready[0]);
 	close(report[0]);
+	close(hold[0]);
 	if (ready[1] >= 0)
 		close(ready[1]);
 	if (report[1] >= 0)
 		close(report[1]);
+	if (hold[1] >= 0)
+		close(hold[1]);
 out_destroy:
 	t->destroy(l, true);
 out_unmap:

@@ -154,7 +154,14 @@ struct rc_hdr {
 	 * rc_sub_idle()).
 	 */
 	_Atomic uint32_t wake_all_seq;
-	uint32_t reserved2a;
+	/*
+	 * Table entries in use as the publisher last counted them (when the
+	 * table changed, publish.c): how crowded the ring is, for sleeping
+	 * readers (sub_wait.c, rc_sub_crowded()).  A hint, relaxed; 0 in
+	 * rings of older libraries (the bytes were reserved, zero): read as
+	 * no crowd.
+	 */
+	_Atomic uint32_t entries;
 	/*
 	 * The data area's floor: the publisher destroys no data of an event
 	 * at or above it without first storing a higher one and then, after
@@ -304,6 +311,7 @@ static_assert(offsetof(struct rc_hdr, checksum) == 120, "checksum offset");
 static_assert(offsetof(struct rc_hdr, life) == 128, "life offset");
 static_assert(offsetof(struct rc_hdr, wake_all_seq) == 160,
 	      "wake_all_seq offset");
+static_assert(offsetof(struct rc_hdr, entries) == 164, "entries offset");
 static_assert(offsetof(struct rc_hdr, head) == 192, "head offset");
 static_assert(offsetof(struct rc_hdr, wake_bits) == 256, "wake offset");
 static_assert(offsetof(struct rc_hdr, wake_seq) == 260, "wake_seq offset");

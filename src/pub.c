@@ -308,6 +308,7 @@ RINGCAST_API int ringcast_pub_attach(const char *name, unsigned int flags,
 	pub->epoch_tag = (uint32_t)epoch;
 	pub->table_gen = READ_ONCE(pub->m.hdr->table_gen);
 	pub->registered = rc_table_count(&pub->m);
+	WRITE_ONCE(pub->m.hdr->entries, pub->registered);
 	rc_pub_init_limit(pub, head);
 	pub->allowed = 0; /* the first publish scans */
 	rc_pub_data_init(pub);

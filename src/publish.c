@@ -89,6 +89,7 @@ static int rc_pub_registered(struct ringcast_pub *pub)
 	if (unlikely(gen != pub->table_gen)) {
 		pub->table_gen = gen;
 		pub->registered = rc_table_count(&pub->m);
+		WRITE_ONCE(pub->m.hdr->entries, pub->registered);
 	}
 	return (int)pub->registered;
 }

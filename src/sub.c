@@ -603,7 +603,9 @@ static int rc_sub_wait(struct ringcast_sub *sub, struct ringcast_event *ev,
 		case RINGCAST_WAIT_SPIN:
 			if (!spin_start)
 				spin_start = now;
-			if (now - spin_start < sub->spin_ns) {
+			/* A crowd's spin only keeps the others off the CPUs. */
+			if (now - spin_start < sub->spin_ns &&
+			    !rc_sub_crowded(sub)) {
 				rc_sub_spin(sub, 64);
 				spun = true;
 				break;

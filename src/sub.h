@@ -23,6 +23,14 @@
 /* Read-only readers cannot set wake bits: they poll this often. */
 #define RC_RDONLY_POLL_NS 1000000ull
 #define RC_DEFAULT_SPIN_NS 20000ull
+/*
+ * A crowd: more table entries in use (as the publisher last counted them,
+ * hdr->entries) than this many per online CPU.  Its sleeping readers neither spin nor
+ * take a wake per publish call (rc_sub_crowd_ns()) ...
+ */
+#define RC_CROWD_PER_CPU 16u
+/* ... but sleep for this long per reader per CPU, a round of the crowd. */
+#define RC_CROWD_NS 20000ull
 /* Longest liveness interval or spin: an hour. */
 #define RC_WAIT_MAX_NS 3600000000000ull
 /* Skips of filtered-out events before the wait loop gets a look in. */
@@ -126,6 +134,7 @@ struct ringcast_sub {
 	uint32_t *types; /* sorted */
 	uint64_t spin_ns;
 	uint64_t liveness_ns;
+	uint32_t ncpus; /* online at attach, at least 1 */
 
 	/* Waiting: what the last idle check saw, holes, backoff. */
 	uint64_t seen_life; /* the life word the last idle check saw */
@@ -134,6 +143,8 @@ struct ringcast_sub {
 	uint64_t backoff_ns;
 	uint64_t hole_seq; /* a claimed sequence pending at the cursor */
 	uint64_t hole_since;
+	uint64_t slept_at; /* the cursor when the last sleep began */
+	uint64_t crowd_ns; /* how long it was, a crowd's (or 0) */
 
 	/* ringcast_sub_interrupt(), from any thread. */
 	_Atomic uint32_t intr;
@@ -271,6 +282,7 @@ int rc_sub_end_code(struct ringcast_sub *sub);
 /* sub_wait.c: nothing at the cursor (has the stream ended?), spin, sleep. */
 int rc_sub_idle(struct ringcast_sub *sub, struct ringcast_event *ev, int how);
 void rc_sub_spin(struct ringcast_sub *sub, unsigned int n);
+bool rc_sub_crowded(const struct ringcast_sub *sub);
 void rc_sub_sleep(struct ringcast_sub *sub, int64_t rem);
 
 #endif

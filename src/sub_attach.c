@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "local.h"
 #include "sub.h"
@@ -112,6 +113,25 @@ static bool rc_sub_opts_valid(const struct ringcast_sub_opts *o)
 	       (o->from != RINGCAST_FROM_SEQ || o->seq <= RC_SEQ_MAX);
 }
 
+/*
+ * The CPUs online, read once per process (sysconf() reads a file): a
+ * crowd is judged against them (rc_sub_crowded()).  Relaxed: threads
+ * racing here store the same value.
+ */
+static uint32_t rc_ncpus(void)
+{
+	static _Atomic uint32_t ncpus;
+	uint32_t v = atomic_load_explicit(&ncpus, memory_order_relaxed);
+	long n;
+
+	if (v)
+		return v;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	v = n > 0 && n < 65536 ? (uint32_t)n : 1;
+	atomic_store_explicit(&ncpus, v, memory_order_relaxed);
+	return v;
+}
+
 /* The options that need no ring, copied into sub. */
 static void rc_sub_set_opts(struct ringcast_sub *sub,
 			    const struct ringcast_sub_opts *o)
@@ -131,6 +151,7 @@ static void rc_sub_set_opts(struct ringcast_sub *sub,
 	if (sub->spin_ns > RC_WAIT_MAX_NS)
 		sub->spin_ns = RC_WAIT_MAX_NS;
 	sub->interest = o->ntypes ? 0 : RC_WAKE_ANY;
+	sub->ncpus = rc_ncpus();
 }
 
 /* The type filter: sorted, for rc_sub_wants(), and its wake buckets. */

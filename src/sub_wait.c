@@ -224,6 +224,77 @@ void rc_sub_spin(struct ringcast_sub *sub, unsigned int n)
 }
 
 /*
+ * Far more readers than CPUs?  The entries in use as the publisher last
+ * counted them (only a hint: shared memory; 0 from an older library)
+ * against the CPUs online when we attached.
+ */
+bool rc_sub_crowded(const struct ringcast_sub *sub)
+{
+	return READ_ONCE(sub->m.hdr->entries) > RC_CROWD_PER_CPU * sub->ncpus;
+}
+
+/*
+ * How long a reader of a crowd sleeps without a wake (0: it sleeps as
+ * any reader does).  Woken after every publish call, the readers of a
+ * crowd would each pay a context switch for the few events of that call,
+ * and a wake makes them all runnable at once, more than the CPUs can run:
+ * events are not late by less than a round of them.  So while the stream
+ * flows (the cursor moved since the last sleep ended), sleep for about a
+ * round, RC_CROWD_NS per reader per CPU, and read what came meanwhile; a
+ * sleep after which nothing came means the stream paused, and the next
+ * sleep is the ordinary one, woken by the first event.  Shorter when the
+ * last one let more than a quarter ring come (a small ring, a fast
+ * stream): at that rate, a quarter ring's time, so that a lossy reader is
+ * not lapped and a reliable one does not hold the publisher long.
+ */
+static int64_t rc_sub_crowd_ns(const struct ringcast_sub *sub)
+{
+	uint32_t n = READ_ONCE(sub->m.hdr->entries);
+	uint64_t came = sub->cursor - sub->slept_at, ns, q;
+
+	if (n <= RC_CROWD_PER_CPU * sub->ncpus || !came)
+		return 0;
+	if (n > sub->m.table_cap)
+		n = sub->m.table_cap; /* scribbled */
+	ns = RC_CROWD_NS * n / sub->ncpus;
+	q = 1ull << sub->quarter_shift;
+	/* crowd_ns is at most a few crowds' rounds: no overflow. */
+	if (sub->crowd_ns && came > q && sub->crowd_ns * q / came < ns)
+		ns = sub->crowd_ns * q / came;
+	return (int64_t)(ns ? ns : 1);
+}
+
+/*
+ * A crowd's sleep (rc_sub_crowd_ns()): no wake bits, so no publisher wakes
+ * us for events; the timer does.  A reliable reader tells a sleeping
+ * publisher how far it got first, as rc_sub_arm() does.  Ring-wide wakes
+ * (rc_wake_all(): a close, a publisher leaving) and interrupts bump
+ * wake_seq, and those after our load of it make FUTEX_WAIT return at
+ * once; those before, the re-checks below see.  Woken early by a wake of
+ * a bucket of ours for another reader: harmless.
+ */
+static void rc_sub_crowd_sleep(struct ringcast_sub *sub, uint32_t bits,
+			       int64_t t)
+{
+	struct rc_hdr *hdr = sub->m.hdr;
+	uint32_t g;
+
+	rc_sub_sync(sub);
+	if (sub->reliable && sub->cursor != sub->told) {
+		sub->told = sub->cursor;
+		rc_pub_wake(hdr);
+	}
+	/* Seq-cst, as in rc_sub_arm(): wakers bump wake_all_seq first. */
+	g = atomic_load(&hdr->wake_seq);
+	if (smp_load_acquire(&hdr->life) != sub->seen_life ||
+	    atomic_load(&hdr->wake_all_seq) != sub->seen_wake_all ||
+	    atomic_load(&sub->intr))
+		return;
+	sub->st.sleeps++;
+	rc_futex_wait(&hdr->wake_seq, g, bits, t);
+}
+
+/*
  * Set our wake bits and re-check, as every sleep does (see the wake table
  * in publish.c); 1 when we must not sleep.  Also the first half of a wait on
  * many rings (waitv.c, subfd.c).
@@ -277,7 +348,7 @@ void rc_sub_sleep(struct ringcast_sub *sub, int64_t rem)
 	struct rc_hdr *hdr = sub->m.hdr;
 	uint64_t c = sub->cursor, h;
 	uint32_t bits = sub->interest, g, w;
-	int64_t t = (int64_t)sub->liveness_ns;
+	int64_t t = (int64_t)sub->liveness_ns, crowd;
 	_Atomic uint32_t *word;
 	int r;
 
@@ -308,14 +379,21 @@ void rc_sub_sleep(struct ringcast_sub *sub, int64_t rem)
 		t = (int64_t)RC_HOLE_NS;
 	if (rem >= 0 && rem < t)
 		t = rem;
+	/* A filtered reliable sleeper is also woken by its gate bit. */
+	if (sub->reliable && sub->ntypes)
+		bits |= RC_WAKE_GATE;
 
+	crowd = rc_sub_crowd_ns(sub);
+	sub->crowd_ns = (uint64_t)crowd;
+	sub->slept_at = sub->cursor;
+	if (crowd) {
+		rc_sub_crowd_sleep(sub, bits, crowd < t ? crowd : t);
+		return;
+	}
 	if (rc_sub_arm(sub, &word, &g))
 		return;
 	rc_sub_lost_check(sub, 0);
 	sub->st.sleeps++;
-	/* A filtered reliable sleeper is also woken by its gate bit. */
-	if (sub->reliable && sub->ntypes)
-		bits |= RC_WAKE_GATE;
 	r = rc_futex_wait(word, g, bits, t);
 	if (r != -ETIMEDOUT)
 		return;

@@ -116,6 +116,85 @@ START_TEST(test_wake_filtered)
 }
 END_TEST
 
+#define CROWD_EVENTS 3000u
+
+static int crowd_child(void *arg)
+{
+	struct wake_ctx *w = arg;
+	struct ringcast_sub_opts so = {
+		.flags = RINGCAST_SUB_RELIABLE,
+		.wait = RINGCAST_WAIT_SPIN,
+	};
+	struct ringcast_sub_stats st;
+	struct ringcast_event ev;
+	struct ringcast_sub *sub = NULL;
+	uint64_t i;
+
+	CHILD_ASSERT_EQ(ringcast_sub_attach(w->name, &so, &sub, NULL), 0);
+	t_gate_post(&w->ready);
+	for (i = 0; i < CROWD_EVENTS; i++) {
+		CHILD_ASSERT_EQ(ringcast_sub_next(sub, &ev, T_WAIT_NS), 0);
+		CHILD_ASSERT_EQ(ev.seq, i);
+		CHILD_ASSERT_EQ(ev.type, (uint32_t)(i % 7) + 1);
+	}
+	/* Asleep until the close, which a crowd's sleep also sees. */
+	CHILD_ASSERT_EQ(ringcast_sub_next(sub, &ev, T_WAIT_NS), -EPIPE);
+	ringcast_sub_get_stats(sub, &st);
+	CHILD_ASSERT_EQ(st.delivered, CROWD_EVENTS);
+	CHILD_ASSERT_EQ(st.lost, 0);
+	CHILD_ASSERT_EQ(t_lost_wakes(sub), 0);
+	ringcast_sub_detach(sub);
+	return 0;
+}
+
+/*
+ * Far more subscribers than CPUs (a crowd: its readers sleep on a timer,
+ * not woken per publish call, and do not spin): a reliable reader of the
+ * crowd still gets every event in order through a ring it fills many
+ * times over, in bursts with pauses between (the publisher waits for it,
+ * and it sleeps both ways), and the close.
+ */
+START_TEST(test_wake_crowd)
+{
+	struct wake_ctx w = { 0 };
+	struct ringcast_ring_opts ro = { .slots = 64 };
+	struct ringcast_sub_opts lo = { .from = RINGCAST_FROM_NEWEST };
+	struct ringcast_sub **crowd;
+	struct ringcast_pub *pub;
+	uint32_t i, n;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	pid_t pid;
+
+	ck_assert_int_gt(cpus, 0);
+	n = 16 * (uint32_t)cpus + 1; /* past RC_CROWD_PER_CPU */
+	ck_assert_uint_le(n + 2, 4096);
+	ro.max_subscribers = n + 2;
+	w.name = t_ring_opts("crowd", &ro, 0);
+	pub = t_pub(w.name, 0);
+	crowd = calloc(n, sizeof(*crowd));
+	ck_assert_ptr_nonnull(crowd);
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(
+			ringcast_sub_attach(w.name, &lo, &crowd[i], NULL), 0);
+	t_gate_init(&w.ready);
+	pid = t_fork(crowd_child, &w);
+	ck_assert_int_eq(t_gate_wait(&w.ready, 1, T_CHILD_MS), 0);
+	for (i = 0; i < CROWD_EVENTS; i++) {
+		ck_assert_int_ge(
+			ringcast_pub_publish(pub, i % 7 + 1, &i, sizeof(i)), 0);
+		if (i % 500 == 499) /* a pause: the reader's sleep times out */
+			usleep(20000);
+	}
+	ck_assert_int_eq(ringcast_pub_close(pub), 0);
+	t_child_ok(pid);
+	for (i = 0; i < n; i++)
+		ringcast_sub_detach(crowd[i]);
+	free(crowd);
+	t_gate_close(&w.ready);
+	t_assert_clean();
+}
+END_TEST
+
 /* The liveness timer of the detach test, and the longest wait it allows. */
 #define DETACH_LIVENESS_NS (20LL * 1000 * 1000 * 1000)
 #define DETACH_WAIT_NS (5LL * 1000 * 1000 * 1000)
@@ -405,6 +484,7 @@ static Suite *wait_suite(void)
 			    RINGCAST_WAIT_SLEEP + 1);
 	tcase_add_test(tc, test_wake_filtered);
 	tcase_add_test(tc, test_wake_detach);
+	tcase_add_test(tc, test_wake_crowd);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("stress");
