@@ -431,38 +431,17 @@ int rc_sub_try(struct ringcast_sub *sub, struct ringcast_event *ev, int how)
  * reader that has caught up polls that one header line and leaves alone
  * the slot the publisher is filling (polling that slot's stamp pulls its
  * line away from the writer once per store, and chases a batch slot by
- * slot), unless the events come one per head store (rc_sub_poll()).  Only
- * while the last look saw the ring live: a reader that saw the publisher
- * dead, or the ring closed, drains along the stamps at once, since a
- * publisher that died between a commit and its head store left events only
- * they show (and a read-only reader cannot mark the ring abandoned for the
- * others).  On a multi-publisher ring the head counts claims: the stamps
- * always decide there.
+ * slot).  Only while the last look saw the ring live: a reader that saw
+ * the publisher dead, or the ring closed, drains along the stamps at once,
+ * since a publisher that died between a commit and its head store left
+ * events only they show (and a read-only reader cannot mark the ring
+ * abandoned for the others).  On a multi-publisher ring the head counts
+ * claims: the stamps always decide there.
  */
 static inline bool rc_sub_gated(const struct ringcast_sub *sub)
 {
 	return !sub->m.multi && !sub->past_head &&
 	       RC_LIFE_STATE(sub->seen_life) == RINGCAST_STATE_LIVE;
-}
-
-/* A cache line: the slot's first holds its header and 32 payload bytes. */
-#define RC_LINE 64u
-
-/*
- * A head load found exactly one new event: after enough of those in a row
- * a reader that has caught up waits on the stamp of the slot at its cursor
- * (rc_sub_spin()) instead of the head.  A single event then costs its
- * slot's line alone, as the publisher writes it in one burst, the stamp
- * last (publish.c); the head, stored after, is left to the publisher.
- */
-static inline void rc_sub_single(struct ringcast_sub *sub)
-{
-	uint16_t need = sub->stamp_need ? sub->stamp_need : RC_STAMP_SINGLES;
-
-	if (++sub->singles >= need) {
-		sub->singles = 0;
-		sub->stamp_wait = true;
-	}
 }
 
 /*
@@ -474,53 +453,24 @@ static inline void rc_sub_single(struct ringcast_sub *sub)
  * event there reads along the stamps until it has caught up, so such a
  * head holds no reader, nor a publisher blocked on that reader that would
  * store it again.
- *
- * A reader waiting on stamps (sub->stamp_wait) looks at the stamp at its
- * cursor instead of the head: a relaxed look, which rc_sub_try() repeats
- * with [B].  An event there although it has not spun since its last read
- * (spun false) means it is behind, and the head serves it better: reading
- * stops at the head once per batch, where the stamps would let it follow
- * the publisher slot by slot.  The stamps are what the reader's half of the
- * seqlock reads anyway: an event is committed when its stamp says so,
- * whether the head was stored yet or not (a reliable cursor then passes
- * the head for a moment, which the gating allows: it only ever frees
- * slots the reader has read).
  */
 static inline int rc_sub_poll(struct ringcast_sub *sub,
-			      struct ringcast_event *ev, int how, bool spun)
+			      struct ringcast_event *ev, int how)
 {
-	uint64_t c = sub->cursor, st;
 	int r;
 
-	if (!sub->m.multi && c >= sub->avail && likely(!sub->pending_lost)) {
-		if (sub->stamp_wait && rc_sub_gated(sub)) {
-			st = READ_ONCE(rc_slot_at(&sub->m, c)->stamp);
-			if (st == c + 1) {
-				if (!spun)
-					sub->stamp_wait = false;
-			} else if ((st & ~RC_STAMP_FLAGS) <= c + 1) {
-				if (st & RC_STAMP_BUSY)
-					rc_sub_stamp_caught(sub);
-				ev->lost = 0;
-				return -EAGAIN;
-			}
-		} else {
-			/*
-			 * The head is loaded whatever the gate says: what it
-			 * shows committed is what rc_sub_fast() reads, also
-			 * for a reader that has not waited since it attached,
-			 * before the publisher did.  Pairs with [E] in
-			 * rc_pub_advance().
-			 */
-			sub->avail = smp_load_acquire(&sub->m.hdr->head);
-			if (sub->avail == c + 1)
-				rc_sub_single(sub);
-			else if (sub->avail > c + 1)
-				sub->singles = 0;
-			if (c >= sub->avail && rc_sub_gated(sub)) {
-				ev->lost = 0;
-				return -EAGAIN;
-			}
+	/*
+	 * The head is loaded whatever the gate says: what it shows committed
+	 * is what rc_sub_fast() reads, also for a reader that has not waited
+	 * since it attached, before the publisher did.
+	 */
+	if (!sub->m.multi && sub->cursor >= sub->avail &&
+	    likely(!sub->pending_lost)) {
+		/* Pairs with [E] in rc_pub_advance(). */
+		sub->avail = smp_load_acquire(&sub->m.hdr->head);
+		if (sub->cursor >= sub->avail && rc_sub_gated(sub)) {
+			ev->lost = 0;
+			return -EAGAIN;
 		}
 	}
 	r = rc_sub_try(sub, ev, how);
@@ -529,15 +479,6 @@ static inline int rc_sub_poll(struct ringcast_sub *sub,
 		sub->past_head = false;
 		if (sub->cursor < sub->avail)
 			sub->avail = sub->cursor;
-	} else if (!r && ev->len > RC_LINE - sizeof(struct rc_slot) &&
-		   ev->len <= sub->m.capacity) {
-		/*
-		 * An event past its slot's first line: the publisher stores
-		 * the BUSY stamp, then waits for the next line while the
-		 * first shows BUSY.  The head, then the lines at once.
-		 */
-		sub->stamp_wait = false;
-		sub->singles = 0;
 	}
 	return r;
 }
@@ -550,7 +491,7 @@ int rc_sub_ready(struct ringcast_sub *sub)
 	if (sub->slow & RC_SUB_BORROWED)
 		return 1; /* the caller holds an event */
 	do {
-		r = rc_sub_poll(sub, &ev, RC_PEEK, true);
+		r = rc_sub_poll(sub, &ev, RC_PEEK);
 		if (r == -EAGAIN)
 			r = rc_sub_idle(sub, &ev, RC_PEEK);
 	} while (r == -EINPROGRESS);
@@ -562,13 +503,12 @@ static int rc_sub_wait(struct ringcast_sub *sub, struct ringcast_event *ev,
 		       int64_t timeout_ns, int how)
 {
 	uint64_t now, deadline = 0, spin_start = 0;
-	bool spun = false;
 	int64_t rem;
 	int r;
 
 	/* The clock is read only once there is something to wait for. */
 	for (;;) {
-		r = rc_sub_poll(sub, ev, how, spun);
+		r = rc_sub_poll(sub, ev, how);
 		if (likely(r != -EAGAIN && r != -EINPROGRESS))
 			return r;
 		if (r == -EAGAIN) {
@@ -598,7 +538,6 @@ static int rc_sub_wait(struct ringcast_sub *sub, struct ringcast_event *ev,
 		switch (sub->wait) {
 		case RINGCAST_WAIT_BUSY:
 			rc_sub_spin(sub, 256);
-			spun = true;
 			break;
 		case RINGCAST_WAIT_SPIN:
 			if (!spin_start)
@@ -607,16 +546,13 @@ static int rc_sub_wait(struct ringcast_sub *sub, struct ringcast_event *ev,
 			if (now - spin_start < sub->spin_ns &&
 			    !rc_sub_crowded(sub)) {
 				rc_sub_spin(sub, 64);
-				spun = true;
 				break;
 			}
 			rc_sub_sleep(sub, rem);
 			spin_start = 0;
-			spun = true;
 			break;
 		default:
 			rc_sub_sleep(sub, rem);
-			spun = true;
 			break;
 		}
 	}

@@ -39,13 +39,6 @@
 #define RC_HOLE_NS 2000000ull
 /* Resubscribers poll an abandoned ring with backoff from 1 ms to 250 ms. */
 #define RC_BACKOFF_MIN_NS 1000000ull
-/*
- * Head loads that found one new event each before a reader that has caught
- * up waits on the slot's stamp (sub.c, rc_sub_poll()); at most this many
- * after stamp waits kept catching the publisher in the slot.
- */
-#define RC_STAMP_SINGLES 4u
-#define RC_STAMP_SINGLES_MAX 4096u
 
 /* What a read does with the event it finds. */
 enum rc_how {
@@ -84,17 +77,6 @@ struct ringcast_sub {
 	uint64_t avail;
 	uint32_t slow; /* RC_SUB_* */
 	bool past_head; /* found an event the head did not show */
-	/*
-	 * A single-publisher ring whose events come one per head store: a
-	 * reader that has caught up spins on the stamp of the slot at its
-	 * cursor, not on the head (rc_sub_spin()): one line per event.
-	 * singles counts the head loads that found exactly one new event;
-	 * stamp_need is how many it takes to wait on stamps again (doubled
-	 * each time a stamp wait caught the publisher writing the slot).
-	 */
-	bool stamp_wait;
-	uint16_t singles;
-	uint16_t stamp_need;
 	unsigned char *buf; /* where events are copied out */
 	uint64_t borrow_stamp; /* the stamp of the event lent */
 
@@ -189,22 +171,6 @@ static inline void rc_sub_slow(struct ringcast_sub *sub, uint32_t bit, bool on)
 		sub->slow |= bit;
 	else
 		sub->slow &= ~bit;
-}
-
-/*
- * A reader waiting on stamps found the slot at its cursor being written:
- * its look took the line from the publisher in the middle of the event.
- * Back to the head, until twice as many single events as last time.
- */
-static inline void rc_sub_stamp_caught(struct ringcast_sub *sub)
-{
-	uint32_t need = sub->stamp_need ? sub->stamp_need : RC_STAMP_SINGLES;
-
-	sub->stamp_wait = false;
-	sub->singles = 0;
-	sub->stamp_need = (uint16_t)(2 * need < RC_STAMP_SINGLES_MAX ?
-					     2 * need :
-					     RC_STAMP_SINGLES_MAX);
 }
 
 /* The losses owed, and the lost wake-up to check, with their bits. */

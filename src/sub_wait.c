@@ -187,35 +187,12 @@ static bool rc_sub_arrived(struct ringcast_sub *sub, uint64_t c)
 /*
  * Spin until something arrived at the cursor (rc_sub_arrived(): the head on
  * a single-publisher ring, so that a waiting reader leaves alone the slot
- * being written), an interrupt, or n rounds.  A reader waiting on stamps
- * (rc_sub_poll()) spins on the stamp at its cursor instead: its copy of the
- * line stays in its cache until the publisher's first store to the slot,
- * and the publisher writes the slot in one burst, so the look that misses
- * almost always finds the event committed; one that finds it being written
- * (BUSY) took the line from the publisher, and the reader goes back to the
- * head (rc_sub_stamp_caught()).  A relaxed load: what it finds is a hint,
- * read again with [B] by rc_sub_try().
+ * being written), an interrupt, or n rounds.
  */
 void rc_sub_spin(struct ringcast_sub *sub, unsigned int n)
 {
-	uint64_t c = sub->cursor, st;
+	uint64_t c = sub->cursor;
 
-	if (sub->stamp_wait && !sub->m.multi) {
-		_Atomic uint64_t *stamp = &rc_slot_at(&sub->m, c)->stamp;
-
-		for (; n; n--) {
-			st = READ_ONCE(*stamp);
-			if (st == c + 1 || (st & ~RC_STAMP_FLAGS) > c + 1)
-				return;
-			if (st == ((c + 1) | RC_STAMP_BUSY)) {
-				rc_sub_stamp_caught(sub);
-				break;
-			}
-			if (READ_ONCE(sub->intr))
-				return;
-			cpu_relax();
-		}
-	}
 	while (n--) {
 		if (rc_sub_arrived(sub, c) || READ_ONCE(sub->intr))
 			return;

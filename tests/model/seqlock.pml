@@ -44,14 +44,6 @@
  *               satisfied before the payload load
  *   BAD_LOSS    a lap counts the loss up to the overwriting event rather
  *               than up to where the reader resumes
- *   STAMP_WAIT_ONE  a reader waiting on the stamp at its cursor waits for
- *               its own event's stamp only, not for any change: lapped
- *               meanwhile, it waits for ever (an invalid end state)
- *
- * A reader with nothing at its cursor waits for the stamp there to change
- * (src/sub_wait.c, rc_sub_spin(), the wait of a reader fed one event at a
- * time), then reads it again; the code's other wait, on the head, ends
- * only once the stamp has changed too, so this one covers both.
  */
 
 #ifndef N
@@ -258,23 +250,11 @@ active [READERS] proctype reader()
 			fi
 		:: else ->
 			x = s1 & (BUSY - 1);
+			s1 = 0;
 			if
 			:: x == 0 || x - 1 <= c ->
-				/*
-				 * -EAGAIN: not written yet.  rc_sub_spin()'s
-				 * wait on the stamp: until it changes (the
-				 * event committed or being written, or a
-				 * later one), then the stamp is read again.
-				 */
-#ifdef STAMP_WAIT_ONE
-				(mem[A_STAMP(c % N)] == c + 1);
-#else
-				(mem[A_STAMP(c % N)] != s1);
-#endif
-				x = 0;
-				s1 = 0
+				x = 0	/* -EAGAIN: not written yet */
 			:: else ->
-				s1 = 0;
 				x--;
 				lapped()
 			fi
