@@ -21,13 +21,6 @@
  * enough on its own: without the BUSY mark a reader that re-checks before
  * it lands would accept a torn copy.
  *
- * A reader that has caught up waits for [E], or, while the events come one
- * per head store, looks at the stamp itself with a relaxed load before
- * [B] (sub.c, rc_sub_poll()): a hint, which [B] reads again, so the table
- * holds as it is; an event is read once its stamp is S + 1, whether the
- * head says so yet or not.  For that wait the slot is written between the
- * BUSY stamp and [D] in one burst, the clock read before it.
- *
  * An event too large for its slot is a record of the data area (§8): its
  * slot holds the record's position, and the data area has its own
  * declared intent, as Agrona's broadcast buffer has (rc_data_intent()):
@@ -279,7 +272,6 @@ static int rc_pub_publish_spilled(struct ringcast_pub *pub, uint32_t type,
 				  const void *data, uint32_t len)
 {
 	struct rc_slot *s;
-	uint64_t ts;
 	int r;
 
 	r = rc_pub_take(pub, 1);
@@ -288,10 +280,9 @@ static int rc_pub_publish_spilled(struct ringcast_pub *pub, uint32_t type,
 	r = rc_data_room(pub, rc_data_after(&pub->m, pub->dhead, len));
 	if (unlikely(r < 0))
 		return r;
-	ts = rc_pub_ts(pub);
 	s = rc_slot_begin(pub, pub->head);
 	rc_copy_in(rc_data_put(pub, s, pub->head, len), data, len);
-	rc_slot_end(pub, s, pub->head, type, len, ts);
+	rc_slot_end(pub, s, pub->head, type, len, rc_pub_ts(pub));
 	rc_pub_advance(pub, 1, rc_type_bit(type) | RC_WAKE_ANY);
 	return (int)rc_pub_registered(pub);
 }
@@ -300,7 +291,6 @@ RINGCAST_API int ringcast_pub_publish(struct ringcast_pub *pub, uint32_t type,
 				      const void *data, size_t len)
 {
 	struct rc_slot *s;
-	uint64_t ts;
 	int r;
 
 	if (unlikely(!pub || (len && !data)))
@@ -316,13 +306,6 @@ RINGCAST_API int ringcast_pub_publish(struct ringcast_pub *pub, uint32_t type,
 	r = rc_pub_take(pub, 1);
 	if (unlikely(r < 0))
 		return r;
-	/*
-	 * The clock first: between the BUSY stamp and the committed one the
-	 * slot is written in one burst of stores, so that a reader waiting
-	 * on the stamp (sub_wait.c, rc_sub_spin()) finds the event whole
-	 * rather than the slot half written, with its line taken from us.
-	 */
-	ts = rc_pub_ts(pub);
 	s = rc_slot_begin(pub, pub->head);
 	/*
 	 * The payload is written with plain stores while readers may copy it:
@@ -330,7 +313,7 @@ RINGCAST_API int ringcast_pub_publish(struct ringcast_pub *pub, uint32_t type,
 	 */
 	if (len)
 		rc_copy_in(s->data, data, len);
-	rc_slot_end(pub, s, pub->head, type, (uint32_t)len, ts);
+	rc_slot_end(pub, s, pub->head, type, (uint32_t)len, rc_pub_ts(pub));
 	rc_pub_advance(pub, 1, rc_type_bit(type) | RC_WAKE_ANY);
 	return (int)rc_pub_registered(pub);
 }
