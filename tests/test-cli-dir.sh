@@ -18,6 +18,7 @@
 #    without the sticky bit, a symbolic link.
 # 5. hugetlbfs, where a mount with free huge pages exists (else skipped,
 #    saying why): a ring made, written, read and removed there.
+# 6. rm removes a durable bridge's state file beside the ring.
 # /dev/shm is listed (this test's names only) before, while the rings
 # exist, and at the end: the listings must be empty.
 #
@@ -276,6 +277,21 @@ else
 		not_ok "hugetlbfs: create, pub, sub, rm" "$(cat "$tmp/err")"
 	fi
 fi
+
+# 6. rm takes a durable bridge's state beside the ring with it, in the
+#    directory and in /dev/shm.
+r=$id-state
+"$tool" --dir "$dir" create "$r" --slots 64 >/dev/null 2>&1
+: >"$dir/ringcast-bridge.durable.$r"
+"$tool" --dir "$dir" rm "$r" 2>"$tmp/err"
+check "rm removes the bridge state beside a ring in the directory" \
+	test ! -e "$dir/ringcast-bridge.durable.$r" -a ! -e "$dir/ringcast.$r"
+env -u RINGCAST_DIR "$tool" create "$r" --slots 64 >/dev/null 2>&1
+: >"/dev/shm/ringcast-bridge.durable.$r"
+env -u RINGCAST_DIR "$tool" rm "$r" 2>"$tmp/err"
+check "rm removes the bridge state beside a ring in /dev/shm" \
+	test ! -e "/dev/shm/ringcast-bridge.durable.$r" -a \
+	! -e "/dev/shm/ringcast.$r"
 
 after=$(shm_mine)
 check "nothing of this test in /dev/shm after" test -z "$after"

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common.h"
 
@@ -110,7 +111,8 @@ const char rm_help[] =
 	"\n"
 	"Remove the ring, unless a publisher or a registered subscriber\n"
 	"of it is alive (the error names it and its pid).  New processes\n"
-	"do not find it any more.\n"
+	"do not find it any more.  A durable bridge's state beside it\n"
+	"(ringcast-bridge.durable.NAME) goes with it.\n"
 	"\n"
 	"  --force  remove it even while it is in use: its publishers\n"
 	"           are refused from then on, and its subscribers read\n"
@@ -149,6 +151,20 @@ int cmd_close(const struct command *cmd, int argc, char **argv)
 	return cmd_name_only(cmd, argc, argv, ringcast_ring_close);
 }
 
+/*
+ * A durable bridge's state beside the ring (ringcast-bridge.durable.NAME,
+ * tools/bridge/js_in.c) says where that ring's publishing stands: with the
+ * ring gone it means nothing, so it goes too.  Absent is fine.
+ */
+static void rm_bridge_state(const char *name)
+{
+	char path[PATH_MAX];
+
+	if (ring_file_path(path, sizeof(path), name,
+			   "ringcast-bridge.durable.") == 0)
+		(void)unlink(path);
+}
+
 int cmd_rm(const struct command *cmd, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -174,6 +190,7 @@ int cmd_rm(const struct command *cmd, int argc, char **argv)
 			    ringcast_errdetail());
 	if (err < 0)
 		return ring_error(cmd, name, err);
+	rm_bridge_state(name);
 	return EXIT_SUCCESS;
 }
 
