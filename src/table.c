@@ -313,6 +313,35 @@ int rc_table_join(struct rc_map *m, const struct rc_join *j)
  * index, -ENOENT when there is none (or it was demoted meanwhile: it
  * holds nothing any more, and is freed), -EBUSY when its owner is alive.
  */
+/*
+ * The lock of a durable entry: its live owner holds it for good, others
+ * for moments (a publisher's reap, a join's reclaim, a listing: each finds
+ * the entry durable and lets go).  Busy while the owner it names is dead
+ * is one of those: retry, for up to RC_DURABLE_LOCK_NS.  -EBUSY: an owner
+ * lives (or the moment lasted that long).
+ */
+#define RC_DURABLE_LOCK_NS (1000ll * 1000 * 1000)
+
+static int rc_lock_entry_patient(struct rc_map *m, uint32_t idx)
+{
+	const struct timespec pause = { 0, 100 * 1000 };
+	const struct rc_entry *e = &m->table[idx];
+	uint64_t end = 0;
+	int r;
+
+	for (;;) {
+		r = rc_lock_try(m, RC_LOCK_ENTRY0 + (int)idx);
+		if (r != -EBUSY ||
+		    rc_pid_alive(READ_ONCE(e->pid), READ_ONCE(e->start_time)))
+			return r;
+		if (!end)
+			end = rc_now_ns() + RC_DURABLE_LOCK_NS;
+		else if (rc_now_ns() >= end)
+			return -EBUSY;
+		nanosleep(&pause, NULL);
+	}
+}
+
 static int rc_table_adopt(struct rc_map *m, const struct rc_join *j)
 {
 	uint32_t i;
@@ -324,7 +353,7 @@ static int rc_table_adopt(struct rc_map *m, const struct rc_join *j)
 
 		if (!rc_entry_durable(e) || READ_ONCE(e->key) != j->key)
 			continue;
-		r = rc_lock_try(m, RC_LOCK_ENTRY0 + (int)i);
+		r = rc_lock_entry_patient(m, i);
 		if (r < 0)
 			return r;
 		/* Acquire: pairs with the release of the claim (its fields). */
@@ -407,7 +436,8 @@ int rc_table_release_durable(struct rc_map *m, uint64_t key)
 
 		if (!rc_entry_durable(e) || (key && READ_ONCE(e->key) != key))
 			continue;
-		r = rc_lock_try(m, RC_LOCK_ENTRY0 + (int)i);
+		r = key ? rc_lock_entry_patient(m, i) :
+			  rc_lock_try(m, RC_LOCK_ENTRY0 + (int)i);
 		if (r == -EBUSY && !key)
 			continue;
 		if (r < 0)

@@ -375,6 +375,57 @@ START_TEST(test_durable_from_seq)
 }
 END_TEST
 
+/* A durable subscriber that attaches (adopting), then dies. */
+static int attach_and_die(void *arg)
+{
+	struct ringcast_sub_opts so = { .flags = RINGCAST_SUB_RELIABLE };
+	struct ringcast_sub *sub = NULL;
+	uint64_t first;
+
+	CHILD_ASSERT_EQ(ringcast_sub_attach_durable((const char *)arg, KEY, &so,
+						    &sub, &first),
+			0);
+	kill(getpid(), SIGKILL);
+	return 3;
+}
+
+/* Lists the ring's subscribers until killed: its reclaim probes lock. */
+static int lister(void *arg)
+{
+	struct ringcast_ring_subscriber info[4];
+
+	for (;;)
+		ringcast_ring_get_subscribers((const char *)arg, info, 4);
+	return 0;
+}
+
+/*
+ * A dead durable entry's lock is taken for moments by whoever looks at
+ * it (a listing, a join's reclaim, a blocked publisher's reap): an
+ * adoption meanwhile waits for it instead of taking it for a live owner's
+ * (-EBUSY).  Each of the rounds adopts its predecessor's entry.
+ */
+START_TEST(test_durable_adopt_while_listed)
+{
+	const char *name = rel_ring("durable-listed", 16, 0, 0);
+	struct ringcast_pub *pub = t_pub(name, 0);
+	pid_t look[2];
+	int i;
+
+	look[0] = t_fork(lister, (void *)name);
+	look[1] = t_fork(lister, (void *)name);
+	for (i = 0; i < 500; i++)
+		t_child_killed(t_fork(attach_and_die, (void *)name), SIGKILL);
+	kill(look[0], SIGKILL);
+	kill(look[1], SIGKILL);
+	t_child_killed(look[0], SIGKILL);
+	t_child_killed(look[1], SIGKILL);
+	ck_assert_int_eq(ringcast_ring_release_durable(name, KEY), 1);
+	assert_table_empty(name);
+	ringcast_pub_detach(pub);
+}
+END_TEST
+
 TCase *reliable_durable_case(void)
 {
 	TCase *tc = reliable_case("durable");
@@ -385,5 +436,6 @@ TCase *reliable_durable_case(void)
 	tcase_add_test(tc, test_durable_demoted);
 	tcase_add_test(tc, test_durable_release);
 	tcase_add_loop_test(tc, test_durable_from_seq, 0, 2);
+	tcase_add_test(tc, test_durable_adopt_while_listed);
 	return tc;
 }
