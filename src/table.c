@@ -264,6 +264,14 @@ int rc_table_join(struct rc_map *m, const struct rc_join *j)
 			continue;
 		if (rc_lock_try(m, RC_LOCK_ENTRY0 + (int)i) < 0)
 			continue;
+		/*
+		 * Claimed and its owner died between our look and our lock:
+		 * a durable one still gates, for its successor; leave it.
+		 */
+		if (rc_entry_durable(e)) {
+			rc_lock_drop(m, RC_LOCK_ENTRY0 + (int)i);
+			continue;
+		}
 		/* A new claim: a new generation (wraps after 2^24). */
 		st = READ_ONCE(e->state);
 		word = RC_ENTRY_WORD(j->state,
