@@ -264,6 +264,7 @@ bool rc_pub_scan(struct ringcast_pub *pub, uint64_t base, uint64_t want)
 		}
 	}
 	pub->slowest = slowest < 0 ? -1 : (int)pub->gates[slowest].idx;
+	pub->slowest_word = slowest < 0 ? 0 : pub->gates[slowest].word;
 	pub->low = low;
 	pub->claim_low = rc_pub_claims_low(pub);
 	if (pub->claim_low < low)
@@ -467,13 +468,16 @@ static int rc_pub_block_end(struct ringcast_pub *pub, uint64_t start,
 /* The reliable entry a blocked publisher waits for, and since when. */
 struct rc_stuck {
 	int idx; /* the entry, or -1 */
+	uint32_t word; /* its state word: a new claim is a new subscriber */
 	uint64_t cursor; /* its cursor */
 	uint64_t since; /* when it was last seen to move */
 };
 
 /*
  * Follow the slowest gate of the last scan: stuck means no progress, and
- * the clock restarts when it moves.  Returns when it is to be demoted,
+ * the clock restarts when it moves, or when the entry is claimed anew (a
+ * durable subscriber adopted at the same cursor is not its dead
+ * predecessor: its time starts then).  Returns when it is to be demoted,
  * UINT64_MAX for never.
  */
 static uint64_t rc_pub_stuck(struct ringcast_pub *pub, struct rc_stuck *st,
@@ -481,8 +485,10 @@ static uint64_t rc_pub_stuck(struct ringcast_pub *pub, struct rc_stuck *st,
 {
 	uint64_t d;
 
-	if (pub->slowest != st->idx || pub->low != st->cursor) {
+	if (pub->slowest != st->idx || pub->low != st->cursor ||
+	    pub->slowest_word != st->word) {
 		st->idx = pub->slowest;
+		st->word = pub->slowest_word;
 		st->cursor = pub->low;
 		st->since = now;
 	}

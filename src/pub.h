@@ -39,6 +39,7 @@ struct ringcast_pub {
 	uint64_t quarter; /* a quarter ring, at least 1 */
 	uint64_t low; /* lowest reliable cursor at the last scan */
 	int slowest; /* its entry, or -1 when none */
+	uint32_t slowest_word; /* its state word as listed */
 	uint64_t gate_woke_low; /* its cursor at our last gate wake */
 	uint64_t gate_woke_ns; /* and when that was (coarse clock) */
 	uint32_t gate_gen; /* table generation the list was made at */

@@ -301,6 +301,65 @@ START_TEST(test_durable_demoted)
 }
 END_TEST
 
+struct adopt_late_ctx {
+	const char *name;
+	struct t_gate blocked; /* the publisher is about to wait */
+};
+
+/*
+ * Adopt 1 s into the publisher's wait for the dead entry (limit 2 s), read
+ * nothing, and 1.5 s later still be reliable: the adopter's time started
+ * at its adoption, not at its predecessor's last move.
+ */
+static int late_adopter(void *arg)
+{
+	struct adopt_late_ctx *l = arg;
+	struct ringcast_sub_opts so = {
+		.flags = RINGCAST_SUB_RELIABLE,
+		.demote_ns = 2000 * MS,
+	};
+	struct ringcast_sub *sub = NULL;
+	struct ringcast_event ev;
+	uint64_t first;
+
+	CHILD_ASSERT_EQ(t_gate_wait(&l->blocked, 1, T_CHILD_MS), 0);
+	usleep(1000 * 1000);
+	CHILD_ASSERT_EQ(ringcast_sub_attach_durable(l->name, KEY, &so, &sub,
+						    &first),
+			0);
+	usleep(1500 * 1000);
+	/* Demoted, it would learn it here (-ESTALE). */
+	CHILD_ASSERT_EQ(ringcast_sub_next(sub, &ev, 0), 0);
+	ringcast_sub_detach(sub);
+	return 0;
+}
+
+START_TEST(test_durable_adopted_late)
+{
+	struct dead_ctx d = { .read = 2, .demote_ns = 2000 * MS };
+	struct adopt_late_ctx l;
+	struct ringcast_pub *pub;
+	uint64_t head;
+	pid_t pid;
+
+	d.name = rel_ring("durable-late", 16, 0, 0);
+	pub = t_pub(d.name, 0);
+	ck_assert_int_eq(ringcast_pub_set_timeout(pub, 100 * MS), 0);
+	kill_durable(&d, pub, 4);
+	head = publish_until_held(pub, 4, 200);
+	l.name = d.name;
+	t_gate_init(&l.blocked);
+	pid = t_fork(late_adopter, &l);
+	ck_assert_int_eq(ringcast_pub_set_timeout(pub, T_WAIT_NS), 0);
+	t_gate_post(&l.blocked);
+	/* Held by the dead entry, then by its adopter until it detaches. */
+	ck_assert_int_ge(publish_seq(pub, head, 1), 0);
+	t_child_ok(pid);
+	t_gate_close(&l.blocked);
+	ringcast_pub_detach(pub);
+}
+END_TEST
+
 /*
  * A clean detach lets go; so does a release of a dead one's key, and its
  * next attach starts afresh.
@@ -437,5 +496,6 @@ TCase *reliable_durable_case(void)
 	tcase_add_test(tc, test_durable_release);
 	tcase_add_loop_test(tc, test_durable_from_seq, 0, 2);
 	tcase_add_test(tc, test_durable_adopt_while_listed);
+	tcase_add_test(tc, test_durable_adopted_late);
 	return tc;
 }
