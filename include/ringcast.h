@@ -336,8 +336,7 @@ RINGCAST_API int ringcast_ring_get_subscribers(const char *name,
  * Return: the number released; -EBUSY (the owner of @key is alive),
  * -EINVAL, -ENOENT, -EACCES (no write access), -EPROTO, -EBADMSG.
  */
-RINGCAST_API int ringcast_ring_release_durable(const char *name,
-					       uint64_t key);
+RINGCAST_API int ringcast_ring_release_durable(const char *name, uint64_t key);
 
 /* ----------------------------------------------------------------------
  * Monitoring: ringcast_ring(3)
@@ -667,6 +666,7 @@ RINGCAST_API int ringcast_sub_attach(const char *name,
 				     struct ringcast_sub **subp,
 				     uint64_t *first);
 
+/* clang-format off */
 /**
  * ringcast_sub_attach_durable() - a reliable subscription that outlives
  *                                 its process
@@ -686,9 +686,11 @@ RINGCAST_API int ringcast_sub_attach(const char *name,
  * ringcast_sub_attach(): -EINVAL, -ENOENT, -EACCES, -EUSERS, -EPROTO,
  * -EBADMSG, -ENOMEM.
  */
-RINGCAST_API int ringcast_sub_attach_durable(
-	const char *name, uint64_t key, const struct ringcast_sub_opts *opts,
-	struct ringcast_sub **subp, uint64_t *first);
+RINGCAST_API int ringcast_sub_attach_durable(const char *name, uint64_t key,
+					     const struct ringcast_sub_opts *opts,
+					     struct ringcast_sub **subp,
+					     uint64_t *first);
+/* clang-format on */
 
 /**
  * ringcast_sub_next() - copy out the next event that passes the filter
