@@ -128,7 +128,7 @@ func (p *Publisher) Publish(typ uint32, data []byte) (int, error) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.p == nil {
+	if p.p == nil || p.isClosing() {
 		return 0, closedError("Publish")
 	}
 	var ptr unsafe.Pointer
@@ -271,7 +271,7 @@ func (p *Publisher) PublishBatch(msgs []Msg) (int, error) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.p == nil {
+	if p.p == nil || p.isClosing() {
 		return 0, closedError("PublishBatch")
 	}
 	total, maxLen := 0, 0
@@ -308,7 +308,7 @@ func (p *Publisher) PublishBatch(msgs []Msg) (int, error) {
 func (p *Publisher) Head() uint64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.p == nil {
+	if p.p == nil || p.isClosing() {
 		return 0
 	}
 	return uint64(C.ringcast_pub_head(p.p))
@@ -319,7 +319,7 @@ func (p *Publisher) Head() uint64 {
 func (p *Publisher) SetTimeout(d time.Duration) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.p == nil {
+	if p.p == nil || p.isClosing() {
 		return closedError("SetTimeout")
 	}
 	return errorOf("SetTimeout",
@@ -330,7 +330,7 @@ func (p *Publisher) SetTimeout(d time.Duration) error {
 func (p *Publisher) Subscribers() (int, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.p == nil {
+	if p.p == nil || p.isClosing() {
 		return 0, closedError("Subscribers")
 	}
 	r := C.ringcast_pub_subscribers(p.p)
@@ -345,7 +345,7 @@ func (p *Publisher) WaitSubscribers(ctx context.Context, n int) (int, error) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.p == nil {
+	if p.p == nil || p.isClosing() {
 		return 0, closedError("WaitSubscribers")
 	}
 	fired := false

@@ -337,28 +337,41 @@ func TestCancelRacesEvents(t *testing.T) {
 	}
 }
 
+// Close with two waiters on one subscriber: its one interrupt goes to the
+// first; the second must not then wait for ever.  Repeated, since which
+// goroutine gets there first is up to the scheduler.
 func TestCloseWakesWaiters(t *testing.T) {
 	name := newRing(t, nil)
-	s, err := NewSubscriber(name, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res := make(chan error)
-	go func() {
-		_, err := s.Next(context.Background())
-		res <- err
-	}()
-	go func() {
-		_, err := s.NextBatch(context.Background(), make([]Event, 4))
-		res <- err
-	}()
-	// Whichever waits or has not started yet: both end ErrClosed.
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < 2; i++ {
-		if err := <-res; !errors.Is(err, ErrClosed) {
-			t.Fatalf("waiter %d: %v", i, err)
+	for round := 0; round < 200; round++ {
+		s, err := NewSubscriber(name, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := make(chan error, 2)
+		go func() {
+			_, err := s.Next(context.Background())
+			res <- err
+		}()
+		go func() {
+			_, err := s.NextBatch(context.Background(), make([]Event, 4))
+			res <- err
+		}()
+		// Whichever waits or has not started yet: both end ErrClosed.
+		closed := make(chan error, 1)
+		go func() { closed <- s.Close() }()
+		for i := 0; i < 3; i++ {
+			select {
+			case err := <-res:
+				if !errors.Is(err, ErrClosed) {
+					t.Fatalf("round %d: waiter: %v", round, err)
+				}
+			case err := <-closed:
+				if err != nil {
+					t.Fatalf("round %d: Close: %v", round, err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("round %d: a waiter or Close still waits", round)
+			}
 		}
 	}
 }

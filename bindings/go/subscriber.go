@@ -199,7 +199,9 @@ func (s *Subscriber) codeError(op string, r C.int, ce *C.struct_ringcast_event) 
 // begin takes the handle for a call; the caller unlocks s.mu.
 func (s *Subscriber) begin(op string) error {
 	s.mu.Lock()
-	if s.s == nil {
+	// Closing: Close's one interrupt may have gone to the call before
+	// this one, and this one would then wait for ever.
+	if s.s == nil || s.isClosing() {
 		return closedError(op)
 	}
 	if s.borrowed {
