@@ -864,6 +864,31 @@ static bool gap_reported(const struct gap_reports *g, uint64_t seq,
  * or (on a ring too small to hold what was published while no recorder
  * ran) inside a gap, reported on stderr.
  */
+/*
+ * Until the recording at path holds an event: a recorder killed before it
+ * wrote the first one leaves nothing that says where the stream began,
+ * and the next one starts a recording afresh.
+ */
+static void wait_recorded(const char *path)
+{
+	uint64_t until = t_now_ns() + (uint64_t)T_WAIT_NS;
+	struct ringcast_rec_entry e;
+	struct ringcast_rec *r;
+
+	for (;;) {
+		if (ringcast_rec_open(path, 0, &r) == 0) {
+			int err = ringcast_rec_next(r, &e);
+
+			ringcast_rec_close(r);
+			if (err == 0)
+				return;
+		}
+		ck_assert_msg(t_now_ns() < until, "nothing recorded in %s",
+			      path);
+		usleep(1000);
+	}
+}
+
 static void kill_restart(uint32_t slots, bool expect_whole)
 {
 	struct ringcast_ring_opts ro = { .slots = slots, .slot_size = 64 };
@@ -886,7 +911,8 @@ static void kill_restart(uint32_t slots, bool expect_whole)
 	pub = t_pub(name, 0);
 	for (k = 0; k < 100; k++) {
 		pid_t pid = spawn_recorder(name, path, errfd);
-		uint64_t n = t_rand(&rnd) % 300, i;
+		/* The first run records at least the stream's first event. */
+		uint64_t n = t_rand(&rnd) % 300 + (k == 0), i;
 		struct timespec d = { 0, (long)(t_rand(&rnd) % 3000000) };
 
 		if (k == 0) {
@@ -908,6 +934,8 @@ static void kill_restart(uint32_t slots, bool expect_whole)
 			if (i == n / 2)
 				nanosleep(&d, NULL); /* a random moment */
 		}
+		if (k == 0)
+			wait_recorded(path);
 		ck_assert_int_eq(kill(pid, SIGKILL), 0);
 		status = t_wait(pid, T_CHILD_MS);
 		ck_assert_msg(WIFSIGNALED(status) &&
